@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with Python, git and make: `make demo`, `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# Wheels the pre-commit framework test installs dataward's hook environment from, offline.
+WHEELHOUSE := $(VENV)/wheelhouse
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed-base: pyproject.toml | $(PY)
+	$(PIP) install -e '.[all]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install -e '.[test,bench]'
+	$(PIP) download -d $(WHEELHOUSE) 'pydantic>=2.5' 'pyyaml>=6.0' 'setuptools>=77' wheel
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base
+	$(PY) demo/run.py
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check dataward tests bench demo
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed-test
+	DATAWARD_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VENV)/bin/pytest -n 2 -q
+
+test: lint unit
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from dataward.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""`dataward`: one command over every check; the console scripts per hook id call the same code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from dataward import __version__
+from dataward.checks import CHECKS
+from dataward.errors import EXIT_USAGE
+
+# Which checks the plain hooks in hooks/ run at each stage (pre-commit users set stages in
+# .pre-commit-config.yaml instead).
+STAGES: dict[str, list[str]] = {
+    "pre-commit": ["no-large-binaries"],
+    "pre-push": ["no-large-binaries"],
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dataward", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dataward {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = sub.add_parser("check", help="run one check (as its hook does)", add_help=False)
+    check.add_argument("check_id", choices=sorted(CHECKS), metavar="CHECK",
+                       help=f"one of: {', '.join(sorted(CHECKS))}")
+    check.add_argument("args", nargs=argparse.REMAINDER)
+    hook = sub.add_parser("hook", help="run the checks of a git hook stage (used by hooks/)")
+    hook.add_argument("stage", choices=sorted(STAGES))
+    hook.add_argument("hook_args", nargs="*", help="what git passes the hook")
+    args = parser.parse_args(argv)
+
+    if args.command == "check":
+        return _check_main(args.check_id)(args.args)
+    return run_stage(args.stage, args.hook_args)
+
+
+def run_stage(stage: str, hook_args: list[str]) -> int:
+    """Run every check of a stage; the worst exit code wins (3 > 2 > 1 > 0)."""
+    if stage == "pre-push":
+        if not hook_args:
+            print("dataward hook pre-push: git passes REMOTE and URL", file=sys.stderr)
+            return EXIT_USAGE
+        stdin_lines = sys.stdin.read()
+        codes = []
+        for check_id in STAGES[stage]:
+            sys.stdin = _Replay(stdin_lines)
+            codes.append(_check_main(check_id)(["--pre-push", hook_args[0]]))
+        return max(codes, default=0)
+    return max((_check_main(c)([]) for c in STAGES[stage]), default=0)
+
+
+def _check_main(check_id: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(CHECKS[check_id]).main
+
+
+class _Replay:
+    """Stands in for stdin so each pre-push check reads the same pushed refs."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read(self) -> str:
+        return self.text
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""One family of fatal errors; each carries its exit code and a one-line hint.
+
+Exit codes (README, "Exit codes"): 0 clean, 1 findings, 2 usage or invalid configuration,
+3 could not check. Findings are not errors: they are returned, never raised.
+"""
+
+from __future__ import annotations
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_COULD_NOT_CHECK = 3
+
+
+class DatawardError(Exception):
+    """A problem that stops a check; `str(err)` is the message, `hint` the fix."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(DatawardError):
+    """Bad arguments, or run where it cannot work (not a git repository)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(DatawardError):
+    """The policy file is unreadable or invalid."""
+
+    exit_code = EXIT_USAGE
+
+
+class CouldNotCheck(DatawardError):
+    """The check could not be carried out (missing history, git failed, remote down).
+
+    Gates fail closed: this is exit 3, never 0.
+    """
+
+    exit_code = EXIT_COULD_NOT_CHECK

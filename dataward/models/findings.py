@@ -1,0 +1,38 @@
+"""The one findings model that every check returns and every reporter renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem, located, with the command or edit that fixes it.
+
+    `line` is None when the problem has no line (a blob in git history).
+    """
+
+    path: str
+    line: int | None
+    check: str
+    message: str
+    hint: str = ""
+    severity: Severity = "error"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def exit_code(findings: list[Finding]) -> int:
+    """1 when any finding is an error; warnings alone pass."""
+    return 1 if any(f.severity == "error" for f in findings) else 0

@@ -1,0 +1,27 @@
+"""`path:line: [check-id] message`, then the fix indented beneath it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dataward.models.findings import Finding
+from dataward.report.paths import display
+
+
+def render(findings: Sequence[Finding]) -> str:
+    lines: list[str] = []
+    for f in findings:
+        where = display(f.path) + (f":{f.line}" if f.line is not None else "")
+        tag = f.check if f.severity == "error" else f"{f.check}, warning"
+        lines.append(f"{where}: [{tag}] {f.message}")
+        for hint_line in f.hint.splitlines():
+            lines.append(f"    {hint_line}")
+    if findings:
+        errors = sum(f.severity == "error" for f in findings)
+        warnings = len(findings) - errors
+        lines.append(f"dataward: {_count(errors, 'error')}, {_count(warnings, 'warning')}")
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -1,0 +1,61 @@
+"""What every check's `main` shares: common options, rendering, and turning errors into exit codes.
+
+Errors a user can cause print one line and the fix; anything unexpected prints one line and
+where the traceback was written. A gate that could not finish exits 3, never 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+
+from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
+from dataward.models.findings import Finding, exit_code
+from dataward.report import FORMATS, render
+from dataward.report.workflow import render as annotate
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text",
+                        help="how to print findings (default: text)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="policy file (default: dataward.toml, else pyproject.toml "
+                             "[tool.dataward], at the repository root)")
+
+
+def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
+    try:
+        findings = list(body())
+    except DatawardError as err:
+        _fatal(check_id, fmt, err.message, err.hint)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log = _write_log()
+        _fatal(check_id, fmt, "internal error: could not check",
+               f"details are in {log}; please report them")
+        return EXIT_COULD_NOT_CHECK
+    output = render(findings, fmt)
+    if output:
+        print(output)
+    return exit_code(findings)
+
+
+def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
+    if fmt == "github":
+        print(annotate([Finding(".", None, check_id, message, hint)]))
+    print(f"{check_id}: {message}", file=sys.stderr)
+    if hint:
+        print(f"    {hint}", file=sys.stderr)
+
+
+def _write_log() -> str:
+    fd, path = tempfile.mkstemp(prefix="dataward-error-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(traceback.format_exc())
+    return path

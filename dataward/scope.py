@@ -1,0 +1,119 @@
+"""What a gate looks at: the staged index, a range of commits, a push, or all of history.
+
+Each scope resolves to git revisions up front and fails closed: a revision this clone does
+not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dataward.errors import CouldNotCheck, UsageError
+from dataward.git import Change, Repo
+
+ZERO_OID = "0" * 40
+SHALLOW_HINT = ("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` "
+                "in actions/checkout")
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "staged", "index", "range" or "all"
+    description: str
+    revs: list[str] = field(default_factory=list)  # for "index": the paths
+    tip: str | None = None  # the commit whose tree is "now"; None means the index
+
+    def changes(self, repo: Repo) -> list[Change]:
+        if self.kind == "staged":
+            return repo.staged_changes()
+        if self.kind == "index":
+            return repo.index_changes(self.revs)
+        commits, changes = repo.commit_changes(self.revs)
+        cut = repo.shallow_commits().intersection(commits)
+        if cut:
+            raise CouldNotCheck(
+                f"{self.description} reaches past the shallow clone boundary at "
+                f"{sorted(cut)[0][:12]}: its commits cannot be told apart from the history "
+                "this clone lacks",
+                SHALLOW_HINT,
+            )
+        return changes
+
+
+def staged() -> Scope:
+    return Scope("staged", "the staged changes")
+
+
+def index(paths: list[str]) -> Scope:
+    """The index blobs of these paths (all paths when empty), changed or not."""
+    return Scope("index", "the given files in the index", paths)
+
+
+def whole_history(repo: Repo) -> Scope:
+    head = repo.resolve_commit("HEAD")
+    if head is None:
+        raise UsageError("HEAD has no commits yet; --all audits committed history",
+                         "commit first, or check the staged files without --all")
+    return Scope("all", "all history of HEAD", [head], head)
+
+
+def commit_range(repo: Repo, spec: str) -> Scope:
+    """`BASE..HEAD` (commits in HEAD not in BASE) or `BASE...HEAD` (since their merge base)."""
+    sep = "..." if "..." in spec else ".." if ".." in spec else None
+    if sep is None:
+        raise UsageError(f"--range {spec!r} is not of the form BASE..HEAD",
+                         "give two revisions, e.g. --range origin/main..HEAD")
+    base_rev, head_rev = (part or "HEAD" for part in spec.split(sep, 1))
+    base, head = _need(repo, base_rev, spec), _need(repo, head_rev, spec)
+    if sep == "...":
+        out = repo.run(["merge-base", base, head]).decode().split()
+        if not out:
+            raise CouldNotCheck(f"{base_rev} and {head_rev} share no history in this clone",
+                                SHALLOW_HINT)
+        base = out[0]
+    return Scope("range", f"commits {spec}", [f"{base}..{head}"], head)
+
+
+def from_pre_commit_env(repo: Repo, env: Mapping[str, str]) -> Scope | None:
+    """The scope pre-commit gives a pre-push (or `run --from-ref/--to-ref`) hook, if any."""
+    frm, to = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    if frm and to:
+        return commit_range(repo, f"{frm}..{to}")
+    remote = env.get("PRE_COMMIT_REMOTE_NAME")
+    if remote:  # a new branch whose history reaches a root commit: pre-commit gives no range
+        local = env.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+        tip = _need(repo, local, "the pushed branch")
+        return Scope("range", f"commits of {local} not on {remote}",
+                     [tip, "--not", f"--remotes={remote}"], tip)
+    return None
+
+
+def from_push_lines(repo: Repo, remote: str, lines: Iterable[str]) -> Scope | None:
+    """The scope of a plain git pre-push hook: `<local ref> <sha> <remote ref> <sha>` lines."""
+    tips: list[str] = []
+    known_remote: list[str] = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        _local_ref, local_sha, _remote_ref, remote_sha = parts
+        if local_sha == ZERO_OID:  # deleting a remote branch adds nothing
+            continue
+        tips.append(local_sha)
+        if remote_sha != ZERO_OID and repo.resolve_commit(remote_sha):
+            known_remote.append(remote_sha)
+    if not tips:
+        return None
+    revs = [*tips, "--not", *known_remote, f"--remotes={remote}"]
+    return Scope("range", f"commits pushed to {remote}", revs, tips[-1])
+
+
+def _need(repo: Repo, rev: str, context: str) -> str:
+    oid = repo.resolve_commit(rev)
+    if oid is not None:
+        return oid
+    if repo.shallow_commits():
+        raise CouldNotCheck(f"{rev} (from {context}) is not in this shallow clone", SHALLOW_HINT)
+    raise CouldNotCheck(f"{rev} (from {context}) is not a commit in this clone",
+                        f"fetch it first (git fetch origin {rev}) or check the spelling")

@@ -1,0 +1,48 @@
+"""Real git repositories in tmp_path, with git's global and system config shut out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.repo import GitRepo
+
+BIN = str(Path(sys.executable).parent)
+
+
+@pytest.fixture(autouse=True)
+def hermetic_git(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Lab Member\n\temail = member@lab.example\n"
+        "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ["PATH"])
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(home / "pre-commit-cache"))
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    for var in [v for v in os.environ if v.startswith(("PRE_COMMIT_", "GIT_DIR", "GIT_WORK"))]:
+        if var != "PRE_COMMIT_HOME":
+            monkeypatch.delenv(var)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRepo]:
+    r = GitRepo.init(tmp_path / "repo")
+    monkeypatch.chdir(r.path)
+    yield r
+
+
+@pytest.fixture
+def git_lfs() -> None:
+    if subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0:
+        pytest.fail("git-lfs is required for this test; `make test` installs it")

@@ -1,0 +1,156 @@
+"""no-large-binaries at commit: the staged blob is judged, for added and modified files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from dataward.checks.no_large_binaries import main
+from tests.hookrun import Result, runner
+from tests.repo import GitRepo, blob
+
+KB = 1024
+
+
+@pytest.fixture
+def hook(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    return runner(main, capsys)
+
+
+def test_large_added_file_is_refused_with_the_command_to_run(repo: GitRepo, hook) -> None:
+    repo.write("model.pt", blob(2 * KB * KB))
+    repo.add("model.pt")
+    res = hook("model.pt")
+    assert res.code == 1
+    assert res.out.startswith("model.pt: [no-large-binaries] model.pt is 2.0 MB, over the "
+                              "500 KB limit")
+    assert "git rm --cached model.pt && dvc add model.pt" in res.out
+    assert "dvc init" in res.out  # this repository has no DVC project yet
+
+
+def test_small_files_pass_silently(repo: GitRepo, hook) -> None:
+    repo.write("train.py", "print('hi')\n")
+    repo.write("icon.png", blob(20 * KB))
+    repo.add("train.py", "icon.png")
+    assert hook("train.py", "icon.png") == Result(0, "", "")
+
+
+def test_limit_is_inclusive_of_exactly_max_kb(repo: GitRepo, hook) -> None:
+    repo.write("at.bin", blob(500 * KB))
+    repo.write("over.bin", blob(500 * KB + 1))
+    repo.add("at.bin", "over.bin")
+    res = hook("--format", "json", "at.bin", "over.bin")
+    assert [f["path"] for f in res.findings()] == ["over.bin"]
+
+
+def test_modified_file_grown_past_the_limit(repo: GitRepo, hook) -> None:
+    repo.write("data.csv", blob(10 * KB, binary=False))
+    repo.add("data.csv")
+    repo.commit("small csv")
+    repo.write("data.csv", blob(800 * KB, binary=False))
+    repo.add("data.csv")
+    res = hook("--format", "json", "data.csv")
+    assert res.code == 1
+    assert res.findings()[0]["message"] == "data.csv is 800.0 KB, over the 500 KB limit"
+
+
+def test_the_staged_blob_is_judged_not_the_working_file(repo: GitRepo, hook) -> None:
+    repo.write("a.bin", blob(600 * KB))
+    repo.add("a.bin")
+    repo.write("a.bin", b"shrunk after staging")
+    assert hook("a.bin").code == 1
+    repo.write("b.bin", b"small when staged")
+    repo.git("reset", "-q", "a.bin")
+    repo.add("b.bin")
+    repo.write("b.bin", blob(600 * KB))
+    assert hook("b.bin").code == 0
+
+
+def test_a_clean_filter_that_shrinks_the_file_is_honoured(repo: GitRepo, hook) -> None:
+    repo.write(".gitattributes", "*.big filter=shrink\n")
+    repo.git("config", "filter.shrink.clean", "head -c 100")
+    repo.write("huge.big", blob(900 * KB, binary=False))
+    repo.add(".gitattributes", "huge.big")
+    assert hook("huge.big").code == 0
+
+
+def test_renamed_large_file_is_judged_at_its_new_path(repo: GitRepo, hook) -> None:
+    repo.write("old/weights.bin", blob(700 * KB))
+    repo.add("old/weights.bin")
+    repo.commit("legacy file, committed before dataward")
+    (repo.path / "models").mkdir()
+    repo.git("mv", "old/weights.bin", "models/weights.bin")
+    res = hook("--format", "json", "models/weights.bin")
+    assert [f["path"] for f in res.findings()] == ["models/weights.bin"]
+
+
+def test_only_the_files_pre_commit_passes_are_judged(repo: GitRepo, hook) -> None:
+    repo.write("a.bin", blob(600 * KB))
+    repo.write("b.bin", blob(600 * KB))
+    repo.add("a.bin", "b.bin")
+    res = hook("--format", "json", "b.bin")
+    assert [f["path"] for f in res.findings()] == ["b.bin"]
+    assert len(hook("--format", "json").findings()) == 2  # no names: every staged change
+
+
+def test_unchanged_files_pass_unless_enforce_all(repo: GitRepo, hook) -> None:
+    repo.write("legacy.bin", blob(600 * KB))
+    repo.add("legacy.bin")
+    repo.commit("legacy")
+    assert hook("legacy.bin").code == 0
+    res = hook("--enforce-all", "legacy.bin")
+    assert res.code == 1 and "legacy.bin is 600.0 KB" in res.out
+
+
+def test_initial_commit_and_deleted_files(repo: GitRepo, hook) -> None:
+    repo.write("big.bin", blob(600 * KB))
+    repo.add("big.bin")
+    assert hook().code == 1  # no HEAD yet: everything staged is new
+    repo.commit("with --no-verify")
+    repo.git("rm", "-q", "big.bin")
+    assert hook().code == 0  # a deletion adds nothing
+
+
+@pytest.mark.parametrize("name", ["with space.bin", "données/ünïcode.bin", "new\nline.bin",
+                                  "-dash.bin", "quote\".bin"])
+def test_awkward_names(repo: GitRepo, hook, name: str) -> None:
+    repo.write(name, blob(600 * KB))
+    repo.add(name)
+    res = hook("--format", "json")
+    assert [f["path"] for f in res.findings()] == [name]
+    text = hook().out
+    assert "over the 500 KB limit" in text
+    first_line = text.splitlines()[0]
+    if "\n" in name:
+        assert first_line.startswith('"new\\nline.bin": ')  # one finding, one line
+    elif '"' in name:
+        assert first_line.startswith('"quote\\".bin": ')
+
+
+def test_maxkb_argument_as_in_pre_commit_hooks(repo: GitRepo, hook) -> None:
+    repo.write("a.bin", blob(600 * KB))
+    repo.add("a.bin")
+    assert hook("--maxkb", "1000", "a.bin").code == 0
+    assert hook("--maxkb=100", "a.bin").code == 1
+
+
+def test_outside_a_git_repository_is_a_usage_error(tmp_path, monkeypatch, hook) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = hook()
+    assert res.code == 2
+    assert "is not inside a git working tree" in res.err
+    assert "Traceback" not in res.err
+
+
+def test_console_script_and_dataward_check_agree(repo: GitRepo) -> None:
+    repo.write("model.pt", blob(600 * KB))
+    repo.add("model.pt")
+    a = subprocess.run(["no-large-binaries", "--format", "json", "model.pt"],
+                       capture_output=True, text=True)
+    b = subprocess.run(["dataward", "check", "no-large-binaries", "--format", "json",
+                        "model.pt"], capture_output=True, text=True)
+    assert a.returncode == b.returncode == 1
+    assert json.loads(a.stdout) == json.loads(b.stdout)

@@ -1,0 +1,192 @@
+"""Policy, binaries, Git LFS and DVC outputs for no-large-binaries."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from dataward.checks.no_large_binaries import main
+from tests.hookrun import Result, runner
+from tests.repo import GitRepo, blob
+
+KB = 1024
+
+
+@pytest.fixture
+def hook(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    return runner(main, capsys)
+
+
+def paths(res: Result) -> list[str]:
+    return sorted(f["path"] for f in res.findings())
+
+
+def test_per_glob_limits_last_match_wins(repo: GitRepo, hook) -> None:
+    repo.write("dataward.toml", """
+[no-large-binaries]
+max-kb = 100
+limits = { "*.csv" = 2048, "data/raw/**" = 50 }
+""")
+    repo.write("table.csv", blob(1500 * KB, binary=False))
+    repo.write("data/raw/small.csv", blob(60 * KB, binary=False))
+    repo.write("notes.txt", blob(150 * KB, binary=False))
+    repo.add("table.csv", "data/raw/small.csv", "notes.txt")
+    res = hook("--format", "json")
+    assert paths(res) == ["data/raw/small.csv", "notes.txt"]
+    msg = {f["path"]: f["message"] for f in res.findings()}
+    assert "over the 50 KB limit" in msg["data/raw/small.csv"]
+    assert "over the 100 KB limit" in msg["notes.txt"]
+
+
+def test_policy_in_pyproject(repo: GitRepo, hook) -> None:
+    repo.write("pyproject.toml", "[project]\nname = 'x'\n\n[tool.dataward.no-large-binaries]\n"
+                                 "max-kb = 10\n")
+    repo.write("a.txt", blob(20 * KB, binary=False))
+    repo.add("a.txt")
+    assert paths(hook("--format", "json")) == ["a.txt"]
+
+
+def test_dataward_toml_wins_over_pyproject(repo: GitRepo, hook) -> None:
+    repo.write("pyproject.toml", "[tool.dataward.no-large-binaries]\nmax-kb = 10\n")
+    repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 30\n")
+    repo.write("a.txt", blob(20 * KB, binary=False))
+    repo.add("a.txt")
+    assert hook().code == 0
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[no-large-binaries]\nmax-kb = "big"\n',
+     "dataward.toml:2: no-large-binaries.max-kb: Input should be a valid integer (got 'big')"),
+    ("[no-large-binaries]\n\nmaxkb = 3\n",
+     "dataward.toml:3: no-large-binaries.maxkb: unknown key; known keys here: max-kb, limits, "
+     "binary-max-kb, binary-allow"),
+    ("[no-large-binaries]\nmax-kb = -5\n",
+     "dataward.toml:2: no-large-binaries.max-kb: must be 0 or more KB, not -5"),
+    ('[no-large-binaries]\nlimits = { "*.csv" = "2MB" }\n',
+     "dataward.toml:2: no-large-binaries.limits.*.csv: Input should be a valid integer"),
+    ("[no-large-binaries\nmax-kb = 1\n", "dataward.toml:1: not valid TOML"),
+])
+def test_bad_policy_exits_2_naming_file_line_and_key(repo: GitRepo, hook, body: str,
+                                                      expected: str) -> None:
+    repo.write("dataward.toml", body)
+    res = hook()
+    assert res.code == 2
+    assert expected in res.err
+    assert "Traceback" not in res.err
+
+
+def test_policy_changes_are_picked_up_through_the_cache(repo: GitRepo, hook) -> None:
+    repo.write("a.txt", blob(20 * KB, binary=False))
+    repo.add("a.txt")
+    repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 10\n")
+    assert hook().code == 1
+    assert hook().code == 1  # from the state cache
+    repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 30\n")
+    assert hook().code == 0
+    repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = oops\n")
+    assert hook().code == 2
+
+
+def test_explicit_config_file(repo: GitRepo, hook, tmp_path) -> None:
+    cfg = tmp_path / "strict.toml"
+    cfg.write_text("[no-large-binaries]\nmax-kb = 1\n")
+    repo.write("a.txt", blob(2 * KB, binary=False))
+    repo.add("a.txt")
+    assert hook("--config", str(cfg)).code == 1
+    missing = hook("--config", str(tmp_path / "nope.toml"))
+    assert missing.code == 2 and "cannot read the policy" in missing.err
+
+
+def test_binary_policy(repo: GitRepo, hook) -> None:
+    repo.write("dataward.toml", '[no-large-binaries]\nbinary-max-kb = 0\n'
+                                'binary-allow = ["docs/**"]\n')
+    repo.write("weights.npy", blob(3 * KB))
+    repo.write("table.csv", blob(3 * KB, binary=False))
+    repo.write("docs/figure.png", blob(3 * KB))
+    repo.add("weights.npy", "table.csv", "docs/figure.png")
+    res = hook("--format", "json")
+    assert paths(res) == ["weights.npy"]
+    assert "binary files are not allowed here" in res.findings()[0]["message"]
+
+
+def test_binary_limit_and_git_diff_attribute(repo: GitRepo, hook) -> None:
+    repo.write("dataward.toml", "[no-large-binaries]\nbinary-max-kb = 10\n")
+    repo.write(".gitattributes", "*.dat -diff\n*.nul diff\n")
+    repo.write("small.bin", blob(5 * KB))  # binary, under 10 KB
+    repo.write("big.bin", blob(20 * KB))  # binary, over 10 KB
+    repo.write("text.dat", blob(20 * KB, binary=False))  # text that git calls binary
+    repo.write("zeros.nul", blob(20 * KB))  # NUL bytes that git diffs as text
+    repo.add(".gitattributes", "small.bin", "big.bin", "text.dat", "zeros.nul")
+    res = hook("--format", "json")
+    assert paths(res) == ["big.bin", "text.dat"]
+    assert "binaries over 10 KB are not allowed" in res.findings()[0]["message"]
+
+
+def test_lfs_pointers_are_skipped(repo: GitRepo, hook, git_lfs) -> None:
+    repo.git("lfs", "install", "--local")
+    repo.git("lfs", "track", "*.bin")
+    repo.write("weights.bin", blob(3 * KB * KB))
+    repo.add(".gitattributes", "weights.bin")
+    staged = repo.git("cat-file", "-p", ":weights.bin").stdout
+    assert staged.startswith("version https://git-lfs.github.com/spec/v1")
+    assert hook().code == 0
+
+
+def test_lfs_marked_but_not_applied(repo: GitRepo, hook) -> None:
+    repo.write(".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n")
+    repo.write("weights.bin", blob(3 * KB * KB))
+    repo.add(".gitattributes", "weights.bin")  # no git-lfs filter configured here
+    (f,) = hook("--format", "json").findings()
+    assert "marked filter=lfs, but git got the file itself (3.0 MB)" in f["message"]
+    assert "git lfs install" in f["hint"]
+
+
+def test_real_dvc_output_staged_in_git(repo: GitRepo, hook) -> None:
+    subprocess.run(["dvc", "init", "-q"], cwd=repo.path, check=True)
+    repo.write("dog_and_cat/0000.jpg", blob(30 * KB, seed=1))
+    repo.write("dog_and_cat/0001.jpg", blob(40 * KB, seed=2))
+    repo.write("model.pt", blob(10 * KB, seed=3))
+    subprocess.run(["dvc", "add", "-q", "dog_and_cat", "model.pt"], cwd=repo.path, check=True)
+    repo.add(".dvc", "dog_and_cat.dvc", "model.pt.dvc", ".gitignore")
+    assert hook().code == 0  # the pointers are what belongs in git
+    repo.add("dog_and_cat", "model.pt")  # forced past .gitignore
+    res = hook("--format", "json")
+    by_path = {f["path"]: f for f in res.findings()}
+    assert sorted(by_path) == ["dog_and_cat", "model.pt"]
+    assert by_path["dog_and_cat"]["message"] == (
+        "2 files of dog_and_cat/, a DVC output of dog_and_cat.dvc, are going into git")
+    assert by_path["dog_and_cat"]["hint"] == (
+        "fix: git rm -r --cached dog_and_cat && dvc add dog_and_cat")
+    assert by_path["model.pt"]["hint"] == "fix: git rm --cached model.pt && dvc add model.pt"
+
+
+def test_dvc_yaml_outputs_and_cache_false(repo: GitRepo, hook) -> None:
+    repo.write(".dvc/config", "")
+    repo.write("pipeline/dvc.yaml", """
+stages:
+  train:
+    cmd: python train.py
+    wdir: ..
+    outs:
+      - models/net.pt
+      - metrics.json:
+          cache: false
+""")
+    repo.write("models/net.pt", b"tiny")
+    repo.write("metrics.json", '{"acc": 1}')
+    repo.add(".dvc/config", "pipeline/dvc.yaml", "models/net.pt", "metrics.json")
+    res = hook("--format", "json")
+    assert paths(res) == ["models/net.pt"]
+    assert "a DVC output of pipeline/dvc.yaml" in res.findings()[0]["message"]
+
+
+def test_a_large_file_in_a_dvc_project_gets_the_dvc_fix(repo: GitRepo, hook) -> None:
+    repo.write(".dvc/config", "")
+    repo.write("results/run 1.bin", blob(600 * KB))
+    repo.add(".dvc/config", "results/run 1.bin")
+    (f,) = hook("--format", "json").findings()
+    assert f["hint"].startswith("fix: git rm --cached 'results/run 1.bin' && "
+                                "dvc add 'results/run 1.bin'\n"
+                                "then commit 'results/run 1.bin.dvc' and results/.gitignore")
