@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dataward import __version__
 from dataward.checks import CHECKS
@@ -52,8 +52,9 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
     return max((_check_main(c)([]) for c in STAGES[stage]), default=0)
 
 
-def _check_main(check_id: str):  # type: ignore[no-untyped-def]
-    return importlib.import_module(CHECKS[check_id]).main
+def _check_main(check_id: str) -> Callable[[Sequence[str] | None], int]:
+    main: Callable[[Sequence[str] | None], int] = importlib.import_module(CHECKS[check_id]).main
+    return main
 
 
 class _Replay:

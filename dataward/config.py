@@ -1,46 +1,38 @@
 """The policy: `[tool.dataward]` in pyproject.toml, or a dataward.toml at the repository root.
 
-The policy is plain frozen dataclasses so that hooks read it without importing pydantic;
-pydantic validates it (strictly, unknown keys refused) only when the file's bytes are new,
-and the validated policy is kept in the state cache keyed by those bytes.
+The policy is plain NamedTuples so that hooks read it without importing pydantic or
+dataclasses; pydantic validates it (strictly, unknown keys refused) only when the file's
+bytes are new, and the validated policy is kept in the state cache keyed by those bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, ClassVar
+from typing import Any, NamedTuple
 
 from dataward.errors import ConfigError
 from dataward.state import State
 
 POLICY_FILES = ("dataward.toml", "pyproject.toml")
+# Read by pydantic when it validates these NamedTuples: unknown keys are errors.
+_PYDANTIC_CONFIG = {"extra": "forbid"}
 
 
-def _kebab(name: str) -> str:
+def kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-# Read by pydantic when it validates these (stdlib) dataclasses.
-_PYDANTIC_CONFIG = {"extra": "forbid", "strict": True, "alias_generator": _kebab}
-
-
-@dataclass(frozen=True)
-class LargeBinariesPolicy:
-    """`[tool.dataward.no-large-binaries]`; sizes are in KB of 1024 bytes, as pre-commit-hooks."""
-
-    __pydantic_config__: ClassVar[dict[str, Any]] = _PYDANTIC_CONFIG
+class LargeBinariesPolicy(NamedTuple):
+    """`[no-large-binaries]`; sizes are in KB of 1024 bytes, as pre-commit-hooks' --maxkb."""
 
     max_kb: int = 500
     # glob -> KB, overriding max-kb; later patterns win, as in .gitattributes
-    limits: dict[str, int] = field(default_factory=dict)
+    limits: dict[str, int] = {}  # noqa: RUF012 - never mutated
     # Binaries (as git decides) above this size are refused; 0 refuses every binary.
     # None judges binaries by the size limits alone.
     binary_max_kb: int | None = None
     # Globs of binaries that binary-max-kb does not apply to (icons, figures in docs).
-    binary_allow: list[str] = field(default_factory=list)
+    binary_allow: list[str] = []  # noqa: RUF012 - never mutated
 
     def problems(self) -> list[tuple[list[str], str]]:
         """Range errors that types alone do not catch, as (key path, message)."""
@@ -52,21 +44,21 @@ class LargeBinariesPolicy:
                 for loc, kb in sizes if kb is not None and kb < 0]
 
 
-@dataclass(frozen=True)
-class Policy:
-    __pydantic_config__: ClassVar[dict[str, Any]] = _PYDANTIC_CONFIG
-
-    no_large_binaries: LargeBinariesPolicy = field(default_factory=LargeBinariesPolicy)
+class Policy(NamedTuple):
+    no_large_binaries: LargeBinariesPolicy = LargeBinariesPolicy()
 
 
-@dataclass(frozen=True)
-class LoadedPolicy:
+for _cls in (LargeBinariesPolicy, Policy):
+    _cls.__pydantic_config__ = _PYDANTIC_CONFIG  # type: ignore[union-attr]
+
+
+class LoadedPolicy(NamedTuple):
     policy: Policy
     source: str | None  # the file it came from; None for the defaults
 
 
 def load(root: str, explicit: str | None = None, state: State | None = None) -> LoadedPolicy:
-    """The policy for the repository at `root`; exits 2 (ConfigError) when it is invalid."""
+    """The policy for the repository at `root`; raises ConfigError (exit 2) when invalid."""
     path = explicit or next(
         (p for p in (os.path.join(root, f) for f in POLICY_FILES) if os.path.isfile(p)), None)
     if path is None:
@@ -77,6 +69,8 @@ def load(root: str, explicit: str | None = None, state: State | None = None) -> 
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the policy: {exc.strerror}",
                           "check the path given to --config") from None
+    import hashlib
+
     key = hashlib.sha256(os.path.basename(path).encode() + b"\0" + raw).hexdigest()
     state = state or State(None)
     cached = state.load("policy.pickle", key)
@@ -93,7 +87,7 @@ def _parse(path: str, raw: bytes) -> Policy:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
     name = os.path.basename(path)
     text = raw.decode("utf-8", "replace")
@@ -119,10 +113,11 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
 
     problems: list[tuple[list[str], str]] = []
     try:
-        # JSON mode: strict about types (no "500" for 500) yet builds dataclasses from tables.
-        policy = TypeAdapter(Policy).validate_json(json.dumps(data, default=str))
+        # JSON mode: strict about types (no "500" for 500) yet builds tuples from tables.
+        policy = TypeAdapter(Policy).validate_json(
+            json.dumps(_field_names(Policy, data), default=str), strict=True)
     except ValidationError as exc:
-        problems = [([str(p) for p in err["loc"]], _explain(err))
+        problems = [([kebab(str(p)) for p in err["loc"]], _explain(err))
                     for err in exc.errors(include_url=False)]
     else:
         problems = [(["no-large-binaries", *loc], msg)
@@ -138,6 +133,24 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
                       "fix the value (docs/configuration.md lists every key)")
 
 
+def _field_names(cls: Any, data: Any) -> Any:
+    """Kebab-case keys to field names, for this section's fields only (glob keys stay)."""
+    if not isinstance(data, dict):
+        return data
+    from typing import get_type_hints
+
+    hints = get_type_hints(cls)
+    out = {}
+    for key, value in data.items():
+        field = key.replace("-", "_") if isinstance(key, str) else key
+        if field in cls._fields:
+            section = hints[field] if hasattr(hints[field], "_fields") else None
+            out[field] = _field_names(section, value) if section else value
+        else:
+            out[key] = value  # unknown: pydantic refuses it under the name the user wrote
+    return out
+
+
 def _explain(err: Any) -> str:
     if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"unknown key; known keys here: {', '.join(_known_keys(err['loc']))}"
@@ -146,17 +159,21 @@ def _explain(err: Any) -> str:
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    from typing import get_type_hints
+
     cls: Any = Policy
     for part in loc[:-1]:
-        match = [f for f in fields(cls) if _kebab(f.name) == part]
-        if not match or not is_dataclass(match[0].default_factory):  # type: ignore[misc]
+        sub = get_type_hints(cls).get(str(part).replace("-", "_"))
+        if not hasattr(sub, "_fields"):
             break
-        cls = match[0].default_factory  # type: ignore[misc]
-    return [_kebab(f.name) for f in fields(cls)]
+        cls = sub
+    return [kebab(f) for f in cls._fields]
 
 
 def _line_of_key(text: str, prefix: str, loc: list[str]) -> int | None:
     """The line that sets the offending key, found by reading the TOML as text."""
+    import re
+
     section = ".".join(p for p in [prefix, *loc[:-1]] if p)
     key = loc[-1] if loc else ""
     table = ".".join(p for p in [prefix, *loc] if p)
@@ -177,5 +194,7 @@ def _line_of_key(text: str, prefix: str, loc: list[str]) -> int | None:
 
 
 def _line_of_toml_error(message: str, text: str) -> int:
+    import re
+
     m = re.search(r"line (\d+)", message)
     return int(m.group(1)) if m else max(1, len(text.splitlines()))

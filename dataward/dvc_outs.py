@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dataward.git import Repo
 from dataward.state import State
@@ -17,8 +16,7 @@ from dataward.state import State
 MAX_DVCFILE_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     path: str  # repository-relative, '/'-separated
     dvcfile: str  # the .dvc file or dvc.yaml that declares it
 
@@ -36,7 +34,7 @@ def parse_outputs(dvcfile: str, content: bytes) -> list[Output]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.load(content, Loader=loader)  # noqa: S506 - a safe loader
+        doc = yaml.load(content, Loader=loader)  # a safe loader, C or pure Python
     except Exception:
         return []
     if not isinstance(doc, dict):
@@ -47,11 +45,11 @@ def parse_outputs(dvcfile: str, content: bytes) -> list[Output]:
         stages = doc.get("stages")
         for stage in stages.values() if isinstance(stages, dict) else []:
             if isinstance(stage, dict):
-                wdir = stage.get("wdir") if isinstance(stage.get("wdir"), str) else ""
+                wdir = _str(stage.get("wdir"))
                 for key in ("outs", "metrics", "plots"):
                     specs += [(wdir, s) for s in _as_list(stage.get(key))]
     else:
-        wdir = doc.get("wdir") if isinstance(doc.get("wdir"), str) else ""
+        wdir = _str(doc.get("wdir"))
         specs = [(wdir, s) for s in _as_list(doc.get("outs"))]
     outputs = []
     for wdir, spec in specs:
@@ -63,6 +61,10 @@ def parse_outputs(dvcfile: str, content: bytes) -> list[Output]:
                 and not posixpath.isabs(resolved):
             outputs.append(Output(resolved, dvcfile))
     return outputs
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -90,12 +92,18 @@ class OutputIndex:
         self.by_path = {o.path: o for o in outputs}
 
     def owner(self, path: str) -> Output | None:
+        """The output that is `path` or a folder holding it."""
+        by_path = self.by_path
+        if not by_path:
+            return None
         probe = path
-        while probe:
-            if probe in self.by_path:
-                return self.by_path[probe]
-            probe = posixpath.dirname(probe)
-        return None
+        while True:
+            if probe in by_path:
+                return by_path[probe]
+            cut = probe.rfind("/")
+            if cut < 0:
+                return None
+            probe = probe[:cut]
 
     @classmethod
     def load(cls, repo: Repo, dvcfiles: list[tuple[str, str]], state: State) -> OutputIndex:

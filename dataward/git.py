@@ -1,16 +1,16 @@
 """Git plumbing: batched, NUL-separated, one process per question, never one per file.
 
 Paths come back as `str` decoded with surrogateescape, so names that are not UTF-8
-survive the round trip to git and back.
+survive the round trip to git and back. Output is decoded once per call, not per entry:
+range mode parses a hundred thousand entries.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import IO, NamedTuple
 
 from dataward.errors import CouldNotCheck, UsageError
 
@@ -18,6 +18,10 @@ GITLINK = "160000"
 NULL_MODE = "000000"
 # Enough to tell binary from text, as git does (FIRST_FEW_BYTES in git's xdiff-interface.c).
 SNIFF_BYTES = 8000
+EMPTY_TREE = {40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+              64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"}
+# Environment that changes where git looks for the repository: leave discovery to git.
+_GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
 
 
 def _dec(b: bytes) -> str:
@@ -28,8 +32,7 @@ def _enc(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """A blob that a commit (or the index, when `commit` is None) puts at `path`."""
 
     path: str
@@ -38,27 +41,30 @@ class Change:
     commit: str | None = None
 
 
-@dataclass(frozen=True)
-class Repo:
+class Repo(NamedTuple):
     root: str
     git_dir: str
     common_dir: str
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Repo:
+        """The working tree around `cwd`: found by looking for `.git`, as git does, else by git."""
+        start = os.path.abspath(cwd or os.curdir)
+        if not any(v in os.environ for v in _GIT_LOCATION_ENV):
+            found = _find_dot_git(start)
+            if found is not None:
+                return found
         proc = subprocess.run(
             ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
-            cwd=cwd, capture_output=True, check=False,
+            cwd=start, capture_output=True, check=False,
         )
         if proc.returncode != 0:
-            where = os.path.abspath(cwd or os.curdir)
             raise UsageError(
-                f"{where} is not inside a git working tree",
+                f"{start} is not inside a git working tree",
                 "run dataward from a git repository (git init, or cd into a clone)",
             )
         root, git_dir, common = _dec(proc.stdout).splitlines()[:3]
-        return cls(root, git_dir, os.path.normpath(os.path.join(root, common))
-                   if not os.path.isabs(common) else common)
+        return cls(root, git_dir, os.path.normpath(os.path.join(root, common)))
 
     # -- running git -------------------------------------------------------------------
 
@@ -99,7 +105,7 @@ class Repo:
             "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-color",
             "--no-ext-diff", "--diff-filter=AMT",
         ])
-        return list(_parse_raw(out.split(b"\0"), commit=None))
+        return _parse_raw(_dec(out).split("\0"), with_commits=False)
 
     def commit_changes(self, revs: Sequence[str]) -> tuple[list[str], list[Change]]:
         """Every blob each commit of `rev-list REVS` adds or changes, oldest commit first.
@@ -115,7 +121,30 @@ class Repo:
              "-c", "--root"],
             stdin=("\n".join(commits) + "\n").encode("ascii"),
         )
-        return commits, list(_parse_raw(out.split(b"\0"), commit=""))
+        return commits, _parse_raw(_dec(out).split("\0"), with_commits=True)
+
+    def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
+        """(path, blob id) of the files in a commit's tree matching glob pathspecs.
+
+        `ls-tree` cannot filter by glob; a diff against the empty tree can, inside git.
+        """
+        out = self.run(["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--no-renames",
+                        EMPTY_TREE[len(commit)], commit, "--", *pathspecs])
+        return [(c.path, c.oid) for c in _parse_raw(_dec(out).split("\0"), False)]
+
+    def present_at(self, commit: str, paths: Iterable[str]) -> set[tuple[str, str]]:
+        """Which of these literal paths exist in a commit's tree, as (path, blob id)."""
+        wanted = sorted(set(paths))
+        if not wanted:
+            return set()
+        out = self.run(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit,
+                        "--", *wanted])
+        found = set()
+        for rec in _dec(out).split("\0"):
+            meta, _, path = rec.partition("\t")
+            if path in wanted:
+                found.add((path, meta.split()[2]))
+        return found
 
     # -- objects -----------------------------------------------------------------------
 
@@ -124,26 +153,24 @@ class Repo:
         wanted = list(dict.fromkeys(oids))
         if not wanted:
             return {}
-        out = self.run(
-            ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
-            stdin=("\n".join(wanted) + "\n").encode("ascii"),
-        )
-        sizes: dict[str, int] = {}
-        for line in _dec(out).splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[1] == "missing":
-                raise CouldNotCheck(
-                    f"object {parts[0]} is not in this clone (a partial or broken clone?)",
-                    "fetch the full history (git fetch --refetch, or a clone without --filter)",
-                )
-            sizes[parts[0]] = int(parts[2])
-        return sizes
+        out = self.run(["cat-file", "--batch-check=%(objectsize)", "--buffer"],
+                       stdin=("\n".join(wanted) + "\n").encode("ascii"))
+        try:
+            return dict(zip(wanted, map(int, out.split()), strict=True))
+        except ValueError:  # a line "<oid> missing" instead of a size
+            missing = next(line for line in _dec(out).splitlines() if line.endswith("missing"))
+            raise CouldNotCheck(
+                f"object {missing.split()[0]} is not in this clone (a partial or broken clone?)",
+                "fetch the full history (git fetch --refetch, or a clone without --filter)",
+            ) from None
 
     def object_heads(self, oids: Iterable[str], nbytes: int = SNIFF_BYTES) -> dict[str, bytes]:
         """The first `nbytes` of each blob, streamed through one `cat-file --batch`."""
         wanted = list(dict.fromkeys(oids))
         if not wanted:
             return {}
+        import threading
+
         proc = subprocess.Popen(
             ["git", "cat-file", "--batch"], cwd=self.root,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -175,13 +202,13 @@ class Repo:
             stdin=b"\0".join(_enc(p) for p in wanted) + b"\0",
         )
         result: dict[str, dict[str, str]] = {p: {} for p in wanted}
-        fields = out.split(b"\0")
+        fields = _dec(out).split("\0")
         for i in range(0, len(fields) - 2, 3):
-            result.setdefault(_dec(fields[i]), {})[_dec(fields[i + 1])] = _dec(fields[i + 2])
+            result.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
         return result
 
     def index_entries(self, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
-        """(path, blob id) of index entries matching the pathspecs."""
+        """(path, blob id) of index entries matching the (glob) pathspecs."""
         return [(c.path, c.oid) for c in self._ls_files(pathspecs, literal=False)]
 
     def index_changes(self, paths: Sequence[str]) -> list[Change]:
@@ -192,24 +219,12 @@ class Repo:
         flags = ["--literal-pathspecs"] if literal else []
         out = self.run([*flags, "ls-files", "-s", "-z", "--", *pathspecs])
         entries = []
-        for rec in out.split(b"\0"):
+        for rec in _dec(out).split("\0"):
             if rec:
-                meta, _, path = rec.partition(b"\t")
-                mode, oid = _dec(meta.split()[0]), _dec(meta.split()[1])
+                meta, _, path = rec.partition("\t")
+                mode, oid, _stage = meta.split()
                 if mode != GITLINK:
-                    entries.append(Change(_dec(path), oid, mode))
-        return entries
-
-    def tree_entries(self, treeish: str) -> list[tuple[str, str]]:
-        """(path, blob id) of every blob in a commit's tree."""
-        out = self.run(["ls-tree", "-r", "-z", "--full-tree", treeish])
-        entries = []
-        for rec in out.split(b"\0"):
-            if rec:
-                meta, _, path = rec.partition(b"\t")
-                mode, kind, oid = meta.split()
-                if kind == b"blob":
-                    entries.append((_dec(path), _dec(oid)))
+                    entries.append(Change(path, oid, mode))
         return entries
 
     def commit_subjects(self, commits: Iterable[str]) -> dict[str, str]:
@@ -217,47 +232,85 @@ class Repo:
         if not wanted:
             return {}
         out = self.run(["show", "-s", "--no-walk", "--format=%H %s", *wanted])
-        return dict(line.split(" ", 1) if " " in line else (line, "")
-                    for line in _dec(out).splitlines())
+        subjects: dict[str, str] = {}
+        for line in _dec(out).splitlines():
+            commit, _, subject = line.partition(" ")
+            subjects[commit] = subject
+        return subjects
 
 
-def _parse_raw(fields: list[bytes], commit: str | None) -> Iterator[Change]:
-    """Parse `--raw -z` output; with commit='' the stream carries commit ids (diff-tree)."""
-    current = commit
-    i, n = 0, len(fields)
-    while i < n:
-        tok = fields[i]
+def _parse_raw(fields: list[str], with_commits: bool) -> list[Change]:
+    """Parse `--raw -z` fields; diff-tree --stdin puts each commit id before its entries.
+
+    An entry is ':<modes> <oids> <status>' then the path. A plain entry has a fixed layout
+    (':100644 100644 <oid> <oid> M'), read by offsets: ranges hold a hundred thousand.
+    Combined (merge) entries start with one ':' per parent. Deletions and submodules carry
+    no blob and are left out.
+    """
+    changes: list[Change] = []
+    append = changes.append
+    new = tuple.__new__
+    current: str | None = None
+    it = iter(fields)
+    for tok in it:
         if not tok:
-            i += 1
             continue
-        if tok.startswith(b":"):
-            parents = len(tok) - len(tok.lstrip(b":"))
-            meta = tok[parents:].split()
-            dst_mode = _dec(meta[parents])
-            dst_oid = _dec(meta[2 * parents + 1])
-            path = _dec(fields[i + 1])
-            i += 2
-            if dst_mode not in (NULL_MODE, GITLINK):
-                yield Change(path, dst_oid, dst_mode, current or None)
+        if tok[0] != ":":
+            if with_commits:
+                current = tok
+            continue
+        path = next(it)
+        if tok[1] != ":":
+            hexlen = (len(tok) - 18) // 2
+            mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
         else:
-            current = _dec(tok)
-            i += 1
+            parents = len(tok) - len(tok.lstrip(":"))
+            meta = tok[parents:].split(" ")
+            mode, oid = meta[parents], meta[2 * parents + 1]
+        if mode != NULL_MODE and mode != GITLINK:
+            append(new(Change, (path, oid, mode, current)))
+    return changes
 
 
-def _feed(pipe: object, data: bytes) -> None:
-    import io
+def _find_dot_git(start: str) -> Repo | None:
+    """The repository whose `.git` is nearest above `start`; None when git should decide."""
+    d = start
+    while True:
+        dot = os.path.join(d, ".git")
+        if os.path.isdir(dot):
+            if not os.path.isfile(os.path.join(dot, "HEAD")):
+                return None
+            return Repo(d, dot, dot)
+        if os.path.isfile(dot):  # a worktree or submodule: "gitdir: <path>"
+            try:
+                with open(dot, encoding="utf-8") as fh:
+                    text = fh.read().strip()
+            except OSError:
+                return None
+            if not text.startswith("gitdir:"):
+                return None
+            git_dir = os.path.normpath(os.path.join(d, text[len("gitdir:"):].strip()))
+            common = git_dir
+            try:
+                with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as fh:
+                    common = os.path.normpath(os.path.join(git_dir, fh.read().strip()))
+            except OSError:
+                pass
+            return Repo(d, git_dir, common)
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
 
-    assert isinstance(pipe, io.BufferedWriter)
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
     try:
         pipe.write(data)
     finally:
         pipe.close()
 
 
-def _skip(stream: object, n: int) -> None:
-    import io
-
-    assert isinstance(stream, io.BufferedReader)
+def _skip(stream: IO[bytes], n: int) -> None:
     while n > 0:
         chunk = stream.read(min(n, 1 << 20))
         if not chunk:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable, Sequence
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
 from dataward.models.findings import Finding, exit_code
 from dataward.report import FORMATS, render
-from dataward.report.workflow import render as annotate
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -48,13 +45,16 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
 
 def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
     if fmt == "github":
-        print(annotate([Finding(".", None, check_id, message, hint)]))
+        print(render([Finding(".", None, check_id, message, hint)], "github"))
     print(f"{check_id}: {message}", file=sys.stderr)
     if hint:
         print(f"    {hint}", file=sys.stderr)
 
 
 def _write_log() -> str:
+    import tempfile
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="dataward-error-", suffix=".log")
     with os.fdopen(fd, "w") as fh:
         fh.write(traceback.format_exc())

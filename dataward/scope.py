@@ -7,7 +7,7 @@ not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dataward.errors import CouldNotCheck, UsageError
 from dataward.git import Change, Repo
@@ -17,11 +17,10 @@ SHALLOW_HINT = ("fetch the full history: `git fetch --unshallow`, or `fetch-dept
                 "in actions/checkout")
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     kind: str  # "staged", "index", "range" or "all"
     description: str
-    revs: list[str] = field(default_factory=list)  # for "index": the paths
+    revs: tuple[str, ...] = ()  # for "index": the paths
     tip: str | None = None  # the commit whose tree is "now"; None means the index
 
     def changes(self, repo: Repo) -> list[Change]:
@@ -47,7 +46,7 @@ def staged() -> Scope:
 
 def index(paths: list[str]) -> Scope:
     """The index blobs of these paths (all paths when empty), changed or not."""
-    return Scope("index", "the given files in the index", paths)
+    return Scope("index", "the given files in the index", tuple(paths))
 
 
 def whole_history(repo: Repo) -> Scope:
@@ -55,7 +54,7 @@ def whole_history(repo: Repo) -> Scope:
     if head is None:
         raise UsageError("HEAD has no commits yet; --all audits committed history",
                          "commit first, or check the staged files without --all")
-    return Scope("all", "all history of HEAD", [head], head)
+    return Scope("all", "all history of HEAD", (head,), head)
 
 
 def commit_range(repo: Repo, spec: str) -> Scope:
@@ -72,7 +71,7 @@ def commit_range(repo: Repo, spec: str) -> Scope:
             raise CouldNotCheck(f"{base_rev} and {head_rev} share no history in this clone",
                                 SHALLOW_HINT)
         base = out[0]
-    return Scope("range", f"commits {spec}", [f"{base}..{head}"], head)
+    return Scope("range", f"commits {spec}", (f"{base}..{head}",), head)
 
 
 def from_pre_commit_env(repo: Repo, env: Mapping[str, str]) -> Scope | None:
@@ -85,7 +84,7 @@ def from_pre_commit_env(repo: Repo, env: Mapping[str, str]) -> Scope | None:
         local = env.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
         tip = _need(repo, local, "the pushed branch")
         return Scope("range", f"commits of {local} not on {remote}",
-                     [tip, "--not", f"--remotes={remote}"], tip)
+                     (tip, "--not", f"--remotes={remote}"), tip)
     return None
 
 
@@ -105,7 +104,7 @@ def from_push_lines(repo: Repo, remote: str, lines: Iterable[str]) -> Scope | No
             known_remote.append(remote_sha)
     if not tips:
         return None
-    revs = [*tips, "--not", *known_remote, f"--remotes={remote}"]
+    revs = (*tips, "--not", *known_remote, f"--remotes={remote}")
     return Scope("range", f"commits pushed to {remote}", revs, tips[-1])
 
 

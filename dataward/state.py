@@ -9,8 +9,6 @@ write never fails a check.
 from __future__ import annotations
 
 import os
-import pickle
-import tempfile
 
 from dataward import __version__
 
@@ -24,18 +22,23 @@ class State:
 
     def load(self, name: str, key: str) -> object | None:
         """The value saved under `name` if it was saved with this `key`, else None."""
-        if self.dir is None:
+        if self.dir is None or not os.path.exists(os.path.join(self.dir, name)):
             return None
+        import pickle
+
         try:
             with open(os.path.join(self.dir, name), "rb") as fh:
                 saved_key, version, value = pickle.load(fh)
-        except Exception:  # absent, truncated, or from an incompatible release
+        except Exception:  # truncated, or from an incompatible release
             return None
         return value if (saved_key, version) == (key, __version__) else None
 
     def save(self, name: str, key: str, value: object) -> None:
         if self.dir is None:
             return
+        import pickle
+        import tempfile
+
         try:
             os.makedirs(self.dir, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{name}.")

@@ -30,6 +30,7 @@ def hermetic_git(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ["PATH"])
     monkeypatch.setenv("PRE_COMMIT_HOME", str(home / "pre-commit-cache"))
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
     for var in [v for v in os.environ if v.startswith(("PRE_COMMIT_", "GIT_DIR", "GIT_WORK"))]:
         if var != "PRE_COMMIT_HOME":
             monkeypatch.delenv(var)

@@ -1,7 +1,8 @@
 """no-large-binaries: no blob above the size limit, and no binary the policy forbids, enters git.
 
 Judges what git will store (the staged blob, or each blob a commit adds), never the working
-file. Needs only git: it must not import dvc.
+file. Needs only git: it must not import dvc, and keeps its start-up as small as the hooks
+it replaces (value objects are NamedTuples; everything else is imported when needed).
 """
 
 from __future__ import annotations
@@ -9,16 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import posixpath
-import shlex
 import sys
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from dataward import config, scope
 from dataward.dvc_outs import OutputIndex, is_dvcfile
 from dataward.git import SNIFF_BYTES, Change, Repo
-from dataward.globs import last_match
 from dataward.models.findings import Finding
 from dataward.runner import add_common_options, run
 from dataward.state import State
@@ -26,10 +24,10 @@ from dataward.state import State
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024
+DVCFILE_PATHSPECS = ("*.dvc", "*dvc.yaml")
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(NamedTuple):
     """What is known about one blob entering history at one path."""
 
     path: str
@@ -42,13 +40,12 @@ class Blob:
     at_tip: bool = True  # still at this path in the newest commit of the scope
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """Facts about the scope that shape messages and fixes."""
 
     kind: str  # "staged", "index", "range" or "all"
     dvc_repo: bool = True  # a DVC project covers these paths (else the fix starts with dvc init)
-    subjects: dict[str, str] | None = None  # commit id -> subject
+    subjects: dict[str, str] = {}  # noqa: RUF012 - commit id -> subject; never mutated
     root_commits: frozenset[str] = frozenset()
 
 
@@ -56,15 +53,21 @@ class Context:
 
 
 def limit_kb(policy: config.LargeBinariesPolicy, path: str) -> int:
+    if not policy.limits:
+        return policy.max_kb
+    from dataward.globs import last_match
+
     pattern = last_match(list(policy.limits), path)
     return policy.limits[pattern] if pattern is not None else policy.max_kb
 
 
 def binary_limit_kb(policy: config.LargeBinariesPolicy, path: str) -> int | None:
     """The stricter limit for binaries at this path, or None when only the size limit applies."""
-    if policy.binary_max_kb is None or last_match(policy.binary_allow, path):
+    if policy.binary_max_kb is None:
         return None
-    return policy.binary_max_kb
+    from dataward.globs import last_match
+
+    return None if last_match(policy.binary_allow, path) else policy.binary_max_kb
 
 
 def needs_sniff(policy: config.LargeBinariesPolicy, path: str, size: int) -> bool:
@@ -76,11 +79,11 @@ def needs_sniff(policy: config.LargeBinariesPolicy, path: str, size: int) -> boo
 def judge(blobs: Sequence[Blob], outputs: OutputIndex, policy: config.LargeBinariesPolicy,
           ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
-    in_dvc: dict[str, list[Blob]] = defaultdict(list)
+    in_dvc: dict[str, list[Blob]] = {}
     for blob in blobs:
         owner = outputs.owner(blob.path)
         if owner is not None:
-            in_dvc[owner.path].append(blob)
+            in_dvc.setdefault(owner.path, []).append(blob)
             continue
         if blob.lfs and blob.lfs_pointer:
             continue
@@ -109,13 +112,13 @@ def judge(blobs: Sequence[Blob], outputs: OutputIndex, policy: config.LargeBinar
 
 def _finding(blob: Blob, ctx: Context, what: str, fix: str) -> Finding:
     message = f"{blob.path} {what}"
-    hint = f"fix: {fix}"
-    if blob.commit is not None:
-        message += f"; added in {_commit_label(blob.commit, ctx)}"
-        if not blob.at_tip:
-            message += ", and deleted later, but it stays in history"
-        hint = _history_fix(blob.commit, ctx) + "\n" + hint
-    return Finding(blob.path, None, CHECK_ID, message, hint)
+    if blob.commit is None:
+        return Finding(blob.path, None, CHECK_ID, message, f"fix: {fix}")
+    message += f"; added in {_commit_label(blob.commit, ctx)}"
+    if not blob.at_tip:
+        message += ", and deleted later, but it stays in history"
+    return Finding(blob.path, None, CHECK_ID, message,
+                   _history_fix(blob.path, blob.commit, ctx, keep_data=blob.at_tip))
 
 
 def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
@@ -129,12 +132,12 @@ def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
     else:
         what = f"{out_path} is a DVC output of {dvcfile} and must not go into git"
         fix = f"git rm --cached {_q(out_path)} && dvc add {_q(out_path)}"
-    hint = f"fix: {fix}"
-    first = min(members, key=lambda b: b.path)
-    if first.commit is not None:
-        what += f"; added in {_commit_label(first.commit, ctx)}"
-        hint = _history_fix(first.commit, ctx) + "\n" + hint
-    return Finding(out_path, None, CHECK_ID, what, hint)
+    first = min(members, key=lambda b: (b.commit or "", b.path))
+    if first.commit is None:
+        return Finding(out_path, None, CHECK_ID, what, f"fix: {fix}")
+    what += f"; added in {_commit_label(first.commit, ctx)}"
+    return Finding(out_path, None, CHECK_ID, what,
+                   _history_fix(out_path, first.commit, ctx, keep_data=True))
 
 
 def _data_fix(path: str, ctx: Context) -> str:
@@ -146,15 +149,23 @@ def _data_fix(path: str, ctx: Context) -> str:
     return f"{fix}\nthen commit {dvcfile} and {gitignore}, and dvc push the data"
 
 
-def _history_fix(commit: str, ctx: Context) -> str:
+def _history_fix(path: str, commit: str, ctx: Context, keep_data: bool) -> str:
+    """How to take a blob out of the commits that are not yet published (or, for --all, are)."""
     if ctx.kind == "all":
-        return "it is in published history: remove it with git filter-repo (see docs/checks.md)"
+        return (f"fix: it is in published history; rewrite it with git filter-repo "
+                f"--invert-paths --path {_q(path)}, coordinated with everyone who cloned")
     base = "--root" if commit in ctx.root_commits else f"{commit[:12]}~1"
-    return f"take it out of the commit that added it: git rebase -i {base} (edit {commit[:12]})"
+    untrack = f"git rm -r -q --cached {_q(path)}"
+    if keep_data:
+        gitignore = _q(posixpath.join(posixpath.dirname(path), ".gitignore"))
+        untrack += f" && dvc add {_q(path)} && git add {_q(path + '.dvc')} {gitignore}"
+    return (f"fix: rewrite the unpublished commits: git rebase -i {base}, mark {commit[:12]} "
+            f"as edit, then\n  {untrack} && git commit --amend --no-edit && "
+            "git rebase --continue")
 
 
 def _commit_label(commit: str, ctx: Context) -> str:
-    subject = (ctx.subjects or {}).get(commit, "")
+    subject = ctx.subjects.get(commit, "")
     return f"{commit[:12]} ({subject!r})" if subject else commit[:12]
 
 
@@ -166,6 +177,8 @@ def _human(size: int) -> str:
 
 
 def _q(path: str) -> str:
+    import shlex  # only when there is something to say
+
     return shlex.quote(path)
 
 
@@ -174,52 +187,68 @@ def _q(path: str) -> str:
 
 def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, state: State,
             only: set[str] | None = None) -> tuple[list[Blob], OutputIndex, Context]:
+    """The blobs that could draw a finding, and what judging them needs to know.
+
+    A range can add a hundred thousand blobs; value objects are built only for those over a
+    limit, binary where the policy cares, or inside a DVC output.
+    """
     changes = sc.changes(repo)
     if only is not None:
         changes = [c for c in changes if c.path in only]
-    # Each (path, blob) once, at the first commit that added it.
-    seen: dict[tuple[str, str], Change] = {}
-    for change in changes:
-        seen.setdefault((change.path, change.oid), change)
-    changes = list(seen.values())
     sizes = repo.object_sizes(c.oid for c in changes)
 
-    sniff = [c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
+    sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
+             if policy.binary_max_kb is not None else [])
     heads = repo.object_heads(c.oid for c in sniff)
     attrs = repo.check_attr((c.path for c in sniff), ["diff", "filter"])
     # Keyed by path too: attributes are per path, and one blob can sit at several paths.
-    binary = {(c.path, c.oid): _is_binary(heads[c.oid], attrs.get(c.path, {})) for c in sniff}
+    binary = {(c.path, c.oid) for c in sniff if _is_binary(heads[c.oid], attrs.get(c.path, {}))}
+    if policy.limits:
+        over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
+    else:
+        over = [c for c in changes if sizes[c.oid] > policy.max_kb * 1024]
+    flagged = list(dict.fromkeys(over + [c for c in sniff if (c.path, c.oid) in binary]))
 
-    flagged = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024
-               or binary.get((c.path, c.oid))]
+    outputs, dvc_repo = _dvc_outputs(repo, sc, changes, state)
+    owned = [c for c in changes if outputs.owner(c.path)] if outputs.by_path else []
+    # Each (path, blob) once, at the first (oldest) commit that added it.
+    firsts: dict[tuple[str, str], Change] = {}
+    for change in flagged + owned:
+        firsts.setdefault((change.path, change.oid), change)
+    judged = list(firsts.values())
+    over_or_binary = set(flagged)
+    flagged = [c for c in judged if c in over_or_binary]
+
     flag_attrs = repo.check_attr((c.path for c in flagged), ["filter"])
     lfs = {c.path for c in flagged if flag_attrs.get(c.path, {}).get("filter") == "lfs"}
     lfs_heads = repo.object_heads(c.oid for c in flagged
                                   if c.path in lfs and sizes[c.oid] <= LFS_POINTER_MAX)
-
-    tree = repo.tree_entries(sc.tip) if sc.tip and changes else []
-    at_tip = set(tree)
-    if sc.tip:
-        dvcfiles = [(p, oid) for p, oid in tree if is_dvcfile(p)]
-        dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in tree)
-    else:
-        dvc_repo = _dvc_project_covers(repo.root, (c.path for c in changes))
-        dvcfiles = ([(p, oid) for p, oid in repo.index_entries(["*.dvc", "*dvc.yaml"])
-                     if is_dvcfile(p)] if dvc_repo else [])
-    outputs = OutputIndex.load(repo, dvcfiles, state)
-
+    at_tip = repo.present_at(sc.tip, (c.path for c in judged)) if sc.tip else set()
     blobs = [
-        Blob(c.path, c.oid, sizes[c.oid], c.commit, binary.get((c.path, c.oid), False),
-             c.path in lfs,
+        Blob(c.path, c.oid, sizes[c.oid], c.commit, (c.path, c.oid) in binary, c.path in lfs,
              lfs_heads.get(c.oid, b"").startswith(LFS_POINTER_PREFIX),
              sc.tip is None or (c.path, c.oid) in at_tip)
-        for c in changes
+        for c in judged
     ]
-    commits = {c.commit for c in flagged if c.commit} | {
-        c.commit for c in changes if c.commit and outputs.owner(c.path)}
+    commits = {c.commit for c in judged if c.commit}
     subjects = repo.commit_subjects(commits)
-    roots = frozenset(c for c in commits if not _has_parent(repo, c))
+    roots = frozenset(c for c in commits if repo.resolve_commit(f"{c}^") is None)
     return blobs, outputs, Context(sc.kind, dvc_repo, subjects, roots)
+
+
+def _dvc_outputs(repo: Repo, sc: scope.Scope, changes: list[Change],
+                 state: State) -> tuple[OutputIndex, bool]:
+    """DVC outputs declared at the scope's tip (or in the index), and whether DVC is in use."""
+    if not changes:
+        return OutputIndex([]), True
+    if sc.tip:
+        files = repo.tree_files(sc.tip, [*DVCFILE_PATHSPECS, ".dvc/config", "*/.dvc/config"])
+        dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in files)
+    else:
+        dvc_repo = _dvc_project_covers(repo.root, (c.path for c in changes))
+        files = repo.index_entries(DVCFILE_PATHSPECS) if dvc_repo else []
+    dvcfiles = [(p, oid) for p, oid in files if is_dvcfile(p)]
+    return OutputIndex.load(repo, dvcfiles, state), dvc_repo
 
 
 def _is_binary(head: bytes, attrs: dict[str, str]) -> bool:
@@ -231,18 +260,16 @@ def _is_binary(head: bytes, attrs: dict[str, str]) -> bool:
     return b"\0" in head[:SNIFF_BYTES]
 
 
-def _dvc_project_covers(root: str, paths: object) -> bool:
-    dirs = {""}
-    for path in paths:  # type: ignore[attr-defined]
-        d = posixpath.dirname(path)
-        while d and d not in dirs:
-            dirs.add(d)
-            d = posixpath.dirname(d)
+def _dvc_project_covers(root: str, paths: Iterable[str]) -> bool:
+    """Whether a `.dvc` folder sits at the root or above any of these paths."""
+    if os.path.isdir(os.path.join(root, ".dvc")):
+        return True
+    dirs: set[str] = set()
+    for parent in {p.rpartition("/")[0] for p in paths}:
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
     return any(os.path.isdir(os.path.join(root, d, ".dvc")) for d in dirs)
-
-
-def _has_parent(repo: Repo, commit: str) -> bool:
-    return repo.resolve_commit(f"{commit}^") is not None
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -298,15 +325,32 @@ def _check(args: argparse.Namespace) -> list[Finding]:
         env_scope = scope.from_pre_commit_env(repo, os.environ)
         sc = env_scope or scope.staged()
         if env_scope is None and args.filenames:
-            only = {_repo_path(repo.root, f) for f in args.filenames}
+            only = _repo_paths(repo.root, args.filenames)
         if env_scope is None and args.enforce_all:
             sc, only = scope.index(sorted(only) if only else []), None
     blobs, outputs, ctx = collect(repo, sc, policy, state, only)
     return judge(blobs, outputs, policy, ctx)
 
 
-def _repo_path(root: str, name: str) -> str:
-    return os.path.relpath(os.path.abspath(name), root).replace(os.sep, "/")
+def _repo_paths(root: str, names: Sequence[str]) -> set[str]:
+    """Repository-relative paths of file names given relative to the current folder.
+
+    pre-commit runs hooks at the root with clean relative names: those pass through as they
+    are; anything else (a subfolder, `./x`, `../x`, absolute) is resolved.
+    """
+    here = os.getcwd()
+    if here == root and os.sep == "/" and not any(
+            n.startswith(("/", "./", "../")) or "/./" in n or "/../" in n for n in names):
+        return set(names)
+    prefix = "" if here == root else os.path.relpath(here, root).replace(os.sep, "/") + "/"
+    paths = set()
+    for name in names:
+        if (os.path.isabs(name) or name.startswith(("./", "../")) or "/./" in name
+                or "/../" in name or os.sep != "/"):
+            paths.add(os.path.relpath(os.path.abspath(name), root).replace(os.sep, "/"))
+        else:
+            paths.add(prefix + name)
+    return paths
 
 
 if __name__ == "__main__":

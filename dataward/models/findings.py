@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem, located, with the command or edit that fixes it.
 
-    `line` is None when the problem has no line (a blob in git history).
+    `line` is None when the problem has no line (a blob in git history). A NamedTuple, not a
+    dataclass: hooks build these on every commit and `dataclasses` costs start-up time.
     """
 
     path: str

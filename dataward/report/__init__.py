@@ -1,24 +1,22 @@
-"""Render findings: text for people, json for tools, github workflow commands, sarif 2.1.0."""
+"""Render findings: text for people, json for tools, github workflow commands, sarif 2.1.0.
+
+Renderers are imported on use, so a hook that prints text never loads json or sarif.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 
 from dataward.models.findings import Finding
-from dataward.report import jsonfmt, sarif, text, workflow
 
-Renderer = Callable[[Sequence[Finding]], str]
-
-FORMATS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": jsonfmt.render,
-    "github": workflow.render,
-    "sarif": sarif.render,
-}
+FORMATS = {"text": "text", "json": "jsonfmt", "github": "workflow", "sarif": "sarif"}
 
 
 def render(findings: Sequence[Finding], fmt: str) -> str:
-    return FORMATS[fmt](sorted(findings, key=_order))
+    renderer: Callable[[Sequence[Finding]], str] = importlib.import_module(
+        f"dataward.report.{FORMATS[fmt]}").render
+    return renderer(sorted(findings, key=_order))
 
 
 def _order(f: Finding) -> tuple[str, int, str, str]:

@@ -1,0 +1,177 @@
+"""Benchmarks for no-large-binaries, side by side with what a user would otherwise run.
+
+    make bench            # or: .venv/bin/python bench/run.py [--runs N] [--quick]
+
+Scenarios (targets from the issue):
+  1. one staged file in a 20k-file repository   vs check-added-large-files (<= 1.0x)
+  2. 10k staged files                           vs check-added-large-files (<= 1.0x)
+  3. range mode, 1,000 commits / 100k blobs     vs `git rev-list --objects | git cat-file
+                                                   --batch-check` (<= 2x)
+Each command runs once to warm caches, then --runs times; the median wall time is reported.
+Repositories are built with `git fast-import` in a temporary folder and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+# Both tools run as installed: a wheel install (the anchor's) ships compiled bytecode, and
+# dataward's editable install gets the same from compileall below.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV |= {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "b",
+       "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
+
+
+def git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(["git", *args], cwd=repo, input=stdin, env=ENV, check=True,
+                          capture_output=True).stdout
+
+
+def fast_import(repo: Path, commits: Sequence[dict[str, bytes]], first_parent: bool) -> None:
+    """Commit each {path: content} dict in turn on main, with one fast-import process."""
+    chunks: list[bytes] = []
+    mark = 0
+    for n, files in enumerate(commits):
+        chunks.append(f"commit refs/heads/main\ncommitter b <b@b> {1700000000 + n} +0000\n"
+                      f"data 8\ncommit{n % 10}\n".encode())
+        if n == 0 and not first_parent:
+            pass
+        for path, content in files.items():
+            mark += 1
+            chunks.append(f"M 100644 inline {path}\ndata {len(content)}\n".encode()
+                          + content + b"\n")
+        chunks.append(b"\n")
+    git(repo, "fast-import", "--quiet", stdin=b"".join(chunks))
+
+
+def new_repo(root: Path, name: str) -> Path:
+    repo = root / name
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=ENV)
+    return repo
+
+
+def text(i: int, size: int = 200) -> bytes:
+    line = f"row {i}, value {i * 7919 % 10007}\n".encode()
+    return (line * (size // len(line) + 1))[:size]
+
+
+def repo_with_files(root: Path, name: str, nfiles: int) -> Path:
+    repo = new_repo(root, name)
+    files = {f"src/d{i // 100:03d}/f{i:05d}.txt": text(i) for i in range(nfiles)}
+    fast_import(repo, [files], first_parent=False)
+    git(repo, "reset", "-q", "--hard", "main")
+    return repo
+
+
+def repo_with_history(root: Path, ncommits: int, blobs_per_commit: int) -> Path:
+    repo = new_repo(root, "history")
+    commits = [{"README": b"base\n"}]
+    for c in range(ncommits):
+        commits.append({f"data/c{c:04d}/b{b:03d}.txt": text(c * blobs_per_commit + b, 120)
+                        for b in range(blobs_per_commit)})
+    fast_import(repo, commits, first_parent=True)
+    git(repo, "reset", "-q", "--hard", "main")
+    return repo
+
+
+def median_seconds(cmd: Sequence[str] | str, cwd: Path, runs: int) -> float:
+    shell = isinstance(cmd, str)
+    subprocess.run(cmd, cwd=cwd, env=ENV, shell=shell, capture_output=True)  # warm-up
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=cwd, env=ENV, shell=shell, capture_output=True)
+        times.append(time.perf_counter() - t0)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"{cmd!r} failed ({proc.returncode}): {proc.stderr.decode()}")
+    return statistics.median(times)
+
+
+def row(name: str, ours: float, anchor: float, anchor_name: str, target: float) -> str:
+    ratio = ours / anchor
+    verdict = "meets" if ratio <= target else "MISSES"
+    return (f"| {name} | {ours * 1000:.0f} ms | {anchor_name} {anchor * 1000:.0f} ms | "
+            f"{ratio:.2f}x | <= {target:.1f}x ({verdict}) |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="smaller repositories, 5 runs")
+    args = parser.parse_args()
+    runs = 5 if args.quick else args.runs
+    scale = 10 if args.quick else 1
+    ours, anchor = str(BIN / "no-large-binaries"), str(BIN / "check-added-large-files")
+    if not Path(anchor).exists():
+        raise SystemExit("check-added-large-files is missing: pip install -e '.[bench]'")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "dataward")],
+                   check=True, env=ENV)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dataward-bench-") as tmp:
+        root = Path(tmp)
+
+        repo = repo_with_files(root, "one-staged", 20_000 // scale)
+        (repo / "new.bin").write_bytes(os.urandom(100_000))
+        git(repo, "add", "new.bin")
+        rows.append(row(f"1 staged file, {20_000 // scale} files in repo",
+                        median_seconds([ours, "new.bin"], repo, runs),
+                        median_seconds([anchor, "new.bin"], repo, runs),
+                        "check-added-large-files", 1.0))
+        (repo / "dataward.toml").write_text("[no-large-binaries]\nmax-kb = 400\n")
+        (repo / ".dvc").mkdir()
+        (repo / ".dvc" / "config").write_text("")
+        for i in range(50):
+            (repo / f"set{i}.dvc").write_text(
+                f"outs:\n- md5: {i:032x}.dir\n  size: 1\n  nfiles: 1\n  path: set{i}\n")
+        git(repo, "add", "dataward.toml", ".dvc", *[f"set{i}.dvc" for i in range(50)])
+        rows.append(row("same, with a policy file and 50 .dvc files (cache warm)",
+                        median_seconds([ours, "new.bin"], repo, runs),
+                        median_seconds([anchor, "new.bin"], repo, runs),
+                        "check-added-large-files", 1.0))
+
+        repo = repo_with_files(root, "many-staged", 20_000 // scale)
+        names = []
+        for i in range(10_000 // scale):
+            name = f"new/d{i // 100:03d}/n{i:05d}.txt"
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            (repo / name).write_bytes(text(i + 10**6))
+            names.append(name)
+        git(repo, "add", "new")
+        rows.append(row(f"{10_000 // scale} staged files",
+                        median_seconds([ours, *names], repo, runs),
+                        median_seconds([anchor, *names], repo, runs),
+                        "check-added-large-files", 1.0))
+
+        ncommits = 1000 // scale
+        repo = repo_with_history(root, ncommits, 100)
+        base = git(repo, "rev-list", "--max-parents=0", "HEAD").decode().strip()
+        pipeline = (f"git rev-list --objects {base}..HEAD | "
+                    "git cat-file --batch-check > /dev/null")
+        rows.append(row(f"--range over {ncommits} commits / {ncommits * 100} blobs",
+                        median_seconds([ours, "--range", f"{base}..HEAD"], repo, runs),
+                        median_seconds(pipeline, repo, runs),
+                        "rev-list | cat-file", 2.0))
+        shutil.rmtree(root, ignore_errors=True)
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    print(f"\n{runs} runs each, median wall time; {git_version.strip()}, "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    print("| scenario | dataward | anchor | ratio | target |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""`make demo`: the lab's story, end to end, in a sandbox under a temporary folder.
+
+Each step prints the commands a user types and what they see. Nothing is written outside
+the sandbox: HOME, git's global config, pre-commit's cache and DVC's site cache all live in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+class Sandbox:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        home = root / "home"
+        home.mkdir()
+        (home / ".gitconfig").write_text(
+            "[user]\n\tname = Russell\n\temail = russell@lab.example\n"
+            "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
+        self.env = {
+            **os.environ,
+            "HOME": str(home),
+            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PRE_COMMIT_HOME": str(home / ".cache" / "pre-commit"),
+            "DVC_SITE_CACHE_DIR": str(home / ".cache" / "dvc-site"),
+            "DVC_NO_ANALYTICS": "1",
+            "PRE_COMMIT_COLOR": "never",
+        }
+
+    def sh(self, cwd: Path, command: str,
+           expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+        """Run a shell command as the user would, echoing it and what it printed."""
+        print(f"\n{cwd.name}$ {command}")
+        proc = subprocess.run(command, shell=True, cwd=cwd, env=self.env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if proc.stdout.strip():
+            print(textwrap.indent(proc.stdout.rstrip(), "  "))
+        if expect is not None and proc.returncode != expect:
+            raise SystemExit(f"demo: expected exit {expect} from `{command}`, got "
+                             f"{proc.returncode}")
+        return proc
+
+
+def step(title: str) -> None:
+    print(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
+
+
+def write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+PRE_COMMIT_CONFIG = """\
+# Until `dataward init` writes this (a later release), the demo wires the installed hook
+# through the real pre-commit framework as a local hook.
+repos:
+  - repo: local
+    hooks:
+      - id: no-large-binaries
+        name: no large binaries in git
+        entry: {entry}
+        language: system
+        stages: [pre-commit, pre-push]
+        require_serial: true
+"""
+
+
+def story(sb: Sandbox) -> None:
+    origin = sb.root / "origin.git"
+    project = sb.root / "russell-project"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True, env=sb.env)
+
+    step("1. Russell's project: git for code, DVC for data, dataward's hooks at commit and push")
+    project.mkdir()
+    sb.sh(project, "git init -q && dvc init -q && git remote add origin ../origin.git")
+    write(project / ".pre-commit-config.yaml",
+          PRE_COMMIT_CONFIG.format(entry=shlex.quote(str(BIN / "no-large-binaries"))))
+    sb.sh(project, "pre-commit install --hook-type pre-commit --hook-type pre-push")
+    write(project / "train.py", "import torch\n\nprint('training')\n")
+    sb.sh(project, "git add . && git commit -q -m 'Project skeleton' && git push -q origin main")
+
+    step("2. A 2 MB model.pt is refused at commit, with the command to run instead")
+    write(project / "model.pt", os.urandom(2 * 1024 * 1024))
+    sb.sh(project, "git add model.pt")
+    refused = sb.sh(project, "git commit -m 'Add trained model'", expect=1)
+    assert "git rm --cached model.pt && dvc add model.pt" in refused.stdout
+
+    step("3. Following the hint: the data goes to DVC, its pointer to git, and the commit passes")
+    sb.sh(project, "git rm -q --cached model.pt && dvc add -q model.pt")
+    sb.sh(project, "cat model.pt.dvc")
+    sb.sh(project, "git add model.pt.dvc .gitignore && git commit -q -m 'Track model with DVC'"
+                   " && git log --oneline -1")
+
+    step("4. Skipping the hook does not help: the push is refused (the blob is in history)")
+    write(project / "results/run1.bin", os.urandom(900 * 1024))
+    sb.sh(project, "git add results/run1.bin && git commit -q --no-verify -m 'Results'")
+    sb.sh(project, "git rm -q --cached results/run1.bin && git commit -q -m 'Untrack results'")
+    pushed = sb.sh(project, "git push origin main", expect=1)
+    assert "stays in history" in pushed.stdout
+
+    step("5. The same gate in CI, over every commit of a pull request")
+    sb.sh(project, "no-large-binaries --range origin/main..HEAD --format github", expect=1)
+
+    step("6. Rewriting the branch without the blob; the push goes through")
+    sb.sh(project, "git reset -q --soft origin/main && git commit -q -m 'Track model with DVC'")
+    sb.sh(project, "git push -q origin main && git log --oneline origin/main")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keep", action="store_true", help="keep the sandbox for a look")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="dataward-demo-"))
+    started = time.monotonic()
+    print(f"dataward demo: sandbox in {root}")
+    try:
+        story(Sandbox(root))
+    finally:
+        if args.keep:
+            print(f"\nsandbox kept at {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

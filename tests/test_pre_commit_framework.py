@@ -1,0 +1,56 @@
+"""The real pre-commit framework, with this repository as the hook repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.repo import GitRepo, blob
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit pip-installs the hook repository: from a local wheelhouse, no network."""
+    wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(CHECKOUT / ".venv" / "wheelhouse")
+    if not Path(wheelhouse).is_dir():
+        pytest.fail(f"no wheelhouse at {wheelhouse}: run the tests through `make test`")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", wheelhouse)
+
+
+def try_repo(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["pre-commit", "try-repo", str(CHECKOUT), "no-large-binaries", "--color", "never",
+         *args],
+        cwd=repo.path, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_try_repo_refuses_a_large_file_at_commit_and_push(repo: GitRepo, offline_pip) -> None:
+    repo.write("README.md", "hi\n")
+    repo.add("README.md")
+    base = repo.commit("base")
+    repo.write("model.pt", blob(2 * 1024 * 1024))
+    repo.add("model.pt")
+
+    commit_stage = try_repo(repo)
+    assert commit_stage.returncode == 1, commit_stage.stdout + commit_stage.stderr
+    assert "no large binaries in git" in commit_stage.stdout
+    assert "Failed" in commit_stage.stdout
+    assert "model.pt is 2.0 MB, over the 500 KB limit" in commit_stage.stdout
+    assert "git rm --cached model.pt && dvc add model.pt" in commit_stage.stdout
+
+    tip = repo.commit("model, committed with --no-verify")
+    push_stage = try_repo(repo, "--hook-stage", "pre-push", "--from-ref", base, "--to-ref", tip)
+    assert push_stage.returncode == 1
+    assert f"added in {tip[:12]}" in push_stage.stdout
+
+    repo.git("rm", "-q", "--cached", "model.pt")
+    repo.write("train.py", "print('train')\n")
+    repo.add("train.py")
+    assert try_repo(repo).returncode == 0

@@ -1,0 +1,43 @@
+"""Hooks run on every commit: the git-only hook must not import dvc, and skips work it has done."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.repo import GitRepo, blob
+
+HEAVY = ("dvc", "dvc_data", "pydantic", "yaml", "git", "github3", "tomllib")
+PROBE = f"""
+import json, sys
+from dataward.checks.no_large_binaries import main
+code = main(sys.argv[1:])
+heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))
+print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
+"""
+
+
+def probe(repo: GitRepo, *args: str) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=repo.path,
+                          capture_output=True, text=True)
+    return json.loads(proc.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_no_policy_no_dvc_project_imports_nothing_heavy(repo: GitRepo) -> None:
+    repo.write("a.bin", blob(600 * 1024))
+    repo.add("a.bin")
+    assert probe(repo) == {"code": 1, "heavy": []}
+
+
+def test_policy_and_dvc_files_are_parsed_once_then_cached(repo: GitRepo) -> None:
+    repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 100\n")
+    repo.write(".dvc/config", "")
+    repo.write("data.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: data\n")
+    repo.write("data/x.csv", "1,2\n")
+    repo.add("dataward.toml", ".dvc/config", "data.dvc", "data/x.csv")
+    first = probe(repo)
+    assert first["code"] == 1
+    assert {"pydantic", "yaml", "tomllib"} <= set(first["heavy"])  # type: ignore[arg-type]
+    assert "dvc" not in first["heavy"]  # type: ignore[operator]
+    assert probe(repo) == {"code": 1, "heavy": []}
