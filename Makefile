@@ -33,8 +33,15 @@ unit: $(VENV)/.installed-test
 
 test: lint unit
 
-bench: $(VENV)/.installed-test
-	$(PY) bench/run.py
+# Both tools installed as users install them (wheels, compiled bytecode), side by side.
+BENCH_VENV := .venv-bench
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python -m pip install -q \
+		--disable-pip-version-check --force-reinstall --no-deps . 'pre-commit-hooks==6.0.0'
+	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python -m pip install -q \
+		--disable-pip-version-check 'pydantic>=2.5' 'pyyaml>=6.0'
+	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,15 @@
 """Benchmarks for no-large-binaries, side by side with what a user would otherwise run.
 
-    make bench            # or: .venv/bin/python bench/run.py [--runs N] [--quick]
+    make bench                       # builds .venv-bench: both tools installed from wheels
+    make bench BENCH_ARGS=--quick    # smaller repositories, 5 runs
 
 Scenarios (targets from the issue):
   1. one staged file in a 20k-file repository   vs check-added-large-files (<= 1.0x)
   2. 10k staged files                           vs check-added-large-files (<= 1.0x)
   3. range mode, 1,000 commits / 100k blobs     vs `git rev-list --objects | git cat-file
                                                    --batch-check` (<= 2x)
-Each command runs once to warm caches, then --runs times; the median wall time is reported.
+Each pair of commands runs alternately, once to warm caches, then --runs times; the median
+wall time of each is reported.
 Repositories are built with `git fast-import` in a temporary folder and removed afterwards.
 """
 
@@ -25,10 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
-# Both tools run as installed: a wheel install (the anchor's) ships compiled bytecode, and
-# dataward's editable install gets the same from compileall below.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV = dict(os.environ)
 ENV |= {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "b",
        "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
 
@@ -85,20 +84,25 @@ def repo_with_history(root: Path, ncommits: int, blobs_per_commit: int) -> Path:
     return repo
 
 
-def median_seconds(cmd: Sequence[str] | str, cwd: Path, runs: int) -> float:
-    shell = isinstance(cmd, str)
-    subprocess.run(cmd, cwd=cwd, env=ENV, shell=shell, capture_output=True)  # warm-up
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=ENV, shell=shell, capture_output=True)
-        times.append(time.perf_counter() - t0)
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"{cmd!r} failed ({proc.returncode}): {proc.stderr.decode()}")
-    return statistics.median(times)
+def medians(a: Sequence[str] | str, b: Sequence[str] | str, cwd: Path,
+            runs: int) -> tuple[float, float]:
+    """Median wall time of two commands, run alternately so that machine noise hits both."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs + 1):
+        for cmd, out in ((a, times[0]), (b, times[1])):
+            shell = isinstance(cmd, str)
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=cwd, env=ENV, shell=shell, capture_output=True)
+            elapsed = time.perf_counter() - t0
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"{cmd!r} failed ({proc.returncode}): {proc.stderr.decode()}")
+            if i:  # the first round only warms caches
+                out.append(elapsed)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
-def row(name: str, ours: float, anchor: float, anchor_name: str, target: float) -> str:
+def row(name: str, pair: tuple[float, float], anchor_name: str, target: float) -> str:
+    ours, anchor = pair
     ratio = ours / anchor
     verdict = "meets" if ratio <= target else "MISSES"
     return (f"| {name} | {ours * 1000:.0f} ms | {anchor_name} {anchor * 1000:.0f} ms | "
@@ -108,16 +112,14 @@ def row(name: str, ours: float, anchor: float, anchor_name: str, target: float) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--quick", action="store_true", help="smaller repositories, 5 runs")
     args = parser.parse_args()
     runs = 5 if args.quick else args.runs
     scale = 10 if args.quick else 1
     ours, anchor = str(BIN / "no-large-binaries"), str(BIN / "check-added-large-files")
     if not Path(anchor).exists():
-        raise SystemExit("check-added-large-files is missing: pip install -e '.[bench]'")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "dataward")],
-                   check=True, env=ENV)
+        raise SystemExit("check-added-large-files is missing: run `make bench`")
     rows = []
     with tempfile.TemporaryDirectory(prefix="dataward-bench-") as tmp:
         root = Path(tmp)
@@ -126,8 +128,7 @@ def main() -> int:
         (repo / "new.bin").write_bytes(os.urandom(100_000))
         git(repo, "add", "new.bin")
         rows.append(row(f"1 staged file, {20_000 // scale} files in repo",
-                        median_seconds([ours, "new.bin"], repo, runs),
-                        median_seconds([anchor, "new.bin"], repo, runs),
+                        medians([ours, "new.bin"], [anchor, "new.bin"], repo, runs),
                         "check-added-large-files", 1.0))
         (repo / "dataward.toml").write_text("[no-large-binaries]\nmax-kb = 400\n")
         (repo / ".dvc").mkdir()
@@ -137,8 +138,7 @@ def main() -> int:
                 f"outs:\n- md5: {i:032x}.dir\n  size: 1\n  nfiles: 1\n  path: set{i}\n")
         git(repo, "add", "dataward.toml", ".dvc", *[f"set{i}.dvc" for i in range(50)])
         rows.append(row("same, with a policy file and 50 .dvc files (cache warm)",
-                        median_seconds([ours, "new.bin"], repo, runs),
-                        median_seconds([anchor, "new.bin"], repo, runs),
+                        medians([ours, "new.bin"], [anchor, "new.bin"], repo, runs),
                         "check-added-large-files", 1.0))
 
         repo = repo_with_files(root, "many-staged", 20_000 // scale)
@@ -150,8 +150,7 @@ def main() -> int:
             names.append(name)
         git(repo, "add", "new")
         rows.append(row(f"{10_000 // scale} staged files",
-                        median_seconds([ours, *names], repo, runs),
-                        median_seconds([anchor, *names], repo, runs),
+                        medians([ours, *names], [anchor, *names], repo, runs),
                         "check-added-large-files", 1.0))
 
         ncommits = 1000 // scale
@@ -160,8 +159,7 @@ def main() -> int:
         pipeline = (f"git rev-list --objects {base}..HEAD | "
                     "git cat-file --batch-check > /dev/null")
         rows.append(row(f"--range over {ncommits} commits / {ncommits * 100} blobs",
-                        median_seconds([ours, "--range", f"{base}..HEAD"], repo, runs),
-                        median_seconds(pipeline, repo, runs),
+                        medians([ours, "--range", f"{base}..HEAD"], pipeline, repo, runs),
                         "rev-list | cat-file", 2.0))
         shutil.rmtree(root, ignore_errors=True)
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout

@@ -5,8 +5,6 @@ dataclasses; pydantic validates it (strictly, unknown keys refused) only when th
 bytes are new, and the validated policy is kept in the state cache keyed by those bytes.
 """
 
-from __future__ import annotations
-
 import os
 from typing import Any, NamedTuple
 

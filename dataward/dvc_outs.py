@@ -4,8 +4,6 @@ Hooks that only need git use this; the full `.dvc` model (and dvc itself) stays 
 start-up. Malformed files are skipped here: the `dvc-files` check reports them.
 """
 
-from __future__ import annotations
-
 import posixpath
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -106,7 +104,7 @@ class OutputIndex:
             probe = probe[:cut]
 
     @classmethod
-    def load(cls, repo: Repo, dvcfiles: list[tuple[str, str]], state: State) -> OutputIndex:
+    def load(cls, repo: Repo, dvcfiles: list[tuple[str, str]], state: State) -> "OutputIndex":
         """Outputs of the given (path, blob id) DVC files; parses only blobs not seen before."""
         cached = state.load("dvc-outs.pickle", "outputs")
         known: dict[tuple[str, str], list[Output]] = cached if isinstance(cached, dict) else {}

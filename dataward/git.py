@@ -5,8 +5,6 @@ survive the round trip to git and back. Output is decoded once per call, not per
 range mode parses a hundred thousand entries.
 """
 
-from __future__ import annotations
-
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -47,7 +45,7 @@ class Repo(NamedTuple):
     common_dir: str
 
     @classmethod
-    def discover(cls, cwd: str | None = None) -> Repo:
+    def discover(cls, cwd: str | None = None) -> "Repo":
         """The working tree around `cwd`: found by looking for `.git`, as git does, else by git."""
         start = os.path.abspath(cwd or os.curdir)
         if not any(v in os.environ for v in _GIT_LOCATION_ENV):
@@ -99,29 +97,63 @@ class Repo(NamedTuple):
     def staged_changes(self) -> list[Change]:
         """Blobs the index adds or changes against HEAD (all of them before the first commit).
 
-        No rename detection: a renamed file is judged at its new path.
+        A file moved or renamed unchanged adds no blob to history and is left out.
         """
         out = self.run([
             "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-color",
-            "--no-ext-diff", "--diff-filter=AMT",
+            "--no-ext-diff", "--diff-filter=AMTD",
         ])
-        return _parse_raw(_dec(out).split("\0"), with_commits=False)
+        parser = _RawParser(with_commits=False)
+        parser.feed(_dec(out).split("\0"))
+        # A blob that a deletion in the same commit takes away is a move: no new data.
+        return [c for c in parser.changes if c.oid not in parser.removed]
 
-    def commit_changes(self, revs: Sequence[str]) -> tuple[list[str], list[Change]]:
-        """Every blob each commit of `rev-list REVS` adds or changes, oldest commit first.
+    def new_blobs(self, revs: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+        """Commits of `rev-list REVS`, and the size of every blob their trees bring that the
+        excluded revisions lack: `rev-list --objects | cat-file --batch-check`, piped in git."""
+        walk = subprocess.Popen(
+            ["git", "rev-list", "--objects", "--no-object-names", *revs], cwd=self.root,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check = subprocess.run(
+            ["git", "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)",
+             "--buffer"], cwd=self.root, stdin=walk.stdout, capture_output=True, check=False)
+        assert walk.stdout is not None and walk.stderr is not None
+        walk.stdout.close()
+        err = walk.stderr.read()
+        if walk.wait() != 0 or check.returncode != 0:
+            raise CouldNotCheck(f"git rev-list failed: {_first_line(err or check.stderr)}",
+                                "check that the repository is intact (git fsck)")
+        commits: list[str] = []
+        sizes: dict[str, int] = {}
+        for line in _dec(check.stdout).splitlines():
+            kind, _, rest = line.partition(" ")
+            if kind == "blob":
+                oid, _, size = rest.partition(" ")
+                sizes[oid] = int(size)
+            elif kind == "commit":
+                commits.append(rest.partition(" ")[0])
+            elif rest == "missing":  # "<oid> missing"
+                raise CouldNotCheck(f"object {kind} is not in this clone (a partial clone?)",
+                                    "fetch the full history (a clone without --filter)")
+        return commits, sizes
+
+    def commit_changes(self, revs: Sequence[str], pathspecs: Sequence[str] = ()
+                       ) -> list[Change]:
+        """Every blob each commit of `rev-list REVS` adds or changes, oldest commit first,
+        limited to `pathspecs` when given.
 
         Merges count only what their resolution adds (combined diff), so a merge of main
-        into a branch does not re-report main. Returns the commits walked and the changes.
+        into a branch does not re-report main.
         """
         commits = _dec(self.run(["rev-list", "--reverse", "--topo-order", *revs])).split()
         if not commits:
-            return [], []
+            return []
         out = self.run(
             ["diff-tree", "--stdin", "-z", "-r", "--raw", "--no-renames", "--no-abbrev",
-             "-c", "--root"],
+             "-c", "--root", "--", *pathspecs],
             stdin=("\n".join(commits) + "\n").encode("ascii"),
         )
-        return commits, _parse_raw(_dec(out).split("\0"), with_commits=True)
+        return _parse_raw(_dec(out).split("\0"), with_commits=True)
 
     def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
         """(path, blob id) of the files in a commit's tree matching glob pathspecs.
@@ -240,36 +272,49 @@ class Repo(NamedTuple):
 
 
 def _parse_raw(fields: list[str], with_commits: bool) -> list[Change]:
+    parser = _RawParser(with_commits)
+    parser.feed(fields)
+    return parser.changes
+
+
+class _RawParser:
     """Parse `--raw -z` fields; diff-tree --stdin puts each commit id before its entries.
 
     An entry is ':<modes> <oids> <status>' then the path. A plain entry has a fixed layout
-    (':100644 100644 <oid> <oid> M'), read by offsets: ranges hold a hundred thousand.
-    Combined (merge) entries start with one ':' per parent. Deletions and submodules carry
-    no blob and are left out.
+    (':100644 100644 <oid> <oid> M'), read by offsets: a range can hold a hundred thousand.
+    Combined (merge) entries start with one ':' per parent. Deletions carry no new blob:
+    their old blob goes to `removed`. Submodules are left out.
     """
-    changes: list[Change] = []
-    append = changes.append
-    new = tuple.__new__
-    current: str | None = None
-    it = iter(fields)
-    for tok in it:
-        if not tok:
-            continue
-        if tok[0] != ":":
-            if with_commits:
-                current = tok
-            continue
-        path = next(it)
-        if tok[1] != ":":
-            hexlen = (len(tok) - 18) // 2
-            mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
-        else:
-            parents = len(tok) - len(tok.lstrip(":"))
-            meta = tok[parents:].split(" ")
-            mode, oid = meta[parents], meta[2 * parents + 1]
-        if mode != NULL_MODE and mode != GITLINK:
-            append(new(Change, (path, oid, mode, current)))
-    return changes
+
+    def __init__(self, with_commits: bool) -> None:
+        self.with_commits = with_commits
+        self.changes: list[Change] = []
+        self.removed: set[str] = set()
+
+    def feed(self, fields: list[str]) -> None:
+        append = self.changes.append
+        new = tuple.__new__
+        current: str | None = None
+        it = iter(fields)
+        for tok in it:
+            if not tok:
+                continue
+            if tok[0] != ":":
+                if self.with_commits:
+                    current = tok
+                continue
+            path = next(it)
+            if tok[1] != ":":
+                hexlen = (len(tok) - 18) // 2
+                mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
+                if mode == NULL_MODE:
+                    self.removed.add(tok[15:15 + hexlen])
+            else:
+                parents = len(tok) - len(tok.lstrip(":"))
+                meta = tok[parents:].split(" ")
+                mode, oid = meta[parents], meta[2 * parents + 1]
+            if mode != NULL_MODE and mode != GITLINK:
+                append(new(Change, (path, oid, mode, current)))
 
 
 def _find_dot_git(start: str) -> Repo | None:

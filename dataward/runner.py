@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
 from dataward.models.findings import Finding, exit_code
-from dataward.report import FORMATS, render
+
+FORMATS = ("github", "json", "sarif", "text")  # dataward.report renders each
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text",
+    parser.add_argument("--format", choices=FORMATS, default="text",
                         help="how to print findings (default: text)")
     parser.add_argument("--config", metavar="FILE",
                         help="policy file (default: dataward.toml, else pyproject.toml "
@@ -37,6 +38,10 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
         _fatal(check_id, fmt, "internal error: could not check",
                f"details are in {log}; please report them")
         return EXIT_COULD_NOT_CHECK
+    if not findings and fmt == "text":
+        return 0  # nothing to say: skip loading the renderers
+    from dataward.report import render
+
     output = render(findings, fmt)
     if output:
         print(output)
@@ -45,6 +50,8 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
 
 def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
     if fmt == "github":
+        from dataward.report import render
+
         print(render([Finding(".", None, check_id, message, hint)], "github"))
     print(f"{check_id}: {message}", file=sys.stderr)
     if hint:

@@ -4,9 +4,7 @@ Each scope resolves to git revisions up front and fails closed: a revision this 
 not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from dataward.errors import CouldNotCheck, UsageError
@@ -23,12 +21,21 @@ class Scope(NamedTuple):
     revs: tuple[str, ...] = ()  # for "index": the paths
     tip: str | None = None  # the commit whose tree is "now"; None means the index
 
-    def changes(self, repo: Repo) -> list[Change]:
+    def changes(self, repo: Repo, pathspecs: Sequence[str] = ()) -> list[Change]:
+        """The (path, blob) pairs the scope adds; for history, limited to `pathspecs`."""
         if self.kind == "staged":
             return repo.staged_changes()
         if self.kind == "index":
             return repo.index_changes(self.revs)
-        commits, changes = repo.commit_changes(self.revs)
+        return repo.commit_changes(self.revs, pathspecs)
+
+    def new_blobs(self, repo: Repo) -> dict[str, int]:
+        """History scopes: the size of each blob new to the range, by id.
+
+        Fails closed when the range reaches past a shallow clone's boundary: commits there
+        look like new roots, and everything they hold would look new.
+        """
+        commits, sizes = repo.new_blobs(self.revs)
         cut = repo.shallow_commits().intersection(commits)
         if cut:
             raise CouldNotCheck(
@@ -37,7 +44,7 @@ class Scope(NamedTuple):
                 "this clone lacks",
                 SHALLOW_HINT,
             )
-        return changes
+        return sizes
 
 
 def staged() -> Scope:

@@ -77,14 +77,19 @@ def test_a_clean_filter_that_shrinks_the_file_is_honoured(repo: GitRepo, hook) -
     assert hook("huge.big").code == 0
 
 
-def test_renamed_large_file_is_judged_at_its_new_path(repo: GitRepo, hook) -> None:
+def test_a_pure_rename_adds_no_data_but_a_changed_one_does(repo: GitRepo, hook) -> None:
     repo.write("old/weights.bin", blob(700 * KB))
-    repo.add("old/weights.bin")
-    repo.commit("legacy file, committed before dataward")
+    repo.write("old/other.bin", blob(700 * KB, seed=9))
+    repo.add("old/weights.bin", "old/other.bin")
+    repo.commit("legacy files, committed before dataward")
     (repo.path / "models").mkdir()
-    repo.git("mv", "old/weights.bin", "models/weights.bin")
-    res = hook("--format", "json", "models/weights.bin")
-    assert [f["path"] for f in res.findings()] == ["models/weights.bin"]
+    repo.git("mv", "old/weights.bin", "models/weights.bin")  # same blob, new path
+    assert hook("models/weights.bin").code == 0
+    repo.git("mv", "old/other.bin", "models/other.bin")
+    repo.write("models/other.bin", blob(710 * KB, seed=9))  # renamed and changed
+    repo.add("models/other.bin")
+    res = hook("--format", "json")
+    assert [f["path"] for f in res.findings()] == ["models/other.bin"]
 
 
 def test_only_the_files_pre_commit_passes_are_judged(repo: GitRepo, hook) -> None:

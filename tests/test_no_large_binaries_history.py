@@ -255,3 +255,27 @@ def test_plain_pre_commit_hook_refuses_a_commit(repo: GitRepo) -> None:
     assert res.returncode == 1
     assert "model.pt is 600.0 KB" in res.stdout + res.stderr
     assert repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0
+
+
+def test_range_rename_of_a_legacy_blob_passes(repo: GitRepo, hook) -> None:
+    repo.write("legacy.bin", blob(900 * KB))
+    repo.add("legacy.bin")
+    base = repo.commit("legacy, before dataward")
+    (repo.path / "archive").mkdir()
+    repo.git("mv", "legacy.bin", "archive/legacy.bin")
+    repo.commit("move it")
+    assert hook("--range", f"{base}..HEAD") == Result(0, "", "")
+
+
+def test_dvc_output_committed_in_a_range(repo: GitRepo, base: str, hook) -> None:
+    repo.write(".dvc/config", "")
+    repo.write("data.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n"
+                           "  size: 10\n  nfiles: 2\n  hash: md5\n  path: data\n")
+    repo.write("data/a.csv", "1\n")
+    repo.write("data/b.csv", "2\n")
+    repo.add(".dvc/config", "data.dvc", "data/a.csv", "data/b.csv")
+    tip = repo.commit("data in git by mistake")
+    (f,) = hook("--range", f"{base}..HEAD", "--format", "json").findings()
+    assert f["path"] == "data"
+    assert f["message"].startswith("2 files of data/, a DVC output of data.dvc, are going")
+    assert tip[:12] in f["message"]

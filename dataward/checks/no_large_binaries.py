@@ -5,8 +5,6 @@ file. Needs only git: it must not import dvc, and keeps its start-up as small as
 it replaces (value objects are NamedTuples; everything else is imported when needed).
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import posixpath
@@ -189,13 +187,26 @@ def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, sta
             only: set[str] | None = None) -> tuple[list[Blob], OutputIndex, Context]:
     """The blobs that could draw a finding, and what judging them needs to know.
 
-    A range can add a hundred thousand blobs; value objects are built only for those over a
-    limit, binary where the policy cares, or inside a DVC output.
+    History (a range, a push, --all) is read the cheap way first: the sizes of the blobs it
+    brings, by `rev-list --objects | cat-file`. Paths and commits are looked up only for
+    blobs that could draw a finding, and for paths inside DVC outputs.
     """
-    changes = sc.changes(repo)
-    if only is not None:
-        changes = [c for c in changes if c.path in only]
-    sizes = repo.object_sizes(c.oid for c in changes)
+    if sc.tip is None:
+        changes = sc.changes(repo)
+        if only is not None:
+            changes = [c for c in changes if c.path in only]
+        sizes = repo.object_sizes(c.oid for c in changes)
+        outputs, dvc_repo = _dvc_outputs(repo, sc, [c.path for c in changes], state)
+    else:
+        sizes = sc.new_blobs(repo)
+        outputs, dvc_repo = _dvc_outputs(repo, sc, [], state) if sizes else (OutputIndex([]),
+                                                                            True)
+        floor = _smallest_limit(policy) * 1024
+        suspects = {oid for oid, size in sizes.items() if size > floor}
+        changes = [c for c in sc.changes(repo) if c.oid in suspects] if suspects else []
+        if outputs.by_path:
+            inside = sc.changes(repo, [":(literal)" + p for p in sorted(outputs.by_path)])
+            changes += [c for c in inside if c.oid in sizes]
 
     sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
              if policy.binary_max_kb is not None else [])
@@ -203,25 +214,19 @@ def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, sta
     attrs = repo.check_attr((c.path for c in sniff), ["diff", "filter"])
     # Keyed by path too: attributes are per path, and one blob can sit at several paths.
     binary = {(c.path, c.oid) for c in sniff if _is_binary(heads[c.oid], attrs.get(c.path, {}))}
-    if policy.limits:
-        over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
-    else:
-        over = [c for c in changes if sizes[c.oid] > policy.max_kb * 1024]
-    flagged = list(dict.fromkeys(over + [c for c in sniff if (c.path, c.oid) in binary]))
-
-    outputs, dvc_repo = _dvc_outputs(repo, sc, changes, state)
-    owned = [c for c in changes if outputs.owner(c.path)] if outputs.by_path else []
+    over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
+    flagged = set(over) | {c for c in sniff if (c.path, c.oid) in binary}
+    owned = {c for c in changes if outputs.owner(c.path)} if outputs.by_path else set()
     # Each (path, blob) once, at the first (oldest) commit that added it.
     firsts: dict[tuple[str, str], Change] = {}
-    for change in flagged + owned:
-        firsts.setdefault((change.path, change.oid), change)
+    for change in changes:
+        if change in flagged or change in owned:
+            firsts.setdefault((change.path, change.oid), change)
     judged = list(firsts.values())
-    over_or_binary = set(flagged)
-    flagged = [c for c in judged if c in over_or_binary]
 
-    flag_attrs = repo.check_attr((c.path for c in flagged), ["filter"])
-    lfs = {c.path for c in flagged if flag_attrs.get(c.path, {}).get("filter") == "lfs"}
-    lfs_heads = repo.object_heads(c.oid for c in flagged
+    flag_attrs = repo.check_attr((c.path for c in judged if c in flagged), ["filter"])
+    lfs = {p for p, a in flag_attrs.items() if a.get("filter") == "lfs"}
+    lfs_heads = repo.object_heads(c.oid for c in judged
                                   if c.path in lfs and sizes[c.oid] <= LFS_POINTER_MAX)
     at_tip = repo.present_at(sc.tip, (c.path for c in judged)) if sc.tip else set()
     blobs = [
@@ -236,16 +241,24 @@ def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, sta
     return blobs, outputs, Context(sc.kind, dvc_repo, subjects, roots)
 
 
-def _dvc_outputs(repo: Repo, sc: scope.Scope, changes: list[Change],
+def _smallest_limit(policy: config.LargeBinariesPolicy) -> int:
+    """No blob at or under this many KB can draw a size or binary finding anywhere."""
+    limits = [policy.max_kb, *policy.limits.values()]
+    if policy.binary_max_kb is not None:
+        limits.append(policy.binary_max_kb)
+    return min(limits)
+
+
+def _dvc_outputs(repo: Repo, sc: scope.Scope, paths: list[str],
                  state: State) -> tuple[OutputIndex, bool]:
     """DVC outputs declared at the scope's tip (or in the index), and whether DVC is in use."""
-    if not changes:
-        return OutputIndex([]), True
     if sc.tip:
         files = repo.tree_files(sc.tip, [*DVCFILE_PATHSPECS, ".dvc/config", "*/.dvc/config"])
         dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in files)
+    elif not paths:
+        return OutputIndex([]), True
     else:
-        dvc_repo = _dvc_project_covers(repo.root, (c.path for c in changes))
+        dvc_repo = _dvc_project_covers(repo.root, paths)
         files = repo.index_entries(DVCFILE_PATHSPECS) if dvc_repo else []
     dvcfiles = [(p, oid) for p, oid in files if is_dvcfile(p)]
     return OutputIndex.load(repo, dvcfiles, state), dvc_repo

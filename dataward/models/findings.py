@@ -1,7 +1,5 @@
 """The one findings model that every check returns and every reporter renders."""
 
-from __future__ import annotations
-
 from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
