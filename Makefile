@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Wheels the pre-commit framework test installs dataward's hook environment from, offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint unit sysdeps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ lint: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	DATAWARD_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VENV)/bin/pytest -n 2 -q
 
-test: lint unit
+# System packages the tests use: git-lfs (real LFS pointers).
+sysdeps:
+	@command -v git-lfs >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git-lfs; \
+	  else echo "make test needs git-lfs: sudo apt-get install git-lfs" >&2; exit 2; fi; }
+
+test: sysdeps lint unit
 
 # Both tools installed as users install them (wheels, compiled bytecode), side by side.
 BENCH_VENV := .venv-bench
