@@ -199,8 +199,8 @@ def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, sta
         outputs, dvc_repo = _dvc_outputs(repo, sc, [c.path for c in changes], state)
     else:
         sizes = sc.new_blobs(repo)
-        outputs, dvc_repo = _dvc_outputs(repo, sc, [], state) if sizes else (OutputIndex([]),
-                                                                            True)
+        nothing_new = (OutputIndex([]), True)
+        outputs, dvc_repo = _dvc_outputs(repo, sc, [], state) if sizes else nothing_new
         floor = _smallest_limit(policy) * 1024
         suspects = {oid for oid, size in sizes.items() if size > floor}
         changes = [c for c in sc.changes(repo) if c.oid in suspects] if suspects else []
