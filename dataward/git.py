@@ -103,10 +103,9 @@ class Repo(NamedTuple):
             "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-color",
             "--no-ext-diff", "--diff-filter=AMTD",
         ])
-        parser = _RawParser(with_commits=False)
-        parser.feed(_dec(out).split("\0"))
+        changes, removed = _parse_raw(_dec(out).split("\0"), with_commits=False)
         # A blob that a deletion in the same commit takes away is a move: no new data.
-        return [c for c in parser.changes if c.oid not in parser.removed]
+        return [c for c in changes if c.oid not in removed]
 
     def new_blobs(self, revs: Sequence[str]) -> tuple[list[str], dict[str, int]]:
         """Commits of `rev-list REVS`, and the size of every blob their trees bring that the
@@ -153,7 +152,7 @@ class Repo(NamedTuple):
              "-c", "--root", "--", *pathspecs],
             stdin=("\n".join(commits) + "\n").encode("ascii"),
         )
-        return _parse_raw(_dec(out).split("\0"), with_commits=True)
+        return _parse_raw(_dec(out).split("\0"), with_commits=True)[0]
 
     def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
         """(path, blob id) of the files in a commit's tree matching glob pathspecs.
@@ -162,15 +161,15 @@ class Repo(NamedTuple):
         """
         out = self.run(["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--no-renames",
                         EMPTY_TREE[len(commit)], commit, "--", *pathspecs])
-        return [(c.path, c.oid) for c in _parse_raw(_dec(out).split("\0"), False)]
+        return [(c.path, c.oid) for c in _parse_raw(_dec(out).split("\0"), False)[0]]
 
     def present_at(self, commit: str, paths: Iterable[str]) -> set[tuple[str, str]]:
         """Which of these literal paths exist in a commit's tree, as (path, blob id)."""
-        wanted = sorted(set(paths))
+        wanted = set(paths)
         if not wanted:
             return set()
         out = self.run(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit,
-                        "--", *wanted])
+                        "--", *sorted(wanted)])
         found = set()
         for rec in _dec(out).split("\0"):
             meta, _, path = rec.partition("\t")
@@ -271,50 +270,40 @@ class Repo(NamedTuple):
         return subjects
 
 
-def _parse_raw(fields: list[str], with_commits: bool) -> list[Change]:
-    parser = _RawParser(with_commits)
-    parser.feed(fields)
-    return parser.changes
+def _parse_raw(fields: list[str], with_commits: bool) -> tuple[list[Change], set[str]]:
+    """Parse `--raw -z` fields: the blobs added or changed, and the blobs deletions remove.
 
-
-class _RawParser:
-    """Parse `--raw -z` fields; diff-tree --stdin puts each commit id before its entries.
-
-    An entry is ':<modes> <oids> <status>' then the path. A plain entry has a fixed layout
-    (':100644 100644 <oid> <oid> M'), read by offsets: a range can hold a hundred thousand.
-    Combined (merge) entries start with one ':' per parent. Deletions carry no new blob:
-    their old blob goes to `removed`. Submodules are left out.
+    An entry is ':<modes> <oids> <status>' then the path; diff-tree --stdin puts each commit
+    id before its entries. A plain entry has a fixed layout (':100644 100644 <oid> <oid> M'),
+    read by offsets: a range can hold a hundred thousand. Combined (merge) entries start with
+    one ':' per parent. Submodules are left out.
     """
-
-    def __init__(self, with_commits: bool) -> None:
-        self.with_commits = with_commits
-        self.changes: list[Change] = []
-        self.removed: set[str] = set()
-
-    def feed(self, fields: list[str]) -> None:
-        append = self.changes.append
-        new = tuple.__new__
-        current: str | None = None
-        it = iter(fields)
-        for tok in it:
-            if not tok:
-                continue
-            if tok[0] != ":":
-                if self.with_commits:
-                    current = tok
-                continue
-            path = next(it)
-            if tok[1] != ":":
-                hexlen = (len(tok) - 18) // 2
-                mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
-                if mode == NULL_MODE:
-                    self.removed.add(tok[15:15 + hexlen])
-            else:
-                parents = len(tok) - len(tok.lstrip(":"))
-                meta = tok[parents:].split(" ")
-                mode, oid = meta[parents], meta[2 * parents + 1]
-            if mode != NULL_MODE and mode != GITLINK:
-                append(new(Change, (path, oid, mode, current)))
+    changes: list[Change] = []
+    removed: set[str] = set()
+    append = changes.append
+    new = tuple.__new__
+    current: str | None = None
+    it = iter(fields)
+    for tok in it:
+        if not tok:
+            continue
+        if tok[0] != ":":
+            if with_commits:
+                current = tok
+            continue
+        path = next(it)
+        if tok[1] != ":":
+            hexlen = (len(tok) - 18) // 2
+            mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
+            if mode == NULL_MODE:
+                removed.add(tok[15:15 + hexlen])
+        else:
+            parents = len(tok) - len(tok.lstrip(":"))
+            meta = tok[parents:].split(" ")
+            mode, oid = meta[parents], meta[2 * parents + 1]
+        if mode != NULL_MODE and mode != GITLINK:
+            append(new(Change, (path, oid, mode, current)))
+    return changes, removed
 
 
 def _find_dot_git(start: str) -> Repo | None:

@@ -203,10 +203,16 @@ def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, sta
         outputs, dvc_repo = _dvc_outputs(repo, sc, [], state) if sizes else nothing_new
         floor = _smallest_limit(policy) * 1024
         suspects = {oid for oid, size in sizes.items() if size > floor}
-        changes = [c for c in sc.changes(repo) if c.oid in suspects] if suspects else []
-        if outputs.by_path:
-            inside = sc.changes(repo, [":(literal)" + p for p in sorted(outputs.by_path)])
-            changes += [c for c in inside if c.oid in sizes]
+        # One walk of history: the whole of it for suspects (which covers DVC outputs too),
+        # else only the paths inside DVC outputs, else none.
+        if suspects:
+            changes = sc.changes(repo)
+        elif outputs.by_path:
+            changes = sc.changes(repo, [":(literal)" + p for p in sorted(outputs.by_path)])
+        else:
+            changes = []
+        changes = [c for c in changes if c.oid in suspects
+                   or (c.oid in sizes and outputs.owner(c.path))]
 
     sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
              if policy.binary_max_kb is not None else [])
@@ -352,18 +358,16 @@ def _repo_paths(root: str, names: Sequence[str]) -> set[str]:
     are; anything else (a subfolder, `./x`, `../x`, absolute) is resolved.
     """
     here = os.getcwd()
-    if here == root and os.sep == "/" and not any(
-            n.startswith(("/", "./", "../")) or "/./" in n or "/../" in n for n in names):
+    if here == root and not any(_needs_resolving(n) for n in names):
         return set(names)
     prefix = "" if here == root else os.path.relpath(here, root).replace(os.sep, "/") + "/"
-    paths = set()
-    for name in names:
-        if (os.path.isabs(name) or name.startswith(("./", "../")) or "/./" in name
-                or "/../" in name or os.sep != "/"):
-            paths.add(os.path.relpath(os.path.abspath(name), root).replace(os.sep, "/"))
-        else:
-            paths.add(prefix + name)
-    return paths
+    return {os.path.relpath(os.path.abspath(n), root).replace(os.sep, "/")
+            if _needs_resolving(n) else prefix + n for n in names}
+
+
+def _needs_resolving(name: str) -> bool:
+    return (os.sep != "/" or name.startswith(("/", "./", "../")) or "/./" in name
+            or "/../" in name)
 
 
 if __name__ == "__main__":
