@@ -18,7 +18,7 @@ $(VENV)/.installed-base: pyproject.toml | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -e '.[test,bench]'
-	$(PIP) download -d $(WHEELHOUSE) 'pydantic>=2.5' 'pyyaml>=6.0' 'setuptools>=77' wheel
+	$(PIP) download -d $(WHEELHOUSE) 'pydantic>=2.5' 'pyyaml>=6.0' 'configobj>=5.0.6' 'setuptools>=77' wheel
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base

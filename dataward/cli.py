@@ -14,7 +14,7 @@ from dataward.errors import EXIT_USAGE
 # Which checks the plain hooks in hooks/ run at each stage (pre-commit users set stages in
 # .pre-commit-config.yaml instead).
 STAGES: dict[str, list[str]] = {
-    "pre-commit": ["no-large-binaries"],
+    "pre-commit": ["no-large-binaries", "dvc-files", "dvc-config"],
     "pre-push": ["no-large-binaries"],
 }
 
@@ -49,7 +49,30 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
             sys.stdin = _Replay(stdin_lines)
             codes.append(_check_main(check_id)(["--pre-push", hook_args[0]]))
         return max(codes, default=0)
-    return max((_check_main(c)([]) for c in STAGES[stage]), default=0)
+    codes = []
+    for check_id in STAGES[stage]:
+        argv = _staged_args(check_id)
+        if argv is not None:
+            codes.append(_check_main(check_id)(argv))
+    return max(codes, default=0)
+
+
+# As the manifest's `files:`: at commit, these checks look only at the staged files that match
+# (and are skipped when none do), the way pre-commit runs them.
+STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$"}
+
+
+def _staged_args(check_id: str) -> list[str] | None:
+    """The files to pass a check at commit; None when it has nothing to look at."""
+    pattern = STAGED_FILES.get(check_id)
+    if pattern is None:
+        return []
+    import re
+
+    from dataward.git import Repo
+
+    names = [c.path for c in Repo.discover().staged_changes() if re.search(pattern, c.path)]
+    return names or None
 
 
 def _check_main(check_id: str) -> Callable[[Sequence[str] | None], int]:

@@ -6,7 +6,7 @@ bytes are new, and the validated policy is kept in the state cache keyed by thos
 """
 
 import os
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from dataward.errors import ConfigError
 from dataward.state import State
@@ -42,11 +42,43 @@ class LargeBinariesPolicy(NamedTuple):
                 for loc, kb in sizes if kb is not None and kb < 0]
 
 
+class DvcFilesPolicy(NamedTuple):
+    """`[dvc-files]`."""
+
+    # Keys DVC files may carry that this version of dataward does not know (a newer DVC).
+    unknown_keys: Literal["warn", "error"] = "warn"
+    # Repositories `dvc import` may come from (URL prefixes, any scheme); empty allows any.
+    import_urls: list[str] = []  # noqa: RUF012 - never mutated
+
+    def problems(self) -> list[tuple[list[str], str]]:
+        return [(["import-urls"], f"{u!r} is not a repository URL or path")
+                for u in self.import_urls if not u.strip()]
+
+
+class DvcConfigPolicy(NamedTuple):
+    """`[dvc-config]`."""
+
+    # A missing default remote is an error (else a warning).
+    require_remote: bool = False
+    # Remote URL schemes allowed (s3, gs, azure, ssh, ...); empty allows any.
+    remote_schemes: list[str] = []  # noqa: RUF012 - never mutated
+    # Remote URL prefixes allowed (s3://lab-data, s3://lab-data/registry); empty allows any.
+    remote_urls: list[str] = []  # noqa: RUF012 - never mutated
+
+    def problems(self) -> list[tuple[list[str], str]]:
+        bad = [(["remote-urls"], f"{u!r} has no scheme (write it as s3://bucket/prefix)")
+               for u in self.remote_urls if "://" not in u and not u.startswith("/")]
+        return bad + [(["remote-schemes"], f"{s!r} is a scheme name like 's3', without '://'")
+                      for s in self.remote_schemes if not s or ":" in s or "/" in s]
+
+
 class Policy(NamedTuple):
     no_large_binaries: LargeBinariesPolicy = LargeBinariesPolicy()
+    dvc_files: DvcFilesPolicy = DvcFilesPolicy()
+    dvc_config: DvcConfigPolicy = DvcConfigPolicy()
 
 
-for _cls in (LargeBinariesPolicy, Policy):
+for _cls in (LargeBinariesPolicy, DvcFilesPolicy, DvcConfigPolicy, Policy):
     _cls.__pydantic_config__ = _PYDANTIC_CONFIG  # type: ignore[union-attr]
 
 
@@ -118,8 +150,11 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
         problems = [([kebab(str(p)) for p in err["loc"]], _explain(err))
                     for err in exc.errors(include_url=False)]
     else:
-        problems = [(["no-large-binaries", *loc], msg)
-                    for loc, msg in policy.no_large_binaries.problems()]
+        parts: tuple[LargeBinariesPolicy | DvcFilesPolicy | DvcConfigPolicy, ...] = (
+            policy.no_large_binaries, policy.dvc_files, policy.dvc_config)
+        problems = [([kebab(section), *loc], msg)
+                    for section, part in zip(Policy._fields, parts, strict=True)
+                    for loc, msg in part.problems()]
     if not problems:
         return policy
     lines = []

@@ -66,11 +66,12 @@ class Repo(NamedTuple):
 
     # -- running git -------------------------------------------------------------------
 
-    def run(self, args: Sequence[str], stdin: bytes | None = None) -> bytes:
+    def run(self, args: Sequence[str], stdin: bytes | None = None,
+            ok: tuple[int, ...] = (0,)) -> bytes:
         proc = subprocess.run(
             ["git", *args], cwd=self.root, input=stdin, capture_output=True, check=False,
         )
-        if proc.returncode != 0:
+        if proc.returncode not in ok:
             raise CouldNotCheck(
                 f"git {args[0]} failed: {_first_line(proc.stderr)}",
                 "check that the repository is intact (git fsck) and try again",
@@ -237,6 +238,21 @@ class Repo(NamedTuple):
         for i in range(0, len(fields) - 2, 3):
             result.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
         return result
+
+    def ls_files(self, pathspecs: Sequence[str] = (), untracked: bool = False) -> list[str]:
+        """Paths in the index (and, with `untracked`, new files git does not ignore)."""
+        extra = ["--others", "--exclude-standard"] if untracked else []
+        out = self.run(["ls-files", "-z", "--cached", *extra, "--", *pathspecs])
+        return list(dict.fromkeys(_dec(out).split("\0")[:-1]))
+
+    def check_ignore(self, paths: Iterable[str]) -> set[str]:
+        """Which paths .gitignore rules ignore, tracked or not (a trailing / asks as a folder)."""
+        wanted = list(dict.fromkeys(paths))
+        if not wanted:
+            return set()
+        out = self.run(["check-ignore", "-z", "--stdin", "--no-index"],
+                       stdin=b"\0".join(_enc(p) for p in wanted) + b"\0", ok=(0, 1))
+        return set(_dec(out).split("\0")[:-1])
 
     def index_entries(self, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
         """(path, blob id) of index entries matching the (glob) pathspecs."""

@@ -44,7 +44,10 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
 
     output = render(findings, fmt)
     if output:
-        print(output)
+        try:
+            print(output, flush=True)
+        except BrokenPipeError:  # `| head`: the reader left; exit as we would have
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(findings)
 
 

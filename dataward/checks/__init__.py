@@ -6,4 +6,6 @@ that `dataward check X` loads only X.
 
 CHECKS = {
     "no-large-binaries": "dataward.checks.no_large_binaries",
+    "dvc-files": "dataward.checks.dvc_files",
+    "dvc-config": "dataward.checks.dvc_config",
 }

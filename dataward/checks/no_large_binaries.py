@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from dataward import config, scope
 from dataward.dvc_outs import OutputIndex, is_dvcfile
+from dataward.filenames import repo_paths
 from dataward.git import SNIFF_BYTES, Change, Repo
 from dataward.models.findings import Finding
 from dataward.runner import add_common_options, run
@@ -344,30 +345,11 @@ def _check(args: argparse.Namespace) -> list[Finding]:
         env_scope = scope.from_pre_commit_env(repo, os.environ)
         sc = env_scope or scope.staged()
         if env_scope is None and args.filenames:
-            only = _repo_paths(repo.root, args.filenames)
+            only = repo_paths(repo.root, args.filenames)
         if env_scope is None and args.enforce_all:
             sc, only = scope.index(sorted(only) if only else []), None
     blobs, outputs, ctx = collect(repo, sc, policy, state, only)
     return judge(blobs, outputs, policy, ctx)
-
-
-def _repo_paths(root: str, names: Sequence[str]) -> set[str]:
-    """Repository-relative paths of file names given relative to the current folder.
-
-    pre-commit runs hooks at the root with clean relative names: those pass through as they
-    are; anything else (a subfolder, `./x`, `../x`, absolute) is resolved.
-    """
-    here = os.getcwd()
-    if here == root and not any(_needs_resolving(n) for n in names):
-        return set(names)
-    prefix = "" if here == root else os.path.relpath(here, root).replace(os.sep, "/") + "/"
-    return {os.path.relpath(os.path.abspath(n), root).replace(os.sep, "/")
-            if _needs_resolving(n) else prefix + n for n in names}
-
-
-def _needs_resolving(name: str) -> bool:
-    return (os.sep != "/" or name.startswith(("/", "./", "../")) or "/./" in name
-            or "/../" in name)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,234 @@
+"""`dvc-config`: `.dvc/config` holds no credentials and names a remote the policy allows.
+
+The file is read with configobj, as DVC reads it. Secret values are never printed: findings
+name the section, the key and the line, and configobj's own parse errors (which quote the
+offending line) are replaced by messages that do not.
+"""
+
+import argparse
+import os
+import posixpath
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from dataward import config
+from dataward.git import Repo
+from dataward.models.findings import Finding, Severity
+from dataward.runner import add_common_options, run
+from dataward.state import State
+from dataward.urls import has_credentials, mask, remote_key, scheme, within
+
+CHECK_ID = "dvc-config"
+# Every option of DVC's config schema (dvc/config_schema.py) that holds a secret.
+SECRET_KEYS = frozenset({
+    "access_key_id", "secret_access_key", "session_token", "sse_customer_key",  # s3
+    "account_key", "sas_token", "connection_string", "client_secret",  # azure
+    "oss_key_id", "oss_key_secret", "gdrive_client_secret",
+    "password", "passphrase", "token",  # ssh, http, webdav, webhdfs, studio
+})
+_SECRET_SHAPE = re.compile(r"(secret|password|passphrase|token|_key)$")
+_NOT_SECRET = re.compile(r"^(ask_|exclude_)|_(command|path|file|id)$")
+_SECTION = re.compile(r"^\s*\[+\s*(.*?)\s*\]+\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([^=\s\[#][^=]*?)\s*=")
+_REMOTE = re.compile(r"""^remote\s+["'](.+)["']$""")
+
+
+class ConfigFile(NamedTuple):
+    path: str  # repository-relative, e.g. .dvc/config
+    sections: dict[str, dict[str, Any]]  # DVC's view: lower-cased keys
+    lines: dict[tuple[str, str], int]  # (section, key) -> line; (section, "") the header
+
+
+def finding(path: str, line: int | None, message: str, hint: str,
+            severity: Severity = "error") -> Finding:
+    return Finding(path, line, CHECK_ID, message, hint, severity)
+
+
+def is_secret(key: str) -> bool:
+    return key in SECRET_KEYS or (bool(_SECRET_SHAPE.search(key))
+                                  and not _NOT_SECRET.search(key))
+
+
+# -- parse ------------------------------------------------------------------------------------
+
+def parse(path: str, content: bytes) -> ConfigFile | Finding:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return finding(path, content.count(b"\n", 0, exc.start) + 1, "is not UTF-8 text",
+                       "DVC reads its config as UTF-8; restore the file from git")
+    from configobj import ConfigObj, ConfigObjError
+
+    try:
+        obj = ConfigObj(text.splitlines(), interpolation=False)
+    except ConfigObjError as exc:
+        # configobj's message quotes the line, which may hold a secret: say it without.
+        errors = getattr(exc, "errors", None) or [exc]
+        line = getattr(errors[0], "line_number", None)
+        kind = "a duplicate key or section" if "Duplicate" in str(errors[0]) else \
+            "neither a [section] header nor `key = value`"
+        return finding(path, line, f"cannot be read by DVC: line {line} is {kind}",
+                       "fix that line (`dvc config --list` shows what DVC reads)")
+    sections = {str(name): _lower_keys(value) for name, value in obj.dict().items()
+                if isinstance(value, dict)}
+    return ConfigFile(path, sections, _locate(text))
+
+
+def _lower_keys(section: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in section.items()}
+
+
+def _locate(text: str) -> dict[tuple[str, str], int]:
+    lines: dict[tuple[str, str], int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        m = _SECTION.match(line)
+        if m:
+            section = _unquote(m.group(1))
+            lines.setdefault((section, ""), number)
+            continue
+        k = _KEY.match(line)
+        if k:
+            lines.setdefault((section, _unquote(k.group(1)).lower()), number)
+    return lines
+
+
+def _unquote(name: str) -> str:
+    quoted = len(name) > 1 and name[0] == name[-1] and name[0] in "'\""
+    return name[1:-1] if quoted else name
+
+
+# -- judge ------------------------------------------------------------------------------------
+
+def judge(cfg: ConfigFile, policy: config.DvcConfigPolicy) -> list[Finding]:
+    found = []
+    remotes = {}
+    for name, options in cfg.sections.items():
+        m = _REMOTE.match(name)
+        if m:
+            remotes[m.group(1)] = name
+        for key, value in options.items():
+            line = cfg.lines.get((name, key))
+            if is_secret(key) and value not in ("", None):
+                remote = m.group(1) if m else None
+                found.append(finding(cfg.path, line, f"[{name}] holds `{key}`, a credential, "
+                                     "in a file committed to git", _move_hint(remote, key)))
+            elif key == "url" and isinstance(value, str) and has_credentials(value):
+                found.append(finding(cfg.path, line, f"[{name}] url {mask(value)} carries a "
+                                     "password", "drop it from the URL and set it with `dvc "
+                                     f"remote modify --local {m.group(1) if m else 'NAME'} "
+                                     "password ...`; revoke it if it was ever pushed"))
+    found += _judge_remotes(cfg, remotes, policy)
+    return found
+
+
+def _move_hint(remote: str | None, key: str) -> str:
+    if remote is None:
+        return f"remove `{key}` and keep it in .dvc/config.local (`dvc config --local`); " \
+               "revoke it if it was ever pushed"
+    return (f"dvc remote modify --unset {remote} {key} && "
+            f"dvc remote modify --local {remote} {key} VALUE; revoke it if it was ever pushed")
+
+
+def _judge_remotes(cfg: ConfigFile, remotes: dict[str, str],
+                   policy: config.DvcConfigPolicy) -> list[Finding]:
+    found = []
+    severity: Severity = "error" if policy.require_remote else "warning"
+    default = cfg.sections.get("core", {}).get("remote")
+    core_line = cfg.lines.get(("core", "remote"))
+    if not default:
+        found.append(finding(cfg.path, cfg.lines.get(("core", "")), "names no default remote, "
+                             "so `dvc push` and `dvc pull` have nowhere to go",
+                             "dvc remote add -d NAME URL", severity))
+    elif default not in remotes:
+        known = ", ".join(sorted(remotes)) or "none"
+        found.append(finding(cfg.path, core_line, f"the default remote `{default}` has no "
+                             f"['remote \"{default}\"'] section (remotes here: {known})",
+                             f"dvc remote add -d {default} URL, or `dvc remote default NAME`",
+                             severity))
+    for remote, section in remotes.items():
+        url = cfg.sections[section].get("url")
+        line = cfg.lines.get((section, "url")) or cfg.lines.get((section, ""))
+        if not isinstance(url, str) or not url.strip():
+            found.append(finding(cfg.path, line, f"remote `{remote}` has no url",
+                                 f"dvc remote modify {remote} url URL"))
+            continue
+        shown = mask(url)
+        if policy.remote_schemes and scheme(url) not in {s.lower() for s in policy.remote_schemes}:
+            found.append(finding(cfg.path, line, f"remote `{remote}` uses {scheme(url)} "
+                                 f"({shown}); the policy allows "
+                                 f"{', '.join(policy.remote_schemes)}",
+                                 "point it at the lab's storage (`dvc remote modify "
+                                 f"{remote} url URL`), or change remote-schemes in [dvc-config]"))
+        elif policy.remote_urls and not any(within(remote_key(url), remote_key(u))
+                                            for u in policy.remote_urls):
+            found.append(finding(cfg.path, line, f"remote `{remote}` ({shown}) is outside the "
+                                 f"allowed storage: {', '.join(policy.remote_urls)}",
+                                 f"dvc remote modify {remote} url URL, with a URL under one "
+                                 "of those (remote-urls in [dvc-config])"))
+    return found
+
+
+# -- collect ----------------------------------------------------------------------------------
+
+def check(repo: Repo, policy: config.DvcConfigPolicy) -> list[Finding]:
+    found = []
+    specs = [":(glob)**/.dvc", ":(glob)**/.dvc/config", ":(glob)**/.dvc/config.local"]
+    committed = set(repo.ls_files(specs))
+    present = repo.ls_files(specs, untracked=True)
+    for path in present:
+        folder = posixpath.dirname(path)
+        if posixpath.basename(path) == "config.local":
+            found.append(_config_local(path, folder, path in committed))
+        elif posixpath.basename(path) == ".dvc":
+            found.append(finding(path, None, "is a file, where DVC keeps its folder",
+                                 f"git rm --cached {path}, move the file aside, then `dvc init`"))
+    for path in (p for p in present if posixpath.basename(p) == "config"):
+        try:
+            with open(os.path.join(repo.root, path), "rb") as fh:
+                content = fh.read(1 << 20)
+        except OSError as exc:
+            found.append(finding(path, None, f"cannot be read: {exc.strerror}",
+                                 "check the file's permissions"))
+            continue
+        parsed = parse(path, content)
+        found += [parsed] if isinstance(parsed, Finding) else judge(parsed, policy)
+    return found
+
+
+def _config_local(path: str, folder: str, committed: bool) -> Finding:
+    if committed:
+        return finding(path, None, "is committed to git; it is DVC's place for credentials "
+                       "and machine-local settings", f"git rm --cached {path} (the file stays), "
+                       f"check that {folder}/.gitignore lists /config.local, and revoke any "
+                       "credential in it if it was ever pushed")
+    return finding(path, None, "is not ignored by git, so `git add` would commit its "
+                   "credentials", f"add `/config.local` to {folder}/.gitignore (`dvc init` "
+                   "writes it)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=CHECK_ID,
+        description="Check that .dvc/config holds no credentials and names an allowed "
+                    "default remote, and that .dvc/config.local is not committed.")
+    p.add_argument("filenames", nargs="*", help="ignored: every DVC config in the repository "
+                   "is checked (pre-commit may pass the changed ones)")
+    add_common_options(p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> list[Finding]:
+        repo = Repo.discover()
+        policy = config.load(repo.root, args.config, State(repo.common_dir)).policy.dvc_config
+        return check(repo, policy)
+
+    return run(CHECK_ID, args.format, body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,446 @@
+"""`dvc-files`: every `.dvc` file is well formed, and its outputs are inside the repository,
+ignored by git, not committed to it, and claimed by no other DVC file.
+
+Parsing and judging are pure (`parse`, `claims`, `judge`, `overlaps`); `collect` is the one
+place that asks git and the file system for the facts they need.
+"""
+
+import argparse
+import bisect
+import os
+import posixpath
+import stat
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from dataward import config
+from dataward.dvc_outs import MAX_DVCFILE_BYTES, is_dvcfile, parse_outputs
+from dataward.filenames import repo_paths
+from dataward.git import Repo
+from dataward.models.findings import Finding, Severity
+from dataward.runner import add_common_options, run
+from dataward.state import State
+from dataward.urls import repo_key, within
+from dataward.yamlsafe import Document, YamlProblem, load
+
+CHECK_ID = "dvc-files"
+RECOMMIT = "let DVC write it: `dvc commit {file}` (or `dvc add` the data again); never edit hashes"
+REIMPORT = "let DVC write it: `dvc import URL PATH` again, or `dvc update {file}`"
+_HINTS = {"md5": RECOMMIT, "size": RECOMMIT, "nfiles": RECOMMIT, "etag": RECOMMIT,
+          "hash": RECOMMIT, "url": REIMPORT, "rev_lock": REIMPORT, "rev": REIMPORT}
+_OUTSIDE = " (outside)"
+_INSIDE = ("outputs live inside the repository: move the data there and `dvc add` it, or "
+           "track outside data with `dvc import-url`")
+_KINDS = {"string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
+          "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+          "model_attributes_type": "a mapping", "none_required": "empty"}
+
+
+class Parsed(NamedTuple):
+    path: str  # repository-relative
+    doc: Document | None
+    model: Any  # a DvcFile when it validated, else None
+    findings: list[Finding]
+
+
+class Claim(NamedTuple):
+    """One output a DVC file declares, resolved to a repository path."""
+
+    path: str
+    dvcfile: str
+    line: int | None
+    position: int  # in `outs`; -1 for outputs read without the model (other files)
+    cached: bool
+    is_dir: bool | None  # from the hash (`.dir`); None when there is none
+
+
+class Workspace(NamedTuple):
+    """What git and the file system say about the claimed paths."""
+
+    tracked: list[str]  # sorted paths in the index
+    ignored: set[str]  # as queried: `path`, or `path/` for a folder
+    kinds: dict[str, str]  # path -> "dir" | "file"; absent when not in the workspace
+    # path -> the symlinked folder it is reached through (+ _OUTSIDE when it leads out)
+    links: dict[str, str]
+
+
+def finding(path: str, line: int | None, message: str, hint: str,
+            severity: Severity = "error") -> Finding:
+    return Finding(path, line, CHECK_ID, message, hint, severity)
+
+
+# -- parse: bytes -> model, or findings -------------------------------------------------------
+
+def parse(path: str, content: bytes, policy: config.DvcFilesPolicy) -> Parsed:
+    try:
+        doc = load(content)
+    except YamlProblem as p:
+        return Parsed(path, None, None, [finding(path, p.line, p.message, p.hint)])
+    if doc.data is None:
+        return Parsed(path, doc, None, [finding(path, 1, "is empty", "restore it from git "
+                                                "(`git checkout -- FILE`) or `dvc add` the data")])
+    if not isinstance(doc.data, dict):
+        return Parsed(path, doc, None, [finding(
+            path, doc.line_of(()), f"is a YAML {_type_name(doc.data)}, not a mapping",
+            "a .dvc file is a mapping with an `outs:` list; restore it from git")])
+    from pydantic import ValidationError
+
+    from dataward.models.dvcfile import DvcFile
+
+    try:
+        return Parsed(path, doc, DvcFile.model_validate(doc.data), [])
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    unknown = [e["loc"] for e in errors if e["type"] == "extra_forbidden"]
+    severity: Severity = "error" if policy.unknown_keys == "error" else "warning"
+    found = [finding(path, doc.line_of(loc), f"`{_where(loc)}` is not a key DVC writes",
+                     "a newer DVC may write it (update dataward), or it is a typo; "
+                     'unknown-keys = "error" under [dvc-files] refuses such keys', severity)
+             for loc in unknown]
+    found += _type_findings(path, doc, [e for e in errors if e["type"] != "extra_forbidden"])
+    model = None
+    if len(found) == len(unknown):  # only unknown keys: judge the rest of the file
+        model = DvcFile.model_validate(_without(doc.data, unknown))
+    return Parsed(path, doc, model, found)
+
+
+def _type_findings(path: str, doc: Document, errors: list[Any]) -> list[Finding]:
+    # A union (`cmd: str | list`) fails once per member: report each value once.
+    by_loc: dict[tuple[Any, ...], list[Any]] = {}
+    for err in errors:
+        loc = tuple(err["loc"]) if err["type"] == "missing" else _real_loc(doc.data, err["loc"])
+        by_loc.setdefault(loc, []).append(err)
+    found = []
+    for loc, errs in by_loc.items():
+        key = next((p for p in reversed(loc) if isinstance(p, str)), "")
+        hint = _HINTS.get(key, "fix the value, or restore the file from git").format(file=path)
+        first = errs[0]
+        if first["type"] == "missing":
+            message = f"`{_where(loc)}` is missing"
+        elif first["type"] == "value_error":
+            message = f"`{_where(loc)}` {first['msg'].removeprefix('Value error, ')}: " \
+                      f"{_short(first['input'])}"
+        elif first["type"] == "greater_than_equal":
+            message = f"`{_where(loc)}` is negative ({first['input']})"
+        elif all(e["type"] in _KINDS for e in errs):
+            kinds = " or ".join(dict.fromkeys(_KINDS[e["type"]] for e in errs))
+            message = f"`{_where(loc)}` must be {kinds}, not {_type_name(first['input'])}" \
+                      f" ({_short(first['input'])})"
+        else:
+            message = f"`{_where(loc)}`: {first['msg']}"
+        found.append(finding(path, doc.line_of(loc), message, hint))
+    return found
+
+
+def _real_loc(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
+    """The part of a pydantic error location that exists in the data (drops union tags)."""
+    real: list[Any] = []
+    for part in loc:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not in_list and not (isinstance(data, dict) and part in data):
+            break
+        data = data[part]
+        real.append(part)
+    return tuple(real)
+
+
+def _without(data: Any, locs: Iterable[Sequence[Any]]) -> Any:
+    import copy
+
+    data = copy.deepcopy(data)
+    for loc in locs:
+        parent = data
+        for part in loc[:-1]:
+            parent = parent[part]
+        del parent[loc[-1]]
+    return data
+
+
+def _where(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", int: "number", float: "number",
+            bool: "boolean", type(None): "empty value"}.get(type(value), type(value).__name__)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- claims: where each output resolves to -----------------------------------------------------
+
+def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
+    """Outputs resolved against the file's folder and `wdir`; bad paths become findings.
+
+    Read from the YAML, not the model, so that a file with a broken hash still has its
+    paths checked.
+    """
+    doc, path = parsed.doc, parsed.path
+    data = doc.data if doc is not None else None
+    if doc is None or not isinstance(data, dict) or not isinstance(data.get("outs"), list):
+        return [], []
+    base = posixpath.dirname(path)
+    wdir: str = data["wdir"] if isinstance(data.get("wdir"), str) else "."
+    found, out = [], []
+    for i, o in enumerate(data["outs"]):
+        if not isinstance(o, dict) or not isinstance(o.get("path"), str):
+            continue  # the model's findings cover it
+        line = doc.line_of(("outs", i, "path"))
+        written = o["path"].replace("\\", "/")
+        where = f"`{o['path']}`" + (f" (wdir {wdir})" if wdir != "." else "")
+        resolved = posixpath.normpath(posixpath.join(base, wdir, written))
+        if written.strip() in ("", ".", "./"):
+            found.append(finding(path, line, f"output {i} has no usable path ({o['path']!r})",
+                                 "name the data, relative to the .dvc file"))
+        elif posixpath.isabs(written) or posixpath.isabs(wdir) or _drive(written):
+            found.append(finding(path, line, f"output {where} is an absolute path", _INSIDE))
+        elif resolved == ".." or resolved.startswith("../") or resolved == ".":
+            found.append(finding(path, line, f"output {where} is outside the repository",
+                                 _INSIDE))
+        else:
+            md5 = o.get("md5")
+            is_dir = md5.endswith(".dir") if isinstance(md5, str) and md5 else None
+            out.append(Claim(resolved, path, line, i, o.get("cache") is not False, is_dir))
+    return out, found
+
+
+def _drive(path: str) -> bool:
+    return len(path) > 1 and path[1] == ":" and path[0].isalpha()
+
+
+def ignore_query(claim: Claim, ws_kind: str | None) -> list[str]:
+    """What to ask `git check-ignore`: a folder with a trailing '/', so `data/` rules match
+    even when the folder is not in the workspace; both forms when the kind is unknown."""
+    is_dir = claim.is_dir if ws_kind is None else ws_kind == "dir"
+    if is_dir is None:
+        return [claim.path, claim.path + "/"]
+    return [claim.path + "/"] if is_dir else [claim.path]
+
+
+# -- judge: a parsed file and the workspace facts -> findings ---------------------------------
+
+def judge(parsed: Parsed, own: list[Claim], ws: Workspace,
+          policy: config.DvcFilesPolicy) -> list[Finding]:
+    model, doc, path = parsed.model, parsed.doc, parsed.path
+    if model is None or doc is None:
+        return []
+    found: list[Finding] = []
+    if not model.outs and not model.cmd:
+        found.append(finding(path, doc.line_of(("outs",)), "declares no outputs",
+                             "a .dvc file tracks data: `dvc add PATH` writes a complete one"))
+    for i, o in enumerate(model.outs or ()):
+        if o.nfiles is not None and not o.is_dir:
+            found.append(finding(path, doc.line_of(("outs", i, "nfiles")),
+                                 f"`outs[{i}].nfiles` is set, but the md5 is not a folder's "
+                                 "(no `.dir`)", RECOMMIT.format(file=path)))
+    for c in own:
+        found += _judge_claim(c, ws)
+    for i, dep in enumerate(model.deps or ()):
+        if dep.repo is None:
+            continue
+        line = doc.line_of(("deps", i, "repo"))
+        if dep.repo.rev_lock is None:
+            found.append(finding(path, line, f"import from {dep.repo.url} is not pinned "
+                                 "(no `rev_lock`)", f"`dvc update {path}` pins it to a commit"))
+        allowed = policy.import_urls
+        if allowed and not any(within(repo_key(dep.repo.url), repo_key(a)) for a in allowed):
+            found.append(finding(path, doc.line_of(("deps", i, "repo", "url")),
+                                 f"imports from {dep.repo.url}, which is not an allowed "
+                                 "registry", f"import from {' or '.join(allowed)} "
+                                 "(import-urls under [dvc-files])"))
+    return found
+
+
+def _judge_claim(c: Claim, ws: Workspace) -> list[Finding]:
+    found = []
+    kind = ws.kinds.get(c.path)
+    if c.is_dir is not None and kind is not None and c.is_dir != (kind == "dir"):
+        what = ("a folder's (ends in `.dir`), but it is a file" if c.is_dir
+                else "a file's, but it is a folder")
+        found.append(finding(c.dvcfile, c.line, f"the md5 of `{c.path}` is {what}",
+                             f"`dvc add {c.path}` again to record what is there"))
+    link = ws.links.get(c.path)
+    if link and link.endswith(_OUTSIDE):
+        found.append(finding(c.dvcfile, c.line, f"`{c.path}` leads outside the repository "
+                             f"through the symlink `{link.removesuffix(_OUTSIDE)}`",
+                             "keep outputs inside the repository; for data elsewhere use "
+                             "`dvc import-url`, or share the cache (`dvc cache dir`)"))
+    elif link:
+        found.append(finding(c.dvcfile, c.line, f"`{c.path}` is reached through the symlink "
+                             f"`{link}`; DVC does not track data inside symlinked folders",
+                             "name the real folder in the path, relative to the .dvc file"))
+    if link:
+        return found
+    if not c.cached:
+        return found
+    if _is_tracked(ws.tracked, c.path):
+        found.append(finding(c.dvcfile, c.line, f"`{c.path}` is committed to git as well as "
+                             "tracked by DVC", f"git rm -r --cached {c.path} (the files stay "
+                             "on disk), then commit"))
+    elif not any(q in ws.ignored for q in ignore_query(c, kind)):
+        parent, name = posixpath.split(c.path)
+        gitignore = posixpath.join(parent, ".gitignore")
+        found.append(finding(c.dvcfile, c.line, f"`{c.path}` is not ignored by git, so "
+                             "`git add` would commit the data", f"add `/{name}` to {gitignore} "
+                             "(`dvc add` writes it)"))
+    return found
+
+
+def _is_tracked(tracked: list[str], path: str) -> bool:
+    i = bisect.bisect_left(tracked, path)
+    if i < len(tracked) and tracked[i] == path:
+        return True
+    j = bisect.bisect_left(tracked, path + "/")
+    return j < len(tracked) and tracked[j].startswith(path + "/")
+
+
+def overlaps(all_claims: list[Claim], checked: set[str]) -> list[Finding]:
+    """Two outputs with the same path, or one inside the other, reported from checked files."""
+    paths = sorted({c.path for c in all_claims})
+    by_path: dict[str, list[Claim]] = {}
+    for c in all_claims:
+        by_path.setdefault(c.path, []).append(c)
+    found = []
+    for c in all_claims:
+        if c.dvcfile not in checked:
+            continue
+        others = [(o, "same") for o in by_path[c.path] if o != c]
+        parent = c.path
+        while "/" in parent:
+            parent = parent.rsplit("/", 1)[0]
+            others += [(o, "inside") for o in by_path.get(parent, ())]
+        start = bisect.bisect_left(paths, c.path + "/")
+        for p in paths[start:]:
+            if not p.startswith(c.path + "/"):
+                break
+            others += [(o, "holds") for o in by_path[p]]
+        for o, how in others:
+            other = o.dvcfile if o.position < 0 or o.dvcfile != c.dvcfile else f"outs[{o.position}]"
+            message = {"same": f"`{c.path}` is also an output of {other}",
+                       "inside": f"`{c.path}` is inside `{o.path}`, an output of {other}",
+                       "holds": f"`{c.path}` holds `{o.path}`, an output of {other}"}[how]
+            found.append(finding(c.dvcfile, c.line, message, "each path belongs to one DVC "
+                                 f"file: `dvc remove` one of them ({c.dvcfile} or {o.dvcfile})"))
+    return found
+
+
+# -- collect: the facts from git and the file system ------------------------------------------
+
+def workspace(repo: Repo, own: list[Claim]) -> Workspace:
+    kinds: dict[str, str] = {}
+    links: dict[str, str] = {}
+    real_root = os.path.realpath(repo.root)
+    link_of: dict[str, str | None] = {"": None}
+    for c in own:
+        link = _symlinked_folder(repo.root, posixpath.dirname(c.path), link_of)
+        if link is not None:
+            real = os.path.realpath(os.path.join(repo.root, link))
+            inside = real == real_root or real.startswith(real_root + os.sep)
+            links[c.path] = link + ("" if inside else _OUTSIDE)
+            continue
+        try:
+            st = os.stat(os.path.join(repo.root, c.path))
+        except OSError:
+            continue
+        kinds[c.path] = "dir" if stat.S_ISDIR(st.st_mode) else "file"
+    # git refuses paths beyond a symlink; those outputs are reported already.
+    cached = [c for c in own if c.cached and c.path not in links]
+    queries = [q for c in cached for q in ignore_query(c, kinds.get(c.path))]
+    tracked = sorted(repo.ls_files()) if cached else []
+    return Workspace(tracked, repo.check_ignore(queries), kinds, links)
+
+
+def _symlinked_folder(root: str, folder: str, memo: dict[str, str | None]) -> str | None:
+    """The first folder on the way to `folder` that is a symlink, if any."""
+    if folder in memo:
+        return memo[folder]
+    parent = posixpath.dirname(folder)
+    found = _symlinked_folder(root, parent, memo)
+    if found is None and os.path.islink(os.path.join(root, folder)):
+        found = folder
+    memo[folder] = found
+    return found
+
+
+def _read(root: str, path: str) -> bytes | Finding:
+    try:
+        with open(os.path.join(root, path), "rb") as fh:
+            return fh.read(MAX_DVCFILE_BYTES + 1)
+    except OSError as exc:
+        return finding(path, None, f"cannot be read: {exc.strerror}",
+                       "check the file's permissions")
+
+
+def check(repo: Repo, names: Sequence[str], policy: config.DvcFilesPolicy) -> list[Finding]:
+    dvcfiles = [p for p in repo.ls_files([":(glob)**/*.dvc", ":(glob)**/dvc.yaml"],
+                                         untracked=True) if is_dvcfile(p)]
+    every = [p for p in dvcfiles if p.endswith(".dvc")]
+    if names:
+        given = repo_paths(repo.root, names)
+        # A changed .gitignore or dvc.yaml can break any .dvc file: then check them all.
+        widen = any(not g.endswith(".dvc") for g in given)
+        chosen = every if widen else sorted(g for g in given if is_dvcfile(g))
+    else:
+        chosen = every
+    checked = [p for p in chosen if os.path.lexists(os.path.join(repo.root, p))]
+    found: list[Finding] = []
+    own: list[Claim] = []
+    parsed_files = []
+    for p in checked:
+        content = _read(repo.root, p)
+        if isinstance(content, Finding):
+            found.append(content)
+            continue
+        parsed = parse(p, content, policy)
+        file_claims, bad_paths = claims(parsed)
+        found += parsed.findings + bad_paths
+        own += file_claims
+        parsed_files.append((parsed, file_claims))
+    ws = workspace(repo, own)
+    for parsed, file_claims in parsed_files:
+        found += judge(parsed, file_claims, ws, policy)
+    found += overlaps(own + _other_claims(repo.root, set(checked), dvcfiles), set(checked))
+    return found
+
+
+def _other_claims(root: str, checked: set[str], dvcfiles: list[str]) -> list[Claim]:
+    out = []
+    for p in dvcfiles:
+        if p in checked:
+            continue
+        content = _read(root, p)
+        if not isinstance(content, Finding):
+            out += [Claim(o.path, p, None, -1, True, None) for o in parse_outputs(p, content)]
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=CHECK_ID,
+        description="Check that .dvc files are well formed and that their outputs are inside "
+                    "the repository, ignored by git and claimed by one DVC file only.")
+    p.add_argument("filenames", nargs="*",
+                   help="check these .dvc files (default: every .dvc file in the repository)")
+    add_common_options(p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> list[Finding]:
+        repo = Repo.discover()
+        policy = config.load(repo.root, args.config, State(repo.common_dir)).policy.dvc_files
+        return check(repo, args.filenames, policy)
+
+    return run(CHECK_ID, args.format, body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

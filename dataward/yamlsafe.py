@@ -1,0 +1,211 @@
+"""Bounded, safe YAML for files users and merges can break (`.dvc` files, card front matter).
+
+`load` never raises anything but `YamlProblem`, which names the line and the fix. It refuses
+what a safe loader alone would let through: oversized input, merge-conflict markers, text
+that is not UTF-8, duplicate keys (YAML keeps the last one silently; DVC refuses the file),
+aliases that expand past a bound (an "alias bomb" is tiny on disk and huge when walked),
+and nesting deep enough to overflow libyaml's recursive composer (a crash, not an error).
+"""
+
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import yaml
+
+MAX_BYTES = 1 << 20
+MAX_NODES = 10_000  # after alias expansion
+MAX_DEPTH = 100
+# libyaml composes recursively in C; below this bound on depth it cannot overflow.
+_C_SAFE_DEPTH = 1000
+_CONFLICT = re.compile(rb"^(<{7}|={7}|>{7}|\|{7})(?: |\r?$)", re.MULTILINE)
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlProblem(Exception):
+    def __init__(self, line: int | None, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.hint = hint
+
+
+class Document(NamedTuple):
+    data: Any
+    node: yaml.Node | None  # keeps the line of every key, for findings
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        return line_of(self.node, loc)
+
+
+class _Loader(_BASE):  # type: ignore[misc]
+    """Hash-like scalars (a 32-digit md5, a 40-digit commit id) stay strings, never ints."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        if tag == "tag:yaml.org,2002:int" and len(value) >= 20:
+            return "tag:yaml.org,2002:str"
+        return tag
+
+
+def load(content: bytes) -> Document:
+    if len(content) > MAX_BYTES:
+        raise YamlProblem(None, f"is {_size(len(content))}, too large to be a DVC metadata file",
+                          "a .dvc file is a few hundred bytes; was data saved under this name?")
+    conflict = _CONFLICT.search(content)
+    if conflict:
+        line = content.count(b"\n", 0, conflict.start()) + 1
+        raise YamlProblem(line, "holds merge-conflict markers",
+                          "resolve the conflict: keep one side (`git checkout --ours/--theirs "
+                          "FILE`), or pick the data and re-run `dvc add`, then remove the markers")
+    text = _decode(content)
+    if not text.strip():
+        return Document(None, None)
+    # An upper bound on nesting: flow brackets, plus per line its indent and inline indicators.
+    if text.count("[") + text.count("{") + 3 * max(map(len, text.splitlines())) + 2 \
+            > _C_SAFE_DEPTH:
+        _check_depth(text)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_graph(node)
+        return Document(loader.construct_document(node), node)
+    except yaml.MarkedYAMLError as exc:
+        raise _parse_problem(exc, text) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(None, f"is not valid YAML: {exc}", "fix the syntax") from None
+    finally:
+        loader.dispose()
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")  # DVC reads UTF-8; a leading BOM is harmless
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        what = "binary data" if b"\0" in content[:8000] else "text that is not UTF-8"
+        raise YamlProblem(line, f"holds {what} (byte {exc.start})",
+                          "a DVC metadata file is UTF-8 YAML; restore it from git "
+                          "(`git checkout -- FILE`) or re-create it with `dvc add`") from None
+
+
+def _parse_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or exc.context or "syntax error"
+    source = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+    if "\t" in source[: len(source) - len(source.lstrip())] or "found character '\\t'" in problem:
+        return YamlProblem(line, "is indented with a tab", "YAML indents with spaces only; "
+                           "replace the tab with spaces")
+    return YamlProblem(line, f"is not valid YAML: {problem}", "fix the syntax on that line")
+
+
+def _check_depth(text: str) -> None:
+    """Walk parse events (libyaml's parser is iterative) before the recursive composer runs."""
+    depth = 0
+    loader = _BASE(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise YamlProblem(mark.line + 1 if mark else None,
+                                      f"nests collections more than {MAX_DEPTH} deep",
+                                      "a DVC metadata file is a few levels deep; restore it")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise _parse_problem(exc, text) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(None, f"is not valid YAML: {exc}", "fix the syntax") from None
+    finally:
+        loader.dispose()
+
+
+def _check_graph(root: yaml.Node) -> None:
+    """Duplicate keys, and the size of the document once aliases are expanded."""
+    shared = False
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            shared = True  # an alias: the same node reached twice
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[Any, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in keys:
+                        first = keys[key.value]
+                        raise YamlProblem(line, f"repeats the key {key.value!r} (first on "
+                                          f"line {first})", "keep one of them: YAML silently "
+                                          "keeps the last, and DVC refuses the file")
+                    keys[key.value] = line
+                todo += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo += node.value
+    if shared:
+        _check_expansion(root)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            on_path.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[id(node)] > MAX_NODES:
+                raise YamlProblem(node.start_mark.line + 1, "uses aliases that expand to more "
+                                  f"than {MAX_NODES:,} values", "DVC never writes aliases "
+                                  "(`*name`); write the values out")
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            raise YamlProblem(node.start_mark.line + 1, "has an alias that refers to itself",
+                              "DVC never writes aliases (`*name`); write the values out")
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack += ((c, False) for c in _children(node) if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
+    """The line of the value at `loc` (keys and list indexes), or of its nearest parent."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = next(((k, v) for k, v in node.value
+                          if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if match is None:
+                return line
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB"
