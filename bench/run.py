@@ -1,4 +1,4 @@
-"""Benchmarks for no-large-binaries, side by side with what a user would otherwise run.
+"""Benchmarks for the hooks, side by side with what a user would otherwise run.
 
     make bench                       # builds .venv-bench: both tools installed from wheels
     make bench BENCH_ARGS=--quick    # smaller repositories, 5 runs
@@ -8,6 +8,8 @@ Scenarios (targets from the issue):
   2. 10k staged files                           vs check-added-large-files (<= 1.0x)
   3. range mode, 1,000 commits / 100k blobs     vs `git rev-list --objects | git cat-file
                                                    --batch-check` (<= 2x)
+  4. dvc-files over 10k .dvc files              vs only YAML-parsing the same files with
+                                                   PyYAML's C loader: the floor (<= 1.5x)
 Each pair of commands runs alternately, once to warm caches, then --runs times; the median
 wall time of each is reported.
 Repositories are built with `git fast-import` in a temporary folder and removed afterwards.
@@ -114,6 +116,8 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--quick", action="store_true", help="smaller repositories, 5 runs")
+    parser.add_argument("--only", choices=["no-large-binaries", "dvc-files"],
+                        help="run one hook's scenarios")
     args = parser.parse_args()
     runs = 5 if args.quick else args.runs
     scale = 10 if args.quick else 1
@@ -123,44 +127,10 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="dataward-bench-") as tmp:
         root = Path(tmp)
-
-        repo = repo_with_files(root, "one-staged", 20_000 // scale)
-        (repo / "new.bin").write_bytes(os.urandom(100_000))
-        git(repo, "add", "new.bin")
-        rows.append(row(f"1 staged file, {20_000 // scale} files in repo",
-                        medians([ours, "new.bin"], [anchor, "new.bin"], repo, runs),
-                        "check-added-large-files", 1.0))
-        (repo / "dataward.toml").write_text("[no-large-binaries]\nmax-kb = 400\n")
-        (repo / ".dvc").mkdir()
-        (repo / ".dvc" / "config").write_text("")
-        for i in range(50):
-            (repo / f"set{i}.dvc").write_text(
-                f"outs:\n- md5: {i:032x}.dir\n  size: 1\n  nfiles: 1\n  path: set{i}\n")
-        git(repo, "add", "dataward.toml", ".dvc", *[f"set{i}.dvc" for i in range(50)])
-        rows.append(row("same, with a policy file and 50 .dvc files (cache warm)",
-                        medians([ours, "new.bin"], [anchor, "new.bin"], repo, runs),
-                        "check-added-large-files", 1.0))
-
-        repo = repo_with_files(root, "many-staged", 20_000 // scale)
-        names = []
-        for i in range(10_000 // scale):
-            name = f"new/d{i // 100:03d}/n{i:05d}.txt"
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            (repo / name).write_bytes(text(i + 10**6))
-            names.append(name)
-        git(repo, "add", "new")
-        rows.append(row(f"{10_000 // scale} staged files",
-                        medians([ours, *names], [anchor, *names], repo, runs),
-                        "check-added-large-files", 1.0))
-
-        ncommits = 1000 // scale
-        repo = repo_with_history(root, ncommits, 100)
-        base = git(repo, "rev-list", "--max-parents=0", "HEAD").decode().strip()
-        pipeline = (f"git rev-list --objects {base}..HEAD | "
-                    "git cat-file --batch-check > /dev/null")
-        rows.append(row(f"--range over {ncommits} commits / {ncommits * 100} blobs",
-                        medians([ours, "--range", f"{base}..HEAD"], pipeline, repo, runs),
-                        "rev-list | cat-file", 2.0))
+        if args.only != "dvc-files":
+            rows += large_binaries(root, ours, anchor, scale, runs)
+        if args.only != "no-large-binaries":
+            rows += dvc_files(root, scale, runs)
         shutil.rmtree(root, ignore_errors=True)
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
     print(f"\n{runs} runs each, median wall time; {git_version.strip()}, "
@@ -169,6 +139,77 @@ def main() -> int:
     print("|---|---|---|---|---|")
     print("\n".join(rows))
     return 0
+
+
+def large_binaries(root: Path, ours: str, anchor: str, scale: int, runs: int) -> list[str]:
+    rows = []
+    repo = repo_with_files(root, "one-staged", 20_000 // scale)
+    (repo / "new.bin").write_bytes(os.urandom(100_000))
+    git(repo, "add", "new.bin")
+    rows.append(row(f"1 staged file, {20_000 // scale} files in repo",
+                    medians([ours, "new.bin"], [anchor, "new.bin"], repo, runs),
+                    "check-added-large-files", 1.0))
+    (repo / "dataward.toml").write_text("[no-large-binaries]\nmax-kb = 400\n")
+    (repo / ".dvc").mkdir()
+    (repo / ".dvc" / "config").write_text("")
+    for i in range(50):
+        (repo / f"set{i}.dvc").write_text(
+            f"outs:\n- md5: {i:032x}.dir\n  size: 1\n  nfiles: 1\n  path: set{i}\n")
+    git(repo, "add", "dataward.toml", ".dvc", *[f"set{i}.dvc" for i in range(50)])
+    rows.append(row("same, with a policy file and 50 .dvc files (cache warm)",
+                    medians([ours, "new.bin"], [anchor, "new.bin"], repo, runs),
+                    "check-added-large-files", 1.0))
+
+    repo = repo_with_files(root, "many-staged", 20_000 // scale)
+    names = []
+    for i in range(10_000 // scale):
+        name = f"new/d{i // 100:03d}/n{i:05d}.txt"
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(text(i + 10**6))
+        names.append(name)
+    git(repo, "add", "new")
+    rows.append(row(f"{10_000 // scale} staged files",
+                    medians([ours, *names], [anchor, *names], repo, runs),
+                    "check-added-large-files", 1.0))
+
+    ncommits = 1000 // scale
+    repo = repo_with_history(root, ncommits, 100)
+    base = git(repo, "rev-list", "--max-parents=0", "HEAD").decode().strip()
+    pipeline = (f"git rev-list --objects {base}..HEAD | "
+                "git cat-file --batch-check > /dev/null")
+    rows.append(row(f"--range over {ncommits} commits / {ncommits * 100} blobs",
+                    medians([ours, "--range", f"{base}..HEAD"], pipeline, repo, runs),
+                    "rev-list | cat-file", 2.0))
+    return rows
+
+
+YAML_FLOOR = ("import subprocess, yaml; L = yaml.CSafeLoader; "
+              "names = subprocess.run(['git', 'ls-files', '-z', '*.dvc'], capture_output=True,"
+              " check=True).stdout.decode().split(chr(0))[:-1]; "
+              "[yaml.load(open(n, 'rb').read(), Loader=L) for n in names]")
+
+
+def dvc_files(root: Path, scale: int, runs: int) -> list[str]:
+    """A registry of 10k datasets in DVC 3 format, every output ignored as `dvc add` does."""
+    n = 10_000 // scale
+    repo = new_repo(root, "registry")
+    files: dict[str, bytes] = {".dvc/config": b"[core]\n    remote = s3\n"}
+    ignores: dict[str, list[str]] = {}
+    for i in range(n):
+        folder, name = f"datasets/g{i // 100:03d}", f"set{i:05d}"
+        kind = (f"  md5: {i:032x}.dir\n  size: {i * 4096}\n  nfiles: {i % 50 + 1}\n" if i % 3
+                else f"  md5: {i:032x}\n  size: {i * 512}\n")
+        files[f"{folder}/{name}.dvc"] = (f"outs:\n-{kind[1:]}  hash: md5\n  path: {name}\n"
+                                         ).encode()
+        ignores.setdefault(folder, []).append(f"/{name}\n")
+    for folder, lines in ignores.items():
+        files[f"{folder}/.gitignore"] = "".join(lines).encode()
+    fast_import(repo, [files], first_parent=False)
+    git(repo, "reset", "-q", "--hard", "main")
+    ours = [str(BIN / "dvc-files")]
+    floor = [str(BIN / "python"), "-c", YAML_FLOOR]
+    return [row(f"dvc-files, {n} .dvc files", medians(ours, floor, repo, runs),
+                "YAML parse only", 1.5)]
 
 
 if __name__ == "__main__":

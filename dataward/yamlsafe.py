@@ -39,13 +39,22 @@ class Document(NamedTuple):
 
 
 class _Loader(_BASE):  # type: ignore[misc]
-    """Hash-like scalars (a 32-digit md5, a 40-digit commit id) stay strings, never ints."""
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):
+            _raise_duplicate(node)
+        return mapping
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        tag = super().resolve(kind, value, implicit)
-        if tag == "tag:yaml.org,2002:int" and len(value) >= 20:
-            return "tag:yaml.org,2002:str"
-        return tag
+
+def _no_long_ints(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    # Hash-like scalars (a 32-digit md5, a 40-digit commit id) stay strings, never ints.
+    return re.compile(r"(?!.{20})" + pattern.pattern, pattern.flags)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, _no_long_ints(rx) if tag == "tag:yaml.org,2002:int" else rx)
+            for tag, rx in resolvers]
+    for first, resolvers in _BASE.yaml_implicit_resolvers.items()}
 
 
 def load(content: bytes) -> Document:
@@ -68,8 +77,8 @@ def load(content: bytes) -> Document:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
-            _check_graph(node)
+        if node is not None and "*" in text:  # an alias: the same node reached twice
+            _check_expansion(node)
         return Document(loader.construct_document(node), node)
     except yaml.MarkedYAMLError as exc:
         raise _parse_problem(exc, text) from None
@@ -125,33 +134,16 @@ def _check_depth(text: str) -> None:
         loader.dispose()
 
 
-def _check_graph(root: yaml.Node) -> None:
-    """Duplicate keys, and the size of the document once aliases are expanded."""
-    shared = False
-    seen: set[int] = set()
-    todo = [root]
-    while todo:
-        node = todo.pop()
-        if id(node) in seen:
-            shared = True  # an alias: the same node reached twice
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys: dict[Any, int] = {}
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    line = key.start_mark.line + 1
-                    if key.value in keys:
-                        first = keys[key.value]
-                        raise YamlProblem(line, f"repeats the key {key.value!r} (first on "
-                                          f"line {first})", "keep one of them: YAML silently "
-                                          "keeps the last, and DVC refuses the file")
-                    keys[key.value] = line
-                todo += (key, value)
-        elif isinstance(node, yaml.SequenceNode):
-            todo += node.value
-    if shared:
-        _check_expansion(root)
+def _raise_duplicate(node: yaml.MappingNode) -> None:
+    keys: dict[Any, int] = {}
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            line = key.start_mark.line + 1
+            if key.value in keys:
+                raise YamlProblem(line, f"repeats the key {key.value!r} (first on line "
+                                  f"{keys[key.value]})", "keep one of them: YAML silently "
+                                  "keeps the last, and DVC refuses the file")
+            keys[key.value] = line
 
 
 def _check_expansion(root: yaml.Node) -> None:

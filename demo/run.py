@@ -71,10 +71,22 @@ repos:
     hooks:
       - id: no-large-binaries
         name: no large binaries in git
-        entry: {entry}
+        entry: {bin}/no-large-binaries
         language: system
         stages: [pre-commit, pre-push]
         require_serial: true
+      - id: dvc-files
+        name: sound .dvc files
+        entry: {bin}/dvc-files
+        language: system
+        files: (\\.dvc|(^|/)dvc\\.yaml|(^|/)\\.gitignore)$
+        require_serial: true
+      - id: dvc-config
+        name: no credentials in .dvc/config
+        entry: {bin}/dvc-config
+        language: system
+        files: (^|/)\\.dvc(/config(\\.local)?)?$
+        pass_filenames: false
 """
 
 
@@ -87,7 +99,7 @@ def story(sb: Sandbox) -> None:
     project.mkdir()
     sb.sh(project, "git init -q && dvc init -q && git remote add origin ../origin.git")
     write(project / ".pre-commit-config.yaml",
-          PRE_COMMIT_CONFIG.format(entry=shlex.quote(str(BIN / "no-large-binaries"))))
+          PRE_COMMIT_CONFIG.format(bin=shlex.quote(str(BIN))))
     sb.sh(project, "pre-commit install --hook-type pre-commit --hook-type pre-push")
     write(project / "train.py", "import torch\n\nprint('training')\n")
     sb.sh(project, "git add . && git commit -q -m 'Project skeleton' && git push -q origin main")
@@ -117,6 +129,29 @@ def story(sb: Sandbox) -> None:
     step("6. Rewriting the branch without the blob; the push goes through")
     sb.sh(project, "git reset -q --soft origin/main && git commit -q -m 'Track model with DVC'")
     sb.sh(project, "git push -q origin main && git log --oneline origin/main")
+
+    step("7. A hand-edited .dvc file is refused with its line and the command that fixes it")
+    dvcfile = project / "model.pt.dvc"
+    good = dvcfile.read_text()
+    dvcfile.write_text(good.replace("md5: ", "md5: 0", 1))
+    sb.sh(project, "git diff -U0 model.pt.dvc | tail -2")
+    broken = sb.sh(project, "git commit -a -m 'Fix the hash by hand'", expect=1)
+    assert "model.pt.dvc:2: [dvc-files] `outs[0].md5` is not an md5" in broken.stdout
+    assert "dvc commit model.pt.dvc" in broken.stdout
+    dvcfile.write_text(good)
+
+    step("8. S3 keys written into .dvc/config are refused, and never echoed")
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    sb.env["LAB_S3_SECRET"] = secret  # what Russell pastes; the demo shows the variable
+    sb.sh(project, "dvc remote add -d storage s3://lab-data/russell")
+    sb.sh(project, 'dvc remote modify storage secret_access_key "$LAB_S3_SECRET"')
+    keys = sb.sh(project, "git add .dvc/config && git commit -m 'Add the remote'", expect=1)
+    assert "holds `secret_access_key`, a credential" in keys.stdout
+    assert secret not in keys.stdout
+    sb.sh(project, "dvc remote modify --unset storage secret_access_key && "
+                   'dvc remote modify --local storage secret_access_key "$LAB_S3_SECRET"')
+    sb.sh(project, "git add .dvc/config && git commit -q -m 'Add the remote' && "
+                   "git log --oneline -1")
 
 
 def main(argv: list[str] | None = None) -> int:

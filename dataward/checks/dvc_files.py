@@ -315,11 +315,11 @@ def overlaps(all_claims: list[Claim], checked: set[str]) -> list[Finding]:
         while "/" in parent:
             parent = parent.rsplit("/", 1)[0]
             others += [(o, "inside") for o in by_path.get(parent, ())]
-        start = bisect.bisect_left(paths, c.path + "/")
-        for p in paths[start:]:
-            if not p.startswith(c.path + "/"):
+        below = c.path + "/"
+        for k in range(bisect.bisect_left(paths, below), len(paths)):
+            if not paths[k].startswith(below):
                 break
-            others += [(o, "holds") for o in by_path[p]]
+            others += [(o, "holds") for o in by_path[paths[k]]]
         for o, how in others:
             other = o.dvcfile if o.position < 0 or o.dvcfile != c.dvcfile else f"outs[{o.position}]"
             message = {"same": f"`{c.path}` is also an output of {other}",
