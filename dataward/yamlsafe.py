@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from dataward.yamlfast import try_load
+
 MAX_BYTES = 1 << 20
 MAX_NODES = 10_000  # after alias expansion
 MAX_DEPTH = 100
@@ -32,10 +34,18 @@ class YamlProblem(Exception):
 
 class Document(NamedTuple):
     data: Any
-    node: yaml.Node | None  # keeps the line of every key, for findings
+    node: yaml.Node | None  # keeps the line of every key; None when read by the fast path
+    text: str = ""
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
-        return line_of(self.node, loc)
+        node = self.node
+        if node is None and self.text:  # read fast: compose again, for a finding only
+            loader = _Loader(self.text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                loader.dispose()
+        return line_of(node, loc)
 
 
 class _Loader(_BASE):  # type: ignore[misc]
@@ -51,9 +61,13 @@ def _no_long_ints(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(r"(?!.{20})" + pattern.pattern, pattern.flags)
 
 
+# Booleans as DVC reads them (ruamel, YAML 1.2): `yes`, `no`, `on`, `off` are words.
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, _no_long_ints(rx) if tag == "tag:yaml.org,2002:int" else rx)
-            for tag, rx in resolvers]
+    first: [(tag, _no_long_ints(rx) if tag == "tag:yaml.org,2002:int"
+             else _BOOL_12 if tag == "tag:yaml.org,2002:bool" else rx)
+            for tag, rx in resolvers
+            if tag != "tag:yaml.org,2002:bool" or first in "tTfF"]
     for first, resolvers in _BASE.yaml_implicit_resolvers.items()}
 
 
@@ -70,6 +84,12 @@ def load(content: bytes) -> Document:
     text = _decode(content)
     if not text.strip():
         return Document(None, None)
+    data, done = try_load(text, _Loader.yaml_implicit_resolvers)
+    if done:
+        return Document(data, None, text)
+    _check_characters(text)
+    if _ODD_BREAKS.search(text):  # keep line numbers as editors count them
+        text = _ODD_BREAKS.sub(" ", text)
     # An upper bound on nesting: flow brackets, plus per line its indent and inline indicators.
     if text.count("[") + text.count("{") + 3 * max(map(len, text.splitlines())) + 2 \
             > _C_SAFE_DEPTH:
@@ -77,18 +97,53 @@ def load(content: bytes) -> Document:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None and "*" in text:  # an alias: the same node reached twice
+        if node is None:  # comments only
+            return Document(None, None)
+        if "*" in text:  # an alias: the same node reached twice
             _check_expansion(node)
         return Document(loader.construct_document(node), node)
     except yaml.MarkedYAMLError as exc:
         raise _parse_problem(exc, text) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(None, f"is not valid YAML: {exc}", "fix the syntax") from None
+        raise _other_problem(exc, text) from None
     finally:
         loader.dispose()
 
 
+_RESTORE = "restore it from git (`git checkout -- FILE`) or re-create it with `dvc add`"
+# libyaml counts these as line breaks, editors and git do not: line numbers would drift.
+# Read as spaces; they can only sit inside strings, whose exact text is never judged.
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+_TAB_AFTER_KEY = re.compile(r"^[^#'\"\n]*:\t", re.MULTILINE)
+
+
+def _check_characters(text: str) -> None:
+    """What libyaml accepts or misplaces but DVC (ruamel, YAML 1.2) refuses."""
+    nul = text.find("\0")
+    if nul >= 0:
+        raise YamlProblem(text.count("\n", 0, nul) + 1, "holds binary data (a NUL byte)",
+                          _RESTORE)
+    if "\t" in text:
+        tab = _TAB_AFTER_KEY.search(text)
+        if tab:
+            raise YamlProblem(text.count("\n", 0, tab.start()) + 1, "has a tab after `key:`",
+                              "YAML separates with spaces (DVC refuses the tab); use a space")
+
+
+def _other_problem(exc: yaml.YAMLError, text: str) -> YamlProblem:
+    position = getattr(exc, "position", None)  # a ReaderError: a character YAML forbids
+    if isinstance(position, int):
+        char = text[position] if position < len(text) else ""
+        return YamlProblem(text.count("\n", 0, position) + 1,
+                           f"holds the control character U+{ord(char or chr(0)):04X}",
+                           "remove it (a terminal colour code or a paste gone wrong?)")
+    return YamlProblem(None, "is not valid YAML", "fix the syntax")
+
+
 def _decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlProblem(1, "is UTF-16 text", "DVC reads UTF-8: save the file as UTF-8 (a "
+                          "PowerShell `>` writes UTF-16; use `Out-File -Encoding utf8`)")
     try:
         return content.decode("utf-8-sig")  # DVC reads UTF-8; a leading BOM is harmless
     except UnicodeDecodeError as exc:
@@ -101,7 +156,15 @@ def _decode(content: bytes) -> str:
 
 def _parse_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
+    lines = len(text.splitlines())
+    # An unclosed quote or bracket, or a key without its colon, is found where the scan
+    # ends (often past the last line); the context mark is where it began.
+    began = exc.context and exc.context.startswith(("while scanning a simple key",
+                                                    "while scanning a quoted",
+                                                    "while parsing a flow"))
+    if exc.context_mark and (began or not mark or mark.line + 1 > lines):
+        mark = exc.context_mark
+    line = min(mark.line + 1, max(lines, 1)) if mark else None
     problem = exc.problem or exc.context or "syntax error"
     source = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
     if "\t" in source[: len(source) - len(source.lstrip())] or "found character '\\t'" in problem:

@@ -156,7 +156,7 @@ def test_only_the_given_files_are_checked(project: GitRepo, hook) -> None:
     project.write("fine.dvc", dvcfile("fine.csv"))
     project.write(".gitignore", "/fine.csv\n")
     assert hook("fine.dvc") == Result(0, "", "")
-    assert "broken.dvc:2" in hook().out
+    assert "broken.dvc:1: [dvc-files] is not valid YAML" in hook().out
 
 
 def test_a_changed_gitignore_rechecks_every_dvc_file(project: GitRepo, hook) -> None:

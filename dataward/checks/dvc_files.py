@@ -48,10 +48,14 @@ class Claim(NamedTuple):
 
     path: str
     dvcfile: str
-    line: int | None
+    doc: Document | None  # for the line, found only when there is a finding
     position: int  # in `outs`; -1 for outputs read without the model (other files)
     cached: bool
     is_dir: bool | None  # from the hash (`.dir`); None when there is none
+
+    @property
+    def line(self) -> int | None:
+        return self.doc.line_of(("outs", self.position, "path")) if self.doc else None
 
 
 class Workspace(NamedTuple):
@@ -120,6 +124,11 @@ def _type_findings(path: str, doc: Document, errors: list[Any]) -> list[Finding]
         elif first["type"] == "value_error":
             message = f"`{_where(loc)}` {first['msg'].removeprefix('Value error, ')}: " \
                       f"{_short(first['input'])}"
+        elif first["type"] == "string_too_short":
+            message = f"`{_where(loc)}` is empty"
+        elif first["type"] == "invalid_key":
+            message = f"the key `{first['input']}` is not a name (keys are words such as " \
+                      "`outs` or `path`)"
         elif first["type"] == "greater_than_equal":
             message = f"`{_where(loc)}` is negative ({first['input']})"
         elif all(e["type"] in _KINDS for e in errs):
@@ -164,7 +173,7 @@ def _where(loc: Sequence[Any]) -> str:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "string", int: "number", float: "number",
+    return {dict: "mapping", list: "list", str: "string", int: "number", float: "decimal number",
             bool: "boolean", type(None): "empty value"}.get(type(value), type(value).__name__)
 
 
@@ -191,23 +200,38 @@ def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
     for i, o in enumerate(data["outs"]):
         if not isinstance(o, dict) or not isinstance(o.get("path"), str):
             continue  # the model's findings cover it
-        line = doc.line_of(("outs", i, "path"))
         written = o["path"].replace("\\", "/")
-        where = f"`{o['path']}`" + (f" (wdir {wdir})" if wdir != "." else "")
         resolved = posixpath.normpath(posixpath.join(base, wdir, written))
-        if written.strip() in ("", ".", "./"):
-            found.append(finding(path, line, f"output {i} has no usable path ({o['path']!r})",
-                                 "name the data, relative to the .dvc file"))
-        elif posixpath.isabs(written) or posixpath.isabs(wdir) or _drive(written):
-            found.append(finding(path, line, f"output {where} is an absolute path", _INSIDE))
-        elif resolved == ".." or resolved.startswith("../") or resolved == ".":
-            found.append(finding(path, line, f"output {where} is outside the repository",
-                                 _INSIDE))
-        else:
-            md5 = o.get("md5")
-            is_dir = md5.endswith(".dir") if isinstance(md5, str) and md5 else None
-            out.append(Claim(resolved, path, line, i, o.get("cache") is not False, is_dir))
+        problem = _path_problem(o["path"], wdir, resolved, i)
+        if problem:
+            found.append(finding(path, doc.line_of(("outs", i, "path")), *problem))
+            continue
+        md5 = o.get("md5")
+        is_dir = md5.lower().endswith(".dir") if isinstance(md5, str) and md5 else None
+        out.append(Claim(resolved, path, doc, i, o.get("cache") is not False, is_dir))
     return out, found
+
+
+def _path_problem(written: str, wdir: str, resolved: str, i: int) -> tuple[str, str] | None:
+    where = f"`{written}`" + (f" (wdir {wdir})" if wdir != "." else "")
+    if written.strip() in ("", ".", "./"):
+        return f"output {i} has no usable path ({written!r})", \
+            "name the data, relative to the .dvc file"
+    if "://" in written:
+        return f"output {where} is a URL, not a path in the repository", \
+            "track remote data with `dvc import-url URL PATH`"
+    if posixpath.isabs(wdir) or _drive(wdir):
+        return f"`wdir: {wdir}` is an absolute path", "wdir is relative to the .dvc file"
+    if written.startswith(("/", "\\")) or _drive(written):
+        return f"output {where} is an absolute path", _INSIDE
+    if resolved == ".." or resolved.startswith("../") or resolved == ".":
+        return f"output {where} is outside the repository", _INSIDE
+    top = resolved.split("/", 1)[0]
+    if top in (".git", ".dvc"):
+        return f"output {where} is inside {top}/, which belongs to {top[1:]}", _INSIDE
+    if is_dvcfile(resolved):
+        return f"output {where} is itself a DVC file", "outputs are data; name the data"
+    return None
 
 
 def _drive(path: str) -> bool:

@@ -96,7 +96,7 @@ class Out(Artifact):
 class ImportSource(_Model):
     """`deps[].repo` of `dvc import`: where the data came from, pinned to a commit."""
 
-    url: str
+    url: Annotated[str, Field(min_length=1)]
     rev: str | None = None
     rev_lock: Annotated[str, AfterValidator(_commit)] | None = None
     config: str | dict[str, Any] | None = None

@@ -1,0 +1,133 @@
+"""A fast reader for the block-YAML subset DVC writes (`key: value`, `- ` lists, plain words).
+
+A registry holds thousands of `.dvc` files, and libyaml spends most of its time building
+nodes and marks nobody asks for. This reader accepts only text whose meaning is beyond
+doubt: block mappings and sequences indented with spaces, plain scalars drawn from a narrow
+alphabet, resolved by PyYAML's own implicit resolvers (so `on`, `0x1f` or `1:20` are never
+guessed). Anything else (quotes, comments, flow style, anchors, tabs, CR, a repeated key,
+non-ASCII) returns None and the full parser takes over, with its line numbers and errors.
+"""
+
+import re
+from typing import Any, NamedTuple
+
+# Plain scalars whose text is their value: no indicator may start them, no `: ` or ` #`
+# may occur in them, and every character is one YAML never treats specially in a block.
+_SAFE = re.compile(r"[A-Za-z0-9_./~](?:[A-Za-z0-9_./~+=@,()-]|:(?=\S)| (?=[^\s#]))*")
+_LINE = re.compile(r"( *)(?:(-)(?: +|$))?(.*)")
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?")
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_MAX_INDENT = 200
+_STR, _INT, _BOOL = ("tag:yaml.org,2002:" + t for t in ("str", "int", "bool"))
+
+
+class _Unsure(Exception):
+    """Not in the subset: let the full parser decide."""
+
+
+class _Tok(NamedTuple):
+    col: int  # where the line's content (after any `- `) starts
+    dash_col: int  # where its `-` is; -1 for none
+    key: str | None
+    value: str | None  # None: nothing after `key:` (a block or null follows)
+
+
+def load(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> Any:
+    """The document's data, or raises _Unsure (use `try_load`)."""
+    toks = []
+    for line in text.split("\n"):
+        if not line.strip(" "):
+            continue
+        m = _LINE.fullmatch(line)
+        if m is None:
+            raise _Unsure
+        indent, dash, rest = len(m.group(1)), m.group(2), m.group(3)
+        col = m.start(3) if dash else indent
+        if col > _MAX_INDENT:
+            raise _Unsure
+        k = _KEY.fullmatch(rest)
+        if k:
+            if _scalar(k.group(1), resolvers) != k.group(1):
+                raise _Unsure  # a key YAML reads as something else (`on:`, `null:`)
+            toks.append(_Tok(col, indent if dash else -1, k.group(1), k.group(2)))
+        elif dash and rest:
+            toks.append(_Tok(col, indent, None, rest))
+        else:
+            raise _Unsure
+    if not toks or (toks[0].col != 0 and toks[0].dash_col != 0):
+        raise _Unsure
+    value, end = _node(toks, 0, resolvers)
+    if end != len(toks):
+        raise _Unsure
+    return value
+
+
+def try_load(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> Any:
+    try:
+        return load(text, resolvers), True
+    except _Unsure:
+        return None, False
+
+
+def _node(toks: list[_Tok], i: int, rs: Any) -> tuple[Any, int]:
+    t = toks[i]
+    return _seq(toks, i, t.dash_col, rs) if t.dash_col >= 0 else _map(toks, i, t.col, rs)
+
+
+def _seq(toks: list[_Tok], i: int, col: int, rs: Any) -> tuple[list[Any], int]:
+    items: list[Any] = []
+    while i < len(toks) and toks[i].dash_col == col:
+        t = toks[i]
+        if t.key is None:
+            items.append(_scalar(t.value or "", rs))
+            i += 1
+        else:
+            item, i = _map(toks, i, t.col, rs)
+            items.append(item)
+    if i < len(toks) and toks[i].col > col and toks[i].dash_col != col:
+        raise _Unsure
+    return items, i
+
+
+def _map(toks: list[_Tok], i: int, col: int, rs: Any) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    first = True
+    while i < len(toks):
+        t = toks[i]
+        if not first and (t.col != col or t.dash_col >= 0):
+            if t.col > col and t.dash_col < 0:
+                raise _Unsure
+            break
+        first = False
+        if t.key is None or t.key in out:
+            raise _Unsure
+        i += 1
+        if t.value is not None:
+            out[t.key] = _scalar(t.value, rs)
+        elif i < len(toks) and toks[i].dash_col == col:  # an indentless `- ` list
+            out[t.key], i = _seq(toks, i, col, rs)
+        elif i < len(toks) and toks[i].col > col and toks[i].dash_col != col:
+            nested = toks[i]
+            if nested.dash_col >= 0 and nested.dash_col <= col:
+                raise _Unsure
+            out[t.key], i = _node(toks, i, rs)
+        else:
+            out[t.key] = None
+    return out, i
+
+
+def _scalar(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> Any:
+    if not _SAFE.fullmatch(text):
+        raise _Unsure
+    tag = _STR
+    for candidate, regexp in resolvers.get(text[0], []) + resolvers.get(None, []):
+        if regexp.match(text):
+            tag = candidate
+            break
+    if tag == _STR:
+        return text
+    if tag == _INT and _DECIMAL.fullmatch(text):
+        return int(text)
+    if tag == _BOOL and text in ("true", "false"):
+        return text == "true"
+    raise _Unsure
