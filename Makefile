@@ -47,7 +47,7 @@ bench:
 	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python -m pip install -q \
 		--disable-pip-version-check --force-reinstall --no-deps . 'pre-commit-hooks==6.0.0'
 	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python -m pip install -q \
-		--disable-pip-version-check 'pydantic>=2.5' 'pyyaml>=6.0'
+		--disable-pip-version-check 'pydantic>=2.5' 'pyyaml>=6.0' 'configobj>=5.0.6'
 	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean:

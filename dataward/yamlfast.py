@@ -14,8 +14,11 @@ from typing import Any, NamedTuple
 # Plain scalars whose text is their value: no indicator may start them, no `: ` or ` #`
 # may occur in them, and every character is one YAML never treats specially in a block.
 _SAFE = re.compile(r"[A-Za-z0-9_./~](?:[A-Za-z0-9_./~+=@,()-]|:(?=\S)| (?=[^\s#]))*")
-_LINE = re.compile(r"( *)(?:(-)(?: +|$))?(.*)")
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?")
+# indent, dash, then `key:` with an optional value, or (after a dash) a bare value
+_LINE = re.compile(r"( *)(?:(-)(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?|(.*))")
+# A hash: at 20+ characters no resolver can take it (ints stop at 19 digits, floats need a
+# digit after the dot, timestamps a dash).
+_HASH = re.compile(r"[0-9a-fA-F]{20,}(?:\.dir)?")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _MAX_INDENT = 200
 _STR, _INT, _BOOL = ("tag:yaml.org,2002:" + t for t in ("str", "int", "bool"))
@@ -41,17 +44,16 @@ def load(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> 
         m = _LINE.fullmatch(line)
         if m is None:
             raise _Unsure
-        indent, dash, rest = len(m.group(1)), m.group(2), m.group(3)
-        col = m.start(3) if dash else indent
+        indent, dash, key, value, bare = m.groups()
+        col = (m.start(3) if key else m.start(5)) if dash else len(indent)
         if col > _MAX_INDENT:
             raise _Unsure
-        k = _KEY.fullmatch(rest)
-        if k:
-            if _scalar(k.group(1), resolvers) != k.group(1):
-                raise _Unsure  # a key YAML reads as something else (`on:`, `null:`)
-            toks.append(_Tok(col, indent if dash else -1, k.group(1), k.group(2)))
-        elif dash and rest:
-            toks.append(_Tok(col, indent, None, rest))
+        if key:
+            if _scalar(key, resolvers) != key:
+                raise _Unsure  # a key YAML reads as something else (`null:`, `~:`)
+            toks.append(_Tok(col, len(indent) if dash else -1, key, value))
+        elif dash and bare:
+            toks.append(_Tok(col, len(indent), None, bare))
         else:
             raise _Unsure
     if not toks or (toks[0].col != 0 and toks[0].dash_col != 0):
@@ -116,7 +118,21 @@ def _map(toks: list[_Tok], i: int, col: int, rs: Any) -> tuple[dict[str, Any], i
     return out, i
 
 
+_SEEN: dict[str, Any] = {}  # keys and common values repeat across thousands of files
+
+
 def _scalar(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> Any:
+    if text in _SEEN:
+        return _SEEN[text]
+    value = _resolve(text, resolvers)
+    if len(text) < 24 and len(_SEEN) < 4096:  # not hashes: they never repeat
+        _SEEN[text] = value
+    return value
+
+
+def _resolve(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> Any:
+    if _HASH.fullmatch(text):
+        return text
     if not _SAFE.fullmatch(text):
         raise _Unsure
     tag = _STR

@@ -9,6 +9,7 @@ import argparse
 import bisect
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -29,6 +30,8 @@ REIMPORT = "let DVC write it: `dvc import URL PATH` again, or `dvc update {file}
 _HINTS = {"md5": RECOMMIT, "size": RECOMMIT, "nfiles": RECOMMIT, "etag": RECOMMIT,
           "hash": RECOMMIT, "url": REIMPORT, "rev_lock": REIMPORT, "rev": REIMPORT}
 _OUTSIDE = " (outside)"
+# A relative path without `.`/`..` segments, doubled or trailing slashes: already normal.
+_CLEAN = re.compile(r"(?!\.\.?(?:/|$))[^/:]+(?:/(?!\.\.?(?:/|$))[^/:]+)*")
 _INSIDE = ("outputs live inside the repository: move the data there and `dvc add` it, or "
            "track outside data with `dvc import-url`")
 _KINDS = {"string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
@@ -201,7 +204,10 @@ def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
         if not isinstance(o, dict) or not isinstance(o.get("path"), str):
             continue  # the model's findings cover it
         written = o["path"].replace("\\", "/")
-        resolved = posixpath.normpath(posixpath.join(base, wdir, written))
+        if wdir == "." and _CLEAN.fullmatch(written):  # the usual case: no normpath needed
+            resolved = f"{base}/{written}" if base else written
+        else:
+            resolved = posixpath.normpath(posixpath.join(base, wdir, written))
         problem = _path_problem(o["path"], wdir, resolved, i)
         if problem:
             found.append(finding(path, doc.line_of(("outs", i, "path")), *problem))
