@@ -10,16 +10,16 @@ from tests.repo import GitRepo, blob
 
 HEAVY = ("dvc", "dvc_data", "pydantic", "yaml", "git", "github3", "tomllib")
 PROBE = f"""
-import json, sys
-from dataward.checks.no_large_binaries import main
-code = main(sys.argv[1:])
+import importlib, json, sys
+main = importlib.import_module("dataward.checks." + sys.argv[1]).main
+code = main(sys.argv[2:])
 heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))
 print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
 """
 
 
-def probe(repo: GitRepo, *args: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=repo.path,
+def probe(repo: GitRepo, *args: str, check: str = "no_large_binaries") -> dict[str, object]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, check, *args], cwd=repo.path,
                           capture_output=True, text=True)
     return json.loads(proc.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -41,3 +41,14 @@ def test_policy_and_dvc_files_are_parsed_once_then_cached(repo: GitRepo) -> None
     assert {"pydantic", "yaml", "tomllib"} <= set(first["heavy"])  # type: ignore[arg-type]
     assert "dvc" not in first["heavy"]  # type: ignore[operator]
     assert probe(repo) == {"code": 1, "heavy": []}
+
+
+def test_the_dvc_hooks_never_import_dvc(repo: GitRepo) -> None:
+    repo.write(".dvc/config", "[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://b\n")
+    repo.write(".gitignore", "/data\n")
+    repo.write("data.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: data\n")
+    files = probe(repo, check="dvc_files")
+    assert files["code"] == 0
+    assert not {"dvc", "dvc_data", "git", "github3"} & set(files["heavy"])  # type: ignore[arg-type]
+    config = probe(repo, check="dvc_config")
+    assert config == {"code": 0, "heavy": []}  # configobj only: no pydantic, yaml or dvc
