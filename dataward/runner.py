@@ -10,9 +10,14 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
 from dataward.models.findings import Finding, exit_code
+
+if TYPE_CHECKING:
+    from dataward.config import Policy
+    from dataward.git import Repo
 
 FORMATS = ("github", "json", "sarif", "text")  # dataward.report renders each
 
@@ -49,6 +54,20 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
         except BrokenPipeError:  # `| head`: the reader left; exit as we would have
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(findings)
+
+
+def run_in_repo(check_id: str, args: argparse.Namespace,
+                body: Callable[[Repo, Policy], Sequence[Finding]]) -> int:
+    """`run` for a check of the repository around the current folder, under its policy."""
+    def checked() -> Sequence[Finding]:
+        from dataward import config
+        from dataward.git import Repo
+        from dataward.state import State
+
+        repo = Repo.discover()
+        return body(repo, config.load(repo.root, args.config, State(repo.common_dir)).policy)
+
+    return run(check_id, args.format, checked)
 
 
 def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:

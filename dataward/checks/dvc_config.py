@@ -15,8 +15,7 @@ from typing import Any, NamedTuple
 from dataward import config
 from dataward.git import Repo
 from dataward.models.findings import Finding, Severity
-from dataward.runner import add_common_options, run
-from dataward.state import State
+from dataward.runner import add_common_options, run_in_repo
 from dataward.urls import has_credentials, mask, remote_key, scheme, within
 
 CHECK_ID = "dvc-config"
@@ -221,13 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
-    def body() -> list[Finding]:
-        repo = Repo.discover()
-        policy = config.load(repo.root, args.config, State(repo.common_dir)).policy.dvc_config
-        return check(repo, policy)
-
-    return run(CHECK_ID, args.format, body)
+    return run_in_repo(CHECK_ID, args, lambda repo, policy: check(repo, policy.dvc_config))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,7 @@ from dataward.dvc_outs import MAX_DVCFILE_BYTES, is_dvcfile, parse_outputs
 from dataward.filenames import repo_paths
 from dataward.git import Repo
 from dataward.models.findings import Finding, Severity
-from dataward.runner import add_common_options, run
-from dataward.state import State
+from dataward.runner import add_common_options, run_in_repo
 from dataward.urls import repo_key, within
 from dataward.yamlsafe import Document, YamlProblem, load
 
@@ -463,13 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
-    def body() -> list[Finding]:
-        repo = Repo.discover()
-        policy = config.load(repo.root, args.config, State(repo.common_dir)).policy.dvc_files
-        return check(repo, args.filenames, policy)
-
-    return run(CHECK_ID, args.format, body)
+    return run_in_repo(CHECK_ID, args,
+                       lambda repo, policy: check(repo, args.filenames, policy.dvc_files))
 
 
 if __name__ == "__main__":
