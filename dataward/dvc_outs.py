@@ -11,8 +11,6 @@ from typing import Any, NamedTuple
 from dataward.git import Repo
 from dataward.state import State
 
-MAX_DVCFILE_BYTES = 1 << 20
-
 
 class Output(NamedTuple):
     path: str  # repository-relative, '/'-separated
@@ -26,14 +24,11 @@ def is_dvcfile(path: str) -> bool:
 
 def parse_outputs(dvcfile: str, content: bytes) -> list[Output]:
     """Cached outputs declared by one file (outputs with `cache: false` belong in git)."""
-    if len(content) > MAX_DVCFILE_BYTES:
-        return []
-    import yaml
+    from dataward.yamlsafe import YamlProblem, load
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.load(content, Loader=loader)  # a safe loader, C or pure Python
-    except Exception:
+        doc = load(content).data  # bounded: a hostile file cannot crash or hang the hook
+    except YamlProblem:
         return []
     if not isinstance(doc, dict):
         return []
@@ -110,7 +105,9 @@ class OutputIndex:
         known: dict[tuple[str, str], list[Output]] = cached if isinstance(cached, dict) else {}
         todo = [(p, oid) for p, oid in dvcfiles if (p, oid) not in known]
         if todo:
-            heads = repo.object_heads((oid for _, oid in todo), MAX_DVCFILE_BYTES + 1)
+            from dataward.yamlsafe import MAX_BYTES
+
+            heads = repo.object_heads((oid for _, oid in todo), MAX_BYTES + 1)
             for p, oid in todo:
                 known[(p, oid)] = parse_outputs(p, heads.get(oid, b""))
         current = {k: known[k] for k in dvcfiles}

@@ -52,3 +52,12 @@ def test_the_dvc_hooks_never_import_dvc(repo: GitRepo) -> None:
     assert not {"dvc", "dvc_data", "git", "github3"} & set(files["heavy"])  # type: ignore[arg-type]
     config = probe(repo, check="dvc_config")
     assert config == {"code": 0, "heavy": []}  # configobj only: no pydantic, yaml or dvc
+
+
+def test_a_hostile_dvc_file_does_not_crash_the_git_only_hook(repo: GitRepo) -> None:
+    # libyaml composes recursively: 200k nested brackets used to kill the process.
+    repo.write(".dvc/config", "")
+    repo.write("bomb.dvc", b"outs: " + b"[" * 200_000 + b"]" * 200_000 + b"\n")
+    repo.write("small.txt", "hi\n")
+    repo.add(".dvc/config", "bomb.dvc", "small.txt")
+    assert probe(repo)["code"] == 0

@@ -15,20 +15,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from dataward import config
-from dataward.dvc_outs import MAX_DVCFILE_BYTES, is_dvcfile, parse_outputs
+from dataward.dvc_outs import is_dvcfile, parse_outputs
 from dataward.filenames import repo_paths
 from dataward.git import Repo
 from dataward.models.findings import Finding, Severity
 from dataward.runner import add_common_options, run_in_repo
 from dataward.urls import repo_key, within
-from dataward.yamlsafe import Document, YamlProblem, load
+from dataward.yamlsafe import MAX_BYTES, Document, YamlProblem, load
 
 CHECK_ID = "dvc-files"
 RECOMMIT = "let DVC write it: `dvc commit {file}` (or `dvc add` the data again); never edit hashes"
 REIMPORT = "let DVC write it: `dvc import URL PATH` again, or `dvc update {file}`"
 _HINTS = {"md5": RECOMMIT, "size": RECOMMIT, "nfiles": RECOMMIT, "etag": RECOMMIT,
           "hash": RECOMMIT, "url": REIMPORT, "rev_lock": REIMPORT, "rev": REIMPORT}
-_OUTSIDE = " (outside)"
 # A relative path without `.`/`..` segments, doubled or trailing slashes: already normal.
 _CLEAN = re.compile(r"(?!\.\.?(?:/|$))[^/:]+(?:/(?!\.\.?(?:/|$))[^/:]+)*")
 _INSIDE = ("outputs live inside the repository: move the data there and `dvc add` it, or "
@@ -66,8 +65,8 @@ class Workspace(NamedTuple):
     tracked: list[str]  # sorted paths in the index
     ignored: set[str]  # as queried: `path`, or `path/` for a folder
     kinds: dict[str, str]  # path -> "dir" | "file"; absent when not in the workspace
-    # path -> the symlinked folder it is reached through (+ _OUTSIDE when it leads out)
-    links: dict[str, str]
+    # path -> (the symlinked folder it is reached through, whether that leads outside)
+    links: dict[str, tuple[str, bool]]
 
 
 def finding(path: str, line: int | None, message: str, hint: str,
@@ -294,10 +293,10 @@ def _judge_claim(c: Claim, ws: Workspace) -> list[Finding]:
                 else "a file's, but it is a folder")
         found.append(finding(c.dvcfile, c.line, f"the md5 of `{c.path}` is {what}",
                              f"`dvc add {c.path}` again to record what is there"))
-    link = ws.links.get(c.path)
-    if link and link.endswith(_OUTSIDE):
+    link, outside = ws.links.get(c.path, ("", False))
+    if outside:
         found.append(finding(c.dvcfile, c.line, f"`{c.path}` leads outside the repository "
-                             f"through the symlink `{link.removesuffix(_OUTSIDE)}`",
+                             f"through the symlink `{link}`",
                              "keep outputs inside the repository; for data elsewhere use "
                              "`dvc import-url`, or share the cache (`dvc cache dir`)"))
     elif link:
@@ -363,7 +362,7 @@ def overlaps(all_claims: list[Claim], checked: set[str]) -> list[Finding]:
 
 def workspace(repo: Repo, own: list[Claim]) -> Workspace:
     kinds: dict[str, str] = {}
-    links: dict[str, str] = {}
+    links: dict[str, tuple[str, bool]] = {}
     real_root = os.path.realpath(repo.root)
     link_of: dict[str, str | None] = {"": None}
     for c in own:
@@ -371,7 +370,7 @@ def workspace(repo: Repo, own: list[Claim]) -> Workspace:
         if link is not None:
             real = os.path.realpath(os.path.join(repo.root, link))
             inside = real == real_root or real.startswith(real_root + os.sep)
-            links[c.path] = link + ("" if inside else _OUTSIDE)
+            links[c.path] = (link, not inside)
             continue
         try:
             st = os.stat(os.path.join(repo.root, c.path))
@@ -397,10 +396,13 @@ def _symlinked_folder(root: str, folder: str, memo: dict[str, str | None]) -> st
     return found
 
 
-def _read(root: str, path: str) -> bytes | Finding:
+def _read(root: str, path: str) -> bytes | Finding | None:
+    """The file's first bytes; None when it is gone (deleted, not yet staged as deleted)."""
     try:
         with open(os.path.join(root, path), "rb") as fh:
-            return fh.read(MAX_DVCFILE_BYTES + 1)
+            return fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
     except OSError as exc:
         return finding(path, None, f"cannot be read: {exc.strerror}",
                        "check the file's permissions")
@@ -417,12 +419,15 @@ def check(repo: Repo, names: Sequence[str], policy: config.DvcFilesPolicy) -> li
         chosen = every if widen else sorted(g for g in given if is_dvcfile(g))
     else:
         chosen = every
-    checked = [p for p in chosen if os.path.lexists(os.path.join(repo.root, p))]
+    checked: set[str] = set()
     found: list[Finding] = []
     own: list[Claim] = []
     parsed_files = []
-    for p in checked:
+    for p in chosen:
         content = _read(repo.root, p)
+        if content is None:
+            continue
+        checked.add(p)
         if isinstance(content, Finding):
             found.append(content)
             continue
@@ -434,7 +439,7 @@ def check(repo: Repo, names: Sequence[str], policy: config.DvcFilesPolicy) -> li
     ws = workspace(repo, own)
     for parsed, file_claims in parsed_files:
         found += judge(parsed, file_claims, ws, policy)
-    found += overlaps(own + _other_claims(repo.root, set(checked), dvcfiles), set(checked))
+    found += overlaps(own + _other_claims(repo.root, checked, dvcfiles), checked)
     return found
 
 
@@ -444,7 +449,7 @@ def _other_claims(root: str, checked: set[str], dvcfiles: list[str]) -> list[Cla
         if p in checked:
             continue
         content = _read(root, p)
-        if not isinstance(content, Finding):
+        if isinstance(content, bytes):
             out += [Claim(o.path, p, None, -1, True, None) for o in parse_outputs(p, content)]
     return out
 
