@@ -10,11 +10,12 @@ from collections.abc import Callable, Sequence
 from dataward import __version__
 from dataward.checks import CHECKS
 from dataward.errors import EXIT_USAGE
+from dataward.models.findings import Finding
 
 # Which checks the plain hooks in hooks/ run at each stage (pre-commit users set stages in
 # .pre-commit-config.yaml instead).
 STAGES: dict[str, list[str]] = {
-    "pre-commit": ["no-large-binaries", "dvc-files", "dvc-config"],
+    "pre-commit": ["no-large-binaries", "dvc-files", "dvc-config", "dataset-cards"],
     "pre-push": ["no-large-binaries"],
 }
 
@@ -30,11 +31,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     hook = sub.add_parser("hook", help="run the checks of a git hook stage (used by hooks/)")
     hook.add_argument("stage", choices=sorted(STAGES))
     hook.add_argument("hook_args", nargs="*", help="what git passes the hook")
+    card = sub.add_parser("card", help="dataset cards")
+    card_sub = card.add_subparsers(dest="card_command", required=True, metavar="ACTION")
+    card_new = card_sub.add_parser("new", help="write a card to fill in, pre-filled from a "
+                                   ".dvc file (an existing card is never overwritten)")
+    card_new.add_argument("dvcfile", metavar="NAME.dvc")
+    card_new.add_argument("--config", metavar="FILE", help="policy file (default: dataward.toml, "
+                          "else pyproject.toml)")
+    schema = sub.add_parser("schema", help="the JSON Schemas in schemas/")
+    mode = schema.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="regenerate them from the models")
+    mode.add_argument("--check", action="store_true", help="exit 1 when any is stale")
+    schema.add_argument("--dir", default="schemas", help="where they are (default: schemas)")
     args = parser.parse_args(argv)
 
     if args.command == "check":
         return _check_main(args.check_id)(args.args)
+    if args.command == "card":
+        return _card_new(args.dvcfile, args.config)
+    if args.command == "schema":
+        return _schema(args.dir, args.write)
     return run_stage(args.stage, args.hook_args)
+
+
+def _card_new(dvcfile: str, config_file: str | None) -> int:
+    from dataward.runner import run
+
+    def body() -> list[Finding]:
+        from dataward.card_new import new
+
+        card = new(dvcfile, config_file)
+        print(f"wrote {card}: fill in every TODO, then `git add {card}`")
+        return []
+
+    return run("card new", "text", body)
+
+
+def _schema(folder: str, write: bool) -> int:
+    from dataward import schemas
+
+    if write:
+        for path in schemas.write(folder):
+            print(f"wrote {path}")
+        return 0
+    old = schemas.stale(folder)
+    for path in old:
+        print(f"{path} is stale: run `dataward schema --write`", file=sys.stderr)
+    return 1 if old else 0
 
 
 def run_stage(stage: str, hook_args: list[str]) -> int:
@@ -59,7 +102,8 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
 
 # As the manifest's `files:`: at commit, these checks look only at the staged files that match
 # (and are skipped when none do), the way pre-commit runs them.
-STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$"}
+STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$",
+                "dataset-cards": r"\.(dvc|md)$"}
 
 
 def _staged_args(check_id: str) -> list[str] | None:

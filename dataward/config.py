@@ -6,7 +6,7 @@ bytes are new, and the validated policy is kept in the state cache keyed by thos
 """
 
 import os
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from dataward.errors import ConfigError
 from dataward.state import State
@@ -23,14 +23,14 @@ def kebab(name: str) -> str:
 class LargeBinariesPolicy(NamedTuple):
     """`[no-large-binaries]`; sizes are in KB of 1024 bytes, as pre-commit-hooks' --maxkb."""
 
-    max_kb: int = 500
-    # glob -> KB, overriding max-kb; later patterns win, as in .gitattributes
-    limits: dict[str, int] = {}  # noqa: RUF012 - never mutated
-    # Binaries (as git decides) above this size are refused; 0 refuses every binary.
-    # None judges binaries by the size limits alone.
-    binary_max_kb: int | None = None
-    # Globs of binaries that binary-max-kb does not apply to (icons, figures in docs).
-    binary_allow: list[str] = []  # noqa: RUF012 - never mutated
+    max_kb: Annotated[int, "Largest blob allowed into git, in KB (1024 bytes)."] = 500
+    limits: Annotated[dict[str, int], "Glob -> KB, overriding max-kb for matching paths; "
+                      "later patterns win, as in .gitattributes."] = {}  # noqa: RUF012
+    binary_max_kb: Annotated[int | None, "Binaries (as git decides) above this size are "
+                             "refused; 0 refuses every binary. Unset judges binaries by the "
+                             "size limits alone."] = None
+    binary_allow: Annotated[list[str], "Globs of binaries that binary-max-kb does not apply "
+                            "to (icons, figures in docs)."] = []  # noqa: RUF012
 
     def problems(self) -> list[tuple[list[str], str]]:
         """Range errors that types alone do not catch, as (key path, message)."""
@@ -45,10 +45,10 @@ class LargeBinariesPolicy(NamedTuple):
 class DvcFilesPolicy(NamedTuple):
     """`[dvc-files]`."""
 
-    # Keys DVC files may carry that this version of dataward does not know (a newer DVC).
-    unknown_keys: Literal["warn", "error"] = "warn"
-    # Repositories `dvc import` may come from (URL prefixes, any scheme); empty allows any.
-    import_urls: list[str] = []  # noqa: RUF012 - never mutated
+    unknown_keys: Annotated[Literal["warn", "error"], "What to make of keys in .dvc files "
+                            "that this dataward does not know (a newer DVC wrote them)."] = "warn"
+    import_urls: Annotated[list[str], "Repositories `dvc import` may come from (URL prefixes, "
+                           "any scheme); empty allows any."] = []  # noqa: RUF012
 
     def problems(self) -> list[tuple[list[str], str]]:
         return [(["import-urls"], f"{u!r} is not a repository URL or path")
@@ -58,12 +58,12 @@ class DvcFilesPolicy(NamedTuple):
 class DvcConfigPolicy(NamedTuple):
     """`[dvc-config]`."""
 
-    # A missing default remote is an error (else a warning).
-    require_remote: bool = False
-    # Remote URL schemes allowed (s3, gs, azure, ssh, ...); empty allows any.
-    remote_schemes: list[str] = []  # noqa: RUF012 - never mutated
-    # Remote URL prefixes allowed (s3://lab-data, s3://lab-data/registry); empty allows any.
-    remote_urls: list[str] = []  # noqa: RUF012 - never mutated
+    require_remote: Annotated[bool, "A missing default remote is an error (else a "
+                              "warning)."] = False
+    remote_schemes: Annotated[list[str], "Remote URL schemes allowed (s3, gs, azure, ssh, "
+                              "...); empty allows any."] = []  # noqa: RUF012
+    remote_urls: Annotated[list[str], "Remote URL prefixes allowed (s3://lab-data/registry); "
+                           "empty allows any."] = []  # noqa: RUF012
 
     def problems(self) -> list[tuple[list[str], str]]:
         bad = [(["remote-urls"], f"{u!r} has no scheme (write it as s3://bucket/prefix)")
@@ -72,13 +72,71 @@ class DvcConfigPolicy(NamedTuple):
                       for s in self.remote_schemes if not s or ":" in s or "/" in s]
 
 
+DATASHEET_SECTIONS = ("Motivation", "Composition", "Collection process", "Preprocessing",
+                      "Uses", "Distribution", "Maintenance")
+CARD_PLACEHOLDERS = ("{dir}", "{name}")
+
+
+class DatasetCardsPolicy(NamedTuple):
+    """`[dataset-cards]`."""
+
+    card: Annotated[str, "Where a .dvc file's card is: {dir} is the .dvc file's folder, "
+                    "{name} its name without .dvc. `{dir}/README.md` keeps one dataset per "
+                    "folder."] = "{dir}/{name}.card.md"
+    required_keys: Annotated[list[str], "Front-matter keys every card must set in a "
+                             "registry."] = ["pretty_name", "license",  # noqa: RUF012
+                                            "size_categories", "maintainers", "source"]
+    required_sections: Annotated[list[str], "Datasheets for Datasets sections that must be "
+                                 "present and filled in (errors)."] = []  # noqa: RUF012
+    recommend_sections: Annotated[bool, "Warn about datasheet sections that are missing or "
+                                  "empty but not required."] = True
+    exclude: Annotated[list[str], "Globs of .dvc files that are not datasets and need no card "
+                       "(models, scratch data)."] = []  # noqa: RUF012
+
+    def problems(self) -> list[tuple[list[str], str]]:
+        bad: list[tuple[list[str], str]] = []
+        card = self.card
+        if not card.endswith(".md"):
+            bad.append((["card"], f"{card!r} must name a Markdown file (end in .md)"))
+        if not any(p in card for p in CARD_PLACEHOLDERS):
+            bad.append((["card"], f"{card!r} must use {{dir}} or {{name}}"))
+        stripped = card
+        for p in CARD_PLACEHOLDERS:
+            if stripped.count(p) > 1:
+                bad.append((["card"], f"{card!r} uses {p} more than once"))
+            stripped = stripped.replace(p, "")
+        if "{" in stripped or "}" in stripped:
+            bad.append((["card"], f"{card!r}: the only placeholders are {{dir}} and {{name}}"))
+        if card.startswith("/") or ".." in card.split("/") or "\\" in card:
+            bad.append((["card"], f"{card!r} must be a relative path with / and no .."))
+        from dataward.models.card import LAB_KEYS, hub_keys
+
+        known = set(hub_keys()) | set(LAB_KEYS)
+        bad += [(["required-keys"], f"{k!r} is not a card key") for k in self.required_keys
+                if k not in known]
+        bad += [(["required-sections"], f"{s!r} is not one of {', '.join(DATASHEET_SECTIONS)}")
+                for s in self.required_sections
+                if s.lower() not in (d.lower() for d in DATASHEET_SECTIONS)]
+        return bad
+
+
 class Policy(NamedTuple):
+    repository: Annotated[Literal["registry", "project"], "`registry`: the lab's dataset "
+                          "registry, where every .dvc file is a dataset with a card; "
+                          "`project`: a user's repository, where cards are optional."] = \
+        "registry"
     no_large_binaries: LargeBinariesPolicy = LargeBinariesPolicy()
     dvc_files: DvcFilesPolicy = DvcFilesPolicy()
     dvc_config: DvcConfigPolicy = DvcConfigPolicy()
+    dataset_cards: DatasetCardsPolicy = DatasetCardsPolicy()
+
+    @property
+    def is_registry(self) -> bool:
+        return self.repository == "registry"
 
 
-for _cls in (LargeBinariesPolicy, DvcFilesPolicy, DvcConfigPolicy, Policy):
+SECTIONS = (LargeBinariesPolicy, DvcFilesPolicy, DvcConfigPolicy, DatasetCardsPolicy)
+for _cls in (*SECTIONS, Policy):
     _cls.__pydantic_config__ = _PYDANTIC_CONFIG  # type: ignore[union-attr]
 
 
@@ -150,10 +208,9 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
         problems = [([kebab(str(p)) for p in err["loc"]], _explain(err))
                     for err in exc.errors(include_url=False)]
     else:
-        parts: tuple[LargeBinariesPolicy | DvcFilesPolicy | DvcConfigPolicy, ...] = (
-            policy.no_large_binaries, policy.dvc_files, policy.dvc_config)
         problems = [([kebab(section), *loc], msg)
-                    for section, part in zip(Policy._fields, parts, strict=True)
+                    for section, part in zip(Policy._fields, policy, strict=True)
+                    if isinstance(part, SECTIONS)
                     for loc, msg in part.problems()]
     if not problems:
         return policy

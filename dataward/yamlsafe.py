@@ -48,11 +48,35 @@ class Document(NamedTuple):
         return line_of(node, loc)
 
 
+class Kind(NamedTuple):
+    """What the YAML is, for messages: who reads it, and how a user gets a good copy back."""
+
+    name: str
+    reader: str
+    restore: str
+    size_hint: str
+    conflict_hint: str
+
+
+DVC_FILE = Kind(
+    "a DVC metadata file", "DVC",
+    "restore it from git (`git checkout -- FILE`) or re-create it with `dvc add`",
+    "a .dvc file is a few hundred bytes; was data saved under this name?",
+    "or pick the data and re-run `dvc add`")
+CARD = Kind(
+    "a card's front matter", "the Hub",
+    "restore it from git (`git checkout -- FILE`) or write it again",
+    "keep the front matter to metadata; long text belongs in the Markdown body",
+    "or merge the two versions by hand")
+
+
 class _Loader(_BASE):  # type: ignore[misc]
+    kind = DVC_FILE
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         if len(mapping) != len(node.value):
-            _raise_duplicate(node)
+            _raise_duplicate(node, self.kind)
         return mapping
 
 
@@ -71,30 +95,31 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in _BASE.yaml_implicit_resolvers.items()}
 
 
-def load(content: bytes) -> Document:
+def load(content: bytes, kind: Kind = DVC_FILE) -> Document:
     if len(content) > MAX_BYTES:
-        raise YamlProblem(None, f"is {_size(len(content))}, too large to be a DVC metadata file",
-                          "a .dvc file is a few hundred bytes; was data saved under this name?")
+        raise YamlProblem(None, f"is {_size(len(content))}, too large to be {kind.name}",
+                          kind.size_hint)
     conflict = _CONFLICT.search(content)
     if conflict:
         line = content.count(b"\n", 0, conflict.start()) + 1
         raise YamlProblem(line, "holds merge-conflict markers",
                           "resolve the conflict: keep one side (`git checkout --ours/--theirs "
-                          "FILE`), or pick the data and re-run `dvc add`, then remove the markers")
-    text = _decode(content)
+                          f"FILE`), {kind.conflict_hint}, then remove the markers")
+    text = _decode(content, kind)
     if not text.strip():
         return Document(None, None)
     data, done = try_load(text, _Loader.yaml_implicit_resolvers)
     if done:
         return Document(data, None, text)
-    _check_characters(text)
+    _check_characters(text, kind)
     if _ODD_BREAKS.search(text):  # keep line numbers as editors count them
         text = _ODD_BREAKS.sub(" ", text)
     # An upper bound on nesting: flow brackets, plus per line its indent and inline indicators.
     if text.count("[") + text.count("{") + 3 * max(map(len, text.splitlines())) + 2 \
             > _C_SAFE_DEPTH:
-        _check_depth(text)
+        _check_depth(text, kind)
     loader = _Loader(text)
+    loader.kind = kind
     try:
         node = loader.get_single_node()
         if node is None:  # comments only
@@ -110,24 +135,24 @@ def load(content: bytes) -> Document:
         loader.dispose()
 
 
-_RESTORE = "restore it from git (`git checkout -- FILE`) or re-create it with `dvc add`"
 # libyaml counts these as line breaks, editors and git do not: line numbers would drift.
 # Read as spaces; they can only sit inside strings, whose exact text is never judged.
 _ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
 _TAB_AFTER_KEY = re.compile(r"^[^#'\"\n]*:\t", re.MULTILINE)
 
 
-def _check_characters(text: str) -> None:
+def _check_characters(text: str, kind: Kind) -> None:
     """What libyaml accepts or misplaces but DVC (ruamel, YAML 1.2) refuses."""
     nul = text.find("\0")
     if nul >= 0:
         raise YamlProblem(text.count("\n", 0, nul) + 1, "holds binary data (a NUL byte)",
-                          _RESTORE)
+                          kind.restore)
     if "\t" in text:
         tab = _TAB_AFTER_KEY.search(text)
         if tab:
             raise YamlProblem(text.count("\n", 0, tab.start()) + 1, "has a tab after `key:`",
-                              "YAML separates with spaces (DVC refuses the tab); use a space")
+                              f"YAML separates with spaces ({kind.reader} refuses the tab); "
+                              "use a space")
 
 
 def _other_problem(exc: yaml.YAMLError, text: str) -> YamlProblem:
@@ -140,9 +165,10 @@ def _other_problem(exc: yaml.YAMLError, text: str) -> YamlProblem:
     return YamlProblem(None, "is not valid YAML", "fix the syntax")
 
 
-def _decode(content: bytes) -> str:
+def _decode(content: bytes, kind: Kind) -> str:
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise YamlProblem(1, "is UTF-16 text", "DVC reads UTF-8: save the file as UTF-8 (a "
+        raise YamlProblem(1, "is UTF-16 text", f"{kind.reader} reads UTF-8: save the file "
+                          "as UTF-8 (a "
                           "PowerShell `>` writes UTF-16; use `Out-File -Encoding utf8`)")
     try:
         return content.decode("utf-8-sig")  # DVC reads UTF-8; a leading BOM is harmless
@@ -150,8 +176,7 @@ def _decode(content: bytes) -> str:
         line = content.count(b"\n", 0, exc.start) + 1
         what = "binary data" if b"\0" in content[:8000] else "text that is not UTF-8"
         raise YamlProblem(line, f"holds {what} (byte {exc.start})",
-                          "a DVC metadata file is UTF-8 YAML; restore it from git "
-                          "(`git checkout -- FILE`) or re-create it with `dvc add`") from None
+                          f"{kind.name} is UTF-8 YAML; {kind.restore}") from None
 
 
 def _parse_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
@@ -173,7 +198,7 @@ def _parse_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     return YamlProblem(line, f"is not valid YAML: {problem}", "fix the syntax on that line")
 
 
-def _check_depth(text: str) -> None:
+def _check_depth(text: str, kind: Kind) -> None:
     """Walk parse events (libyaml's parser is iterative) before the recursive composer runs."""
     depth = 0
     loader = _BASE(text)
@@ -186,7 +211,7 @@ def _check_depth(text: str) -> None:
                     mark = event.start_mark
                     raise YamlProblem(mark.line + 1 if mark else None,
                                       f"nests collections more than {MAX_DEPTH} deep",
-                                      "a DVC metadata file is a few levels deep; restore it")
+                                      f"{kind.name} is a few levels deep; {kind.restore}")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
@@ -197,7 +222,7 @@ def _check_depth(text: str) -> None:
         loader.dispose()
 
 
-def _raise_duplicate(node: yaml.MappingNode) -> None:
+def _raise_duplicate(node: yaml.MappingNode, kind: Kind) -> None:
     keys: dict[Any, int] = {}
     for key, _ in node.value:
         if isinstance(key, yaml.ScalarNode):
@@ -205,7 +230,7 @@ def _raise_duplicate(node: yaml.MappingNode) -> None:
             if key.value in keys:
                 raise YamlProblem(line, f"repeats the key {key.value!r} (first on line "
                                   f"{keys[key.value]})", "keep one of them: YAML silently "
-                                  "keeps the last, and DVC refuses the file")
+                                  f"keeps the last, and {kind.reader} refuses the file")
             keys[key.value] = line
 
 
@@ -220,14 +245,14 @@ def _check_expansion(root: yaml.Node) -> None:
             sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
             if sizes[id(node)] > MAX_NODES:
                 raise YamlProblem(node.start_mark.line + 1, "uses aliases that expand to more "
-                                  f"than {MAX_NODES:,} values", "DVC never writes aliases "
-                                  "(`*name`); write the values out")
+                                  f"than {MAX_NODES:,} values",
+                                  "aliases (`*name`) are not needed here; write the values out")
             continue
         if id(node) in sizes:
             continue
         if id(node) in on_path:
             raise YamlProblem(node.start_mark.line + 1, "has an alias that refers to itself",
-                              "DVC never writes aliases (`*name`); write the values out")
+                              "aliases (`*name`) are not needed here; write the values out")
         on_path.add(id(node))
         stack.append((node, True))
         stack += ((c, False) for c in _children(node) if id(c) not in sizes)

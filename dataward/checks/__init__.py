@@ -8,4 +8,5 @@ CHECKS = {
     "no-large-binaries": "dataward.checks.no_large_binaries",
     "dvc-files": "dataward.checks.dvc_files",
     "dvc-config": "dataward.checks.dvc_config",
+    "dataset-cards": "dataward.checks.dataset_cards",
 }

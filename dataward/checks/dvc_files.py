@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 
 from dataward import config
 from dataward.dvc_outs import is_dvcfile, parse_outputs
-from dataward.filenames import repo_paths
+from dataward.filenames import read_capped, repo_paths
 from dataward.git import Repo
+from dataward.models.explain import explain, type_name, where
 from dataward.models.findings import Finding, Severity
 from dataward.runner import add_common_options, run_in_repo
 from dataward.urls import repo_key, within
@@ -32,9 +33,6 @@ _HINTS = {"md5": RECOMMIT, "size": RECOMMIT, "nfiles": RECOMMIT, "etag": RECOMMI
 _CLEAN = re.compile(r"(?!\.\.?(?:/|$))[^/:]+(?:/(?!\.\.?(?:/|$))[^/:]+)*")
 _INSIDE = ("outputs live inside the repository: move the data there and `dvc add` it, or "
            "track outside data with `dvc import-url`")
-_KINDS = {"string_type": "a string", "int_type": "a whole number", "bool_type": "true or false",
-          "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
-          "model_attributes_type": "a mapping", "none_required": "empty"}
 
 
 class Parsed(NamedTuple):
@@ -86,7 +84,7 @@ def parse(path: str, content: bytes, policy: config.DvcFilesPolicy) -> Parsed:
                                                 "(`git checkout -- FILE`) or `dvc add` the data")])
     if not isinstance(doc.data, dict):
         return Parsed(path, doc, None, [finding(
-            path, doc.line_of(()), f"is a YAML {_type_name(doc.data)}, not a mapping",
+            path, doc.line_of(()), f"is a YAML {type_name(doc.data)}, not a mapping",
             "a .dvc file is a mapping with an `outs:` list; restore it from git")])
     from pydantic import ValidationError
 
@@ -98,7 +96,7 @@ def parse(path: str, content: bytes, policy: config.DvcFilesPolicy) -> Parsed:
         errors = exc.errors(include_url=False)
     unknown = [e["loc"] for e in errors if e["type"] == "extra_forbidden"]
     severity: Severity = "error" if policy.unknown_keys == "error" else "warning"
-    found = [finding(path, doc.line_of(loc), f"`{_where(loc)}` is not a key DVC writes",
+    found = [finding(path, doc.line_of(loc), f"`{where(loc)}` is not a key DVC writes",
                      "a newer DVC may write it (update dataward), or it is a typo; "
                      'unknown-keys = "error" under [dvc-files] refuses such keys', severity)
              for loc in unknown]
@@ -110,48 +108,12 @@ def parse(path: str, content: bytes, policy: config.DvcFilesPolicy) -> Parsed:
 
 
 def _type_findings(path: str, doc: Document, errors: list[Any]) -> list[Finding]:
-    # A union (`cmd: str | list`) fails once per member: report each value once.
-    by_loc: dict[tuple[Any, ...], list[Any]] = {}
-    for err in errors:
-        loc = tuple(err["loc"]) if err["type"] == "missing" else _real_loc(doc.data, err["loc"])
-        by_loc.setdefault(loc, []).append(err)
     found = []
-    for loc, errs in by_loc.items():
+    for loc, message in explain(doc.data, errors):
         key = next((p for p in reversed(loc) if isinstance(p, str)), "")
         hint = _HINTS.get(key, "fix the value, or restore the file from git").format(file=path)
-        first = errs[0]
-        if first["type"] == "missing":
-            message = f"`{_where(loc)}` is missing"
-        elif first["type"] == "value_error":
-            message = f"`{_where(loc)}` {first['msg'].removeprefix('Value error, ')}: " \
-                      f"{_short(first['input'])}"
-        elif first["type"] == "string_too_short":
-            message = f"`{_where(loc)}` is empty"
-        elif first["type"] == "invalid_key":
-            message = f"the key `{first['input']}` is not a name (keys are words such as " \
-                      "`outs` or `path`)"
-        elif first["type"] == "greater_than_equal":
-            message = f"`{_where(loc)}` is negative ({first['input']})"
-        elif all(e["type"] in _KINDS for e in errs):
-            kinds = " or ".join(dict.fromkeys(_KINDS[e["type"]] for e in errs))
-            message = f"`{_where(loc)}` must be {kinds}, not {_type_name(first['input'])}" \
-                      f" ({_short(first['input'])})"
-        else:
-            message = f"`{_where(loc)}`: {first['msg']}"
         found.append(finding(path, doc.line_of(loc), message, hint))
     return found
-
-
-def _real_loc(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
-    """The part of a pydantic error location that exists in the data (drops union tags)."""
-    real: list[Any] = []
-    for part in loc:
-        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if not in_list and not (isinstance(data, dict) and part in data):
-            break
-        data = data[part]
-        real.append(part)
-    return tuple(real)
 
 
 def _without(data: Any, locs: Iterable[Sequence[Any]]) -> Any:
@@ -164,23 +126,6 @@ def _without(data: Any, locs: Iterable[Sequence[Any]]) -> Any:
             parent = parent[part]
         del parent[loc[-1]]
     return data
-
-
-def _where(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(document)"
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "string", int: "number", float: "decimal number",
-            bool: "boolean", type(None): "empty value"}.get(type(value), type(value).__name__)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # -- claims: where each output resolves to -----------------------------------------------------
@@ -398,14 +343,11 @@ def _symlinked_folder(root: str, folder: str, memo: dict[str, str | None]) -> st
 
 def _read(root: str, path: str) -> bytes | Finding | None:
     """The file's first bytes; None when it is gone (deleted, not yet staged as deleted)."""
-    try:
-        with open(os.path.join(root, path), "rb") as fh:
-            return fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return finding(path, None, f"cannot be read: {exc.strerror}",
+    content = read_capped(root, path, MAX_BYTES + 1)
+    if isinstance(content, OSError):
+        return finding(path, None, f"cannot be read: {content.strerror}",
                        "check the file's permissions")
+    return content
 
 
 def check(repo: Repo, names: Sequence[str], policy: config.DvcFilesPolicy) -> list[Finding]:

@@ -1,0 +1,527 @@
+"""`dataset-cards`: every dataset in the registry has a card, and the card is true.
+
+A card is Markdown with YAML front matter beside its `.dvc` file (`dog_and_cat.dvc` ->
+`dog_and_cat.card.md`, or the policy's `card` pattern). Hugging Face keys keep the Hub's
+meaning and allowed values, judged offline; the lab's keys (maintainers, source, ...) come on
+top. `read_card`, `agree` and `pairing` are pure; `check` is the one adapter to git and files.
+
+`--profile huggingface` judges only the Hub's keys of the given files: a Hub card, offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import posixpath
+import re
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple
+
+from dataward import config, vocabulary
+from dataward.filenames import read_capped, repo_paths
+from dataward.frontmatter import Unsplit, split
+from dataward.globs import last_match
+from dataward.models.explain import explain, short, type_name, where
+from dataward.models.findings import Finding, Severity
+from dataward.runner import add_common_options, run, run_in_repo
+from dataward.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
+
+CHECK_ID = "dataset-cards"
+Profile = Literal["lab", "huggingface"]
+LICENSES_DOC = "https://huggingface.co/docs/hub/repositories-licenses"
+NEW_CARD = "`dataward card new {dvc}` writes one to fill in"
+_HINTS = {
+    "maintainers": "list who answers for the data: `maintainers: [{name: Ada Lovelace, "
+                   "email: ada@lab.example}]` (or `github: USER` instead of email)",
+    "source": "say where the data came from: a URL, or how it was made",
+    "license": f"a Hub license id such as `cc-by-4.0` ({LICENSES_DOC}), or `other` with "
+               "license_name and license_link",
+    "pretty_name": "a human-readable name, such as `Dogs and cats`",
+    "size_categories": "how many files (examples) it holds, such as `n<1K` or `1K<n<10K`",
+    "access": "one of `public`, `lab` or `restricted`",
+    "personal_data": "`true` or `false`",
+}
+# Keys the Hub reads that dataward does not model; never reported as unknown.
+_HUB_EXTRAS = ("viewer", "extra_gated_prompt", "extra_gated_fields", "extra_gated_heading",
+               "extra_gated_description", "extra_gated_button_content", "train-eval-index",
+               "config_names", "arxiv", "thumbnail", "dataset_summary", "model-index")
+_SIZE = re.compile(r"^(?:(\d+)([KMBT]?)<n<(\d+)([KMBT]?)|n<(\d+)([KMBT]?)|n>(\d+)([KMBT]?))$")
+_UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+_BCP47 = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})+")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_PLACEHOLDER = re.compile(r"^\s*(?:TODO\b.*|\[More Information Needed\]|<!--.*?-->)\s*$")
+
+
+class Card(NamedTuple):
+    path: str
+    doc: Document | None  # the front matter, when it parsed
+    offset: int  # add to a front-matter line to get the file line
+    body: str
+    body_line: int
+    findings: list[Finding]
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        data = self.doc.data if self.doc is not None else None
+        return data if isinstance(data, dict) else None
+
+    def line(self, loc: Sequence[Any]) -> int | None:
+        line = self.doc.line_of(tuple(loc)) if self.doc is not None else None
+        return line + self.offset if line is not None else None
+
+
+class Dataset(NamedTuple):
+    """What a card's `.dvc` file says about the data."""
+
+    dvcfile: str
+    nfiles: int | None  # None when unknown (no hash yet, or an old DVC without nfiles)
+    is_import: bool  # `dvc import` from another repository: its card lives there
+
+
+def finding(path: str, line: int | None, message: str, hint: str,
+            severity: Severity = "error") -> Finding:
+    return Finding(path, line, CHECK_ID, message, hint, severity)
+
+
+# -- read: bytes -> card and its own findings -------------------------------------------------
+
+def read_card(path: str, content: bytes, profile: Profile,
+              policy: config.DatasetCardsPolicy, registry: bool = True) -> Card:
+    parts = split(content)
+    if isinstance(parts, Unsplit):
+        return Card(path, None, 0, "", 1, [finding(path, parts.line, parts.message, parts.hint)])
+    offset = parts.yaml_line - 1
+    try:
+        doc = load(parts.yaml, CARD)
+    except YamlProblem as p:
+        line = p.line + offset if p.line is not None else parts.yaml_line
+        return Card(path, None, offset, parts.body, parts.body_line,
+                    [finding(path, line, f"front matter {p.message}", p.hint)])
+    card = Card(path, doc, offset, parts.body, parts.body_line, [])
+    if doc.data is None:
+        severity: Severity = "error" if profile == "lab" else "warning"
+        card.findings.append(finding(path, parts.yaml_line, "has an empty front matter",
+                                     "describe the dataset: license, language, size, ...",
+                                     severity))
+        if profile == "huggingface":
+            return card
+    elif not isinstance(doc.data, dict):
+        card.findings.append(finding(
+            path, parts.yaml_line, f"front matter is a YAML {type_name(doc.data)}, not a "
+            "mapping", "write `key: value` lines, such as `license: cc-by-4.0`"))
+        return card
+    data = card.data or {}
+    found = card.findings
+    found += _key_names(card, data, profile)
+    found += _types(card, data, profile)
+    found += _values(card, data)
+    found += _todos(card, data, ())
+    if profile == "lab":
+        found += _lab_rules(card, data, policy, registry)
+    return card
+
+
+def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
+    from dataward.models.card import LAB_KEYS, hub_keys
+
+    known = set(hub_keys()) | set(_HUB_EXTRAS) | (set(LAB_KEYS) if profile == "lab" else set())
+    found = []
+    for key in data:
+        if not isinstance(key, str) or key in known:
+            continue
+        if key in _LEGACY:
+            found.append(finding(card.path, card.line((key,)), f"`{key}` is the old name of "
+                                 f"`{_LEGACY[key]}`; the Hub ignores it",
+                                 f"rename it `{_LEGACY[key]}`", "warning"))
+            continue
+        near = vocabulary.suggest(key, known)
+        if near and near != key:
+            found.append(finding(card.path, card.line((key,)), f"`{key}` is not a card key",
+                                 f"did you mean `{near}`?", "warning"))
+    return found
+
+
+def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
+    from pydantic import ValidationError
+
+    from dataward.models.card import HubCard, LabCard
+
+    model = LabCard if profile == "lab" else HubCard
+    if profile == "lab" and isinstance(data.get("version"), float):
+        data = {k: v for k, v in data.items() if k != "version"}
+        yield_version = [finding(
+            card.path, card.line(("version",)), f"`version` is read as the number "
+            f"{card.data['version'] if card.data else ''}, not a label",
+            "quote it, such as `version: \"1.10\"`, so YAML keeps it as written")]
+    else:
+        yield_version = []
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return yield_version
+    found = yield_version
+    errors = [e for e in errors  # a TODO is reported as one, not as a wrong value too
+              if not (isinstance(e.get("input"), str) and _is_todo(e["input"]))]
+    for loc, message in explain(data, errors):
+        key = next((p for p in loc if isinstance(p, str)), "")
+        found.append(finding(card.path, card.line(loc), message,
+                             _HINTS.get(key, "fix the value")))
+    return found
+
+
+def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
+    """The Hub's vocabulary keys: allowed values, deprecated ones, and near misses."""
+    found = []
+    for key in vocabulary.KEYS:
+        for loc, value in _strings(data, key):
+            if key == "source_datasets":
+                continue  # `original`, `extended|NAME`, or a dataset id: free text on the Hub
+            vocab = vocabulary.hub(key)
+            if value in vocab.values:
+                continue
+            if value in vocab.deprecated:
+                found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is "
+                                     f"{value!r}, a deprecated value ({vocab.deprecated[value]})",
+                                     _replacement(value, vocab), "warning"))
+                continue
+            if _is_todo(value):
+                continue  # reported once by _todos
+            near = vocabulary.suggest(value, vocab.values)
+            hint = f"did you mean `{near}`?" if near else _HINTS.get(
+                key, f"allowed: {', '.join(vocab.ordered()[:12])}"
+                + (", ..." if len(vocab.values) > 12 else ""))
+            found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is {value!r}, "
+                                 f"not a {key} value the Hub allows", hint))
+    found += _languages(card, data)
+    license_ = data.get("license")
+    licenses = license_ if isinstance(license_, list) else [license_]
+    if "other" in licenses and not data.get("license_name"):
+        found.append(finding(card.path, card.line(("license",)),
+                             "`license: other` without `license_name`",
+                             "name the license (`license_name: my-license-1.0`) and say where "
+                             "its text is (`license_link: LICENSE.md`)"))
+    return found
+
+
+def _replacement(value: str, vocab: vocabulary.Vocabulary) -> str:
+    if value in vocab.replaced_by:
+        return f"use {vocab.replaced_by[value]} instead"
+    near = vocabulary.suggest(value, vocab.values)
+    return f"use a current value{f', such as `{near}`' if near else ''}"
+
+
+def _languages(card: Card, data: dict[str, Any]) -> list[Finding]:
+    found = []
+    for loc, value in _strings(data, "language"):
+        if _is_todo(value) or value in vocabulary.languages():
+            continue
+        if value.lower() in vocabulary.languages():
+            hint = f"ISO 639 codes are lower case: `{value.lower()}`"
+        elif _BCP47.fullmatch(value):
+            base = re.split("[-_]", value)[0].lower()
+            hint = f"write `{base}` here, and the full tag in `language_bcp47: [{value}]`"
+        else:
+            hint = "use an ISO 639-1 code such as `en`, or ISO 639-3 such as `eng`"
+        found.append(finding(card.path, card.line(loc),
+                             f"`{where(loc)}` is {value!r}, not an ISO 639 language code", hint))
+    return found
+
+
+def _strings(data: dict[str, Any], key: str) -> list[tuple[tuple[Any, ...], str]]:
+    value = data.get(key)
+    if isinstance(value, str):
+        return [((key,), value)]
+    if isinstance(value, list):
+        return [((key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
+    return []
+
+
+def _is_todo(value: str) -> bool:
+    return value.strip().upper().startswith("TODO")
+
+
+def _todos(card: Card, value: Any, loc: tuple[Any, ...]) -> list[Finding]:
+    if isinstance(value, str):
+        if _is_todo(value):
+            return [finding(card.path, card.line(loc), f"`{where(loc)}` is still TODO",
+                            _HINTS.get(str(loc[0]), "fill it in"))]
+        return []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _todos(card, v, (*loc, k))]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _todos(card, v, (*loc, i))]
+    return []
+
+
+def _lab_rules(card: Card, data: dict[str, Any], policy: config.DatasetCardsPolicy,
+               registry: bool) -> list[Finding]:
+    found = []
+    path = card.path
+    if registry:
+        for key in policy.required_keys:
+            value = data.get(key)
+            if value is None or value == [] or value == "":
+                state = "is missing" if key not in data else "is empty"
+                found.append(finding(path, card.line((key,)) if key in data else 2,
+                                     f"`{key}` {state}", _HINTS.get(key, "fill it in")))
+    if data.get("personal_data") is True and not data.get("personal_data_basis"):
+        found.append(finding(path, card.line(("personal_data",)),
+                             "`personal_data: true` without `personal_data_basis`",
+                             "say on what basis the lab holds it (consent, ethics approval "
+                             "number, ...) in `personal_data_basis`"))
+    found += _body_rules(card, policy)
+    return found
+
+
+def _body_rules(card: Card, policy: config.DatasetCardsPolicy) -> list[Finding]:
+    lines = card.body.splitlines()
+    headings = [(i, m.group(2)) for i, line in enumerate(lines)
+                if (m := _HEADING.match(line))]
+    heading_lines = {i for i, _ in headings}
+    found = [finding(card.path, card.body_line + i, "still has a TODO", "write the text it "
+                     "asks for") for i, line in enumerate(lines) if _is_todo(line)]
+    described = any(line.strip() and i not in heading_lines and not _PLACEHOLDER.match(line)
+                    for i, line in enumerate(lines))
+    if not described:
+        found.append(finding(card.path, card.body_line, "has no description after the front "
+                             "matter", "write a paragraph: what the data is, how it was made, "
+                             "and what it is for"))
+    required = {s.lower() for s in policy.required_sections}
+    for section in config.DATASHEET_SECTIONS:
+        at = next((i for i, text in headings if _section_name(text).startswith(
+            section.lower())), None)
+        is_required = section.lower() in required
+        if not is_required and not policy.recommend_sections:
+            continue
+        severity: Severity = "error" if is_required else "warning"
+        if at is None:
+            found.append(finding(card.path, card.body_line, f"has no `{section}` section",
+                                 f"add a `## {section}` heading (Datasheets for Datasets)",
+                                 severity))
+            continue
+        end = next((i for i in sorted(heading_lines) if i > at), len(lines))
+        if not any(line.strip() and not _PLACEHOLDER.match(line) for line in lines[at + 1:end]):
+            found.append(finding(card.path, card.body_line + at, f"the `{section}` section "
+                                 "is empty", "answer its questions in a few sentences",
+                                 severity))
+    return found
+
+
+def _section_name(heading: str) -> str:
+    return re.sub(r"^[\d.\s]+", "", heading).strip().lower()
+
+
+# -- agree: the card and its data --------------------------------------------------------------
+
+def size_range(category: str) -> tuple[int, int] | None:
+    """[low, high) of a size category (`1K<n<10K` -> (1000, 10000)); None for `other`."""
+    m = _SIZE.match(category)
+    if not m:
+        return None
+    g = m.groups()
+    if g[0] is not None:
+        return int(g[0]) * _UNITS[g[1]], int(g[2]) * _UNITS[g[3]]
+    if g[4] is not None:
+        return 0, int(g[4]) * _UNITS[g[5]]
+    return int(g[6]) * _UNITS[g[7]], 2**63
+
+
+def category_of(n: int) -> str:
+    vocab = vocabulary.hub("size_categories")
+    for category in vocab.ordered():
+        bounds = size_range(category)
+        if bounds and bounds[0] <= n < bounds[1]:
+            return category
+    return "other"
+
+
+def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
+    """`size_categories` must hold the number of files the `.dvc` files record."""
+    data = card.data
+    if data is None or not datasets or any(d.nfiles is None for d in datasets):
+        return []
+    n = sum(d.nfiles or 0 for d in datasets)
+    values = [v for _, v in _strings(data, "size_categories")]
+    if not values or any(_is_todo(v) for v in values):
+        return []
+    ranges = [r for r in map(size_range, values) if r]
+    if any(low <= n < high for low, high in ranges):
+        return []
+    files = ", ".join(d.dvcfile for d in datasets)
+    what = f"{n} file{'s' if n != 1 else ''}"
+    return [finding(card.path, card.line(("size_categories",)),
+                    f"`size_categories` is {short(data['size_categories'])}, but {files} "
+                    f"record{'s' if len(datasets) == 1 else ''} {what}",
+                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data")]
+
+
+def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
+    """The file count and kind of a `.dvc` file; None when it cannot be read (dvc-files says
+    why)."""
+    try:
+        data = load(content).data
+    except YamlProblem:
+        return None
+    if not isinstance(data, dict):
+        return None
+    deps: list[Any] = data["deps"] if isinstance(data.get("deps"), list) else []
+    is_import = any(isinstance(d, dict) and isinstance(d.get("repo"), dict) for d in deps)
+    total: int | None = 0
+    outs: list[Any] = data["outs"] if isinstance(data.get("outs"), list) else []
+    for out in outs:
+        md5 = out.get("md5") if isinstance(out, dict) else None
+        if not isinstance(md5, str) or not md5:
+            total = None  # not hashed yet
+        elif md5.endswith(".dir"):
+            count = out.get("nfiles")
+            total = total + count if isinstance(count, int) and total is not None else None
+        elif total is not None:
+            total += 1
+    return Dataset(dvcfile, total if outs else None, is_import)
+
+
+# -- pairing: which card belongs to which .dvc file --------------------------------------------
+
+def card_path(dvcfile: str, pattern: str) -> str:
+    folder, name = posixpath.split(dvcfile)
+    path = pattern.replace("{dir}", folder or ".").replace("{name}", name[: -len(".dvc")])
+    return posixpath.normpath(path)
+
+
+def card_pathspec(pattern: str) -> str:
+    """A git pathspec that finds every file the pattern could name."""
+    glob = pattern.replace("{dir}/", "**/").replace("{dir}", "**").replace("{name}", "*")
+    return f":(glob){glob}"
+
+
+def pairing(dvcfiles: Sequence[str], cards: Sequence[str], pattern: str, registry: bool,
+            exclude: Sequence[str], first_lines: dict[str, bytes]) -> list[Finding]:
+    """Registry rules: every dataset has a card, and every card a dataset."""
+    if not registry:
+        return []
+    existing = set(cards)
+    found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
+                     NEW_CARD.format(dvc=d))
+             for d in dvcfiles if card_path(d, pattern) not in existing
+             and last_match(exclude, d) is None]
+    owned = {card_path(d, pattern) for d in dvcfiles}
+    for c in cards:
+        if c in owned:
+            continue
+        # `{dir}/README.md` also names every ordinary README: only a README with front
+        # matter is taken for a card.
+        if "{name}" not in pattern and not first_lines.get(c, b"").startswith(b"---"):
+            continue
+        found.append(finding(c, 1, "is a dataset card without a .dvc file",
+                             "rename it to match its .dvc file (`git mv`), or remove it if "
+                             "the dataset is gone (`git rm`)"))
+    return found
+
+
+# -- the adapter: files and git ---------------------------------------------------------------
+
+def check(repo: Any, names: Sequence[str], policy: config.Policy,
+          profile: Profile) -> list[Finding]:
+    cp = policy.dataset_cards
+    registry = policy.is_registry
+    root = repo.root
+    listed = repo.ls_files([":(glob)**/*.dvc", card_pathspec(cp.card)], untracked=True)
+    dvcfiles = [p for p in listed if p.endswith(".dvc") and not p.startswith(".dvc/")]
+    cards = [p for p in listed if _is_card(p, cp.card)]
+    owners: dict[str, list[str]] = {}
+    for d in dvcfiles:
+        owners.setdefault(card_path(d, cp.card), []).append(d)
+    if names:
+        given = repo_paths(root, names)
+        want_dvc = {g for g in given if g.endswith(".dvc")}
+        want_cards = {g for g in given if g in set(cards) or _is_card(g, cp.card)}
+        want_cards |= {card_path(d, cp.card) for d in want_dvc} & set(cards)
+        want_dvc |= {d for c in want_cards for d in owners.get(c, [])}
+    else:
+        want_dvc, want_cards = set(dvcfiles), set(cards)
+    datasets: dict[str, Dataset] = {}
+    for d in sorted(want_dvc):
+        content = read_capped(root, d, MAX_BYTES + 1)
+        if isinstance(content, bytes):
+            info = dataset_of(d, content)
+            if info is not None:
+                datasets[d] = info
+    needing = [d for d in sorted(want_dvc) if d in set(dvcfiles)
+               and not (d in datasets and datasets[d].is_import)]
+    found: list[Finding] = []
+    heads: dict[str, bytes] = {}
+    for c in sorted(want_cards):
+        content = read_capped(root, c, MAX_BYTES + 1)
+        if content is None:
+            continue
+        if isinstance(content, OSError):
+            found.append(finding(c, None, f"cannot be read: {content.strerror}",
+                                 "check the file's permissions"))
+            continue
+        heads[c] = content[:3]
+        card = read_card(c, content, profile, cp, registry)
+        found += card.findings
+        mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
+        found += agree(card, mine)
+    found += pairing(needing, sorted(set(cards) & (want_cards | {
+        card_path(d, cp.card) for d in needing})), cp.card, registry, cp.exclude, heads)
+    return found
+
+
+def _is_card(path: str, pattern: str) -> bool:
+    return _card_regex(pattern).fullmatch(path) is not None
+
+
+def _card_regex(pattern: str) -> re.Pattern[str]:
+    body = re.escape(pattern)
+    body = body.replace(re.escape("{dir}") + "/", "(?:.+/)?").replace(re.escape("{dir}"), ".+")
+    return re.compile(body.replace(re.escape("{name}"), "[^/]+"))
+
+
+def check_files(names: Sequence[str]) -> list[Finding]:
+    """`--profile huggingface` on files: no repository, no pairing, no lab keys."""
+    found: list[Finding] = []
+    policy = config.DatasetCardsPolicy()
+    for name in names:
+        content = read_capped(os.getcwd(), name, MAX_BYTES + 1)
+        if content is None:
+            found.append(finding(name, None, "does not exist", "check the file name"))
+        elif isinstance(content, OSError):
+            found.append(finding(name, None, f"cannot be read: {content.strerror}",
+                                 "check the file's permissions"))
+        else:
+            found += read_card(name, content, "huggingface", policy, registry=False).findings
+    return found
+
+
+_LEGACY = {"languages": "language", "licenses": "license"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=CHECK_ID,
+        description="Check that every dataset has a card, that each card is valid "
+                    "(Hugging Face keys and values, and the lab's keys), and that it agrees "
+                    "with its .dvc file.")
+    p.add_argument("filenames", nargs="*",
+                   help="cards or .dvc files (a .dvc file brings its card); default: the "
+                        "whole repository")
+    p.add_argument("--profile", choices=("lab", "huggingface"), default="lab",
+                   help="lab (default): registry rules and lab keys; huggingface: only the "
+                        "Hub's keys and values of the given cards, offline")
+    add_common_options(p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.profile == "huggingface" and args.filenames:
+        return run(CHECK_ID, args.format, lambda: check_files(args.filenames))
+    return run_in_repo(CHECK_ID, args,
+                       lambda repo, policy: check(repo, args.filenames, policy, args.profile))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
