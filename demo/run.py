@@ -88,6 +88,14 @@ repos:
         files: (^|/)\\.dvc(/config(\\.local)?)?$
         pass_filenames: false
 """
+REGISTRY_HOOKS = """\
+      - id: dataset-cards
+        name: true dataset cards
+        entry: {bin}/dataset-cards
+        language: system
+        files: \\.(dvc|md)$
+        require_serial: true
+"""
 
 
 def story(sb: Sandbox) -> None:
@@ -152,6 +160,37 @@ def story(sb: Sandbox) -> None:
                    'dvc remote modify --local storage secret_access_key "$LAB_S3_SECRET"')
     sb.sh(project, "git add .dvc/config && git commit -q -m 'Add the remote' && "
                    "git log --oneline -1")
+
+    step("9. The lab's registry: a dataset without a card is refused; `dataward card new` "
+         "writes one to fill in")
+    registry = sb.root / "lab-datasets"
+    registry.mkdir()
+    sb.sh(registry, "git init -q && dvc init -q")
+    write(registry / ".pre-commit-config.yaml",
+          (PRE_COMMIT_CONFIG + REGISTRY_HOOKS).format(bin=shlex.quote(str(BIN))))
+    sb.sh(registry, "pre-commit install >/dev/null && git add . && git commit -q -m 'Registry'")
+    for i in range(1, 4):
+        write(registry / "dog_and_cat" / f"cat.{i}.jpg", b"\xff\xd8" + os.urandom(2048))
+    sb.sh(registry, "dvc add -q dog_and_cat && git add dog_and_cat.dvc .gitignore")
+    nocard = sb.sh(registry, "git commit -m 'Add dog_and_cat'", expect=1)
+    assert "dog_and_cat.dvc: [dataset-cards] has no dataset card" in nocard.stdout
+    sb.sh(registry, "dataward card new dog_and_cat.dvc && head -12 dog_and_cat.card.md")
+    todo = sb.sh(registry, "git add dog_and_cat.card.md && git commit -m 'Add dog_and_cat'",
+                 expect=1)
+    assert "`license` is still TODO" in todo.stdout
+    assert "- n<1K  # dog_and_cat.dvc records 3 files" in \
+        (registry / "dog_and_cat.card.md").read_text()
+
+    step("10. Filled in, the card is accepted (empty datasheet sections are only warnings)")
+    sb.sh(registry, "sed -i -e 's/^license: TODO.*/license: cc-by-4.0/' "
+                    "-e 's/- name: TODO/- name: Russell/' "
+                    "-e 's/email: TODO.*/email: russell@lab.example/' "
+                    "-e 's|^source: TODO.*|source: photos taken in the lab, 2026|' "
+                    "-e 's/^TODO: .*/Three photos of the lab cat, for the tutorial./' "
+                    "dog_and_cat.card.md")
+    sb.sh(registry, "git add dog_and_cat.card.md && git commit -q -m 'Add dog_and_cat' && "
+                    "git log --oneline -1")
+    sb.sh(registry, "dataset-cards | tail -1")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,7 @@ def test_policy_and_dvc_files_are_parsed_once_then_cached(repo: GitRepo) -> None
     assert probe(repo) == {"code": 1, "heavy": []}
 
 
-def test_the_dvc_hooks_never_import_dvc(repo: GitRepo) -> None:
+def test_the_dvc_and_card_hooks_never_import_dvc(repo: GitRepo) -> None:
     repo.write(".dvc/config", "[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://b\n")
     repo.write(".gitignore", "/data\n")
     repo.write("data.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: data\n")
@@ -52,6 +52,9 @@ def test_the_dvc_hooks_never_import_dvc(repo: GitRepo) -> None:
     assert not {"dvc", "dvc_data", "git", "github3"} & set(files["heavy"])  # type: ignore[arg-type]
     config = probe(repo, check="dvc_config")
     assert config == {"code": 0, "heavy": []}  # configobj only: no pydantic, yaml or dvc
+    cards = probe(repo, check="dataset_cards")
+    assert cards["code"] == 1  # data.dvc has no card
+    assert not {"dvc", "dvc_data", "git", "github3"} & set(cards["heavy"])  # type: ignore[arg-type]
 
 
 def test_a_hostile_dvc_file_does_not_crash_the_git_only_hook(repo: GitRepo) -> None:

@@ -289,24 +289,41 @@ def _body_rules(card: Card, policy: config.DatasetCardsPolicy) -> list[Finding]:
                              "matter", "write a paragraph: what the data is, how it was made, "
                              "and what it is for"))
     required = {s.lower() for s in policy.required_sections}
+    missing: list[str] = []
+    empty: list[tuple[str, int]] = []
     for section in config.DATASHEET_SECTIONS:
         at = next((i for i, text in headings if _section_name(text).startswith(
             section.lower())), None)
-        is_required = section.lower() in required
-        if not is_required and not policy.recommend_sections:
-            continue
-        severity: Severity = "error" if is_required else "warning"
         if at is None:
-            found.append(finding(card.path, card.body_line, f"has no `{section}` section",
-                                 f"add a `## {section}` heading (Datasheets for Datasets)",
-                                 severity))
+            missing.append(section)
             continue
         end = next((i for i in sorted(heading_lines) if i > at), len(lines))
         if not any(line.strip() and not _PLACEHOLDER.match(line) for line in lines[at + 1:end]):
-            found.append(finding(card.path, card.body_line + at, f"the `{section}` section "
-                                 "is empty", "answer its questions in a few sentences",
-                                 severity))
+            empty.append((section, card.body_line + at))
+    for section in missing:
+        if section.lower() in required:
+            found.append(finding(card.path, card.body_line, f"has no `{section}` section",
+                                 f"add a `## {section}` heading and answer its questions "
+                                 "(the policy requires it)"))
+    for section, line in empty:
+        if section.lower() in required:
+            found.append(finding(card.path, line, f"the `{section}` section is empty",
+                                 "answer its questions (the policy requires it)"))
+    optional_missing = [s for s in missing if s.lower() not in required]
+    optional_empty = [s for s, _ in empty if s.lower() not in required]
+    if policy.recommend_sections and (optional_missing or optional_empty):
+        parts = ([f"no {_listing(optional_missing)} section"
+                  f"{'s' if len(optional_missing) > 1 else ''}"] if optional_missing else [])
+        parts += ([f"empty {_listing(optional_empty)} section"
+                   f"{'s' if len(optional_empty) > 1 else ''}"] if optional_empty else [])
+        found.append(finding(card.path, card.body_line, f"has {' and '.join(parts)}",
+                             "Datasheets for Datasets recommends each: `## Motivation`, "
+                             "`## Composition`, ... with a few sentences", "warning"))
     return found
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def _section_name(heading: str) -> str:
