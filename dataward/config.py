@@ -6,7 +6,7 @@ bytes are new, and the validated policy is kept in the state cache keyed by thos
 """
 
 import os
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, NoReturn
 
 from dataward.errors import ConfigError
 from dataward.state import State
@@ -199,7 +199,9 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
 
     from pydantic import TypeAdapter, ValidationError
 
-    problems: list[tuple[list[str], str]] = []
+    problems = _snake_keys(Policy, data, [])
+    if problems:
+        _refuse(name, text, prefix, problems)
     try:
         # JSON mode: strict about types (no "500" for 500) yet builds tuples from tables.
         policy = TypeAdapter(Policy).validate_json(
@@ -214,6 +216,27 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
                     for loc, msg in part.problems()]
     if not problems:
         return policy
+    _refuse(name, text, prefix, problems)
+
+
+def _snake_keys(cls: Any, data: Any, loc: list[str]) -> list[tuple[list[str], str]]:
+    """`max_kb` for `max-kb`: pydantic would take the field name; the policy is kebab-case."""
+    if not isinstance(data, dict):
+        return []
+    from typing import get_type_hints
+
+    hints = get_type_hints(cls)
+    found = []
+    for key, value in data.items():
+        if isinstance(key, str) and "_" in key and key in cls._fields:
+            found.append(([*loc, key], f"write it `{kebab(key)}` (keys are kebab-case)"))
+        elif isinstance(key, str) and hasattr(hints.get(key.replace("-", "_")), "_fields"):
+            found += _snake_keys(hints[key.replace("-", "_")], value, [*loc, key])
+    return found
+
+
+def _refuse(name: str, text: str, prefix: str,
+            problems: list[tuple[list[str], str]]) -> NoReturn:
     lines = []
     for loc, msg in problems:
         line = _line_of_key(text, prefix, loc)

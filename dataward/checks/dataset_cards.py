@@ -21,7 +21,7 @@ from dataward import config, vocabulary
 from dataward.filenames import read_capped, repo_paths
 from dataward.frontmatter import Unsplit, split
 from dataward.globs import last_match
-from dataward.models.explain import explain, short, type_name, where
+from dataward.models.explain import explain, type_name, where
 from dataward.models.findings import Finding, Severity
 from dataward.runner import add_common_options, run, run_in_repo
 from dataward.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
@@ -95,8 +95,10 @@ def read_card(path: str, content: bytes, profile: Profile,
         doc = load(parts.yaml, CARD)
     except YamlProblem as p:
         line = p.line + offset if p.line is not None else parts.yaml_line
+        message = re.sub(r"(?<=on line )(\d+)", lambda m: str(int(m.group(1)) + offset),
+                         p.message)  # "first on line N" counts front-matter lines
         return Card(path, None, offset, parts.body, parts.body_line,
-                    [finding(path, line, f"front matter {p.message}", p.hint)])
+                    [finding(path, line, f"front matter {message}", p.hint)])
     card = Card(path, doc, offset, parts.body, parts.body_line, [])
     if doc.data is None:
         severity: Severity = "error" if profile == "lab" else "warning"
@@ -117,7 +119,9 @@ def read_card(path: str, content: bytes, profile: Profile,
     found += _values(card, data)
     found += _todos(card, data, ())
     if profile == "lab":
-        found += _lab_rules(card, data, policy, registry)
+        flagged = {f.line for f in found if f.severity == "error"}
+        found += [f for f in _lab_rules(card, data, policy, registry)
+                  if not (f.message.endswith("is empty") and f.line in flagged)]
     return card
 
 
@@ -285,7 +289,8 @@ def _body_rules(card: Card, policy: config.DatasetCardsPolicy) -> list[Finding]:
     described = any(line.strip() and i not in heading_lines and not _PLACEHOLDER.match(line)
                     for i, line in enumerate(lines))
     if not described:
-        found.append(finding(card.path, card.body_line, "has no description after the front "
+        found.append(finding(card.path, card.body_line - (not lines), "has no description "
+                             "after the front "
                              "matter", "write a paragraph: what the data is, how it was made, "
                              "and what it is for"))
     required = {s.lower() for s in policy.required_sections}
@@ -369,7 +374,7 @@ def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
     files = ", ".join(d.dvcfile for d in datasets)
     what = f"{n} file{'s' if n != 1 else ''}"
     return [finding(card.path, card.line(("size_categories",)),
-                    f"`size_categories` is {short(data['size_categories'])}, but {files} "
+                    f"`size_categories` is {', '.join(values)}, but {files} "
                     f"record{'s' if len(datasets) == 1 else ''} {what}",
                     f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data")]
 
@@ -413,15 +418,18 @@ def card_pathspec(pattern: str) -> str:
     return f":(glob){glob}"
 
 
-def pairing(dvcfiles: Sequence[str], cards: Sequence[str], pattern: str, registry: bool,
-            exclude: Sequence[str], first_lines: dict[str, bytes]) -> list[Finding]:
-    """Registry rules: every dataset has a card, and every card a dataset."""
-    if not registry:
-        return []
+def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[str],
+            pattern: str, exclude: Sequence[str], first_lines: dict[str, bytes]
+            ) -> list[Finding]:
+    """Registry rules: every dataset has a card, and every card a `.dvc` file.
+
+    `datasets` are the `.dvc` files to judge (imports left out: their card is in the
+    repository they come from); `dvcfiles` every `.dvc` file, any of which may own a card.
+    """
     existing = set(cards)
     found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
                      NEW_CARD.format(dvc=d))
-             for d in dvcfiles if card_path(d, pattern) not in existing
+             for d in datasets if card_path(d, pattern) not in existing
              and last_match(exclude, d) is None]
     owned = {card_path(d, pattern) for d in dvcfiles}
     for c in cards:
@@ -478,12 +486,15 @@ def check(repo: Any, names: Sequence[str], policy: config.Policy,
                                  "check the file's permissions"))
             continue
         heads[c] = content[:3]
+        if "{name}" not in cp.card and c not in owners and not content.startswith(b"---"):
+            continue  # `{dir}/README.md`: an ordinary README, not a card
         card = read_card(c, content, profile, cp, registry)
         found += card.findings
         mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
         found += agree(card, mine)
-    found += pairing(needing, sorted(set(cards) & (want_cards | {
-        card_path(d, cp.card) for d in needing})), cp.card, registry, cp.exclude, heads)
+    if registry:
+        judged = sorted(set(cards) & (want_cards | {card_path(d, cp.card) for d in needing}))
+        found += pairing(needing, dvcfiles, judged, cp.card, cp.exclude, heads)
     return found
 
 

@@ -29,6 +29,7 @@ LAB_KEYS = ("maintainers", "source", "personal_data", "personal_data_basis", "ac
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _GITHUB = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _LANGUAGE = r"^[a-z]{2,3}$|^code$|^multilingual$"
+_LICENSE_ID = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
 
 
 def _vocabulary(key: str, description: str) -> WithJsonSchema:
@@ -61,6 +62,13 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+def _license_id(value: str | None) -> str | None:
+    if value is not None and not _LICENSE_ID.fullmatch(value):
+        raise ValueError("is not a license id (lower-case letters, digits, `.`, `-`, `+`), "
+                         "such as `lab-data-license-1.0`")
+    return value
+
+
 def _github(value: str | None) -> str | None:
     if value is not None and not _GITHUB.fullmatch(value.removeprefix("@")):
         raise ValueError("is not a GitHub user name")
@@ -69,6 +77,9 @@ def _github(value: str | None) -> str | None:
 
 class Maintainer(_Model):
     """Who answers for the dataset: a name, and an email address or a GitHub user name."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "anyOf": [{"required": ["email"]}, {"required": ["github"]}]})
 
     name: Annotated[NonEmpty, Field(description="The person's (or team's) name.")]
     email: Annotated[str | None, AfterValidator(_email),
@@ -122,9 +133,9 @@ class HubCard(_Open):
     license: Annotated[Strings | None, _vocabulary(
         "license", "The dataset's license: a Hub license id; `other` with license_name and "
         "license_link for any other.")] = None
-    license_name: Annotated[str | None, Field(
+    license_name: Annotated[str | None, AfterValidator(_license_id), Field(
         description="An id for a license not on the Hub's list (with `license: other`).",
-        pattern=r"^[a-z0-9][a-z0-9.+-]*$")] = None
+        json_schema_extra={"pattern": _LICENSE_ID.pattern})] = None
     license_link: Annotated[NonEmpty | None, Field(
         description="Where the license text is: a URL, or a file in the repository.")] = None
     language: Annotated[Strings | None, WithJsonSchema({

@@ -62,11 +62,18 @@ def real_loc(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
     real: list[Any] = []
     for part in loc:
         in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if not in_list and not (isinstance(data, dict) and part in data):
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+            real.append(part)
+        elif isinstance(part, str) and _is_tag(part):
+            continue  # a union member's name (`list[str]`, `DatasetInfo`), not in the data
+        else:
             break
-        data = data[part]
-        real.append(part)
     return tuple(real)
+
+
+def _is_tag(part: str) -> bool:
+    return "[" in part or part[:1].isupper() or part in ("str", "int", "bool", "float")
 
 
 def where(loc: Sequence[Any]) -> str:
