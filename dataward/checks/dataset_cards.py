@@ -20,6 +20,7 @@ from typing import Any, Literal, NamedTuple
 from dataward import config, vocabulary
 from dataward.filenames import read_capped, repo_paths
 from dataward.frontmatter import Unsplit, split
+from dataward.git import Repo
 from dataward.globs import last_match
 from dataward.models.explain import explain, type_name, where
 from dataward.models.findings import Finding, Severity
@@ -126,17 +127,17 @@ def read_card(path: str, content: bytes, profile: Profile,
 
 
 def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
-    from dataward.models.card import LAB_KEYS, hub_keys
+    from dataward.models.card import LAB_KEYS, LEGACY_KEYS, hub_keys
 
     known = set(hub_keys()) | set(_HUB_EXTRAS) | (set(LAB_KEYS) if profile == "lab" else set())
     found = []
     for key in data:
         if not isinstance(key, str) or key in known:
             continue
-        if key in _LEGACY:
+        if key in LEGACY_KEYS:
             found.append(finding(card.path, card.line((key,)), f"`{key}` is the old name of "
-                                 f"`{_LEGACY[key]}`; the Hub ignores it",
-                                 f"rename it `{_LEGACY[key]}`", "warning"))
+                                 f"`{LEGACY_KEYS[key]}`; the Hub ignores it",
+                                 f"rename it `{LEGACY_KEYS[key]}`", "warning"))
             continue
         near = vocabulary.suggest(key, known)
         if near and near != key:
@@ -151,21 +152,19 @@ def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
     from dataward.models.card import HubCard, LabCard
 
     model = LabCard if profile == "lab" else HubCard
+    found = []
     if profile == "lab" and isinstance(data.get("version"), float):
+        # `version: 1.10` is the number 1.1: say so, rather than "must be a string".
+        found.append(finding(card.path, card.line(("version",)), f"`version` is read as the "
+                             f"number {data['version']}, not a label", "quote it, such as "
+                             "`version: \"1.10\"`, so YAML keeps it as written"))
         data = {k: v for k, v in data.items() if k != "version"}
-        yield_version = [finding(
-            card.path, card.line(("version",)), f"`version` is read as the number "
-            f"{card.data['version'] if card.data else ''}, not a label",
-            "quote it, such as `version: \"1.10\"`, so YAML keeps it as written")]
-    else:
-        yield_version = []
     try:
         model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
     else:
-        return yield_version
-    found = yield_version
+        return found
     errors = [e for e in errors  # a TODO is reported as one, not as a wrong value too
               if not (isinstance(e.get("input"), str) and _is_todo(e["input"]))]
     for loc, message in explain(data, errors):
@@ -447,7 +446,7 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
 
 # -- the adapter: files and git ---------------------------------------------------------------
 
-def check(repo: Any, names: Sequence[str], policy: config.Policy,
+def check(repo: Repo, names: Sequence[str], policy: config.Policy,
           profile: Profile) -> list[Finding]:
     cp = policy.dataset_cards
     registry = policy.is_registry
@@ -455,14 +454,15 @@ def check(repo: Any, names: Sequence[str], policy: config.Policy,
     listed = repo.ls_files([":(glob)**/*.dvc", card_pathspec(cp.card)], untracked=True)
     dvcfiles = [p for p in listed if p.endswith(".dvc") and not p.startswith(".dvc/")]
     cards = [p for p in listed if _is_card(p, cp.card)]
+    card_set, dvc_set = set(cards), set(dvcfiles)
     owners: dict[str, list[str]] = {}
     for d in dvcfiles:
         owners.setdefault(card_path(d, cp.card), []).append(d)
     if names:
         given = repo_paths(root, names)
         want_dvc = {g for g in given if g.endswith(".dvc")}
-        want_cards = {g for g in given if g in set(cards) or _is_card(g, cp.card)}
-        want_cards |= {card_path(d, cp.card) for d in want_dvc} & set(cards)
+        want_cards = {g for g in given if g in card_set or _is_card(g, cp.card)}
+        want_cards |= {card_path(d, cp.card) for d in want_dvc} & card_set
         want_dvc |= {d for c in want_cards for d in owners.get(c, [])}
     else:
         want_dvc, want_cards = set(dvcfiles), set(cards)
@@ -473,7 +473,7 @@ def check(repo: Any, names: Sequence[str], policy: config.Policy,
             info = dataset_of(d, content)
             if info is not None:
                 datasets[d] = info
-    needing = [d for d in sorted(want_dvc) if d in set(dvcfiles)
+    needing = [d for d in sorted(want_dvc) if d in dvc_set
                and not (d in datasets and datasets[d].is_import)]
     found: list[Finding] = []
     heads: dict[str, bytes] = {}
@@ -493,7 +493,7 @@ def check(repo: Any, names: Sequence[str], policy: config.Policy,
         mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
         found += agree(card, mine)
     if registry:
-        judged = sorted(set(cards) & (want_cards | {card_path(d, cp.card) for d in needing}))
+        judged = sorted(card_set & (want_cards | {card_path(d, cp.card) for d in needing}))
         found += pairing(needing, dvcfiles, judged, cp.card, cp.exclude, heads)
     return found
 
@@ -523,8 +523,6 @@ def check_files(names: Sequence[str]) -> list[Finding]:
             found += read_card(name, content, "huggingface", policy, registry=False).findings
     return found
 
-
-_LEGACY = {"languages": "language", "licenses": "license"}
 
 
 def build_parser() -> argparse.ArgumentParser:
