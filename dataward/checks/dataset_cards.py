@@ -418,8 +418,7 @@ def card_pathspec(pattern: str) -> str:
 
 
 def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[str],
-            pattern: str, exclude: Sequence[str], first_lines: dict[str, bytes]
-            ) -> list[Finding]:
+            pattern: str, exclude: Sequence[str]) -> list[Finding]:
     """Registry rules: every dataset has a card, and every card a `.dvc` file.
 
     `datasets` are the `.dvc` files to judge (imports left out: their card is in the
@@ -433,10 +432,6 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
     owned = {card_path(d, pattern) for d in dvcfiles}
     for c in cards:
         if c in owned:
-            continue
-        # `{dir}/README.md` also names every ordinary README: only a README with front
-        # matter is taken for a card.
-        if "{name}" not in pattern and not first_lines.get(c, b"").startswith(b"---"):
             continue
         found.append(finding(c, 1, "is a dataset card without a .dvc file",
                              "rename it to match its .dvc file (`git mv`), or remove it if "
@@ -476,25 +471,24 @@ def check(repo: Repo, names: Sequence[str], policy: config.Policy,
     needing = [d for d in sorted(want_dvc) if d in dvc_set
                and not (d in datasets and datasets[d].is_import)]
     found: list[Finding] = []
-    heads: dict[str, bytes] = {}
+    plain: set[str] = set()
     for c in sorted(want_cards):
         content = read_capped(root, c, MAX_BYTES + 1)
         if content is None:
             continue
         if isinstance(content, OSError):
-            found.append(finding(c, None, f"cannot be read: {content.strerror}",
-                                 "check the file's permissions"))
+            found.append(_unreadable(c, content))
             continue
-        heads[c] = content[:3]
         if "{name}" not in cp.card and c not in owners and not content.startswith(b"---"):
-            continue  # `{dir}/README.md`: an ordinary README, not a card
+            plain.add(c)  # `{dir}/README.md` names every README: this one is not a card
+            continue
         card = read_card(c, content, profile, cp, registry)
         found += card.findings
         mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
         found += agree(card, mine)
     if registry:
-        judged = sorted(card_set & (want_cards | {card_path(d, cp.card) for d in needing}))
-        found += pairing(needing, dvcfiles, judged, cp.card, cp.exclude, heads)
+        judged = card_set & (want_cards | {card_path(d, cp.card) for d in needing})
+        found += pairing(needing, dvcfiles, sorted(judged - plain), cp.card, cp.exclude)
     return found
 
 
@@ -517,12 +511,14 @@ def check_files(names: Sequence[str]) -> list[Finding]:
         if content is None:
             found.append(finding(name, None, "does not exist", "check the file name"))
         elif isinstance(content, OSError):
-            found.append(finding(name, None, f"cannot be read: {content.strerror}",
-                                 "check the file's permissions"))
+            found.append(_unreadable(name, content))
         else:
             found += read_card(name, content, "huggingface", policy, registry=False).findings
     return found
 
+
+def _unreadable(path: str, exc: OSError) -> Finding:
+    return finding(path, None, f"cannot be read: {exc.strerror}", "check the file's permissions")
 
 
 def build_parser() -> argparse.ArgumentParser:
