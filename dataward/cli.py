@@ -16,7 +16,7 @@ from dataward.models.findings import Finding
 # .pre-commit-config.yaml instead).
 STAGES: dict[str, list[str]] = {
     "pre-commit": ["no-large-binaries", "dvc-files", "dvc-config", "dataset-cards"],
-    "pre-push": ["no-large-binaries"],
+    "pre-push": ["no-large-binaries", "dvc-pushed"],
 }
 
 

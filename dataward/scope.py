@@ -97,8 +97,28 @@ def from_pre_commit_env(repo: Repo, env: Mapping[str, str]) -> Scope | None:
 
 def from_push_lines(repo: Repo, remote: str, lines: Iterable[str]) -> Scope | None:
     """The scope of a plain git pre-push hook: `<local ref> <sha> <remote ref> <sha>` lines."""
-    tips: list[str] = []
-    known_remote: list[str] = []
+    pushed = _pushed_refs(repo, lines)
+    if not pushed:
+        return None
+    tips = [tip for tip, _ in pushed]
+    known_remote = [sha for _, sha in pushed if sha]
+    revs = (*tips, "--not", *known_remote, f"--remotes={remote}")
+    return Scope("range", f"commits pushed to {remote}", revs, tips[-1])
+
+
+def per_pushed_ref(repo: Repo, remote: str, lines: Iterable[str]) -> list[Scope]:
+    """One scope per pushed ref, each with its own tip: what that ref's commits change, seen
+    at the commit the remote ref will point at."""
+    scopes = []
+    for tip, remote_sha in _pushed_refs(repo, lines):
+        revs = (tip, "--not", *([remote_sha] if remote_sha else []), f"--remotes={remote}")
+        scopes.append(Scope("range", f"commits pushed to {remote} ({tip[:12]})", revs, tip))
+    return scopes
+
+
+def _pushed_refs(repo: Repo, lines: Iterable[str]) -> list[tuple[str, str | None]]:
+    """(local sha, remote sha if this clone has it) per pushed ref; deletions are skipped."""
+    pushed: list[tuple[str, str | None]] = []
     for line in lines:
         parts = line.split()
         if len(parts) != 4:
@@ -106,13 +126,9 @@ def from_push_lines(repo: Repo, remote: str, lines: Iterable[str]) -> Scope | No
         _local_ref, local_sha, _remote_ref, remote_sha = parts
         if local_sha == ZERO_OID:  # deleting a remote branch adds nothing
             continue
-        tips.append(local_sha)
-        if remote_sha != ZERO_OID and repo.resolve_commit(remote_sha):
-            known_remote.append(remote_sha)
-    if not tips:
-        return None
-    revs = (*tips, "--not", *known_remote, f"--remotes={remote}")
-    return Scope("range", f"commits pushed to {remote}", revs, tips[-1])
+        known = remote_sha != ZERO_OID and repo.resolve_commit(remote_sha) is not None
+        pushed.append((local_sha, remote_sha if known else None))
+    return pushed
 
 
 def _need(repo: Repo, rev: str, context: str) -> str:

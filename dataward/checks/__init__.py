@@ -9,4 +9,5 @@ CHECKS = {
     "dvc-files": "dataward.checks.dvc_files",
     "dvc-config": "dataward.checks.dvc_config",
     "dataset-cards": "dataward.checks.dataset_cards",
+    "dvc-pushed": "dataward.checks.dvc_pushed",
 }

@@ -1,0 +1,99 @@
+"""DVC's remotes and cache folder, read from its config files without importing dvc.
+
+DVC merges four levels: system, global, repo (`.dvc/config`) and local (`.dvc/config.local`),
+later levels overriding earlier ones key by key. This reader does the same, for what the
+`dvc-pushed` gate needs before it decides whether dvc must be loaded at all: which remote an
+output goes to, where that remote is (its identity, to remember what it is known to hold),
+and where the local cache keeps `.dir` manifests. Anything it cannot tell goes to dvc.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, NamedTuple
+
+LEVELS = ("system", "global", "repo", "local")
+
+
+class DvcSettings(NamedTuple):
+    default_remote: str | None
+    remotes: dict[str, dict[str, str]]  # name -> options (url, endpointurl, ...)
+    cache_dir: str  # absolute
+
+
+def config_files(dvc_dir: str) -> dict[str, str]:
+    """Each level's file, where DVC looks for it (dvc/dirs.py, via platformdirs)."""
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        system = os.path.join(os.environ.get("PROGRAMDATA", r"C:\ProgramData"), "iterative", "dvc")
+        user = os.path.join(os.environ.get("LOCALAPPDATA", home), "iterative", "dvc")
+    elif sys.platform == "darwin":
+        system = "/Library/Application Support/dvc"
+        user = os.path.join(home, "Library", "Application Support", "dvc")
+    else:
+        xdg_dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+        system = os.path.join(xdg_dirs.split(os.pathsep)[0], "dvc")
+        user = os.path.join(os.environ.get("XDG_CONFIG_HOME") or
+                            os.path.join(home, ".config"), "dvc")
+    return {
+        "system": os.path.join(os.environ.get("DVC_SYSTEM_CONFIG_DIR") or system, "config"),
+        "global": os.path.join(os.environ.get("DVC_GLOBAL_CONFIG_DIR") or user, "config"),
+        "repo": os.path.join(dvc_dir, "config"),
+        "local": os.path.join(dvc_dir, "config.local"),
+    }
+
+
+def load(dvc_dir: str) -> DvcSettings:
+    """The merged settings; an unreadable level is skipped (dvc itself will then complain)."""
+    core: dict[str, str] = {}
+    remotes: dict[str, dict[str, str]] = {}
+    cache_dir = os.path.join(dvc_dir, "cache")
+    for level, path in config_files(dvc_dir).items():
+        sections = _read(path)
+        core.update(sections.get("core", {}))
+        for name, options in sections.items():
+            remote = _remote_name(name)
+            if remote is not None:
+                remotes.setdefault(remote, {}).update(options)
+        folder = sections.get("cache", {}).get("dir")
+        if folder:
+            # Relative paths are relative to the file that names them, as in dvc/config.py.
+            base = os.path.dirname(path) if level in ("repo", "local") else os.getcwd()
+            cache_dir = os.path.normpath(os.path.join(base, os.path.expanduser(folder)))
+    default = core.get("remote") or None
+    return DvcSettings(default.lower() if default else None, remotes, cache_dir)
+
+
+def identity(options: dict[str, str]) -> str:
+    """What tells two remotes apart: where the objects are, and which server holds them."""
+    return f"{options.get('url', '')}|{options.get('endpointurl', '')}"
+
+
+def _read(path: str) -> dict[str, dict[str, str]]:
+    if not os.path.isfile(path):
+        return {}
+    from configobj import ConfigObj, ConfigObjError
+
+    try:
+        obj = ConfigObj(path, interpolation=False, encoding="utf-8")
+    except (ConfigObjError, OSError, UnicodeDecodeError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for name, section in obj.dict().items():
+        if isinstance(section, dict):
+            out[str(name).strip().lower()] = {str(k).lower(): _text(v)
+                                              for k, v in section.items()}
+    return out
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _remote_name(section: str) -> str | None:
+    # `['remote "storage"']`; DVC compares remote names case-insensitively.
+    if not section.startswith("remote "):
+        return None
+    name = section[len("remote "):].strip()
+    return name.strip("\"'").lower() or None
