@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.repo import GitRepo
+from tests.s3server import S3Server
 
 BIN = str(Path(sys.executable).parent)
 
@@ -47,3 +48,11 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRepo]:
 def git_lfs() -> None:
     if subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0:
         pytest.fail("git-lfs is required for this test; `make test` installs it")
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """moto's S3 server on loopback, one per test worker; tests make their own buckets."""
+    server = S3Server().start()
+    yield server
+    server.stop()

@@ -6,6 +6,7 @@ Each server is its own process on 127.0.0.1 and a free port; whoever starts it s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -190,7 +191,5 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
     except OSError:
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass

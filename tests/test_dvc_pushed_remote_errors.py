@@ -1,0 +1,131 @@
+"""dvc-pushed fails closed: a remote it could not ask is exit 3 with the reason, never 0 or 1.
+
+Real failures, not stand-ins: a server that was stopped, a proxy in front of the real server
+that resets, answers 500 or never answers, and an S3 server that checks signatures and
+refuses keys it does not know or that lack permission.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dvcremote import add_dataset, new_bucket, pushed, registry, set_keys
+from tests.dvcrun import dvc
+from tests.repo import GitRepo
+from tests.s3server import FaultProxy, S3Server
+
+
+@pytest.fixture
+def proxied(tmp_path: Path, s3: S3Server) -> Iterator[tuple[GitRepo, FaultProxy]]:
+    """A pushed registry whose remote is reached through a proxy to the real server."""
+    proxy = FaultProxy(s3.port).start()
+    repo = registry(tmp_path / "registry", s3, new_bucket(s3), endpoint=proxy.endpoint)
+    add_dataset(repo, "dog_and_cat", {"dog/1.jpg": b"\xff\xd8dog", "cat/1.jpg": b"\xff\xd8cat"})
+    repo.commit("add dog_and_cat")
+    dvc(repo.path, "push", "-q")
+    assert pushed(repo).returncode == 0
+    yield repo, proxy
+    proxy.stop()
+
+
+def test_a_stopped_server(tmp_path: Path) -> None:
+    own = S3Server().start()
+    try:
+        repo = registry(tmp_path / "registry", own, new_bucket(own))
+        add_dataset(repo, "fish", {"a.png": b"\x89PNGa"})
+        repo.commit("fish")
+        dvc(repo.path, "push", "-q")
+    finally:
+        own.stop()
+    proc = pushed(repo, "--no-cache")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert "cannot reach remote 'storage' (s3://" in proc.stderr
+    assert "reachable" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["reset", "500"])
+def test_a_server_that_resets_or_fails(proxied: tuple[GitRepo, FaultProxy], mode: str) -> None:
+    repo, proxy = proxied
+    proxy.mode = mode
+    start = time.monotonic()
+    proc = pushed(repo, "--no-cache")
+    assert time.monotonic() - start < 30
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert "remote 'storage'" in proc.stderr
+    if mode == "500":
+        assert "InternalError" in proc.stderr or "500" in proc.stderr
+        assert 0 < proxy.requests <= 100  # retried, within bounds
+    # The cache of earlier checks still answers: nothing needs asking, so no error.
+    proxy.mode = "pass"
+    assert pushed(repo).returncode == 0
+
+
+def test_a_server_that_never_answers(proxied: tuple[GitRepo, FaultProxy]) -> None:
+    repo, proxy = proxied
+    proxy.mode = "slow"
+    start = time.monotonic()
+    proc = pushed(repo, "--no-cache", "--timeout", "3")
+    took = time.monotonic() - start
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "did not answer" in proc.stderr and "--timeout" in proc.stderr
+    assert took < 30
+
+
+def test_unknown_credentials_are_refused_and_never_printed(tmp_path: Path) -> None:
+    server = S3Server(auth=True).start()
+    try:
+        bucket = new_bucket(server)
+        repo = registry(tmp_path / "registry", server, bucket)
+        add_dataset(repo, "fish", {"a.png": b"\x89PNGa"})
+        repo.commit("fish")
+        dvc(repo.path, "push", "-q")
+        assert pushed(repo, "--no-cache").returncode == 0  # the right key works
+
+        wrong = ("AKIAWRONGKEY00000001", "wrong-secret-that-must-never-be-printed")
+        set_keys(repo, wrong)
+        for fmt in ("text", "json", "github"):
+            proc = pushed(repo, "--no-cache", "--format", fmt)
+            assert proc.returncode == 3, proc.stdout + proc.stderr
+            assert "refused the credentials" in proc.stderr
+            assert "dvc remote modify --local storage" in proc.stderr
+            for secret in (*wrong, *server.keys):
+                assert secret not in proc.stdout + proc.stderr
+
+        # A real key whose user may not read the bucket.
+        set_keys(repo, server.denied_keys)
+        proc = pushed(repo, "--no-cache")
+        assert proc.returncode == 3 and "refused the credentials" in proc.stderr
+        assert server.denied_keys[1] not in proc.stdout + proc.stderr
+    finally:
+        server.stop()
+
+
+def test_a_bucket_that_does_not_exist(tmp_path: Path, s3: S3Server) -> None:
+    repo = registry(tmp_path / "registry", s3, "no-such-bucket-here")
+    repo.write("model/w.bin", b"\x00w")
+    dvc(repo.path, "add", "-q", "model/w.bin")
+    repo.git("add", "-A")
+    repo.commit("weights")
+    proc = pushed(repo)
+    assert proc.returncode == 3
+    assert "bucket 'no-such-bucket-here' does not exist" in proc.stderr
+
+
+def test_no_default_remote_is_a_configuration_error(tmp_path: Path, s3: S3Server) -> None:
+    repo = registry(tmp_path / "registry", s3, new_bucket(s3))
+    (repo.path / ".dvc" / "config").write_text("")
+    (repo.path / ".dvc" / "config.local").unlink()
+    repo.write("model/w.bin", b"\x00w")
+    dvc(repo.path, "add", "-q", "model/w.bin")
+    repo.git("add", "-A")
+    repo.commit("weights")
+    proc = pushed(repo)
+    assert proc.returncode == 2
+    assert "no default remote" in proc.stderr and "dvc remote add -d" in proc.stderr
