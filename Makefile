@@ -13,7 +13,7 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 $(VENV)/.installed-base: pyproject.toml | $(PY)
-	$(PIP) install -e '.[all]'
+	$(PIP) install -e '.[all,sandbox]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)

@@ -21,8 +21,14 @@ dataward's commands run with -v, which prints how many requests they sent.
 
 The repository is built in a temporary folder and removed afterwards; with --keep DIR it is
 built in DIR once and reused by later runs of the same size (building 50k files takes
-minutes). The server is new on every run, so the bucket is always filled again with
-`dvc push`, and its time is reported.
+minutes). The server is new on every run, so the bucket is always filled again, with
+`dvc push` (its time is reported) or, with --fill boto3, by uploading the DVC cache in DVC's
+layout (`store/files/md5/ab/cdef...`) from a thread pool; either way `dvc status -c` must then
+say the remote is in sync.
+
+moto keeps objects in memory and serves one request at a time under the GIL, on the same two
+cores as the client: its per-request costs (and a listing that grows with the bucket) are not
+S3's, so read the ratios as a comparison of request patterns on one server.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Each step prints the commands a user types and what they see. Nothing is written outside
 the sandbox: HOME, git's global config, pre-commit's cache and DVC's site cache all live in it.
+The lab's S3 is an S3 server on loopback (moto's, as in the tests), stopped at the end.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.s3server import S3Server  # noqa: E402 - the repository root is on the path now
 
 
 class Sandbox:
@@ -95,10 +98,17 @@ REGISTRY_HOOKS = """\
         language: system
         files: \\.(dvc|md)$
         require_serial: true
+      - id: dvc-pushed
+        name: DVC data is in the remote
+        entry: {bin}/dvc-pushed
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-push]
 """
 
 
-def story(sb: Sandbox) -> None:
+def story(sb: Sandbox, s3: S3Server) -> None:
     origin = sb.root / "origin.git"
     project = sb.root / "russell-project"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True, env=sb.env)
@@ -168,7 +178,8 @@ def story(sb: Sandbox) -> None:
     sb.sh(registry, "git init -q && dvc init -q")
     write(registry / ".pre-commit-config.yaml",
           (PRE_COMMIT_CONFIG + REGISTRY_HOOKS).format(bin=shlex.quote(str(BIN))))
-    sb.sh(registry, "pre-commit install >/dev/null && git add . && git commit -q -m 'Registry'")
+    sb.sh(registry, "pre-commit install --hook-type pre-commit --hook-type pre-push >/dev/null"
+                    " && git add . && git commit -q -m 'Registry'")
     for i in range(1, 4):
         write(registry / "dog_and_cat" / f"cat.{i}.jpg", b"\xff\xd8" + os.urandom(2048))
     sb.sh(registry, "dvc add -q dog_and_cat && git add dog_and_cat.dvc .gitignore")
@@ -192,6 +203,25 @@ def story(sb: Sandbox) -> None:
                     "git log --oneline -1")
     sb.sh(registry, "dataset-cards | tail -1")
 
+    step("11. The registry's data lives in S3; a push whose data was never pushed is refused")
+    s3.bucket("lab-data")
+    sb.env["AWS_ACCESS_KEY_ID"], sb.env["AWS_SECRET_ACCESS_KEY"] = s3.keys  # the lab's keys
+    subprocess.run(["git", "init", "-q", "--bare", str(sb.root / "lab-datasets.git")],
+                   check=True, env=sb.env)
+    sb.sh(registry, "git remote add origin ../lab-datasets.git")
+    sb.sh(registry, "dvc remote add -d storage s3://lab-data/datasets && "
+                    f"dvc remote modify storage endpointurl {s3.endpoint}")
+    sb.sh(registry, "git add .dvc/config && git commit -q -m 'Data lives in s3://lab-data'")
+    refused = sb.sh(registry, "git push origin main", expect=1)
+    assert "dog_and_cat: 4 of 4 objects are not in remote 'storage'" in refused.stdout
+    assert "dvc push dog_and_cat.dvc" in refused.stdout
+
+    step("12. After `dvc push` the same push goes through; checking again asks S3 nothing")
+    sb.sh(registry, "dvc push")
+    sb.sh(registry, "git push -q origin main && git log --oneline -1 origin/main")
+    again = sb.sh(registry, "dvc-pushed --rev HEAD -v")
+    assert "in 0 requests" in again.stdout
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -200,9 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="dataward-demo-"))
     started = time.monotonic()
     print(f"dataward demo: sandbox in {root}")
+    s3 = S3Server().start()
     try:
-        story(Sandbox(root))
+        story(Sandbox(root), s3)
     finally:
+        s3.stop()
         if args.keep:
             print(f"\nsandbox kept at {root}")
         else:

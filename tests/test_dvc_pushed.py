@@ -43,7 +43,7 @@ def _registry(tmp_path: Path, s3: S3Server) -> tuple[GitRepo, str]:
 
 
 def _requests(proc_err: str) -> int:
-    m = re.search(r"asked about \d+ objects in (\d+) requests", proc_err)
+    m = re.search(r"asked about \d+ objects? in (\d+) requests?", proc_err)
     assert m, proc_err
     return int(m.group(1))
 

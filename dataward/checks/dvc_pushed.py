@@ -300,9 +300,9 @@ def _check(args: argparse.Namespace) -> list[Finding]:
     if gaps and args.push:
         gaps, tally = _push(repo.root, verifier, data, gaps, tally)
     if args.verbose:
-        print(f"{CHECK_ID}: {tally.outputs} outputs ({tally.known_complete} known complete "
-              f"from earlier checks); asked about {tally.asked} objects in {tally.requests} "
-              f"requests; {tally.missing} missing", file=sys.stderr)
+        print(f"{CHECK_ID}: {_n(tally.outputs, 'output')} ({tally.known_complete} known "
+              f"complete from earlier checks); asked about {_n(tally.asked, 'object')} in "
+              f"{_n(tally.requests, 'request')}; {tally.missing} missing", file=sys.stderr)
     return findings + [gap_finding(g) for g in gaps]
 
 
@@ -343,6 +343,10 @@ def _targets(repo: Repo, args: argparse.Namespace) -> list[tuple[str, set[str] |
     if env_scope is not None and env_scope.tip is not None:
         return [(env_scope.tip, changed_dvc_files(repo, env_scope))]
     return [(_resolve(repo, "HEAD"), None)]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _resolve(repo: Repo, rev: str) -> str:
