@@ -27,6 +27,7 @@ from tests.dvcremote import (
 from tests.dvcrun import dvc
 from tests.repo import GitRepo
 from tests.s3server import S3Server
+from tests.test_start_up import probe
 
 HOOKS = str(Path(__file__).parent.parent / "hooks")
 
@@ -65,6 +66,8 @@ def test_all_pushed_passes_and_an_unchanged_recheck_asks_nothing(tmp_path: Path,
     again = pushed(repo, "-v")
     assert (again.returncode, again.stdout) == (0, "")
     assert _requests(again.stderr) == 0
+    # Answered from the cache of earlier checks: dvc (and its S3 stack) is not even imported.
+    assert not {"dvc", "dvc_data", "s3fs"} & set(probe(repo, check="dvc_pushed")["heavy"])
 
     fresh = pushed(repo, "-v", "--no-cache")
     assert fresh.returncode == 0 and _requests(fresh.stderr) > 0

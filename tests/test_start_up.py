@@ -8,7 +8,7 @@ import sys
 
 from tests.repo import GitRepo, blob
 
-HEAVY = ("dvc", "dvc_data", "pydantic", "yaml", "git", "github3", "tomllib")
+HEAVY = ("dvc", "dvc_data", "s3fs", "pydantic", "yaml", "git", "github3", "tomllib")
 PROBE = f"""
 import importlib, json, sys
 main = importlib.import_module("dataward.checks." + sys.argv[1]).main

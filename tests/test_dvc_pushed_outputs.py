@@ -1,0 +1,132 @@
+"""What a `dvc pull` needs, read from DVC files and config alone (no dvc, no remote)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dataward import dvc_remotes
+from dataward.pushed_outputs import (
+    DataOutput,
+    Gap,
+    Unreadable,
+    gap_finding,
+    manifest,
+    object_key,
+    parse,
+    stage_flags,
+)
+
+MD5 = "0123456789abcdef0123456789abcdef"
+DIR = "fedcba9876543210fedcba9876543210.dir"
+
+
+def test_dvc3_and_dvc2_outputs_live_in_different_places() -> None:
+    new = parse("data/a.dvc", f"outs:\n- md5: {DIR}\n  hash: md5\n  path: images\n".encode())
+    old = parse("b.dvc", f"outs:\n- md5: {MD5}\n  path: b.bin\n".encode())
+    assert isinstance(new, list) and isinstance(old, list)
+    assert new[0].path == "data/images" and new[0].is_dir and new[0].line == 2
+    assert new[0].key == "files/md5/fe/dcba9876543210fedcba9876543210.dir"
+    assert old[0].key == "01/23456789abcdef0123456789abcdef"  # DVC 2: the remote's root
+    assert object_key(MD5, legacy=False) == "files/md5/01/23456789abcdef0123456789abcdef"
+
+
+def test_what_dvc_push_does_not_send_is_not_required() -> None:
+    text = (f"outs:\n- md5: {MD5}\n  hash: md5\n  path: kept\n"
+            f"- md5: {MD5}\n  hash: md5\n  path: local\n  push: false\n"
+            f"- md5: {MD5}\n  hash: md5\n  path: in-git\n  cache: false\n"
+            "- path: not-added-yet\n")
+    outs = parse("x.dvc", text.encode())
+    assert isinstance(outs, list) and [o.path for o in outs] == ["kept"]
+
+
+def test_imports_from_a_dvc_repository_are_skipped_but_import_url_is_not() -> None:
+    repo_import = ("deps:\n- path: dog_and_cat\n  repo:\n    url: https://example.org/reg\n"
+                   f"    rev_lock: {'a' * 40}\nouts:\n- md5: {DIR}\n  hash: md5\n"
+                   "  path: dog_and_cat\n")
+    url_import = (f"deps:\n- path: https://example.org/labels.txt\nouts:\n- md5: {MD5}\n"
+                  "  hash: md5\n  path: labels.txt\n")
+    assert parse("d.dvc", repo_import.encode()) == []
+    outs = parse("l.dvc", url_import.encode())
+    assert isinstance(outs, list) and [o.path for o in outs] == ["labels.txt"]
+
+
+def test_remote_and_wdir() -> None:
+    outs = parse("sub/x.dvc", f"wdir: ..\nouts:\n- md5: {MD5}\n  hash: md5\n  path: w.bin\n"
+                              "  remote: Archive\n".encode())
+    assert isinstance(outs, list)
+    assert (outs[0].path, outs[0].remote, outs[0].target) == ("w.bin", "archive", "sub/x.dvc")
+
+
+def test_dvc_lock_outputs_take_their_options_from_dvc_yaml() -> None:
+    yaml_text = (b"stages:\n  train:\n    cmd: python train.py\n    outs:\n"
+                 b"    - model.pt\n    - scratch:\n        push: false\n"
+                 b"    - big:\n        remote: archive\n")
+    lock = (f"schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    outs:\n"
+            f"    - path: model.pt\n      hash: md5\n      md5: {MD5}\n"
+            f"    - path: scratch\n      hash: md5\n      md5: {MD5}\n"
+            f"    - path: big\n      hash: md5\n      md5: {DIR}\n").encode()
+    outs = parse("ml/dvc.lock", lock, stage_flags(yaml_text))
+    assert isinstance(outs, list)
+    assert [(o.path, o.remote, o.target) for o in outs] == [
+        ("ml/model.pt", None, "ml/model.pt"), ("ml/big", "archive", "ml/big")]
+
+
+@pytest.mark.parametrize("content", [b"outs: [\n", b"- just\n- a list\n",
+                                     b"<<<<<<< HEAD\nouts: []\n=======\n>>>>>>> b\n"])
+def test_unreadable_dvc_files_are_reported_not_skipped(content: bytes) -> None:
+    assert isinstance(parse("broken.dvc", content), Unreadable)
+
+
+def test_manifests() -> None:
+    data = json.dumps([{"md5": MD5, "relpath": "cat/1.jpg"}]).encode()
+    assert manifest(data, legacy=False) == [(object_key(MD5, False), "cat/1.jpg")]
+    assert manifest(data, legacy=True) == [(object_key(MD5, True), "cat/1.jpg")]
+    for bad in (b"not json", b"{}", b'[{"md5": "xyz", "relpath": "a"}]', b"[1]"):
+        assert manifest(bad, legacy=False) is None
+
+
+def _gap(missing: list[tuple[str, str]], total: int | None, cached: bool = True) -> Gap:
+    out = DataOutput("dog_and_cat", "dog_and_cat.dvc", 2, DIR, False, None)
+    return Gap(out, "storage", "s3://lab/store", missing, total, cached)
+
+
+def test_findings_name_the_first_paths_and_the_fix() -> None:
+    out = _gap([("k", f"dog_and_cat/{i}.jpg") for i in range(7)], 9)
+    finding = gap_finding(out)
+    assert finding.message == (
+        "dog_and_cat: 7 of 9 objects are not in remote 'storage' (s3://lab/store): "
+        "dog_and_cat/0.jpg, dog_and_cat/1.jpg, dog_and_cat/2.jpg, dog_and_cat/3.jpg, "
+        "dog_and_cat/4.jpg and 2 more")
+    assert finding.hint.startswith("`dvc push` sends nothing here")  # the .dir is there
+    with_dir = _gap([("files/md5/fe/dcba9876543210fedcba9876543210.dir", "the manifest")], 3)
+    assert gap_finding(with_dir).hint == "dvc push dog_and_cat.dvc"
+    nowhere = _gap([("k", "x")], None, cached=False)
+    assert "cache lacks them too" in gap_finding(nowhere).hint
+
+
+def test_dvc_config_levels_merge_as_dvc_merges_them(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    dvc_dir = tmp_path / "repo" / ".dvc"
+    dvc_dir.mkdir(parents=True)
+    home = tmp_path / "home"
+    (home / ".config" / "dvc").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(tmp_path / "nowhere"))
+    (home / ".config" / "dvc" / "config").write_text(
+        "['remote \"shared\"']\n    url = s3://lab/shared\n")
+    (dvc_dir / "config").write_text(
+        "[core]\n    remote = Storage\n['remote \"storage\"']\n    url = s3://lab/store\n"
+        "    endpointurl = http://127.0.0.1:9000\n[cache]\n    dir = ../../cache\n")
+    (dvc_dir / "config.local").write_text(
+        "['remote \"storage\"']\n    access_key_id = AKIA\n")
+    settings = dvc_remotes.load(str(dvc_dir))
+    assert settings.default_remote == "storage"
+    assert set(settings.remotes) == {"shared", "storage"}
+    assert settings.remotes["storage"]["access_key_id"] == "AKIA"
+    assert dvc_remotes.identity(settings.remotes["storage"]) == \
+        "s3://lab/store|http://127.0.0.1:9000"
+    assert settings.cache_dir == str(tmp_path / "cache")
