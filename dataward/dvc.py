@@ -115,8 +115,7 @@ class Remote:
     def _check_reachable(self) -> None:
         """Nothing found: make sure that is the remote's answer, not a bucket that is not there
         (s3fs reports keys in a missing bucket as absent)."""
-        if getattr(self.fs, "protocol", None) not in ("s3", ("s3", "s3a")) and \
-                "s3" not in str(getattr(self.fs, "protocol", "")):
+        if self.fs.protocol != "s3":
             return
         bucket = self.path.split("/", 1)[0]
         self.requests += 1

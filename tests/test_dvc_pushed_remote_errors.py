@@ -103,6 +103,19 @@ def test_unknown_credentials_are_refused_and_never_printed(tmp_path: Path) -> No
         proc = pushed(repo, "--no-cache")
         assert proc.returncode == 3 and "refused the credentials" in proc.stderr
         assert server.denied_keys[1] not in proc.stdout + proc.stderr
+
+        # Wherever `dvc push` finds its credentials, so does the gate: the environment,
+        (repo.path / ".dvc" / "config.local").unlink()
+        env = {"AWS_ACCESS_KEY_ID": server.keys[0], "AWS_SECRET_ACCESS_KEY": server.keys[1]}
+        assert pushed(repo, "--no-cache", env=env).returncode == 0
+        # or a named AWS profile (`dvc remote modify --local storage profile lab`).
+        aws = tmp_path / "aws-credentials"
+        aws.write_text(f"[lab]\naws_access_key_id = {server.keys[0]}\n"
+                       f"aws_secret_access_key = {server.keys[1]}\n")
+        (repo.path / ".dvc" / "config.local").write_text(
+            "['remote \"storage\"']\n    profile = lab\n")
+        assert pushed(repo, "--no-cache",
+                      env={"AWS_SHARED_CREDENTIALS_FILE": str(aws)}).returncode == 0
     finally:
         server.stop()
 
