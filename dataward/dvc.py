@@ -8,6 +8,7 @@ remote but never a credential.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -96,6 +97,13 @@ class Remote:
         to_head = [k for g in order if g not in set(to_list) for k in groups[g]]
         if to_list:
             found |= self._list(to_list)
+        if to_head and pages is None:
+            # Nothing asked yet: one request alone first, so a broken remote fails once
+            # (after its retries) instead of once per object in flight.
+            first = to_head.pop(0)
+            self.requests += 1
+            if self.fs.exists(self._full(first)):
+                found.add(first)
         if to_head:
             self.requests += len(to_head)
             answers = self.fs.exists([self._full(k) for k in to_head], batch_size=self.jobs)
@@ -192,8 +200,11 @@ def open_remote(root: str, name: str | None, timeout: float, jobs: int) -> Remot
         conf.setdefault("read_timeout", max(1, int(timeout / 2)))
     fs = cls(**conf)
     if cls.protocol == "s3":
-        fs.fs_args.setdefault("config_kwargs", {})["retries"] = {"max_attempts": 3,
+        # Fewer retries than dvc's: botocore's, then s3fs's own on top of them. A gate on
+        # every push should say "unreachable" in seconds; `dvc push` will retry at length.
+        fs.fs_args.setdefault("config_kwargs", {})["retries"] = {"max_attempts": 2,
                                                                 "mode": "standard"}
+        fs.fs.retries = 2
     from dataward.dvc_remotes import identity
 
     secrets = [str(conf.get(k) or "") for k in SECRET_OPTIONS] + \
@@ -227,6 +238,9 @@ def translate(exc: BaseException, remote: Remote) -> BaseException:
                 "ServerDisconnectedError") or isinstance(exc, ConnectionError):
         return CouldNotCheck(f"cannot reach {where}: {text}",
                              "is the endpoint up and reachable from here (VPN, proxy)?")
+    if isinstance(exc, OSError) and exc.errno == errno.EREMOTEIO:  # s3fs: a 5xx answer
+        return CouldNotCheck(f"{where} answered with a server error: {exc.strerror}",
+                             "the storage service is failing: retry later")
     return CouldNotCheck(f"{where} failed: {text}",
                          "retry; if it persists, `dvc status -c -v` shows the same error")
 

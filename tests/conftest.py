@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dvcremote import Template, build_template
 from tests.repo import GitRepo
 from tests.s3server import S3Server
 
@@ -19,7 +20,11 @@ BIN = str(Path(sys.executable).parent)
 @pytest.fixture(autouse=True)
 def hermetic_git(tmp_path_factory: pytest.TempPathFactory,
                  monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path_factory.mktemp("home")
+    _hermetic(tmp_path_factory.mktemp("home"), monkeypatch)
+
+
+def _hermetic(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git, pre-commit and DVC see only this HOME: no user's config reaches a test."""
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = Lab Member\n\temail = member@lab.example\n"
@@ -32,7 +37,8 @@ def hermetic_git(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("PRE_COMMIT_HOME", str(home / "pre-commit-cache"))
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
     monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
-    for var in [v for v in os.environ if v.startswith(("PRE_COMMIT_", "GIT_DIR", "GIT_WORK"))]:
+    for var in [v for v in os.environ if v.startswith(("PRE_COMMIT_", "GIT_DIR", "GIT_WORK",
+                                                          "AWS_"))]:
         if var != "PRE_COMMIT_HOME":
             monkeypatch.delenv(var)
 
@@ -56,3 +62,12 @@ def s3() -> Iterator[S3Server]:
     server = S3Server().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pushed_registry(s3: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """A registry with dog_and_cat, added and pushed by real DVC once per test worker; tests
+    take copies (`from_template`), each with its own bucket."""
+    with pytest.MonkeyPatch.context() as mp:
+        _hermetic(tmp_path_factory.mktemp("template-home"), mp)
+        return build_template(tmp_path_factory.mktemp("template") / "registry", s3)

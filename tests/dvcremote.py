@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.dvcrun import dvc
 from tests.repo import GitRepo
@@ -41,9 +43,55 @@ def registry(path: Path, s3: S3Server, bucket: str, endpoint: str | None = None,
 
 def set_keys(repo: GitRepo, keys: tuple[str, str], *remotes: str) -> None:
     """Credentials where they belong: .dvc/config.local, which git ignores."""
-    (repo.path / ".dvc" / "config.local").write_text("".join(
-        f"['remote \"{name}\"']\n    access_key_id = {keys[0]}\n"
-        f"    secret_access_key = {keys[1]}\n" for name in remotes or ("storage",)))
+    for name in remotes or ("storage",):
+        local_config(repo, name, access_key_id=keys[0], secret_access_key=keys[1])
+
+
+def local_config(repo: GitRepo, remote: str, **options: str) -> None:
+    """Set options of a remote in .dvc/config.local, keeping the others (as `dvc remote
+    modify --local` does)."""
+    from configobj import ConfigObj
+
+    path = repo.path / ".dvc" / "config.local"
+    config = ConfigObj(str(path) if path.exists() else None, interpolation=False)
+    config.filename = str(path)
+    config.setdefault(f'remote "{remote}"', {}).update(options)
+    config.write()
+
+
+class Template(NamedTuple):
+    path: Path
+    bucket: str
+
+
+DOGS = {f"dog/{i}.jpg": b"\xff\xd8dog" + bytes([i]) for i in range(4)}
+CATS = {f"cat/{i}.jpg": b"\xff\xd8cat" + bytes([i]) for i in range(3)}
+
+
+def build_template(path: Path, s3: S3Server) -> Template:
+    bucket = new_bucket(s3)
+    repo = registry(path, s3, bucket)
+    add_dataset(repo, "dog_and_cat", {**DOGS, **CATS})
+    repo.commit("add dog_and_cat")
+    dvc(path, "push", "-q")
+    return Template(path, bucket)
+
+
+def from_template(template: Template, dest: Path, s3: S3Server, pushed: bool = True,
+                  endpoint: str | None = None) -> tuple[GitRepo, str]:
+    """A copy of the template registry (git, workspace and DVC cache), its remote moved to a
+    bucket of its own, holding a copy of every object (`pushed`) or none."""
+    shutil.copytree(template.path, dest, symlinks=True)
+    repo = GitRepo(dest)
+    bucket = new_bucket(s3)
+    if pushed:
+        client = s3.client()
+        for obj in client.list_objects_v2(Bucket=template.bucket).get("Contents", []):
+            client.copy_object(Bucket=bucket, Key=obj["Key"],
+                               CopySource={"Bucket": template.bucket, "Key": obj["Key"]})
+    local_config(repo, "storage", url=f"s3://{bucket}/store",
+                 endpointurl=endpoint or s3.endpoint)
+    return repo, bucket
 
 
 def add_dataset(repo: GitRepo, name: str, files: dict[str, bytes]) -> None:

@@ -142,12 +142,14 @@ class FaultProxy:
                         b"</Code><Message>We encountered an internal error.</Message></Error>")
                 conn.settimeout(5)
                 while True:
-                    if not _read_request(conn):
+                    method = _read_request(conn)
+                    if method is None:
                         return
                     self.requests += 1
                     conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
                                  b"application/xml\r\nContent-Length: " +
-                                 str(len(body)).encode() + b"\r\n\r\n" + body)
+                                 str(len(body)).encode() + b"\r\n\r\n" +
+                                 (b"" if method == b"HEAD" else body))
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             with upstream:
                 pump = threading.Thread(target=_pump, args=(upstream, conn), daemon=True)
@@ -156,14 +158,15 @@ class FaultProxy:
                 pump.join(5)
 
 
-def _read_request(conn: socket.socket) -> bool:
-    """Reads one request (headers and a Content-Length body); False when the peer is gone."""
+def _read_request(conn: socket.socket) -> bytes | None:
+    """Reads one request (headers and a Content-Length body) and returns its method; None
+    when the peer is gone."""
     data = b""
     try:
         while b"\r\n\r\n" not in data:
             chunk = conn.recv(65536)
             if not chunk:
-                return False
+                return None
             data += chunk
         head, _, rest = data.partition(b"\r\n\r\n")
         length = 0
@@ -174,11 +177,11 @@ def _read_request(conn: socket.socket) -> bool:
         while len(rest) < length:
             chunk = conn.recv(65536)
             if not chunk:
-                return False
+                return None
             rest += chunk
     except OSError:
-        return False
-    return True
+        return None
+    return data.split(b" ", 1)[0]
 
 
 def _pump(src: socket.socket, dst: socket.socket) -> None:

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.dvcremote import (
+    CATS,
+    Template,
     add_dataset,
     delete,
     dir_md5,
     findings,
+    from_template,
     manifest,
     new_bucket,
     pushed,
@@ -31,16 +34,20 @@ from tests.test_start_up import probe
 
 HOOKS = str(Path(__file__).parent.parent / "hooks")
 
-DOGS = {f"dog/{i}.jpg": b"\xff\xd8dog" + bytes([i]) for i in range(4)}
-CATS = {f"cat/{i}.jpg": b"\xff\xd8cat" + bytes([i]) for i in range(3)}
+
+Copy = tuple[GitRepo, str]  # a registry and its bucket
 
 
-def _registry(tmp_path: Path, s3: S3Server) -> tuple[GitRepo, str]:
-    bucket = new_bucket(s3)
-    repo = registry(tmp_path / "registry", s3, bucket)
-    add_dataset(repo, "dog_and_cat", {**DOGS, **CATS})
-    repo.commit("add dog_and_cat")
-    return repo, bucket
+@pytest.fixture
+def pushed_copy(tmp_path: Path, s3: S3Server, pushed_registry: Template) -> Copy:
+    """A registry whose dog_and_cat (8 objects: the .dir and 7 files) is in its bucket."""
+    return from_template(pushed_registry, tmp_path / "registry", s3)
+
+
+@pytest.fixture
+def unpushed_copy(tmp_path: Path, s3: S3Server, pushed_registry: Template) -> Copy:
+    """The same registry with an empty bucket: nothing was pushed."""
+    return from_template(pushed_registry, tmp_path / "registry", s3, pushed=False)
 
 
 def _requests(proc_err: str) -> int:
@@ -49,9 +56,8 @@ def _requests(proc_err: str) -> int:
     return int(m.group(1))
 
 
-def test_all_pushed_passes_and_an_unchanged_recheck_asks_nothing(tmp_path: Path,
-                                                                 s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
+def test_all_pushed_passes_and_an_unchanged_recheck_asks_nothing(pushed_copy: Copy) -> None:
+    repo, _ = pushed_copy
     repo.write("labels.csv", "id,label\n1,dog\n")
     dvc(repo.path, "add", "-q", "labels.csv")
     repo.git("add", "-A")
@@ -73,9 +79,8 @@ def test_all_pushed_passes_and_an_unchanged_recheck_asks_nothing(tmp_path: Path,
     assert fresh.returncode == 0 and _requests(fresh.stderr) > 0
 
 
-def test_a_dataset_never_pushed_is_named_with_the_push_that_fixes_it(tmp_path: Path,
-                                                                     s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
+def test_a_dataset_never_pushed_is_named_with_the_push_that_fixes_it(unpushed_copy: Copy) -> None:
+    repo, _ = unpushed_copy
     proc = pushed(repo)
     assert proc.returncode == 1
     assert "dog_and_cat.dvc:" in proc.stdout
@@ -87,9 +92,8 @@ def test_a_dataset_never_pushed_is_named_with_the_push_that_fixes_it(tmp_path: P
 
 
 def test_files_deleted_inside_a_pushed_directory_which_dvc_status_misses(
-        tmp_path: Path, s3: S3Server) -> None:
-    repo, bucket = _registry(tmp_path, s3)
-    dvc(repo.path, "push", "-q")
+        tmp_path: Path, s3: S3Server, pushed_copy: Copy) -> None:
+    repo, bucket = pushed_copy
     files = manifest(repo, "dog_and_cat")
     delete(s3, bucket, files["cat/1.jpg"], files["dog/3.jpg"])
 
@@ -120,9 +124,8 @@ def test_files_deleted_inside_a_pushed_directory_which_dvc_status_misses(
     assert (clone / "dog_and_cat" / "cat" / "1.jpg").read_bytes() == CATS["cat/1.jpg"]
 
 
-def test_the_dir_object_deleted(tmp_path: Path, s3: S3Server) -> None:
-    repo, bucket = _registry(tmp_path, s3)
-    dvc(repo.path, "push", "-q")
+def test_the_dir_object_deleted(s3: S3Server, pushed_copy: Copy) -> None:
+    repo, bucket = pushed_copy
     delete(s3, bucket, dir_md5(repo, "dog_and_cat"))
 
     proc = pushed(repo, "--no-cache")
@@ -135,9 +138,8 @@ def test_the_dir_object_deleted(tmp_path: Path, s3: S3Server) -> None:
     assert "$ dvc push dog_and_cat.dvc" in fixed.stderr
 
 
-def test_a_single_file_output_missing(tmp_path: Path, s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
-    dvc(repo.path, "push", "-q")
+def test_a_single_file_output_missing(pushed_copy: Copy) -> None:
+    repo, _ = pushed_copy
     repo.write("model/weights.bin", b"\x00weights" * 100)
     dvc(repo.path, "add", "-q", "model/weights.bin")
     repo.git("add", "-A")
@@ -151,9 +153,9 @@ def test_a_single_file_output_missing(tmp_path: Path, s3: S3Server) -> None:
     assert finding["hint"] == "dvc push model/weights.bin.dvc"
 
 
-def test_a_fresh_clone_with_no_cache_reads_only_the_manifests(tmp_path: Path,
-                                                              s3: S3Server) -> None:
-    repo, bucket = _registry(tmp_path, s3)
+def test_a_fresh_clone_with_no_cache_reads_only_the_manifests(
+        tmp_path: Path, s3: S3Server, pushed_copy: Copy) -> None:
+    repo, bucket = pushed_copy
     add_dataset(repo, "fish", {"a.png": b"\x89PNGa", "b.png": b"\x89PNGb"})
     repo.commit("fish")
     dvc(repo.path, "push", "-q")
@@ -178,8 +180,8 @@ def test_a_fresh_clone_with_no_cache_reads_only_the_manifests(tmp_path: Path,
     assert not (clone.path / "dog_and_cat").exists()  # nothing was downloaded but manifests
 
 
-def test_outputs_go_to_their_own_remote(tmp_path: Path, s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
+def test_outputs_go_to_their_own_remote(s3: S3Server, pushed_copy: Copy) -> None:
+    repo, _ = pushed_copy
     archive = new_bucket(s3)
     dvc(repo.path, "remote", "add", "archive", f"s3://{archive}/old")
     dvc(repo.path, "remote", "modify", "archive", "endpointurl", s3.endpoint)
@@ -207,14 +209,13 @@ def _md5(repo: GitRepo, name: str) -> str:
     return f"{md5[:2]}/{md5[2:]}"
 
 
-def test_push_false_and_imports_are_not_required(tmp_path: Path, s3: S3Server,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    repo, _ = _registry(tmp_path, s3)
+def test_push_false_and_imports_are_not_required(
+        tmp_path: Path, s3: S3Server, monkeypatch: pytest.MonkeyPatch, pushed_copy: Copy) -> None:
+    repo, _ = pushed_copy
     # `dvc import` clones the registry, which has no config.local: credentials from the
     # environment, as on a lab member's machine.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.keys[0])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.keys[1])
-    dvc(repo.path, "push", "-q")
     repo.write("scratch/tmp.bin", b"\x00scratch")
     dvc(repo.path, "add", "-q", "scratch")
     dvcfile = repo.path / "scratch.dvc"
@@ -232,9 +233,8 @@ def test_push_false_and_imports_are_not_required(tmp_path: Path, s3: S3Server,
     assert pushed(user).returncode == 0
 
 
-def test_dvc_lock_outputs_are_checked(tmp_path: Path, s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
-    dvc(repo.path, "push", "-q")
+def test_dvc_lock_outputs_are_checked(pushed_copy: Copy) -> None:
+    repo, _ = pushed_copy
     dvc(repo.path, "stage", "add", "-q", "-n", "count", "-d", "dog_and_cat", "-o",
         "counts.txt", "ls -R dog_and_cat | wc -l > counts.txt")
     dvc(repo.path, "repro", "-q")
@@ -250,8 +250,8 @@ def test_dvc_lock_outputs_are_checked(tmp_path: Path, s3: S3Server) -> None:
     assert pushed(repo).returncode == 0
 
 
-def test_a_range_checks_only_the_datasets_it_changes(tmp_path: Path, s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
+def test_a_range_checks_only_the_datasets_it_changes(unpushed_copy: Copy) -> None:
+    repo, _ = unpushed_copy
     base = repo.head()
     repo.write("notes.md", "# notes\n")
     add_dataset(repo, "fish", {"a.png": b"\x89PNGa"})
@@ -264,8 +264,8 @@ def test_a_range_checks_only_the_datasets_it_changes(tmp_path: Path, s3: S3Serve
     assert "fish" not in everything.stdout
 
 
-def test_dvc2_format_outputs_are_looked_for_where_dvc_2_put_them(tmp_path: Path,
-                                                               s3: S3Server) -> None:
+def test_dvc2_format_outputs_are_looked_for_where_dvc_2_put_them(
+        tmp_path: Path, s3: S3Server) -> None:
     bucket = new_bucket(s3)
     repo = registry(tmp_path / "old", s3, bucket)
     repo.write("weights.bin", b"old\x00weights")
@@ -293,12 +293,11 @@ def test_no_dvc_files_nothing_to_check(repo: GitRepo) -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 
-def test_git_push_is_refused_until_the_data_is_pushed(tmp_path: Path, s3: S3Server) -> None:
-    repo, _ = _registry(tmp_path, s3)
+def test_git_push_is_refused_until_the_data_is_pushed(tmp_path: Path, pushed_copy: Copy) -> None:
+    repo, _ = pushed_copy
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
     repo.git("remote", "add", "origin", str(origin))
-    dvc(repo.path, "push", "-q")
     repo.git("push", "-q", "--no-verify", "origin", "main")
     repo.git("config", "core.hooksPath", HOOKS)
 
