@@ -66,15 +66,16 @@ class Tally(NamedTuple):
 
 def outputs_at(repo: Repo, tip: str, only: set[str] | None) -> list[DataOutput | Unreadable]:
     """Cached outputs recorded at `tip` by its DVC files (`only` these paths, when given)."""
-    files = dict(repo.tree_files(tip, DVC_PATHSPECS))
+    every = {p: oid for p, oid in repo.tree_files(tip, DVC_PATHSPECS) if is_dvc_path(p)}
+    files = every
     if only is not None:
         wanted = set(only)
         # A changed dvc.yaml can change its lock's outputs' options (push, remote).
         wanted |= {p[:-len("dvc.yaml")] + "dvc.lock" for p in only if p.endswith("dvc.yaml")}
-        files = {p: oid for p, oid in files.items() if p in wanted}
+        files = {p: oid for p, oid in every.items() if p in wanted}
     lock_dirs = {p[:-len("dvc.lock")] for p in files if p.endswith("dvc.lock")}
-    yamls = {p: oid for p, oid in dict(repo.tree_files(tip, ("*dvc.yaml",))).items()
-             if p[:-len("dvc.yaml")] in lock_dirs}
+    yamls = {p: oid for p, oid in every.items()
+             if p.endswith("dvc.yaml") and p[:-len("dvc.yaml")] in lock_dirs}
     from dataward.yamlsafe import MAX_BYTES
 
     heads = repo.object_heads([*files.values(), *yamls.values()], MAX_BYTES + 1)
@@ -116,8 +117,9 @@ class Verifier:
         gaps: list[Gap] = []
         tally = Tally(0, 0, 0, 0, 0)
         for name, outs in sorted(by_remote.items(), key=lambda kv: kv[0] or ""):
-            check = self.checks.get(name) or self.checks.setdefault(name, _RemoteCheck(self, name))
-            found, counts = check.run(outs)
+            if name not in self.checks:  # kept: a second pass (after --push) reuses its cache
+                self.checks[name] = _RemoteCheck(self, name)
+            found, counts = self.checks[name].run(outs)
             gaps += found
             tally = Tally(*(a + b for a, b in zip(tally, counts, strict=True)))
         return gaps, tally
