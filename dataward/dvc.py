@@ -25,6 +25,8 @@ from dataward.urls import mask
 T = TypeVar("T")
 _USERINFO = re.compile(r"(\w+://[^/\s:@]+:)[^@\s/]+@")
 PAGE = 1000  # keys per listing request (S3, GCS and Azure alike)
+FOLDERS = 256  # objects are spread over `xx/` folders by their first two hex digits
+TREE = "files/md5"  # where DVC 3 keeps them
 SECRET_OPTIONS = ("access_key_id", "secret_access_key", "session_token", "password", "token",
                   "account_key", "sas_token", "connection_string", "client_secret")
 SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -90,11 +92,21 @@ class Remote:
         pages: int | None = None
         if order and len(groups[order[0]]) > 1:
             # List the fullest folder first: its size tells what a listing costs elsewhere.
-            listed = self._list([order.pop(0)])
+            first_folder = order.pop(0)
+            listed = self._list([first_folder])
             found |= listed
             pages = max(1, math.ceil(len(listed) / PAGE))
         to_list = [g for g in order if pages is not None and len(groups[g]) > pages]
-        to_head = [k for g in order if g not in set(to_list) for k in groups[g]]
+        if to_list and pages is not None:
+            # Folders are listed `jobs` at a time; one listing of the whole tree is one
+            # page after another. Take whichever needs fewer rounds (as dvc-data does).
+            whole = math.ceil(len(listed) * FOLDERS / PAGE)
+            split = math.ceil(len(to_list) / self.jobs) * pages
+            if first_folder.startswith(TREE + "/") and whole < split:
+                to_list = [TREE]
+        listing = set(to_list)
+        to_head = [k for g in order if g not in listing and
+                   not (TREE in listing and g.startswith(TREE + "/")) for k in groups[g]]
         if to_list:
             found |= self._list(to_list)
         if to_head and pages is None:

@@ -313,3 +313,23 @@ def test_git_push_is_refused_until_the_data_is_pushed(tmp_path: Path, pushed_cop
     push = repo.git("push", "origin", "main", check=False)
     assert push.returncode == 0, push.stderr
     assert repo.git("ls-remote", "origin", "main").stdout.split()[0] == repo.head()
+
+
+def test_many_objects_are_asked_about_by_listing_not_one_by_one(s3: S3Server,
+                                                                unpushed_copy: Copy) -> None:
+    repo, bucket = unpushed_copy
+    add_dataset(repo, "frames", {f"{i:04}.png": b"\x89PNG" + i.to_bytes(2, "big")
+                                 for i in range(600)})
+    repo.commit("600 frames")
+    dvc(repo.path, "push", "-q")
+    proc = pushed(repo, "-v", "--no-cache")
+    assert proc.returncode == 0, proc.stdout
+    assert "asked about 609 objects" in proc.stderr  # 601 + dog_and_cat's 8
+    assert _requests(proc.stderr) <= 5  # the fullest folder, then the whole tree at once
+
+    frames = manifest(repo, "frames")
+    delete(s3, bucket, frames["0007.png"], frames["0599.png"])
+    proc = pushed(repo, "--no-cache", "--format", "json")
+    (finding,) = findings(proc)
+    assert "2 of 601 objects" in str(finding["message"])
+    assert "frames/0007.png" in str(finding["message"])
