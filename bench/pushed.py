@@ -26,6 +26,11 @@ minutes). The server is new on every run, so the bucket is always filled again, 
 layout (`store/files/md5/ab/cdef...`) from a thread pool; either way `dvc status -c` must then
 say the remote is in sync.
 
+Python runs with compiled bytecode, as from an installed package: PYTHONDONTWRITEBYTECODE is
+dropped and PYTHONPYCACHEPREFIX points into the work folder (the warm-up runs compile).
+dataward is imported from wherever the environment says (the header names it): to measure a
+fixed commit while the tree changes, `git archive HEAD | tar -x -C SNAP` and set PYTHONPATH=SNAP.
+
 moto keeps objects in memory and serves one request at a time under the GIL, on the same two
 cores as the client: its per-request costs (and a listing that grows with the bucket) are not
 S3's, so read the ratios as a comparison of request patterns on one server.
@@ -53,12 +58,12 @@ from tests.s3server import OPEN_KEY, S3Server  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DVC, PUSHED = str(BIN / "dvc"), str(BIN / "dvc-pushed")
-ENV = dict(os.environ)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 ENV |= {"DVC_NO_ANALYTICS": "1", "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "b",
         "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
 BUCKET, PREFIX, REMOTE = "bench", "store", "bench"
 DAMAGED_SETS, DELETED_PER_SET = 10, 10
-VERBOSE = re.compile(r"dvc-pushed: (\d+) outputs \((\d+) known complete from earlier checks\); "
+VERBOSE = re.compile(r"dvc-pushed: (\d+) outputs? \((\d+) known complete from earlier checks\); "
                      r"asked about (\d+) objects in (\d+) requests; (\d+) missing")
 GAP = re.compile(r"^(\S+): (\d+)(?: of \d+)? objects? (?:is|are) not in remote")
 
@@ -149,7 +154,7 @@ def point_at(repo: Path, server: S3Server) -> None:
                           ("secret_access_key", OPEN_KEY[1])):
         sh(repo, DVC, "remote", "modify", "--local", REMOTE, option, value)
     state = repo / ".git" / "dataward"
-    for pickle in state.glob("pushed-*.pickle") if state.is_dir() else []:
+    for pickle in state.glob("**/pushed-*.pickle"):
         pickle.unlink()  # a presence cache of an earlier server
 
 
@@ -239,6 +244,8 @@ def main() -> int:
     nsets, nfiles = 20, 100 if args.quick else 2_500
     tmp = None if args.keep else tempfile.mkdtemp(prefix="dataward-bench-pushed-")
     base = args.keep.resolve() if args.keep else Path(tmp or "")
+    # Compiled bytecode, as an installed package has, kept out of the source tree.
+    ENV["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
     server = S3Server().start()
     try:
         repo = base / f"registry-{nsets}x{nfiles}"
@@ -256,12 +263,23 @@ def main() -> int:
                f"{nsets} datasets x {nfiles} files ({nsets * (nfiles + 1)} objects), "
                f"{len(deleted)} deleted; {args.runs} runs each, median wall time; "
                f"dvc {sh(repo, DVC, '--version').strip()}, Python {sys.version.split()[0]}, "
-               f"{os.cpu_count()} cores; bucket filled by {how} in {fill_s:.1f} s")
+               f"{os.cpu_count()} cores; bucket filled by {how} in {fill_s:.1f} s; "
+               f"dataward from {where(repo)}; load average after {os.getloadavg()[0]:.1f}")
         return 0
     finally:
         server.stop()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def where(repo: Path) -> str:
+    """The dataward the commands import (PYTHONPATH may point at a snapshot), and its commit."""
+    code = "import dataward, os; print(os.path.dirname(os.path.dirname(dataward.__file__)))"
+    path = subprocess.run([sys.executable, "-c", code], cwd=repo, env=ENV, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", path, "describe", "--always", "--dirty"], env=ENV,
+                            capture_output=True, text=True, check=False).stdout.strip()
+    return f"{path} ({commit or 'not a git checkout'})"
 
 
 def fill(repo: Path, server: S3Server, how: str, jobs: int) -> tuple[float, str]:

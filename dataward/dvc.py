@@ -113,18 +113,52 @@ class Remote:
             # Nothing asked yet: one request alone first, so a broken remote fails once
             # (after its retries) instead of once per object in flight.
             first = to_head.pop(0)
-            self.requests += 1
-            if self.fs.exists(self._full(first)):
+            if self._exist([first])[0]:
                 found.add(first)
         if to_head:
-            self.requests += len(to_head)
-            answers = self.fs.exists([self._full(k) for k in to_head], batch_size=self.jobs)
-            found.update(k for k, there in zip(to_head, answers, strict=True) if there)
+            found.update(k for k, there in zip(to_head, self._exist(to_head), strict=True)
+                         if there)
         wanted = set(keys)
         found &= wanted
         if not found and keys:
             self._check_reachable()
         return found
+
+    def _exist(self, keys: list[str]) -> list[bool]:
+        """One existence request per key, `jobs` at a time."""
+        self.requests += len(keys)
+        if self.fs.protocol == "s3":
+            return self._s3_heads(keys)
+        answers: list[bool] = self.fs.exists([self._full(k) for k in keys],
+                                             batch_size=self.jobs)
+        return answers
+
+    def _s3_heads(self, keys: list[str]) -> list[bool]:
+        """HEAD each object. s3fs's `exists` follows a miss with a listing (is it a folder?):
+        two requests per missing object, the second a listing; a content-addressed key is
+        never a folder, so one HEAD answers."""
+        import asyncio
+
+        from fsspec.asyn import sync
+
+        s3 = self.fs.fs
+
+        async def heads() -> list[bool]:
+            limit = asyncio.Semaphore(self.jobs)
+
+            async def head(key: str) -> bool:
+                bucket, _, name = self._full(key).partition("/")
+                async with limit:
+                    try:
+                        await s3._call_s3("head_object", Bucket=bucket, Key=name)
+                    except FileNotFoundError:
+                        return False
+                return True
+
+            return list(await asyncio.gather(*(head(k) for k in keys)))
+
+        answers: list[bool] = sync(s3.loop, heads)
+        return answers
 
     def _list(self, folders: list[str]) -> set[str]:
         self.requests += len(folders)
