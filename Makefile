@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Wheels the pre-commit framework test installs dataward's hook environment from, offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint unit sysdeps bench clean
+.PHONY: demo test lint unit sysdeps bench bench-pushed clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench:
 	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python -m pip install -q \
 		--disable-pip-version-check 'pydantic>=2.5' 'pyyaml>=6.0' 'configobj>=5.0.6'
 	env -u PYTHONDONTWRITEBYTECODE $(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+# dvc-pushed against DVC's own commands, on moto's S3 server (needs dvc and moto: the test venv).
+bench-pushed: $(VENV)/.installed-test
+	$(PY) bench/pushed.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
