@@ -17,6 +17,7 @@ from tests.dvcremote import (
     Template,
     add_dataset,
     from_template,
+    local_config,
     new_bucket,
     pushed,
     registry,
@@ -126,25 +127,20 @@ def test_unknown_credentials_are_refused_and_never_printed(tmp_path: Path) -> No
         server.stop()
 
 
-def test_a_bucket_that_does_not_exist(tmp_path: Path, s3: S3Server) -> None:
-    repo = registry(tmp_path / "registry", s3, "no-such-bucket-here")
-    repo.write("model/w.bin", b"\x00w")
-    dvc(repo.path, "add", "-q", "model/w.bin")
-    repo.git("add", "-A")
-    repo.commit("weights")
+def test_a_bucket_that_does_not_exist(tmp_path: Path, s3: S3Server,
+                                      pushed_registry: Template) -> None:
+    repo, _ = from_template(pushed_registry, tmp_path / "registry", s3, pushed=False)
+    local_config(repo, "storage", url="s3://no-such-bucket-here/store")
     proc = pushed(repo)
     assert proc.returncode == 3
     assert "bucket 'no-such-bucket-here' does not exist" in proc.stderr
 
 
-def test_no_default_remote_is_a_configuration_error(tmp_path: Path, s3: S3Server) -> None:
-    repo = registry(tmp_path / "registry", s3, new_bucket(s3))
+def test_no_default_remote_is_a_configuration_error(tmp_path: Path, s3: S3Server,
+                                                    pushed_registry: Template) -> None:
+    repo, _ = from_template(pushed_registry, tmp_path / "registry", s3, pushed=False)
     (repo.path / ".dvc" / "config").write_text("")
     (repo.path / ".dvc" / "config.local").unlink()
-    repo.write("model/w.bin", b"\x00w")
-    dvc(repo.path, "add", "-q", "model/w.bin")
-    repo.git("add", "-A")
-    repo.commit("weights")
     proc = pushed(repo)
     assert proc.returncode == 2
     assert "no default remote" in proc.stderr and "dvc remote add -d" in proc.stderr
