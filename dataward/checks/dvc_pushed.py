@@ -225,18 +225,24 @@ class _RemoteCheck:
         return f"pushed-{digest}.pickle"
 
     def _load(self) -> Known:
+        self._saved_sizes = (0, 0)
         if not self.v.use_cache or not self.identity:
             return Known(set(), set())
         saved = self.v.state.load(self._state_name(), self.identity)
         if isinstance(saved, tuple) and len(saved) == 2:
-            return Known(set(saved[0]), set(saved[1]))
+            known = Known(set(saved[0]), set(saved[1]))
+            self._saved_sizes = (len(known.keys), len(known.complete))
+            return known
         return Known(set(), set())
 
     def _save(self) -> None:
-        # Only presence is remembered, never absence: a later push must be seen.
-        if self.identity and (self.known.keys or self.known.complete):
+        # Only presence is remembered, never absence: a later push must be seen. The sets
+        # only grow, so equal sizes mean nothing new was learned: no rewrite.
+        sizes = (len(self.known.keys), len(self.known.complete))
+        if self.identity and any(sizes) and sizes != self._saved_sizes:
             self.v.state.save(self._state_name(), self.identity,
                               (self.known.keys, self.known.complete))
+            self._saved_sizes = sizes
 
 
 UNLISTED = ("the .dir manifest, which lists the files: it is in neither this machine's cache "
