@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from dataward.checks.dvc_config import SECRET_KEYS
 from dataward.errors import ConfigError, CouldNotCheck
 from dataward.urls import mask
 
@@ -27,8 +28,6 @@ _USERINFO = re.compile(r"(\w+://[^/\s:@]+:)[^@\s/]+@")
 PAGE = 1000  # keys per listing request (S3, GCS and Azure alike)
 FOLDERS = 256  # objects are spread over `xx/` folders by their first two hex digits
 TREE = "files/md5"  # where DVC 3 keeps them
-SECRET_OPTIONS = ("access_key_id", "secret_access_key", "session_token", "password", "token",
-                  "account_key", "sas_token", "connection_string", "client_secret")
 SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 CREDENTIALS_HINT = ("check the credentials dvc uses for this remote: `dvc remote modify --local "
                     "{name} access_key_id/secret_access_key`, AWS_PROFILE, or the AWS_* "
@@ -258,7 +257,7 @@ def open_remote(root: str, name: str | None, timeout: float, jobs: int) -> Remot
         fs.fs.retries = 2
     from dataward.dvc_remotes import identity
 
-    secrets = [str(conf.get(k) or "") for k in SECRET_OPTIONS] + \
+    secrets = [str(conf.get(k) or "") for k in SECRET_KEYS] + \
         [os.environ.get(k, "") for k in SECRET_ENV]
     return Remote(name, fs, path, url, identity({k: str(v) for k, v in
                                                  (remote_conf or {}).items()}),

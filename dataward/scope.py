@@ -131,6 +131,11 @@ def _pushed_refs(repo: Repo, lines: Iterable[str]) -> list[tuple[str, str | None
     return pushed
 
 
+def commit(repo: Repo, rev: str, context: str) -> str:
+    """The commit `rev` names; exit 3 with the reason when this clone lacks it."""
+    return _need(repo, rev, context)
+
+
 def _need(repo: Repo, rev: str, context: str) -> str:
     oid = repo.resolve_commit(rev)
     if oid is not None:

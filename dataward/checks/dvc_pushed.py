@@ -338,7 +338,7 @@ def _push(root: str, verifier: Verifier, data: list[DataOutput], gaps: list[Gap]
 def _targets(repo: Repo, args: argparse.Namespace) -> list[tuple[str, set[str] | None]]:
     """(tip, the DVC files to check there; None for all) for the mode asked for."""
     if args.rev:
-        return [(_resolve(repo, args.rev), None)]
+        return [(scope.commit(repo, args.rev, "--rev"), None)]
     if args.range:
         sc = scope.commit_range(repo, args.range)
         assert sc.tip is not None
@@ -350,21 +350,11 @@ def _targets(repo: Repo, args: argparse.Namespace) -> list[tuple[str, set[str] |
     env_scope = scope.from_pre_commit_env(repo, os.environ)
     if env_scope is not None and env_scope.tip is not None:
         return [(env_scope.tip, changed_dvc_files(repo, env_scope))]
-    return [(_resolve(repo, "HEAD"), None)]
+    return [(scope.commit(repo, "HEAD", "the default: HEAD"), None)]
 
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _resolve(repo: Repo, rev: str) -> str:
-    oid = repo.resolve_commit(rev)
-    if oid is None:
-        from dataward.errors import CouldNotCheck
-
-        raise CouldNotCheck(f"{rev} is not a commit in this clone",
-                            "fetch it first, or check the spelling")
-    return oid
 
 
 if __name__ == "__main__":
