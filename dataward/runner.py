@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
-from dataward.models.findings import Finding, exit_code
+from dataward.models.findings import Finding, Outcome, exit_code
 
 if TYPE_CHECKING:
     from dataward.config import Policy
@@ -30,19 +31,36 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                              "[tool.dataward], at the repository root)")
 
 
+_collected: list[Outcome] | None = None
+
+
+@contextmanager
+def collecting() -> Iterator[list[Outcome]]:
+    """Within it, checks record their outcome here instead of printing it (the CI commands
+    run several checks and report them together)."""
+    global _collected
+    outer, _collected = _collected, []
+    try:
+        yield _collected
+    finally:
+        _collected = outer
+
+
 def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
     try:
         findings = list(body())
     except DatawardError as err:
-        _fatal(check_id, fmt, err.message, err.hint)
-        return err.exit_code
+        return _failed(Outcome(check_id, err.exit_code, [], err.message, err.hint), fmt)
     except KeyboardInterrupt:
         return 130
     except Exception:
         log = _write_log()
-        _fatal(check_id, fmt, "internal error: could not check",
-               f"details are in {log}; please report them")
-        return EXIT_COULD_NOT_CHECK
+        return _failed(Outcome(check_id, EXIT_COULD_NOT_CHECK, [],
+                               "internal error: could not check",
+                               f"details are in {log}; please report them"), fmt)
+    if _collected is not None:
+        _collected.append(Outcome(check_id, exit_code(findings), findings))
+        return exit_code(findings)
     if not findings and fmt == "text":
         return 0  # nothing to say: skip loading the renderers
     from dataward.report import render
@@ -68,6 +86,14 @@ def run_in_repo(check_id: str, args: argparse.Namespace,
         return body(repo, config.load(repo.root, args.config, State(repo.common_dir)).policy)
 
     return run(check_id, args.format, checked)
+
+
+def _failed(outcome: Outcome, fmt: str) -> int:
+    if _collected is not None:
+        _collected.append(outcome)
+    else:
+        _fatal(outcome.check, fmt, outcome.error, outcome.hint)
+    return outcome.exit_code
 
 
 def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:

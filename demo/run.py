@@ -8,6 +8,7 @@ The lab's S3 is an S3 server on loopback (moto's, as in the tests), stopped at t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -20,7 +21,8 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.s3server import S3Server  # noqa: E402 - the repository root is on the path now
+from tests.ghstandin import LocalGitHub  # noqa: E402 - the repository root is on the path now
+from tests.s3server import S3Server  # noqa: E402
 
 
 class Sandbox:
@@ -221,6 +223,33 @@ def story(sb: Sandbox, s3: S3Server) -> None:
     sb.sh(registry, "git push -q origin main && git log --oneline -1 origin/main")
     again = sb.sh(registry, "dvc-pushed --rev HEAD -v")
     assert "in 0 requests" in again.stdout
+
+    step("13. On GitHub: a pull request whose author skipped the hooks gets one check run and "
+         "one comment\n    (actions/check's command, against a local GitHub)")
+    base = sb.sh(registry, "git rev-parse HEAD").stdout.strip()
+    sb.sh(registry, "git checkout -q -b add-scans && head -c 3000000 /dev/urandom > scans.zip && "
+                    "git add scans.zip && git commit -q --no-verify -m 'Add the scans'")
+    head = sb.sh(registry, "git rev-parse HEAD").stdout.strip()
+    with LocalGitHub() as github:
+        github.add_token("ghs_demo_token_0123456789", write=True)
+        github.add_repo("lab/datasets")
+        github.add_pull("lab/datasets", 7, base, head, head_ref="add-scans")
+        event = sb.root / "event.json"
+        event.write_text(json.dumps({"pull_request": {
+            "number": 7, "base": {"sha": base, "ref": "main"},
+            "head": {"sha": head, "ref": "add-scans"}}}))
+        sb.env.update({"GITHUB_TOKEN": "ghs_demo_token_0123456789",
+                       "GITHUB_REPOSITORY": "lab/datasets", "GITHUB_API_URL": github.api_url,
+                       "GITHUB_EVENT_PATH": str(event),
+                       "GITHUB_STEP_SUMMARY": str(sb.root / "summary.md")})
+        sb.sh(registry, "dataward ci check", expect=1)
+        [run] = github.check_runs("lab/datasets")
+        [comment] = github.comments("lab/datasets", 7)
+        print(f"\n  GitHub received check run {run['name']!r}: {run['conclusion']}, "
+              f"{run['output']['annotations_count']} annotation(s), and this comment:\n")
+        print(textwrap.indent(comment["body"], "  | "))
+        assert run["conclusion"] == "failure" and "scans.zip" in comment["body"]
+        github.check()  # every request matched GitHub's OpenAPI description
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,3 +33,13 @@ class Finding(NamedTuple):
 def exit_code(findings: list[Finding]) -> int:
     """1 when any finding is an error; warnings alone pass."""
     return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+class Outcome(NamedTuple):
+    """What one check came to: its exit code and findings, or why it could not check."""
+
+    check: str
+    exit_code: int
+    findings: list[Finding]
+    error: str = ""  # the one-line message of a check that could not run
+    hint: str = ""

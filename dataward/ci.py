@@ -1,0 +1,207 @@
+"""`dataward ci check` and `dataward ci verify-pushed`: what the pull-request actions run.
+
+Each runs its checks in this process (their own `main`, collected instead of printed), then
+reports the outcomes where GitHub users look: the job summary, step outputs, and through the
+GitHub adapter a check run with annotations, the sticky comment, or a commit status. When the
+token may not write (pull requests from forks), annotations are printed as workflow commands
+instead, with one line saying why, and the verdict stays that of the checks. When GitHub cannot
+be reached, the exit code is 3 (or worse): the promised report is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from dataward import __version__
+from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
+from dataward.github import Actions, Annotation, Client, NoPermission, append_summary, write_output
+from dataward.models.findings import Finding, Outcome
+from dataward.report import markdown
+
+PR_CHECKS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards")
+CHECK_RUN_NAME = "dataward"
+COMMENT_MARKER = "dataward:pull-request-check"
+STATUS_CONTEXT = "dataward/dvc-pushed"
+LEVELS = {"error": "failure", "warning": "warning"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dataward ci", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = sub.add_parser("check", help="the pull-request checks (actions/check)")
+    check.add_argument("--checks", default=",".join(PR_CHECKS),
+                       help=f"comma-separated check ids (default: {','.join(PR_CHECKS)})")
+    check.add_argument("--range", metavar="BASE..HEAD",
+                       help="commits no-large-binaries looks at (default: the pull request's "
+                            "base..head, else the pushed commits)")
+    check.add_argument("--no-comment", action="store_true",
+                       help="do not write the sticky pull-request comment")
+    pushed = sub.add_parser("verify-pushed", help="the dvc-pushed gate (actions/verify-pushed)")
+    pushed.add_argument("--rev", help="commit to check (default: the pull request's head, "
+                                      "else GITHUB_SHA, else HEAD)")
+    pushed.add_argument("--timeout", type=float, help="seconds to wait for the remote")
+    for p in (check, pushed):
+        p.add_argument("--no-github", action="store_true",
+                       help="only the job summary, outputs and annotations; no API calls")
+    args = parser.parse_args(argv)
+    try:
+        actions = Actions.from_environ()
+    except DatawardError as err:
+        print(f"dataward ci: {err.message}\n    {err.hint}", file=sys.stderr)
+        return err.exit_code
+    if args.command == "check":
+        return _check(args, actions)
+    return _verify_pushed(args, actions)
+
+
+# -- dataward ci check ------------------------------------------------------------------------
+
+def _check(args: argparse.Namespace, actions: Actions) -> int:
+    ids = [c.strip() for c in args.checks.replace(" ", ",").split(",") if c.strip()]
+    from dataward.checks import CHECKS
+
+    unknown = sorted(set(ids) - set(CHECKS))
+    if unknown:
+        print(f"dataward ci check: unknown check {', '.join(unknown)}; known: "
+              f"{', '.join(sorted(CHECKS))}", file=sys.stderr)
+        return 2
+    pr = actions.pull_request
+    commit_range = args.range or (f"{pr.base_sha}..{pr.head_sha}" if pr else "")
+    argv = {"no-large-binaries": ["--range", commit_range] if commit_range else ["--all"],
+            "dvc-pushed": ["--rev", pr.head_sha if pr else "HEAD"]}
+    outcomes = _collect([(c, argv.get(c, [])) for c in ids])
+    head = pr.head_sha if pr else actions.sha
+    code = markdown.verdict(outcomes)
+    report = markdown.render(outcomes, "dataward", _linker(actions, head), _footer(actions))
+    append_summary(actions.step_summary, report)
+    findings = [f for o in outcomes for f in o.findings]
+    write_output(actions.output, {"findings": str(len(findings)), "result": _result(code)})
+
+    def publish(client: Client) -> str:
+        run = client.check_run(CHECK_RUN_NAME, head, _conclusion(code),
+                               markdown.headline(outcomes), report, _annotations(outcomes),
+                               details_url=actions.run_url)
+        said = f"check run {CHECK_RUN_NAME!r} ({run}) on {head[:12]}"
+        if pr and not args.no_comment:
+            url = client.sticky_comment(pr.number, COMMENT_MARKER, report, create=code != 0)
+            said += f", comment {url}" if url else ""
+        return said
+
+    return _publish(args, actions, outcomes, code, publish)
+
+
+# -- dataward ci verify-pushed ----------------------------------------------------------------
+
+def _verify_pushed(args: argparse.Namespace, actions: Actions) -> int:
+    pr = actions.pull_request
+    rev = args.rev or (pr.head_sha if pr else actions.sha) or "HEAD"
+    argv = ["--rev", rev] + (["--timeout", str(args.timeout)] if args.timeout else [])
+    outcomes = _collect([("dvc-pushed", argv)])
+    code = markdown.verdict(outcomes)
+    report = markdown.render(outcomes, "dataward dvc-pushed", _linker(actions, rev),
+                             _footer(actions))
+    append_summary(actions.step_summary, report)
+    findings = outcomes[0].findings
+    write_output(actions.output, {"findings": str(len(findings)), "result": _result(code)})
+    state, description = _status(outcomes[0])
+
+    def publish(client: Client) -> str:
+        sha = rev if len(rev) == 40 else _resolve(rev)
+        client.status(sha, state, STATUS_CONTEXT, description, actions.run_url)
+        return f"status {STATUS_CONTEXT} {state} on {sha[:12]}"
+
+    return _publish(args, actions, outcomes, code, publish)
+
+
+def _status(outcome: Outcome) -> tuple[str, str]:
+    if outcome.error:
+        return "error", f"could not check: {outcome.error}"
+    datasets = {f.path for f in outcome.findings if f.severity == "error"}
+    if datasets:
+        files = "1 DVC file points" if len(datasets) == 1 else f"{len(datasets)} DVC files point"
+        return "failure", f"{files} at data missing from the remote: run dvc push"
+    return "success", "every DVC object of this commit is in the remote"
+
+
+def _resolve(rev: str) -> str:
+    from dataward.git import Repo
+
+    return Repo.discover().resolve_commit(rev) or rev
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+def _collect(runs: Sequence[tuple[str, list[str]]]) -> list[Outcome]:
+    """Run each check's own `main` and keep what it found (a usage error counts as exit 2)."""
+    import importlib
+
+    from dataward.checks import CHECKS
+    from dataward.runner import collecting
+
+    outcomes: list[Outcome] = []
+    for check_id, argv in runs:
+        with collecting() as got:
+            try:
+                code = importlib.import_module(CHECKS[check_id]).main(argv)
+            except SystemExit as exc:  # argparse
+                code = exc.code if isinstance(exc.code, int) else 2
+        outcomes += got or [Outcome(check_id, code, [], f"exited {code}")]
+    return outcomes
+
+
+def _publish(args: argparse.Namespace, actions: Actions, outcomes: Sequence[Outcome],
+             code: int, publish: Callable[[Client], str]) -> int:
+    """Report through the API; on a read-only token fall back to workflow annotations."""
+    if args.no_github or not actions.repository:
+        _annotate(outcomes)
+        print(f"dataward: {markdown.headline(outcomes)}")
+        return code
+    try:
+        said = publish(Client(actions.api_url, actions.token, actions.repository))
+        print(f"dataward: {markdown.headline(outcomes)}; reported as {said}")
+    except NoPermission as err:
+        _annotate(outcomes)
+        print(f"::warning title=dataward::the token cannot write to {actions.repository} "
+              f"({err.message}); the findings are in the annotations and the job summary. "
+              "Pull requests from forks get a read-only token.")
+    except DatawardError as err:
+        _annotate(outcomes)
+        print(f"::error title=dataward::{err.message}")
+        print(f"dataward ci: {err.message}\n    {err.hint}", file=sys.stderr)
+        return max(code, err.exit_code, EXIT_COULD_NOT_CHECK)
+    return code
+
+
+def _annotate(outcomes: Sequence[Outcome]) -> None:
+    from dataward.report import render
+
+    findings = [f for o in outcomes for f in o.findings]
+    findings += [Finding(".", None, o.check, f"could not check: {o.error}", o.hint)
+                 for o in outcomes if o.error]
+    if findings:
+        print(render(findings, "github"), flush=True)
+
+
+def _annotations(outcomes: Sequence[Outcome]) -> list[Annotation]:
+    return [Annotation(f.path, f.line or 1, LEVELS[f.severity], f.check,
+                       f.message + (f"\n{f.hint}" if f.hint else ""))
+            for o in outcomes for f in o.findings if f.path not in ("", ".")]
+
+
+def _linker(actions: Actions, sha: str) -> Callable[[Finding], str]:
+    return lambda f: actions.blob_url(sha, f.path, f.line) if f.path not in ("", ".") else ""
+
+
+def _footer(actions: Actions) -> str:
+    run = f" · [the run]({actions.run_url})" if actions.run_url else ""
+    return f"dataward {__version__}{run}"
+
+
+def _result(code: int) -> str:
+    return {0: "success", 1: "failure"}.get(code, "error")
+
+
+def _conclusion(code: int) -> str:
+    return "success" if code == 0 else "failure"

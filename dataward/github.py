@@ -1,0 +1,486 @@
+"""The one adapter to GitHub (github3.py): statuses, check runs, the sticky comment, issues, files.
+
+Everything dataward writes to GitHub goes through `Client`. Failures become errors of the
+`dataward.errors` family: `NoPermission` when the token may not write (a pull request from a
+fork gets a read-only token; callers degrade to annotations and the job summary), and
+`GitHubUnavailable` (exit 3) when GitHub could not be reached or kept refusing. The token never
+appears in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from dataward.errors import CouldNotCheck, UsageError
+
+# GitHub takes at most 50 annotations per check-run request.
+ANNOTATIONS_PER_REQUEST = 50
+# Bodies of comments and issues, and check-run summaries, are capped at 65,536 characters.
+MAX_BODY = 65_000
+DEFAULT_API = "https://api.github.com"
+
+
+class GitHubUnavailable(CouldNotCheck):
+    """GitHub could not be reached, or kept answering errors after the retries."""
+
+
+class NoPermission(GitHubUnavailable):
+    """The token may read but not write (pull requests from forks get such a token)."""
+
+
+# -- the Actions environment ------------------------------------------------------------------
+
+class PullRequest(NamedTuple):
+    number: int
+    base_sha: str
+    head_sha: str
+    base_ref: str
+    head_ref: str
+    from_fork: bool
+
+
+class Actions(NamedTuple):
+    """What a GitHub Actions job tells its steps through the environment."""
+
+    token: str
+    repository: str  # owner/name
+    api_url: str
+    server_url: str
+    sha: str
+    run_url: str
+    pull_request: PullRequest | None
+    step_summary: str  # file paths; "" outside Actions
+    output: str
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str] | None = None) -> Actions:
+        env = os.environ if env is None else env
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        repository = env.get("GITHUB_REPOSITORY", "")
+        run_id = env.get("GITHUB_RUN_ID", "")
+        return cls(
+            token=env.get("GITHUB_TOKEN", ""),
+            repository=repository,
+            api_url=(env.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/"),
+            server_url=server,
+            sha=env.get("GITHUB_SHA", ""),
+            run_url=f"{server}/{repository}/actions/runs/{run_id}" if run_id and repository
+            else "",
+            pull_request=_pull_request(env.get("GITHUB_EVENT_PATH", "")),
+            step_summary=env.get("GITHUB_STEP_SUMMARY", ""),
+            output=env.get("GITHUB_OUTPUT", ""),
+        )
+
+    def blob_url(self, sha: str, path: str, line: int | None) -> str:
+        if not self.repository or not sha:
+            return ""
+        return f"{self.server_url}/{self.repository}/blob/{sha}/{path}" + (
+            f"#L{line}" if line else "")
+
+
+def _pull_request(event_path: str) -> PullRequest | None:
+    if not event_path:
+        return None
+    try:
+        with open(event_path, encoding="utf-8") as fh:
+            event = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{event_path}: cannot read the workflow's event ({exc})",
+                         "GITHUB_EVENT_PATH must name the JSON file GitHub Actions writes") from exc
+    pr = event.get("pull_request") if isinstance(event, dict) else None
+    if not isinstance(pr, dict):
+        return None
+    try:
+        head_repo = (pr["head"].get("repo") or {}).get("full_name")
+        base_repo = (pr["base"].get("repo") or {}).get("full_name")
+        return PullRequest(int(pr["number"]), pr["base"]["sha"], pr["head"]["sha"],
+                           pr["base"].get("ref", ""), pr["head"].get("ref", ""),
+                           bool(head_repo and base_repo and head_repo != base_repo))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{event_path}: the pull_request event lacks {exc}",
+                         "run the action on pull_request or pull_request_target events") from exc
+
+
+def write_output(path: str, values: Mapping[str, str]) -> None:
+    """Append step outputs to $GITHUB_OUTPUT (multi-line values use a delimiter)."""
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        for key, value in values.items():
+            if "\n" in value:
+                delimiter = "dataward_" + hashlib.sha1(value.encode()).hexdigest()
+                fh.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                fh.write(f"{key}={value}\n")
+
+
+def append_summary(path: str, markdown: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown.rstrip("\n") + "\n")
+
+
+# -- the client -------------------------------------------------------------------------------
+
+class Annotation(NamedTuple):
+    path: str
+    line: int
+    level: str  # notice | warning | failure
+    title: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "start_line": self.line, "end_line": self.line,
+                "annotation_level": self.level, "title": self.title,
+                "message": self.message[:64_000]}
+
+
+class Client:
+    """A repository on GitHub (or GitHub Enterprise Server: `api_url` ends in /api/v3)."""
+
+    def __init__(self, api_url: str, token: str, repository: str, *, attempts: int = 4,
+                 backoff: float = 1.0, max_wait: float = 60.0,
+                 timeout: tuple[float, float] = (5.0, 30.0)) -> None:
+        if not token:
+            raise UsageError("no GitHub token", "pass one in GITHUB_TOKEN "
+                             "(the action's `github-token` input, by default github.token)")
+        owner, _, name = repository.partition("/")
+        if not owner or not name:
+            raise UsageError(f"GITHUB_REPOSITORY is {repository!r}, not OWNER/NAME",
+                             "run inside GitHub Actions, or set GITHUB_REPOSITORY")
+        import github3
+        from github3.session import AppInstallationTokenAuth
+
+        self._token = token
+        self.repository = repository
+        session = _retrying_session(attempts, backoff, max_wait, timeout)
+        self._gh = github3.GitHub(session=session)
+        session.base_url = api_url.rstrip("/")
+        # github3.py refuses check-run calls unless the session holds an installation token;
+        # the Actions token is one, valid for the job (at most a day).
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=24)
+        session.auth = AppInstallationTokenAuth(token, expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        with self._errors(f"read repository {repository}"):
+            repo = _or_none(self._gh.repository, owner, name)
+        if repo is None:
+            raise GitHubUnavailable(f"repository {repository} not found at {api_url}",
+                                    "check GITHUB_REPOSITORY and GITHUB_API_URL, and that the "
+                                    "token may read the repository")
+        self._repo = repo
+
+    # -- statuses and check runs ---------------------------------------------------------------
+
+    def status(self, sha: str, state: str, context: str, description: str,
+               target_url: str = "") -> None:
+        """Set a commit status (state: error, failure, pending or success)."""
+        with self._errors(f"set status {context} on {sha[:12]}"):
+            self._repo.create_status(sha, state, target_url=target_url or None,
+                                     description=description[:140], context=context)
+
+    def check_run(self, name: str, head_sha: str, conclusion: str, title: str, summary: str,
+                  annotations: Sequence[Annotation] = (), details_url: str = "") -> int:
+        """Create a completed check run; annotations go 50 per request. Returns its id."""
+        batches = [list(annotations[i:i + ANNOTATIONS_PER_REQUEST])
+                   for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)] or [[]]
+        output: dict[str, Any] = {"title": title[:255], "summary": _cap(summary),
+                                  "annotations": [a.as_dict() for a in batches[0]]}
+        with self._errors(f"create check run {name!r}"):
+            run = self._repo.create_check_run(
+                name, head_sha, details_url=details_url or None, status="completed",
+                conclusion=conclusion, completed_at=_now(), output=output)
+            if run is None:
+                raise GitHubUnavailable(f"GitHub did not create check run {name!r}")
+            for batch in batches[1:]:
+                run.update(output={"title": title[:255], "summary": _cap(summary),
+                                   "annotations": [a.as_dict() for a in batch]})
+        return int(run.id)
+
+    # -- the sticky comment and issues ---------------------------------------------------------
+
+    def sticky_comment(self, number: int, marker: str, body: str, create: bool = True) -> str:
+        """Create or edit the one comment on pull request `number` that carries `marker`.
+
+        The marker is an HTML comment, invisible on GitHub. With `create` false an existing
+        comment is still edited, but none is added. Returns the comment's URL ("" if none).
+        """
+        text = _with_marker(marker, body)
+        with self._errors(f"comment on #{number}"):
+            issue = self._repo.issue(number)
+            if issue is None:
+                raise GitHubUnavailable(f"pull request #{number} not found in {self.repository}")
+            for comment in issue.comments():
+                if marker in (comment.body or ""):
+                    if comment.body != text:
+                        comment.edit(text)
+                    return str(comment.html_url)
+            if not create:
+                return ""
+            created = issue.create_comment(text)
+            return str(created.html_url)
+
+    def upsert_issue(self, marker: str, title: str, body: str, *, open_: bool = True,
+                     labels: Sequence[str] = ()) -> int | None:
+        """Keep one issue per marker: opened (or reopened) and updated while `open_`, closed
+        with the final body when not. Returns its number, None when there is none to close."""
+        text = _with_marker(marker, body)
+        with self._errors(f"update issue {title!r}"):
+            found = None
+            for issue in self._repo.issues(state="all", sort="created", direction="desc"):
+                if issue.pull_request_urls:
+                    continue  # the issues list includes pull requests
+                if marker in (issue.body or ""):
+                    found = issue
+                    break
+            if found is None:
+                if not open_:
+                    return None
+                created = self._repo.create_issue(title, body=text, labels=list(labels) or None)
+                if created is None:
+                    raise GitHubUnavailable(f"GitHub did not create issue {title!r}")
+                return int(created.number)
+            state = "open" if open_ else "closed"
+            if found.body != text or found.state != state or found.title != title:
+                found.edit(title=title, body=text, state=state)
+            return int(found.number)
+
+    # -- files on a branch ---------------------------------------------------------------------
+
+    def read_file(self, branch: str, path: str) -> bytes | None:
+        with self._errors(f"read {path} on {branch}"):
+            contents = _or_none(self._repo.file_contents, path, ref=branch)
+        return None if contents is None else bytes(contents.decoded)
+
+    def put_file(self, branch: str, path: str, content: bytes, message: str,
+                 attempts: int = 6) -> str | None:
+        """Create or update one file through the contents API, with the blob `sha` GitHub
+        asks for; retried when another writer got there first. Returns the new commit's sha,
+        or None when the file already holds `content`."""
+        import github3.exceptions as gherr
+
+        for attempt in range(attempts):
+            with self._errors(f"write {path} on {branch}"):
+                current = _or_none(self._repo.file_contents, path, ref=branch)
+                if current is None and _or_none(self._repo.ref, f"heads/{branch}") is None:
+                    return self.commit_files(branch, {path: content}, message)
+                try:
+                    if current is None:
+                        result = self._repo.create_file(path, message, content, branch=branch)
+                    elif bytes(current.decoded) == content:
+                        return None
+                    else:
+                        result = current.update(message, content, branch=branch)
+                except (gherr.Conflict, gherr.UnprocessableEntity):
+                    _jitter(attempt)
+                    continue  # another writer changed the file or branch: read it again
+            if not result:
+                raise GitHubUnavailable(f"GitHub did not write {path} on {branch}")
+            return str(result["commit"].sha)
+        raise GitHubUnavailable(f"{path} on {branch} kept changing under us "
+                                f"({attempts} attempts)", "run the job again")
+
+    def commit_files(self, branch: str, files: Mapping[str, bytes | None], message: str,
+                     attempts: int = 8) -> str | None:
+        """Write several files (None deletes one) in one commit on `branch` through the git data
+        API, creating the branch (with no history of its own) when it does not exist. Files
+        that already hold their content are left out; when nothing changes there is no new
+        commit and None is returned. A ref that moved meanwhile is re-read and the commit
+        rebuilt on top of it."""
+        import github3.exceptions as gherr
+
+        for attempt in range(attempts):
+            with self._errors(f"commit to {branch}"):
+                ref = _or_none(self._repo.ref, f"heads/{branch}")
+                parent, base_tree, existing = None, None, {}
+                if ref is not None:
+                    parent = ref.object.sha
+                    base_tree = self._repo.git_commit(parent).tree.sha
+                    tree = self._repo.tree(base_tree, recursive=True)
+                    existing = {e.path: e.sha for e in tree.tree or () if e.type == "blob"}
+                entries = _tree_entries(files, existing, self._blob)
+                if not entries:
+                    if ref is not None:
+                        return None
+                    raise UsageError(f"nothing to commit to a new branch {branch}")
+                new_tree = self._repo.create_tree(entries, base_tree)
+                commit = self._repo.create_commit(message, new_tree.sha,
+                                                  [parent] if parent else [])
+                try:
+                    if ref is None:
+                        self._repo.create_ref(f"refs/heads/{branch}", commit.sha)
+                    else:
+                        ref.update(commit.sha)
+                except (gherr.Conflict, gherr.UnprocessableEntity):
+                    _jitter(attempt)
+                    continue  # the branch moved (or appeared): rebuild on its new tip
+            return str(commit.sha)
+        raise GitHubUnavailable(f"branch {branch} kept moving under us ({attempts} attempts)",
+                                "run the job again")
+
+    def _blob(self, data: bytes) -> str:
+        sha = self._repo.create_blob(base64.b64encode(data).decode(), "base64")
+        if not sha:
+            raise GitHubUnavailable("GitHub did not store a blob")
+        return str(sha)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        import github3.exceptions as gherr
+
+        try:
+            yield
+        except (gherr.Conflict, gherr.UnprocessableEntity):
+            raise  # the callers above retry these
+        except gherr.GitHubError as exc:
+            msg = _mask(str(exc.msg or exc.code), self._token)
+            if exc.code == 401:
+                raise GitHubUnavailable(f"could not {doing}: GitHub refused the token ({msg})",
+                                        "check the github-token input") from None
+            if exc.code in (403, 404) and not _rate_limited(exc.response):
+                raise NoPermission(f"could not {doing}: {msg} (HTTP {exc.code})",
+                                   "give the job's token the permission (workflow "
+                                   "`permissions:`); pull requests from forks get a read-only "
+                                   "token") from None
+            raise GitHubUnavailable(f"could not {doing}: GitHub answered {exc.code} ({msg})",
+                                    "GitHub may be having trouble: run the job again") from None
+        except gherr.GitHubException as exc:  # connection errors, timeouts, expired token
+            raise GitHubUnavailable(f"could not {doing}: {_mask(_reason(exc), self._token)}",
+                                    "check GITHUB_API_URL and the network") from None
+
+
+def _or_none(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """github3 raises on 404 for lookups; a missing file, branch or repository is None."""
+    import github3.exceptions as gherr
+
+    try:
+        return call(*args, **kwargs)
+    except gherr.NotFoundError:
+        return None
+
+
+def _reason(exc: BaseException) -> str:
+    inner = getattr(exc, "exception", None)
+    return type(inner or exc).__name__ + (f": {inner}" if inner else f": {exc}")
+
+
+def _mask(text: str, token: str) -> str:
+    return text.replace(token, "***") if len(token) >= 8 else text
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cap(text: str) -> str:
+    if len(text) <= MAX_BODY:
+        return text
+    return text[:MAX_BODY].rsplit("\n", 1)[0] + "\n\n... (cut: GitHub takes 65,536 characters)"
+
+
+def _with_marker(marker: str, body: str) -> str:
+    return _cap(f"<!-- {marker} -->\n{body}")
+
+
+def _jitter(attempt: int) -> None:
+    time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + int.from_bytes(os.urandom(1), "big") / 255))
+
+
+def git_blob_sha(data: bytes) -> str:
+    """The sha git gives a blob, to tell unchanged files without sending them."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _tree_entries(files: Mapping[str, bytes | None], existing: Mapping[str, str],
+                  blob: Callable[[bytes], str]) -> list[dict[str, Any]]:
+    """Tree entries for what changed: text inline (GitHub writes the blob), binary files
+    uploaded as blobs first, deletions as a null sha."""
+    entries: list[dict[str, Any]] = []
+    for path, data in sorted(files.items()):
+        entry: dict[str, Any] = {"path": path, "mode": "100644", "type": "blob"}
+        if data is None:
+            if path in existing:
+                entries.append({**entry, "sha": None})
+        elif git_blob_sha(data) != existing.get(path):
+            try:
+                entries.append({**entry, "content": data.decode("utf-8")})
+            except UnicodeDecodeError:
+                entries.append({**entry, "sha": blob(data)})
+    return entries
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+_RETRY_STATUS = frozenset({500, 502, 503, 504})
+
+
+def _rate_limited(response: Any) -> bool:
+    """GitHub's primary and secondary rate limits answer 403 or 429 with these signs."""
+    if response is None or response.status_code not in (403, 429):
+        return False
+    headers = response.headers
+    if response.status_code == 429 or "retry-after" in headers:
+        return True
+    if headers.get("x-ratelimit-remaining") == "0":
+        return True
+    try:
+        return "rate limit" in str(response.json().get("message", "")).lower()
+    except ValueError:
+        return False
+
+
+def _wait_for(response: Any, attempt: int, backoff: float) -> float:
+    """Seconds to wait before retrying, as GitHub asks: Retry-After, else the rate-limit reset,
+    else (secondary limit without a header) a minute; exponential backoff for server errors."""
+    headers = response.headers
+    if "retry-after" in headers:
+        try:
+            return max(0.0, float(headers["retry-after"]))
+        except ValueError:
+            return 60.0
+    if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
+        try:
+            return max(0.0, float(headers["x-ratelimit-reset"]) - time.time()) + 1.0
+        except ValueError:
+            return 60.0
+    if response.status_code in (403, 429):
+        return 60.0
+    return float(backoff * 2 ** attempt)
+
+
+def _retrying_session(attempts: int, backoff: float, max_wait: float,
+                      timeout: tuple[float, float]) -> Any:
+    import requests
+    from github3.session import GitHubSession
+
+    class RetryingSession(GitHubSession):  # type: ignore[misc]
+        """Retries server errors, rate limits and dropped connections, within bounds."""
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            for attempt in range(attempts):
+                last = attempt == attempts - 1
+                try:
+                    response = super().request(*args, **kwargs)
+                except (requests.ConnectionError, requests.Timeout):
+                    if last:
+                        raise
+                    time.sleep(backoff * 2 ** attempt)
+                    continue
+                if last or not (response.status_code in _RETRY_STATUS
+                                or _rate_limited(response)):
+                    return response
+                wait = _wait_for(response, attempt, backoff)
+                if wait > max_wait:
+                    return response  # GitHub asks for longer than we may wait: give up now
+                time.sleep(wait)
+            raise AssertionError("unreachable")
+
+    return RetryingSession(default_connect_timeout=timeout[0], default_read_timeout=timeout[1])

@@ -1,0 +1,86 @@
+"""Outcomes of several checks as Markdown: the job summary, the sticky comment, check-run text.
+
+One table of checks, one table of findings (each linked to its line at the checked commit).
+GitHub renders table cells as inline Markdown with HTML, so cells escape `|`, `<` and newlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from dataward.models.findings import Finding, Outcome
+
+MAX_ROWS = 200  # GitHub caps bodies at 65,536 characters; the check run lists every finding
+
+ICONS = {"error": "❌", "warning": "⚠️"}
+
+
+def verdict(outcomes: Sequence[Outcome]) -> int:
+    """The worst exit code wins (3 > 2 > 1 > 0)."""
+    return max((o.exit_code for o in outcomes), default=0)
+
+
+def headline(outcomes: Sequence[Outcome]) -> str:
+    failed = [o for o in outcomes if o.error]
+    findings = [f for o in outcomes for f in o.findings]
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    parts = []
+    if failed:
+        parts.append(f"{_count(len(failed), 'check')} could not run")
+    if errors:
+        parts.append(_count(errors, "error"))
+    if warnings:
+        parts.append(_count(warnings, "warning"))
+    if not parts:
+        return f"{_count(len(outcomes), 'check')} passed"
+    return ", ".join(parts)
+
+
+def render(outcomes: Sequence[Outcome], title: str,
+           link: Callable[[Finding], str] = lambda f: "", footer: str = "") -> str:
+    icon = "✅" if verdict(outcomes) == 0 else "❌"
+    lines = [f"### {icon} {title}: {headline(outcomes)}", "",
+             "| check | result |", "|---|---|"]
+    for o in outcomes:
+        lines.append(f"| `{o.check}` | {_result(o)} |")
+    findings = sorted((f for o in outcomes for f in o.findings), key=_order)
+    if findings:
+        lines += ["", "| | check | where | problem | fix |", "|---|---|---|---|---|"]
+        for f in findings[:MAX_ROWS]:
+            where = _cell(f.path + (f":{f.line}" if f.line else ""))
+            url = link(f)
+            lines.append(f"| {ICONS[f.severity]} | `{f.check}` | "
+                         f"{f'[{where}]({url})' if url else where} | {_cell(f.message)} | "
+                         f"{_cell(f.hint)} |")
+        if len(findings) > MAX_ROWS:
+            lines.append(f"\n... and {len(findings) - MAX_ROWS} more: see the annotations")
+    if footer:
+        lines += ["", f"<sub>{footer}</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def _result(o: Outcome) -> str:
+    if o.error:
+        return f"🚫 could not check: {_cell(o.error)}" + (f" ({_cell(o.hint)})" if o.hint else "")
+    errors = sum(f.severity == "error" for f in o.findings)
+    warnings = len(o.findings) - errors
+    if errors:
+        return f"❌ {_count(errors, 'error')}" + (f", {_count(warnings, 'warning')}"
+                                                 if warnings else "")
+    if warnings:
+        return f"⚠️ {_count(warnings, 'warning')}"
+    return "✅ passed"
+
+
+def _cell(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+            .replace("\r", "").replace("\n", "<br>"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _order(f: Finding) -> tuple[int, str, int, str]:
+    return (f.severity != "error", f.path, f.line or 0, f.check)

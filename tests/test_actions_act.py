@@ -1,0 +1,84 @@
+"""The example workflow for the registry, run for real under act in host mode.
+
+`examples/workflows/registry-pull-request.yml` exactly as README tells a lab to copy it: act runs
+both jobs on this machine; `dataward/dataward/actions/*` come from this checkout, the pinned
+`actions/checkout` and `actions/setup-python` from local stubs. Each action installs dataward
+with pip from its own checkout (offline, from the wheelhouse `make test` fills), then talks to
+the local GitHub and the S3 server. The test asserts what GitHub received.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import actrun
+from tests.dvcremote import DOGS, add_dataset, new_bucket, registry
+from tests.dvcrun import dvc
+from tests.ghstandin import LocalGitHub
+from tests.repo import blob
+from tests.s3server import S3Server
+from tests.test_dataset_cards_registry import card
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / "examples" / "workflows" / "registry-pull-request.yml"
+WHEELHOUSE = os.environ.get("DATAWARD_WHEELHOUSE", str(ROOT / ".venv" / "wheelhouse"))
+REPO = "lab/registry"
+TOKEN = "ghs_actions_0123456789abcdefghijklmn"
+
+
+@pytest.fixture
+def gh() -> Iterator[LocalGitHub]:
+    with LocalGitHub() as server:
+        server.add_token(TOKEN, write=True)
+        server.add_repo(REPO)
+        yield server
+        server.check()
+
+
+def test_the_registry_workflow_reports_a_bad_pull_request(s3: S3Server, gh: LocalGitHub,
+                                                          tmp_path: Path) -> None:
+    # main: dog_and_cat with its card, pushed. The pull request: a 2 MB model.pt in git and a
+    # dataset fish with no card whose data was never pushed.
+    repo = registry(tmp_path / "registry", s3, new_bucket(s3))
+    add_dataset(repo, "dog_and_cat", DOGS)
+    repo.write("dog_and_cat.card.md", card())
+    repo.add("dog_and_cat.card.md")
+    repo.commit("add dog_and_cat")
+    dvc(repo.path, "push", "-q")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("model.pt", blob(2 * 1024 * 1024))
+    repo.add("model.pt")
+    repo.commit("add the model")
+    add_dataset(repo, "fish", {"fish/a.png": b"\x89PNGfish"})
+    head = repo.commit("add fish")
+    event = actrun.pull_request_event(repo.path, base="main", head="feature", number=7)
+    gh.add_pull(REPO, 7, event["pull_request"]["base"]["sha"], head)
+
+    result = actrun.run_act(
+        repo.path, WORKFLOW, event,
+        env={"GITHUB_API_URL": gh.api_url, "GITHUB_SERVER_URL": "https://github.example",
+             # pip as a runner without network would be told: the wheels `make test` saved
+             "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": WHEELHOUSE},
+        secrets={"GITHUB_TOKEN": TOKEN, "DVC_AWS_ACCESS_KEY_ID": s3.keys[0],
+                 "DVC_AWS_SECRET_ACCESS_KEY": s3.keys[1]},
+        stubs={"dataward/dataward": ROOT}, scratch=tmp_path / "act", timeout=600)
+
+    assert result.job_results == {"check": "failure", "verify-pushed": "failure"}, result
+    # actions/check: one check run with an annotation on each problem, one comment
+    [run] = gh.check_runs(REPO)
+    assert (run["name"], run["head_sha"], run["conclusion"]) == ("dataward", head, "failure")
+    assert {(a["path"], a["title"]) for a in gh.annotations(REPO, run["id"])} == {
+        ("model.pt", "no-large-binaries"), ("fish.dvc", "dataset-cards")}
+    [comment] = gh.comments(REPO, 7)
+    assert "### ❌ dataward: 2 errors" in comment["body"]
+    assert "| `dataset-cards` | ❌ 1 error |" in comment["body"]
+    assert "### ❌ dataward: 2 errors" in result.summary("check")
+    # actions/verify-pushed: the commit status a branch protection rule can require
+    [status] = gh.statuses(REPO, head)
+    assert (status["context"], status["state"]) == ("dataward/dvc-pushed", "failure")
+    assert "fish.dvc" in result.summary("verify-pushed")
+    assert TOKEN not in result.log and s3.keys[1] not in result.log
