@@ -48,12 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         actions = Actions.from_environ()
+        if args.command == "check":
+            return _check(args, actions)
+        return _verify_pushed(args, actions)
     except DatawardError as err:
         print(f"dataward ci: {err.message}\n    {err.hint}", file=sys.stderr)
         return err.exit_code
-    if args.command == "check":
-        return _check(args, actions)
-    return _verify_pushed(args, actions)
+    except Exception:
+        from dataward.runner import write_log
+
+        print(f"dataward ci: internal error; details are in {write_log()}; please report them",
+              file=sys.stderr)
+        return EXIT_COULD_NOT_CHECK
 
 
 # -- dataward ci check ------------------------------------------------------------------------
@@ -72,7 +78,7 @@ def _check(args: argparse.Namespace, actions: Actions) -> int:
     argv = {"no-large-binaries": ["--range", commit_range] if commit_range else ["--all"],
             "dvc-pushed": ["--rev", pr.head_sha if pr else "HEAD"]}
     outcomes = _collect([(c, argv.get(c, [])) for c in ids])
-    head = pr.head_sha if pr else actions.sha
+    head = (pr.head_sha if pr else actions.sha) or _resolve("HEAD")
     code = markdown.verdict(outcomes)
     report = markdown.render(outcomes, "dataward", _linker(actions, head), _footer(actions))
     append_summary(actions.step_summary, report)

@@ -338,8 +338,6 @@ class Client:
 
         try:
             yield
-        except (gherr.Conflict, gherr.UnprocessableEntity):
-            raise  # the callers above retry these
         except gherr.GitHubError as exc:
             msg = _mask(str(exc.msg or exc.code), self._token)
             if exc.code == 401:

@@ -54,7 +54,7 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        log = _write_log()
+        log = write_log()
         return _failed(Outcome(check_id, EXIT_COULD_NOT_CHECK, [],
                                "internal error: could not check",
                                f"details are in {log}; please report them"), fmt)
@@ -106,7 +106,8 @@ def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
         print(f"    {hint}", file=sys.stderr)
 
 
-def _write_log() -> str:
+def write_log() -> str:
+    """Write the current traceback to a log file; return its path."""
     import tempfile
     import traceback
 

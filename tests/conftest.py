@@ -7,12 +7,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.dvcremote import Template, build_template
 from tests.repo import GitRepo
 from tests.s3server import S3Server
+
+if TYPE_CHECKING:
+    from tests.ghstandin import LocalGitHub
 
 BIN = str(Path(sys.executable).parent)
 
@@ -54,6 +58,27 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRepo]:
 def git_lfs() -> None:
     if subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0:
         pytest.fail("git-lfs is required for this test; `make test` installs it")
+
+
+# The local GitHub's repository and tokens: one that may write, and the read-only kind a pull
+# request from a fork gets.
+GITHUB_REPO = "lab/registry"
+GITHUB_TOKEN = "ghs_rw_0123456789abcdefghijklmnopqrstuv"
+GITHUB_READ_ONLY = "ghs_ro_0123456789abcdefghijklmnopqrstuv"
+
+
+@pytest.fixture
+def github() -> Iterator[LocalGitHub]:
+    """A local GitHub with GITHUB_REPO; at the end, every request and answer must have matched
+    GitHub's OpenAPI description."""
+    from tests.ghstandin import LocalGitHub
+
+    with LocalGitHub() as server:
+        server.add_token(GITHUB_TOKEN, write=True)
+        server.add_token(GITHUB_READ_ONLY, write=False)
+        server.add_repo(GITHUB_REPO)
+        yield server
+        server.check()
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,10 @@ the local GitHub and the S3 server. The test asserts what GitHub received.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests import actrun
+from tests.conftest import GITHUB_REPO, GITHUB_TOKEN
 from tests.dvcremote import DOGS, add_dataset, new_bucket, registry
 from tests.dvcrun import dvc
 from tests.ghstandin import LocalGitHub
@@ -26,21 +24,12 @@ from tests.test_dataset_cards_registry import card
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "examples" / "workflows" / "registry-pull-request.yml"
 WHEELHOUSE = os.environ.get("DATAWARD_WHEELHOUSE", str(ROOT / ".venv" / "wheelhouse"))
-REPO = "lab/registry"
-TOKEN = "ghs_actions_0123456789abcdefghijklmn"
+REPO, TOKEN = GITHUB_REPO, GITHUB_TOKEN
 
 
-@pytest.fixture
-def gh() -> Iterator[LocalGitHub]:
-    with LocalGitHub() as server:
-        server.add_token(TOKEN, write=True)
-        server.add_repo(REPO)
-        yield server
-        server.check()
-
-
-def test_the_registry_workflow_reports_a_bad_pull_request(s3: S3Server, gh: LocalGitHub,
+def test_the_registry_workflow_reports_a_bad_pull_request(s3: S3Server, github: LocalGitHub,
                                                           tmp_path: Path) -> None:
+    gh = github
     # main: dog_and_cat with its card, pushed. The pull request: a 2 MB model.pt in git and a
     # dataset fish with no card whose data was never pushed.
     repo = registry(tmp_path / "registry", s3, new_bucket(s3))

@@ -8,13 +8,12 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from tests.conftest import BIN, _hermetic
+from tests.conftest import BIN, GITHUB_READ_ONLY, GITHUB_REPO, GITHUB_TOKEN, _hermetic
 from tests.dvcremote import DOGS, Template, add_dataset, delete, dir_md5, from_template
 from tests.dvcrun import dvc
 from tests.ghstandin import LocalGitHub
@@ -22,9 +21,7 @@ from tests.repo import GitRepo, blob
 from tests.s3server import S3Server
 from tests.test_dataset_cards_registry import card
 
-REPO = "lab/registry"
-TOKEN = "ghs_rw_0123456789abcdefghijklmnopqrstuv"
-READ_ONLY = "ghs_ro_0123456789abcdefghijklmnopqrstuv"
+REPO, TOKEN, READ_ONLY = GITHUB_REPO, GITHUB_TOKEN, GITHUB_READ_ONLY
 MARKER = "<!-- dataward:pull-request-check -->"
 
 
@@ -68,13 +65,8 @@ def pr(pr_template: Path, tmp_path: Path) -> PullRequest:
 
 
 @pytest.fixture
-def gh() -> Iterator[LocalGitHub]:
-    with LocalGitHub() as server:
-        server.add_token(TOKEN, write=True)
-        server.add_token(READ_ONLY, write=False)
-        server.add_repo(REPO)
-        yield server
-        server.check()
+def gh(github: LocalGitHub) -> LocalGitHub:
+    return github
 
 
 class Step(NamedTuple):
@@ -274,3 +266,14 @@ def test_verify_pushed_with_the_remote_down_is_an_error_status(
     assert got.code == 3
     [status] = gh.statuses(REPO, head)
     assert status["state"] == "error" and status["description"].startswith("could not check")
+
+
+def test_an_unreadable_event_file_is_a_clear_usage_error(pr: PullRequest, gh: LocalGitHub,
+                                                         tmp_path: Path) -> None:
+    env = actions_env(tmp_path, gh, pr)
+    Path(env["GITHUB_EVENT_PATH"]).write_text('{"pull_request": {"number": 7')
+    got = step(pr.repo, env, "check")
+    assert got.code == 2
+    assert got.stderr.startswith(f"dataward ci: {env['GITHUB_EVENT_PATH']}: cannot read the "
+                                 "workflow's event")
+    assert "Traceback" not in got.stderr and gh.check_runs(REPO) == []

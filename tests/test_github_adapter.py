@@ -8,30 +8,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from dataward.errors import EXIT_COULD_NOT_CHECK
 from dataward.github import Annotation, Client, GitHubUnavailable, NoPermission
+from tests.conftest import GITHUB_READ_ONLY, GITHUB_REPO, GITHUB_TOKEN
 from tests.ghstandin import LocalGitHub, Request
 
-REPO = "lab/registry"
-TOKEN = "ghs_rw_0123456789abcdefghijklmnopqrstuv"
-READ_ONLY = "ghs_ro_0123456789abcdefghijklmnopqrstuv"
+REPO, TOKEN, READ_ONLY = GITHUB_REPO, GITHUB_TOKEN, GITHUB_READ_ONLY
 
 
 @pytest.fixture
-def gh() -> Iterator[LocalGitHub]:
-    with LocalGitHub() as server:
-        server.add_token(TOKEN, write=True)
-        server.add_token(READ_ONLY, write=False)
-        base = server.add_repo(REPO)
-        head = server.commit_files(REPO, "feature", {"fish.dvc": b"outs: []\n"}, parent=base)
-        server.add_pull(REPO, 7, base, head)
-        yield server
-        server.check()  # every request and answer matched GitHub's OpenAPI description
+def gh(github: LocalGitHub) -> LocalGitHub:
+    """The local GitHub with pull request #7 (the conftest fixture checks every request and
+    answer against GitHub's OpenAPI description)."""
+    base = github.ref(REPO, "heads/main") or ""
+    head = github.commit_files(REPO, "feature", {"fish.dvc": b"outs: []\n"}, parent=base)
+    github.add_pull(REPO, 7, base, head)
+    return github
 
 
 def client(gh: LocalGitHub, token: str = TOKEN, **kw: Any) -> Client:
@@ -269,3 +265,9 @@ def test_unreachable_github_is_exit_3() -> None:
     server.stop()  # the port is closed: connection refused
     with pytest.raises(GitHubUnavailable, match="could not read repository"):
         Client(url, TOKEN, REPO, backoff=0.01)
+
+
+def test_a_request_github_refuses_is_exit_3_not_a_traceback(gh: LocalGitHub) -> None:
+    gh.fail(times=1, status=422, operation="checks/create", message="Validation Failed")
+    with pytest.raises(GitHubUnavailable, match=r"GitHub answered 422 \(Validation Failed\)"):
+        client(gh).check_run("dataward", head(gh), "success", "ok", "ok")
