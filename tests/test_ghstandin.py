@@ -99,8 +99,9 @@ def test_trimmed_description_holds_exactly_the_operations_and_its_origin() -> No
     for ref in text.split('"$ref": "')[1:]:  # every reference resolves inside the file
         _, _, kind, name = ref.split('"', 1)[0].split("/")
         assert name in doc["components"][kind]
-    validator = pytest.importorskip("openapi_spec_validator")
-    validator.validate(doc)
+    import openapi_spec_validator
+
+    openapi_spec_validator.validate(doc)  # the trimmed file is itself a valid OpenAPI document
 
 
 def test_trim_keeps_names_and_drops_only_annotations() -> None:
