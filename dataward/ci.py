@@ -19,6 +19,7 @@ from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
 from dataward.github import Actions, Annotation, Client, NoPermission, append_summary, write_output
 from dataward.models.findings import Finding, Outcome
 from dataward.report import markdown
+from dataward.report.workflow import escape
 
 PR_CHECKS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards")
 CHECK_RUN_NAME = "dataward"
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     pushed.add_argument("--rev", help="commit to check (default: the pull request's head, "
                                       "else GITHUB_SHA, else HEAD)")
     pushed.add_argument("--timeout", type=float, help="seconds to wait for the remote")
+    check.add_argument("--name", default=CHECK_RUN_NAME,
+                       help=f"the check run's name, and the comment's (default: "
+                            f"{CHECK_RUN_NAME}); give each use of the action its own")
     for p in (check, pushed):
         p.add_argument("--no-github", action="store_true",
                        help="only the job summary, outputs and annotations; no API calls")
@@ -69,12 +73,14 @@ def _check(args: argparse.Namespace, actions: Actions) -> int:
     from dataward.checks import CHECKS
 
     unknown = sorted(set(ids) - set(CHECKS))
-    if unknown:
-        print(f"dataward ci check: unknown check {', '.join(unknown)}; known: "
-              f"{', '.join(sorted(CHECKS))}", file=sys.stderr)
+    if unknown or not ids:
+        what = f"unknown check {', '.join(unknown)}" if unknown else "no check to run"
+        print(f"dataward ci check: {what}; known: {', '.join(sorted(CHECKS))}",
+              file=sys.stderr)
         return 2
     pr = actions.pull_request
-    commit_range = args.range or (f"{pr.base_sha}..{pr.head_sha}" if pr else "")
+    commit_range = args.range or (f"{pr.base_sha}..{pr.head_sha}" if pr else
+                                  actions.push_range)
     argv = {"no-large-binaries": ["--range", commit_range] if commit_range else ["--all"],
             "dvc-pushed": ["--rev", pr.head_sha if pr else "HEAD"]}
     outcomes = _collect([(c, argv.get(c, [])) for c in ids])
@@ -82,20 +88,21 @@ def _check(args: argparse.Namespace, actions: Actions) -> int:
     code = markdown.verdict(outcomes)
     report = markdown.render(outcomes, "dataward", _linker(actions, head), _footer(actions))
     append_summary(actions.step_summary, report)
-    findings = [f for o in outcomes for f in o.findings]
-    write_output(actions.output, {"findings": str(len(findings)), "result": _result(code)})
+    anything = any(o.findings or o.error for o in outcomes)
 
-    def publish(client: Client) -> str:
-        run = client.check_run(CHECK_RUN_NAME, head, _conclusion(code),
-                               markdown.headline(outcomes), report, _annotations(outcomes),
-                               details_url=actions.run_url)
-        said = f"check run {CHECK_RUN_NAME!r} ({run}) on {head[:12]}"
-        if pr and not args.no_comment:
-            url = client.sticky_comment(pr.number, COMMENT_MARKER, report, create=code != 0)
-            said += f", comment {url}" if url else ""
-        return said
+    def check_run(client: Client) -> str:
+        run = client.check_run(args.name, head, _conclusion(code), markdown.headline(outcomes),
+                               report, _annotations(outcomes), details_url=actions.run_url)
+        return f"check run {args.name!r} ({run}) on {head[:12]}"
 
-    return _publish(args, actions, outcomes, code, publish)
+    def comment(client: Client) -> str:
+        assert pr is not None
+        url = client.sticky_comment(pr.number, f"{COMMENT_MARKER}:{args.name}", report,
+                                    create=anything)
+        return f"comment {url}" if url else ""
+
+    steps = [check_run] + ([comment] if pr and not args.no_comment else [])
+    return _publish(args, actions, outcomes, code, steps)
 
 
 # -- dataward ci verify-pushed ----------------------------------------------------------------
@@ -109,16 +116,14 @@ def _verify_pushed(args: argparse.Namespace, actions: Actions) -> int:
     report = markdown.render(outcomes, "dataward dvc-pushed", _linker(actions, rev),
                              _footer(actions))
     append_summary(actions.step_summary, report)
-    findings = outcomes[0].findings
-    write_output(actions.output, {"findings": str(len(findings)), "result": _result(code)})
     state, description = _status(outcomes[0])
 
-    def publish(client: Client) -> str:
+    def status(client: Client) -> str:
         sha = rev if len(rev) == 40 else _resolve(rev)
         client.status(sha, state, STATUS_CONTEXT, description, actions.run_url)
         return f"status {STATUS_CONTEXT} {state} on {sha[:12]}"
 
-    return _publish(args, actions, outcomes, code, publish)
+    return _publish(args, actions, outcomes, code, [status])
 
 
 def _status(outcome: Outcome) -> tuple[str, str]:
@@ -158,25 +163,42 @@ def _collect(runs: Sequence[tuple[str, list[str]]]) -> list[Outcome]:
 
 
 def _publish(args: argparse.Namespace, actions: Actions, outcomes: Sequence[Outcome],
-             code: int, publish: Callable[[Client], str]) -> int:
-    """Report through the API; on a read-only token fall back to workflow annotations."""
+             code: int, steps: Sequence[Callable[[Client], str]]) -> int:
+    """Report through the API, each step on its own (a failed check run does not keep the
+    comment stale); a read-only token falls back to workflow annotations with the same
+    verdict; GitHub failing otherwise is exit 3. Then the step outputs."""
+    said: list[str] = []
+    denied: NoPermission | None = None
+    failed: DatawardError | None = None
     if args.no_github or not actions.repository:
         _annotate(outcomes)
-        print(f"dataward: {markdown.headline(outcomes)}")
-        return code
-    try:
-        said = publish(Client(actions.api_url, actions.token, actions.repository))
-        print(f"dataward: {markdown.headline(outcomes)}; reported as {said}")
-    except NoPermission as err:
-        _annotate(outcomes)
-        print(f"::warning title=dataward::the token cannot write to {actions.repository} "
-              f"({err.message}); the findings are in the annotations and the job summary. "
-              "Pull requests from forks get a read-only token.")
-    except DatawardError as err:
-        _annotate(outcomes)
-        print(f"::error title=dataward::{err.message}")
-        print(f"dataward ci: {err.message}\n    {err.hint}", file=sys.stderr)
-        return max(code, err.exit_code, EXIT_COULD_NOT_CHECK)
+    else:
+        try:
+            client = Client(actions.api_url, actions.token, actions.repository)
+        except DatawardError as err:
+            steps, failed = [], err
+        for step in steps:
+            try:
+                said.append(step(client))
+            except NoPermission as err:
+                denied = denied or err
+            except DatawardError as err:
+                failed = failed or err
+        if denied or failed:
+            _annotate(outcomes)
+        if denied:
+            print(f"::warning title=dataward::{escape(denied.message)}. The token cannot "
+                  f"write to {actions.repository} (pull requests from forks get a read-only "
+                  "token): the findings are in these annotations (GitHub shows 10 of each "
+                  "kind per step) and all of them in the job summary.")
+        if failed:
+            print(f"::error title=dataward::{escape(failed.message)}")
+            print(f"dataward ci: {failed.message}\n    {failed.hint}", file=sys.stderr)
+            code = max(code, failed.exit_code, EXIT_COULD_NOT_CHECK)
+    print(f"dataward: {markdown.headline(outcomes)}"
+          + (f"; reported as {', '.join(s for s in said if s)}" if any(said) else ""))
+    findings = [f for o in outcomes for f in o.findings]
+    write_output(actions.output, {"findings": str(len(findings)), "result": _result(code)})
     return code
 
 

@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,8 +24,10 @@ from dataward.errors import CouldNotCheck, UsageError
 
 # GitHub takes at most 50 annotations per check-run request.
 ANNOTATIONS_PER_REQUEST = 50
-# Bodies of comments and issues, and check-run summaries, are capped at 65,536 characters.
+# GitHub caps comment and issue bodies at 65,536 characters and check-run summaries at 65,535
+# bytes; counting UTF-8 bytes keeps under both. Annotation messages take 64 KB.
 MAX_BODY = 65_000
+MAX_MESSAGE = 64_000
 DEFAULT_API = "https://api.github.com"
 
 
@@ -59,6 +62,11 @@ class Actions(NamedTuple):
     pull_request: PullRequest | None
     step_summary: str  # file paths; "" outside Actions
     output: str
+    push_range: str = ""  # BEFORE..AFTER of a push event ("" for a new branch)
+
+    def __repr__(self) -> str:  # never the token
+        return f"Actions(repository={self.repository!r}, api_url={self.api_url!r}, " \
+               f"sha={self.sha!r}, pull_request={self.pull_request!r})"
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Actions:
@@ -66,6 +74,7 @@ class Actions(NamedTuple):
         server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
         repository = env.get("GITHUB_REPOSITORY", "")
         run_id = env.get("GITHUB_RUN_ID", "")
+        event = _event(env.get("GITHUB_EVENT_PATH", ""))
         return cls(
             token=env.get("GITHUB_TOKEN", ""),
             repository=repository,
@@ -74,28 +83,43 @@ class Actions(NamedTuple):
             sha=env.get("GITHUB_SHA", ""),
             run_url=f"{server}/{repository}/actions/runs/{run_id}" if run_id and repository
             else "",
-            pull_request=_pull_request(env.get("GITHUB_EVENT_PATH", "")),
+            pull_request=_pull_request(event, env.get("GITHUB_EVENT_PATH", "")),
             step_summary=env.get("GITHUB_STEP_SUMMARY", ""),
             output=env.get("GITHUB_OUTPUT", ""),
+            push_range=_push_range(event),
         )
 
     def blob_url(self, sha: str, path: str, line: int | None) -> str:
         if not self.repository or not sha:
             return ""
-        return f"{self.server_url}/{self.repository}/blob/{sha}/{path}" + (
+        from urllib.parse import quote
+
+        return f"{self.server_url}/{self.repository}/blob/{sha}/{quote(path)}" + (
             f"#L{line}" if line else "")
 
 
-def _pull_request(event_path: str) -> PullRequest | None:
+def _event(event_path: str) -> dict[str, Any]:
     if not event_path:
-        return None
+        return {}
     try:
         with open(event_path, encoding="utf-8") as fh:
             event = json.load(fh)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{event_path}: cannot read the workflow's event ({exc})",
                          "GITHUB_EVENT_PATH must name the JSON file GitHub Actions writes") from exc
-    pr = event.get("pull_request") if isinstance(event, dict) else None
+    return event if isinstance(event, dict) else {}
+
+
+def _push_range(event: dict[str, Any]) -> str:
+    """The commits a push event brought; "" for a new branch (no `before`) or another event."""
+    before, after = event.get("before"), event.get("after")
+    if not isinstance(before, str) or not isinstance(after, str) or set(before) <= {"0"}:
+        return ""
+    return f"{before}..{after}"
+
+
+def _pull_request(event: dict[str, Any], event_path: str) -> PullRequest | None:
+    pr = event.get("pull_request")
     if not isinstance(pr, dict):
         return None
     try:
@@ -140,7 +164,7 @@ class Annotation(NamedTuple):
     def as_dict(self) -> dict[str, object]:
         return {"path": self.path, "start_line": self.line, "end_line": self.line,
                 "annotation_level": self.level, "title": self.title,
-                "message": self.message[:64_000]}
+                "message": _cap(self.message, MAX_MESSAGE)}
 
 
 class Client:
@@ -160,6 +184,7 @@ class Client:
         from github3.session import AppInstallationTokenAuth
 
         self._token = token
+        self._settle = timeout[1]  # how long a request GitHub is still working on may take
         self.repository = repository
         session = _retrying_session(attempts, backoff, max_wait, timeout)
         self._gh = github3.GitHub(session=session)
@@ -206,57 +231,88 @@ class Client:
     # -- the sticky comment and issues ---------------------------------------------------------
 
     def sticky_comment(self, number: int, marker: str, body: str, create: bool = True) -> str:
-        """Create or edit the one comment on pull request `number` that carries `marker`.
+        """Create or edit the one comment on pull request `number` that starts with `marker`.
 
         The marker is an HTML comment, invisible on GitHub. With `create` false an existing
         comment is still edited, but none is added. Returns the comment's URL ("" if none).
         """
         text = _with_marker(marker, body)
-        with self._errors(f"comment on #{number}"):
-            issue = self._repo.issue(number)
-            if issue is None:
-                raise GitHubUnavailable(f"pull request #{number} not found in {self.repository}")
-            for comment in issue.comments():
-                if marker in (comment.body or ""):
-                    if comment.body != text:
-                        comment.edit(text)
-                    return str(comment.html_url)
-            if not create:
-                return ""
-            created = issue.create_comment(text)
-            return str(created.html_url)
+        for attempt in range(2):
+            with self._errors(f"comment on #{number}"):
+                issue = self._repo.issue(number)
+                if issue is None:
+                    raise GitHubUnavailable(f"pull request #{number} not found in "
+                                            f"{self.repository}")
+                for comment in issue.comments():
+                    if (comment.body or "").startswith(_marker(marker)):
+                        if comment.body != text:
+                            comment.edit(text)
+                        return str(comment.html_url)
+                if not create:
+                    return ""
+                created = self._create_once(attempt, issue.create_comment, text)
+                if created is not None:
+                    return str(created.html_url)
+        raise AssertionError("unreachable")
 
     def upsert_issue(self, marker: str, title: str, body: str, *, open_: bool = True,
                      labels: Sequence[str] = ()) -> int | None:
         """Keep one issue per marker: opened (or reopened) and updated while `open_`, closed
         with the final body when not. Returns its number, None when there is none to close."""
         text = _with_marker(marker, body)
-        with self._errors(f"update issue {title!r}"):
-            found = None
-            for issue in self._repo.issues(state="all", sort="created", direction="desc"):
-                if issue.pull_request_urls:
-                    continue  # the issues list includes pull requests
-                if marker in (issue.body or ""):
-                    found = issue
-                    break
-            if found is None:
+        for attempt in range(2):
+            with self._errors(f"update issue {title!r}"):
+                found = None
+                for issue in self._repo.issues(state="all", sort="created", direction="desc"):
+                    if issue.pull_request_urls:
+                        continue  # the issues list includes pull requests
+                    if (issue.body or "").startswith(_marker(marker)):
+                        found = issue
+                        break
+                if found is not None:
+                    state = "open" if open_ else "closed"
+                    if found.body != text or found.state != state or found.title != title:
+                        found.edit(title=title, body=text, state=state)
+                    return int(found.number)
                 if not open_:
                     return None
-                created = self._repo.create_issue(title, body=text, labels=list(labels) or None)
-                if created is None:
-                    raise GitHubUnavailable(f"GitHub did not create issue {title!r}")
-                return int(created.number)
-            state = "open" if open_ else "closed"
-            if found.body != text or found.state != state or found.title != title:
-                found.edit(title=title, body=text, state=state)
-            return int(found.number)
+                created = self._create_once(attempt, self._repo.create_issue, title, body=text,
+                                            labels=list(labels) or None)
+                if created is not None:
+                    return int(created.number)
+        raise AssertionError("unreachable")
+
+    def _create_once(self, attempt: int, create: Any, *args: Any, **kwargs: Any) -> Any:
+        """Create a comment or issue. GitHub may have made it even when the answer failed
+        (a timeout, a 502): the first failure waits for such a request to land and returns
+        None, so the caller looks again before a second try; the second failure is raised."""
+        import github3.exceptions as gherr
+
+        try:
+            made = create(*args, **kwargs)
+        except (gherr.ServerError, gherr.ConnectionError, gherr.TransportError):
+            if attempt:
+                raise
+            time.sleep(self._settle)
+            return None
+        if made is None:
+            raise GitHubUnavailable("GitHub answered a create with nothing")
+        return made
 
     # -- files on a branch ---------------------------------------------------------------------
 
     def read_file(self, branch: str, path: str) -> bytes | None:
         with self._errors(f"read {path} on {branch}"):
             contents = _or_none(self._repo.file_contents, path, ref=branch)
-        return None if contents is None else bytes(contents.decoded)
+            return None if contents is None else self._decoded(contents)
+
+    def _decoded(self, contents: Any) -> bytes:
+        """A file's bytes; over 1 MB the contents API sends none, so read its blob."""
+        if contents.encoding == "base64" and contents.decoded is not None:
+            return bytes(contents.decoded)
+        blob = self._repo.blob(contents.sha)
+        return base64.b64decode(blob.content) if blob.encoding == "base64" \
+            else str(blob.content).encode()
 
     def put_file(self, branch: str, path: str, content: bytes, message: str,
                  attempts: int = 6) -> str | None:
@@ -265,36 +321,43 @@ class Client:
         or None when the file already holds `content`."""
         import github3.exceptions as gherr
 
+        refused = ""
         for attempt in range(attempts):
             with self._errors(f"write {path} on {branch}"):
                 current = _or_none(self._repo.file_contents, path, ref=branch)
-                if current is None and _or_none(self._repo.ref, f"heads/{branch}") is None:
+                if not content or (current is None and
+                                   _or_none(self._repo.ref, f"heads/{branch}") is None):
+                    # github3 sends nothing for empty content; a new branch needs a first commit
                     return self.commit_files(branch, {path: content}, message)
                 try:
                     if current is None:
                         result = self._repo.create_file(path, message, content, branch=branch)
-                    elif bytes(current.decoded) == content:
+                    elif self._decoded(current) == content:
                         return None
                     else:
                         result = current.update(message, content, branch=branch)
-                except (gherr.Conflict, gherr.UnprocessableEntity):
+                except (gherr.Conflict, gherr.UnprocessableEntity) as exc:
+                    refused = f"{exc.code} {exc.msg}"
                     _jitter(attempt)
                     continue  # another writer changed the file or branch: read it again
             if not result:
                 raise GitHubUnavailable(f"GitHub did not write {path} on {branch}")
             return str(result["commit"].sha)
-        raise GitHubUnavailable(f"{path} on {branch} kept changing under us "
-                                f"({attempts} attempts)", "run the job again")
+        raise GitHubUnavailable(f"could not write {path} on {branch}: GitHub answered "
+                                f"{_mask(refused, self._token)} {attempts} times",
+                                "another writer kept changing it, or the branch is protected")
 
     def commit_files(self, branch: str, files: Mapping[str, bytes | None], message: str,
-                     attempts: int = 8) -> str | None:
+                     replace: Sequence[str] = (), attempts: int = 8) -> str | None:
         """Write several files (None deletes one) in one commit on `branch` through the git data
         API, creating the branch (with no history of its own) when it does not exist. Files
+        under a `replace` folder ("croissant/") that `files` does not name are deleted. Files
         that already hold their content are left out; when nothing changes there is no new
         commit and None is returned. A ref that moved meanwhile is re-read and the commit
         rebuilt on top of it."""
         import github3.exceptions as gherr
 
+        refused = ""
         for attempt in range(attempts):
             with self._errors(f"commit to {branch}"):
                 ref = _or_none(self._repo.ref, f"heads/{branch}")
@@ -304,7 +367,10 @@ class Client:
                     base_tree = self._repo.git_commit(parent).tree.sha
                     tree = self._repo.tree(base_tree, recursive=True)
                     existing = {e.path: e.sha for e in tree.tree or () if e.type == "blob"}
-                entries = _tree_entries(files, existing, self._blob)
+                stale: dict[str, bytes | None] = {
+                    p: None for p in existing
+                    if p not in files and any(p.startswith(folder) for folder in replace)}
+                entries = _tree_entries({**stale, **files}, existing, self._blob)
                 if not entries:
                     if ref is not None:
                         return None
@@ -317,12 +383,14 @@ class Client:
                         self._repo.create_ref(f"refs/heads/{branch}", commit.sha)
                     else:
                         ref.update(commit.sha)
-                except (gherr.Conflict, gherr.UnprocessableEntity):
+                except (gherr.Conflict, gherr.UnprocessableEntity) as exc:
+                    refused = f"{exc.code} {exc.msg}"
                     _jitter(attempt)
                     continue  # the branch moved (or appeared): rebuild on its new tip
             return str(commit.sha)
-        raise GitHubUnavailable(f"branch {branch} kept moving under us ({attempts} attempts)",
-                                "run the job again")
+        raise GitHubUnavailable(f"could not move {branch}: GitHub answered "
+                                f"{_mask(refused, self._token)} {attempts} times",
+                                "other writers kept moving it, or the branch is protected")
 
     def _blob(self, data: bytes) -> str:
         sha = self._repo.create_blob(base64.b64encode(data).decode(), "base64")
@@ -339,7 +407,9 @@ class Client:
         try:
             yield
         except gherr.GitHubError as exc:
-            msg = _mask(str(exc.msg or exc.code), self._token)
+            detail = "; ".join(str(e.get("message") or e.get("code") or e) if isinstance(e, dict)
+                               else str(e) for e in exc.errors or [])
+            msg = _mask(str(exc.msg or exc.code) + (f": {detail}" if detail else ""), self._token)
             if exc.code == 401:
                 raise GitHubUnavailable(f"could not {doing}: GitHub refused the token ({msg})",
                                         "check the github-token input") from None
@@ -349,7 +419,10 @@ class Client:
                                    "`permissions:`); pull requests from forks get a read-only "
                                    "token") from None
             raise GitHubUnavailable(f"could not {doing}: GitHub answered {exc.code} ({msg})",
-                                    "GitHub may be having trouble: run the job again") from None
+                                    "GitHub may be having trouble: run the job again"
+                                    if exc.code >= 500 or _rate_limited(exc.response) else
+                                    "GitHub refused the request; this is a bug or a setting "
+                                    "of the repository (a protected branch?)") from None
         except gherr.GitHubException as exc:  # connection errors, timeouts, expired token
             raise GitHubUnavailable(f"could not {doing}: {_mask(_reason(exc), self._token)}",
                                     "check GITHUB_API_URL and the network") from None
@@ -378,14 +451,23 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _cap(text: str) -> str:
-    if len(text) <= MAX_BODY:
+def _cap(text: str, limit: int = MAX_BODY) -> str:
+    """At most `limit` UTF-8 bytes, cut at a line where one is near."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
         return text
-    return text[:MAX_BODY].rsplit("\n", 1)[0] + "\n\n... (cut: GitHub takes 65,536 characters)"
+    note = "\n\n... (cut here: GitHub takes no more)"
+    kept = data[:limit - len(note.encode())].decode("utf-8", "ignore")
+    head, sep, _ = kept.rpartition("\n")
+    return (head if sep and len(head) > len(kept) // 2 else kept) + note
+
+
+def _marker(marker: str) -> str:
+    return f"<!-- {marker} -->"
 
 
 def _with_marker(marker: str, body: str) -> str:
-    return _cap(f"<!-- {marker} -->\n{body}")
+    return _cap(f"{_marker(marker)}\n{body}")
 
 
 def _jitter(attempt: int) -> None:
@@ -418,6 +500,8 @@ def _tree_entries(files: Mapping[str, bytes | None], existing: Mapping[str, str]
 # -- retries ----------------------------------------------------------------------------------
 
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
+# Writes that must not happen twice: a new comment or issue, annotations appended to a run.
+_UNREPEATABLE = re.compile(r"^POST .*/issues(/\d+/comments)?$|^PATCH .*/check-runs/\d+$")
 
 
 def _rate_limited(response: Any) -> bool:
@@ -462,18 +546,28 @@ def _retrying_session(attempts: int, backoff: float, max_wait: float,
     class RetryingSession(GitHubSession):  # type: ignore[misc]
         """Retries server errors, rate limits and dropped connections, within bounds."""
 
-        def request(self, *args: Any, **kwargs: Any) -> Any:
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            # A request GitHub may have carried out before failing is repeated only when a
+            # repeat is harmless; creating a comment or an issue, or adding annotations, is not
+            # (the callers look again before creating). Rate-limited and refused connections
+            # were never carried out.
+            repeatable = method.upper() == "GET" or not _UNREPEATABLE.search(
+                f"{method.upper()} {url}")
             for attempt in range(attempts):
                 last = attempt == attempts - 1
                 try:
-                    response = super().request(*args, **kwargs)
-                except (requests.ConnectionError, requests.Timeout):
-                    if last:
+                    response = super().request(method, url, *args, **kwargs)
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    never_sent = isinstance(exc, requests.ConnectTimeout) or (
+                        not isinstance(exc, requests.Timeout)
+                        and "NewConnectionError" in repr(exc))
+                    if last or not (repeatable or never_sent):
                         raise
                     time.sleep(backoff * 2 ** attempt)
                     continue
-                if last or not (response.status_code in _RETRY_STATUS
-                                or _rate_limited(response)):
+                retry = _rate_limited(response) or (
+                    repeatable and response.status_code in _RETRY_STATUS)
+                if last or not retry:
                     return response
                 wait = _wait_for(response, attempt, backoff)
                 if wait > max_wait:

@@ -22,7 +22,7 @@ from tests.s3server import S3Server
 from tests.test_dataset_cards_registry import card
 
 REPO, TOKEN, READ_ONLY = GITHUB_REPO, GITHUB_TOKEN, GITHUB_READ_ONLY
-MARKER = "<!-- dataward:pull-request-check -->"
+MARKER = "<!-- dataward:pull-request-check:dataward -->"
 
 
 class PullRequest(NamedTuple):
@@ -191,8 +191,11 @@ def test_github_failing_is_exit_3_with_the_findings_still_annotated(
     assert got.code == 3
     assert "::error file=model.pt" in got.stdout
     assert "could not create check run 'dataward': GitHub answered 503" in got.stderr
-    assert got.outputs["result"] == "failure"  # what the checks found, written before
+    assert got.outputs["result"] == "error"
     assert TOKEN not in got.stdout + got.stderr
+    # the comment does not depend on the check run: it still tells the truth
+    [comment] = gh.comments(REPO, 7)
+    assert "### ❌ dataward: 2 errors" in comment["body"]
 
 
 def test_a_shallow_clone_cannot_be_checked(pr: PullRequest, gh: LocalGitHub,
@@ -218,6 +221,8 @@ def test_only_the_checks_asked_for(pr: PullRequest, gh: LocalGitHub, tmp_path: P
     assert "`dataset-cards`" not in got.summary and gh.comments(REPO, 7) == []
     bad = step(pr.repo, actions_env(tmp_path, gh, pr), "check", "--checks", "dvc-file")
     assert bad.code == 2 and "unknown check dvc-file" in bad.stderr
+    none = step(pr.repo, actions_env(tmp_path, gh, pr), "check", "--checks", "")
+    assert none.code == 2 and "no check to run" in none.stderr
 
 
 # -- verify-pushed ------------------------------------------------------------------------------

@@ -220,17 +220,58 @@ def test_github_down_is_exit_3_after_bounded_retries(gh: LocalGitHub) -> None:
     assert ops(gh).count("repos/create-commit-status") == 4
 
 
-def test_a_slow_answer_is_retried_then_given_up(gh: LocalGitHub) -> None:
-    c = client(gh, timeout=(2.0, 0.3))
-    gh.delay(1.0, times=1, operation="repos/create-commit-status")
-    c.status(head(gh), "success", "dataward/dvc-pushed", "ok")
-    assert len(gh.statuses(REPO, head(gh))) == 1
-    gh.delay(1.0, times=None, operation="repos/create-commit-status")
+def test_a_slow_read_is_retried_then_given_up(gh: LocalGitHub) -> None:
+    gh.delay(1.0, times=1, operation="repos/get")
+    client(gh, timeout=(2.0, 0.3))  # the second try answers in time
+    time.sleep(1.0)  # (the first is logged when its late answer is sent)
+    assert ops(gh).count("repos/get") == 2
+    gh.delay(1.0, times=None, operation="repos/get")
     start = time.monotonic()
-    with pytest.raises(GitHubUnavailable, match="could not set status"):
-        c.status(head(gh), "success", "dataward/dvc-pushed", "ok")
+    with pytest.raises(GitHubUnavailable, match="could not read repository"):
+        client(gh, timeout=(2.0, 0.3))
     assert time.monotonic() - start < 4
     gh.clear_faults()
+
+
+def test_a_comment_whose_answer_was_lost_is_not_made_twice(gh: LocalGitHub) -> None:
+    c = client(gh, timeout=(2.0, 0.5))
+    gh.delay(0.7, times=1, operation="issues/create-comment")  # made, but answered too late
+    c.sticky_comment(7, "dataward:check", "first")
+    time.sleep(1.0)  # the slow request has landed
+    c.sticky_comment(7, "dataward:check", "second")
+    assert [x["body"] for x in gh.comments(REPO, 7)] == ["<!-- dataward:check -->\nsecond"]
+
+
+def test_an_issue_whose_answer_was_lost_is_not_opened_twice(gh: LocalGitHub) -> None:
+    c = client(gh, timeout=(2.0, 0.5))
+    gh.fail(times=1, status=502, operation="issues/create")
+    c.upsert_issue("dataward:drift:lab", "Drift on lab", "2 behind")
+    assert [i["title"] for i in gh.issues(REPO)].count("Drift on lab") == 1
+    assert ops(gh).count("issues/create") == 2  # looked again, found none, made it once
+
+
+def test_a_comment_quoting_the_marker_is_not_ours(gh: LocalGitHub) -> None:
+    gh.add_comment(REPO, 7, "> <!-- dataward:check -->\n> why does this fail?", user="student")
+    client(gh).sticky_comment(7, "dataward:check", "report")
+    bodies = [x["body"] for x in gh.comments(REPO, 7)]
+    assert bodies == ["> <!-- dataward:check -->\n> why does this fail?",
+                      "<!-- dataward:check -->\nreport"]
+
+
+def test_long_reports_are_cut_to_what_github_takes_in_bytes(gh: LocalGitHub) -> None:
+    summary = "\n".join(f"| データセット/画像_{i}.png | 問題があります |" for i in range(3000))
+    client(gh).check_run("dataward", head(gh), "failure", "3000 errors", summary,
+                         [Annotation("a.dvc", 1, "failure", "t", "メッセージ" * 20_000)])
+    [run] = gh.check_runs(REPO)
+    assert len(run["output"]["summary"].encode()) <= 65_535
+    assert run["output"]["summary"].endswith("(cut here: GitHub takes no more)")
+    [note] = gh.annotations(REPO, run["id"])
+    assert len(note["message"].encode()) <= 64 * 1024
+
+
+def test_an_empty_file_is_written(gh: LocalGitHub) -> None:
+    client(gh).put_file("main", "drift/.keep", b"", "keep the folder")
+    assert gh.file(REPO, "main", "drift/.keep") == b""
 
 
 def test_a_read_only_token_is_no_permission_and_never_printed(gh: LocalGitHub) -> None:

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataward.models.findings import Finding
 
 
-def _data(s: str) -> str:
+def escape(s: str) -> str:
+    """A workflow command's message: %, CR and LF escaped, so it stays one command."""
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _prop(s: str) -> str:
-    return _data(s).replace(":", "%3A").replace(",", "%2C")
+    return escape(s).replace(":", "%3A").replace(",", "%2C")
 
 
 def render(findings: Sequence[Finding]) -> str:
@@ -27,5 +28,5 @@ def render(findings: Sequence[Finding]) -> str:
             props.append(f"line={f.line}")
         props.append(f"title={_prop(f.check)}")
         body = f.message + (f"\n{f.hint}" if f.hint else "")
-        lines.append(f"::{f.severity} {','.join(props)}::{_data(body)}")
+        lines.append(f"::{f.severity} {','.join(props)}::{escape(body)}")
     return "\n".join(lines)
