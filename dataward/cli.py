@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ci = sub.add_parser("ci", help="what the GitHub actions run (check, verify-pushed)",
                         add_help=False)
     ci.add_argument("ci_args", nargs=argparse.REMAINDER)
+    from dataward.catalog_cli import add_parsers
+
+    add_parsers(sub)
     schema = sub.add_parser("schema", help="the JSON Schemas in schemas/")
     mode = schema.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="regenerate them from the models")
@@ -54,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dataward import ci as ci_module
 
         return ci_module.main(args.ci_args)
+    if args.command in ("catalog", "ls", "show"):
+        from dataward import catalog_cli
+
+        return catalog_cli.main(args)
     if args.command == "card":
         return _card_new(args.dvcfile, args.config)
     if args.command == "schema":

@@ -73,11 +73,20 @@ def identity(options: dict[str, str]) -> str:
 def _read(path: str) -> dict[str, dict[str, str]]:
     if not os.path.isfile(path):
         return {}
+    try:
+        with open(path, "rb") as fh:
+            return sections(fh.read())
+    except OSError:
+        return {}
+
+
+def sections(content: bytes) -> dict[str, dict[str, str]]:
+    """A DVC config file's sections (lower-cased names and keys); {} when unreadable."""
     from configobj import ConfigObj, ConfigObjError
 
     try:
-        obj = ConfigObj(path, interpolation=False, encoding="utf-8")
-    except (ConfigObjError, OSError, UnicodeDecodeError):
+        obj = ConfigObj(content.decode("utf-8").splitlines(), interpolation=False)
+    except (ConfigObjError, UnicodeDecodeError):
         return {}
     out: dict[str, dict[str, str]] = {}
     for name, section in obj.dict().items():
@@ -85,6 +94,15 @@ def _read(path: str) -> dict[str, dict[str, str]]:
             out[str(name).strip().lower()] = {str(k).lower(): _text(v)
                                               for k, v in section.items()}
     return out
+
+
+def remotes_of(content: bytes) -> tuple[str | None, dict[str, dict[str, str]]]:
+    """The default remote's name and every remote's options, from one config file."""
+    found = sections(content)
+    remotes = {name: options for section, options in found.items()
+               if (name := _remote_name(section)) is not None}
+    default = found.get("core", {}).get("remote") or None
+    return (default.lower() if default else None), remotes
 
 
 def _text(value: Any) -> str:

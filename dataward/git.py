@@ -39,6 +39,23 @@ class Change(NamedTuple):
     commit: str | None = None
 
 
+class LogEntry(NamedTuple):
+    sha: str
+    date: str  # author date, ISO 8601 with offset
+    author: str
+    subject: str
+
+
+class FileChange(NamedTuple):
+    """What a commit did to one path: status A(dded), M(odified), D(eleted), R(enamed from
+    `old_path`), C(opied), T(ype changed); `oid` is the blob after the change."""
+
+    path: str
+    oid: str
+    status: str
+    old_path: str | None = None
+
+
 class Repo(NamedTuple):
     root: str
     git_dir: str
@@ -154,6 +171,33 @@ class Repo(NamedTuple):
             stdin=("\n".join(commits) + "\n").encode("ascii"),
         )
         return _parse_raw(_dec(out).split("\0"), with_commits=True)[0]
+
+    def first_parent_history(self, rev: str, pathspecs: Sequence[str]
+                             ) -> list[tuple[LogEntry, list[FileChange]]]:
+        """The commits of `rev`'s first-parent line that change files matching `pathspecs`,
+        oldest first, each with its changes against its first parent (renames detected: a
+        renamed file is one Change whose `old_path` is set). One `git log`."""
+        out = _dec(self.run(["log", "--first-parent", "--diff-merges=first-parent",
+                             "--reverse", "-z", "--raw", "--no-abbrev", "-M",
+                             "--format=%x01%H%x00%aI%x00%an%x00%s", rev, "--", *pathspecs]))
+        history = []
+        for chunk in out.split("\x01")[1:]:
+            fields = chunk.split("\0")
+            entry = LogEntry(*fields[:4])
+            changes: list[FileChange] = []
+            rest = iter(fields[4:])
+            for token in rest:
+                token = token.lstrip("\n")
+                if not token.startswith(":"):
+                    continue
+                _, _, _, new_oid, status = token[1:].split()
+                path = next(rest)
+                old = None
+                if status[0] in "RC":
+                    old, path = (path if status[0] == "R" else None), next(rest)
+                changes.append(FileChange(path, new_oid, status[0], old))
+            history.append((entry, changes))
+        return history
 
     def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
         """(path, blob id) of the files in a commit's tree matching glob pathspecs.

@@ -52,6 +52,12 @@ def _findings() -> dict[str, Any]:
     return FindingsDocument.model_json_schema()
 
 
+def _catalog() -> dict[str, Any]:
+    from dataward.models.catalog import Catalog
+
+    return Catalog.model_json_schema()
+
+
 def _policy() -> dict[str, Any]:
     from dataward.config import Policy
 
@@ -93,6 +99,9 @@ SCHEMAS: dict[str, tuple[str, str, Callable[[], dict[str, Any]]]] = {
         "dataward policy", "dataward.toml, or [tool.dataward] in pyproject.toml.", _policy),
     "findings.schema.json": (
         "dataward findings", "The output of any check with --format json.", _findings),
+    "catalog.schema.json": (
+        "dataward catalog", "catalog.json: every dataset of a registry at one commit, with every "
+        "version from git history (`dataward catalog build`).", _catalog),
 }
 
 

@@ -26,8 +26,9 @@ from tests.s3server import S3Server  # noqa: E402
 
 
 class Sandbox:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, keep: bool = False) -> None:
         self.root = root
+        self.keep = keep
         home = root / "home"
         home.mkdir()
         (home / ".gitconfig").write_text(
@@ -249,6 +250,21 @@ def story(sb: Sandbox, s3: S3Server) -> None:
               f"{run['output']['annotations_count']} annotation(s), and this comment:\n")
         print(textwrap.indent(comment["body"], "  | "))
         assert run["conclusion"] == "failure" and "scans.zip" in comment["body"]
+
+        step("14. On every merge to main: the catalog (JSON, Croissant, a web page), from git "
+             "history alone,\n    published to the `dataward` branch (GitHub Pages serves it)")
+        sb.sh(registry, "git checkout -q main")
+        sb.sh(registry, "dataward catalog build -o ../site/catalog.json --croissant-dir "
+                        "../site/croissant --html ../site/index.html")
+        sb.sh(registry, "dataward ls")
+        sb.sh(registry, "dataward show dog_and_cat | head -12")
+        sb.sh(registry, "dataward catalog publish")
+        published = sorted(github.files("lab/datasets", "dataward"))
+        print(f"\n  the dataward branch on GitHub now holds: {', '.join(published)}")
+        page = sb.root / "site" / "index.html"
+        print(f"  the page: file://{page}"
+              + ("" if sb.keep else "  (make demo DEMO_ARGS=--keep keeps it to open)"))
+        assert "croissant/dog_and_cat.json" in published
         github.check()  # every request matched GitHub's OpenAPI description
 
 
@@ -261,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dataward demo: sandbox in {root}")
     s3 = S3Server().start()
     try:
-        story(Sandbox(root), s3)
+        story(Sandbox(root, args.keep), s3)
     finally:
         s3.stop()
         if args.keep:

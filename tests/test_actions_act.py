@@ -9,6 +9,7 @@ the local GitHub and the S3 server. The test asserts what GitHub received.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -71,3 +72,35 @@ def test_the_registry_workflow_reports_a_bad_pull_request(s3: S3Server, github: 
     assert (status["context"], status["state"]) == ("dataward/dvc-pushed", "failure")
     assert "fish.dvc" in result.summary("verify-pushed")
     assert TOKEN not in result.log and s3.keys[1] not in result.log
+
+
+def test_the_catalog_workflow_publishes_on_a_push_to_main(s3: S3Server, github: LocalGitHub,
+                                                          tmp_path: Path) -> None:
+    repo = registry(tmp_path / "registry", s3, new_bucket(s3))
+    add_dataset(repo, "dog_and_cat", DOGS)
+    repo.write("dog_and_cat.card.md", card())
+    repo.add("dog_and_cat.card.md")
+    first = repo.commit("add dog_and_cat")
+    add_dataset(repo, "dog_and_cat", {"dog/9.jpg": b"\xff\xd8dog9"})
+    head = repo.commit("one more dog")
+    event = {"ref": "refs/heads/main", "before": first, "after": head,
+             "repository": {"full_name": GITHUB_REPO, "name": "registry",
+                            "owner": {"login": "lab"}, "default_branch": "main"}}
+
+    result = actrun.run_act(
+        repo.path, ROOT / "examples" / "workflows" / "registry-main.yml", event,
+        event_name="push",
+        env={"GITHUB_API_URL": github.api_url, "GITHUB_SERVER_URL": "https://github.example",
+             "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": WHEELHOUSE},
+        secrets={"GITHUB_TOKEN": GITHUB_TOKEN},
+        stubs={"dataward/dataward": ROOT}, scratch=tmp_path / "act", timeout=600)
+
+    assert result.job_results == {"catalog": "success"}, result
+    published = github.files(GITHUB_REPO, "dataward")
+    assert {"catalog.json", "index.html", "croissant/dog_and_cat.json"} <= set(published)
+    catalog = json.loads(published["catalog.json"])
+    assert catalog["commit"] == head
+    assert catalog["registry"] == "https://github.example/lab/registry"
+    [dataset] = catalog["datasets"]
+    assert [v["message"] for v in dataset["versions"]] == ["add dog_and_cat", "one more dog"]
+    assert "published to dataward as" in result.log

@@ -86,13 +86,14 @@ def test_examples_pin_actions_by_commit_and_pass_only_real_inputs() -> None:
                 assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{workflow.name}: {uses}"
 
 
-def test_checks_of_a_pull_request_fetch_its_whole_range() -> None:
+def test_actions_that_read_history_fetch_all_of_it() -> None:
     for workflow in sorted((ROOT / "examples" / "workflows").glob("*.yml")):
         doc = yaml.safe_load(workflow.read_text())
         assert doc["permissions"] == {}, workflow.name
         for job in doc["jobs"].values():
             uses = [str(s.get("uses", "")) for s in job["steps"]]
-            if any(u.startswith("dataward/dataward/actions/check@") for u in uses):
+            if any(u.startswith(("dataward/dataward/actions/check@",
+                                 "dataward/dataward/actions/publish-catalog@")) for u in uses):
                 checkout = next(s for s in job["steps"]
                                 if str(s.get("uses", "")).startswith("actions/checkout@"))
                 assert checkout["with"]["fetch-depth"] == 0, workflow.name

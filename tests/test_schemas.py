@@ -30,8 +30,8 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
-NAMES = ["dataset-card.schema.json", "dvc-file.schema.json", "findings.schema.json",
-         "policy.schema.json"]
+NAMES = ["catalog.schema.json", "dataset-card.schema.json", "dvc-file.schema.json",
+         "findings.schema.json", "policy.schema.json"]
 HF_CARDS = Path(__file__).parent / "fixtures" / "hf-cards"
 FAILING_CARDS = {"amazon_reviews_multi.md", "polyai-minds14.md"}
 PASSING_CARDS = sorted(p.name for p in HF_CARDS.glob("*.md")
@@ -83,7 +83,7 @@ def test_write_then_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataw
     res = dataward("schema", "--write", "--dir", "out")
     assert res.code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == NAMES
-    assert len(res.out.splitlines()) == 4 and all(
+    assert len(res.out.splitlines()) == len(NAMES) and all(
         line.startswith("wrote out") for line in res.out.splitlines())
     assert dataward("schema", "--check", "--dir", "out") == Result(0, "", "")
     for name in NAMES:  # what --write writes is what is committed

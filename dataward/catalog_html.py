@@ -1,0 +1,581 @@
+"""The catalog as one static HTML page a lab member opens from disk: no server, no network.
+
+`render(catalog)` returns a self-contained HTML5 document: inline CSS and vanilla JavaScript,
+the catalog embedded verbatim as JSON (`<script type="application/json">`, every `<`, `>` and
+`&` written as a `\\u` escape, so no card can close the element). The script draws a searchable
+table of datasets and, at `#dataset=<name>`, a shareable detail view: the card, the version
+history and the exact `dvc import` / `dvc get` commands.
+
+Cards come from pull requests, so the page treats every string of the catalog as text:
+
+- the script creates every element itself and puts strings in as text nodes (it never parses
+  HTML: no `innerHTML`); card Markdown goes through a small renderer (headings, paragraphs, lists,
+  block quotes, code, emphasis) whose links are kept only for http(s) URLs;
+- a Content-Security-Policy allows the page's own script and style (by hash) and nothing else:
+  no other script, no inline handler, no image, no request of any kind.
+
+Sizes are 1024-based, as DVC counts them (`dvc du`), and labelled as such: KiB, MiB, GiB.
+Dates are the commit's date in the committer's own offset (the ISO string's date part), so the
+page says the same thing in every time zone.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from dataward.models.catalog import Catalog
+
+__all__ = ["render"]
+
+
+def render(catalog: Catalog) -> str:
+    """The catalog page, one HTML5 document."""
+    csp = "; ".join([
+        "default-src 'none'",
+        f"script-src {_sha256(_SCRIPT)}",
+        f"style-src {_sha256(_STYLE)}",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ])
+    return "".join([
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+        '<meta name="generator" content="dataward">\n',
+        "<title>Datasets</title>\n",
+        f"<style>{_STYLE}</style>\n",
+        "</head>\n<body>\n",
+        _BODY,
+        f'<script type="application/json" id="catalog-data">{_script_json(catalog)}</script>\n',
+        f"<script>{_SCRIPT}</script>\n",
+        "</body>\n</html>\n",
+    ])
+
+
+def _script_json(catalog: Catalog) -> str:
+    """The catalog as JSON that cannot end its <script> element nor open a comment in it."""
+    text = json.dumps(catalog.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    # <, > and & occur only inside JSON strings, where \\u escapes mean the same characters.
+    for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def _sha256(source: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+_BODY = """\
+<header>
+<h1 id="title">Datasets</h1>
+<p id="about"></p>
+</header>
+<main>
+<noscript><p class="note">This page needs JavaScript to show the catalog.
+The same data is in the registry's <code>catalog.json</code>.</p></noscript>
+<section id="list" aria-labelledby="title">
+<div class="search">
+<label for="search">Search datasets</label>
+<input type="search" id="search" autocomplete="off" spellcheck="false"
+ aria-describedby="search-help" aria-controls="datasets">
+<span id="search-help">by name, license, maintainer or tag</span>
+</div>
+<p id="count" role="status" aria-live="polite"></p>
+<div class="scroll">
+<table id="datasets">
+<caption class="visually-hidden">Datasets in the registry</caption>
+<thead><tr>
+<th scope="col">Name</th><th scope="col">Version</th><th scope="col" class="num">Size</th>
+<th scope="col" class="num">Files</th><th scope="col">License</th>
+<th scope="col">Maintainers</th><th scope="col">Last change</th>
+</tr></thead>
+<tbody></tbody>
+</table>
+</div>
+<p id="empty" class="note" hidden></p>
+</section>
+<article id="detail" hidden></article>
+</main>
+<footer><p id="generated"></p></footer>
+"""
+
+_STYLE = """
+:root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de;
+  --bg: #ffffff; --alt: #f6f8fa; --accent: #0550ae; --badge: #ddf4ff; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e6edf3; --muted: #9da7b3; --line: #3d444d; --bg: #0d1117; --alt: #161b22;
+    --accent: #58a6ff; --badge: #1c2d41; }
+}
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+body { margin: 0 auto; max-width: 80rem; padding: 1rem 1.5rem 3rem; color: var(--fg);
+  background: var(--bg); font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
+a { color: var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible {
+  outline: 3px solid var(--accent); outline-offset: 2px; }
+h2:focus { outline: none; }
+h1 { margin: 0.5rem 0 0; font-size: 1.8rem; }
+h2 { margin: 0.5rem 0; font-size: 1.6rem; }
+h3 { margin: 2rem 0 0.5rem; font-size: 1.2rem; border-bottom: 1px solid var(--line); }
+code, pre { font: 0.9em/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+pre { background: var(--alt); border: 1px solid var(--line); border-radius: 6px;
+  padding: 0.6rem 0.8rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+#about, .sub, .note, #search-help, footer { color: var(--muted); }
+.search { display: flex; flex-wrap: wrap; gap: 0.3rem 0.8rem; align-items: baseline;
+  margin: 1.5rem 0 0.5rem; }
+.search label { font-weight: 600; }
+#search { flex: 1 1 20rem; max-width: 32rem; font: inherit; padding: 0.35rem 0.6rem;
+  border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: inherit; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 0.4rem 0.6rem;
+  border-bottom: 1px solid var(--line); }
+thead th { background: var(--alt); position: sticky; top: 0; }
+tbody tr:hover { background: var(--alt); }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.nowrap, .nowrap { white-space: nowrap; }
+.badge { display: inline-block; margin-left: 0.4rem; padding: 0 0.45rem; border-radius: 1rem;
+  font-size: 0.8em; background: var(--badge); }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1.2rem; margin: 0; }
+dt { font-weight: 600; }
+dd { margin: 0; overflow-wrap: anywhere; }
+.command { display: flex; gap: 0.5rem; align-items: flex-start; margin: 0.3rem 0 0.8rem; }
+.command pre { flex: 1; margin: 0; user-select: all; }
+button { font: inherit; font-size: 0.9em; padding: 0.3rem 0.7rem; border-radius: 6px;
+  border: 1px solid var(--line); background: var(--alt); color: inherit; cursor: pointer; }
+.card-text { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem; }
+.card-text blockquote { margin-left: 0; padding-left: 1rem; border-left: 3px solid var(--line);
+  color: var(--muted); }
+.history { font-size: 0.92em; }
+.history code { overflow-wrap: anywhere; }
+.history td.cmd { min-width: 16rem; }
+.history td.cmd code { user-select: all; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }
+footer { margin-top: 3rem; font-size: 0.9em; }
+"""
+
+_SCRIPT = r"""
+"use strict";
+(() => {
+  const catalog = JSON.parse(document.getElementById("catalog-data").textContent);
+  const datasets = catalog.datasets;
+  const byName = new Map(datasets.map((d) => [d.name, d]));
+  const PLACEHOLDER = "<registry url>";
+  const registry = catalog.registry;
+  const $ = (id) => document.getElementById(id);
+
+  // Every element of the page is made here: attributes from our own code, text as Text nodes.
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined && value !== false) {
+        el.setAttribute(key, value === true ? "" : String(value));
+      }
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child !== null && child !== undefined && child !== false) el.append(child);
+    }
+    return el;
+  }
+
+  function webUrl(url) {
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function link(url, ...text) {
+    const href = webUrl(url);
+    return href ? h("a", {href, rel: "noopener noreferrer"}, ...text) : h("span", {}, ...text);
+  }
+
+  function humanSize(bytes) {
+    if (bytes === null || bytes === undefined) return "—";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    if (unit === 0) return `${bytes} B`;
+    const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+    return `${value.toFixed(digits)} ${units[unit]}`;
+  }
+
+  const count = (n) => (n === null || n === undefined ? "—" : n.toLocaleString("en-US"));
+  const bytes = (n) => (n === null || n === undefined ? "unknown"
+    : `${n.toLocaleString("en-US")} bytes`);
+  const files = (d) => (d.is_dir ? count(d.nfiles) : "1");
+  const short = (commit) => commit.slice(0, 7);
+  const day = (iso) => h("time", {datetime: iso, title: iso}, iso.slice(0, 10));
+  const datasetHref = (name) => "#dataset=" + encodeURIComponent(name).replace(/%2F/g, "/");
+
+  function licenses(card) {
+    if (!card) return "";
+    return card.license.map((id) => (id === "other" && card.license_name
+      ? card.license_name : id)).join(", ");
+  }
+
+  // Shell words as a user pastes them: quoted only when they need to be.
+  function shell(word) {
+    return /^[A-Za-z0-9_@%+=:,.\/-]+$/.test(word) ? word
+      : "'" + word.replace(/'/g, "'\"'\"'") + "'";
+  }
+  const registryWord = registry ? shell(registry) : PLACEHOLDER;
+  const importCommand = (d, rev) => `dvc import ${registryWord} ${shell(d.path)}`
+    + (rev ? ` --rev ${rev}` : "");
+  const getCommand = (d) => `dvc get ${registryWord} ${shell(d.path)}`;
+
+  // ---- the list ----------------------------------------------------------------------------
+
+  function searchText(d) {
+    const card = d.card;
+    const words = [d.name];
+    if (card) {
+      words.push(card.pretty_name || "", licenses(card), ...card.license, ...card.tags);
+      for (const m of card.maintainers) words.push(m.name, m.email || "", m.github || "");
+    }
+    return words.join("\n").toLowerCase();
+  }
+
+  const rows = datasets.map((d) => {
+    const card = d.card;
+    const current = d.versions[d.versions.length - 1];
+    const row = h("tr", {},
+      h("th", {scope: "row"},
+        h("a", {href: datasetHref(d.name)}, d.name),
+        d.imported ? [" ", h("span", {class: "badge"}, "import")] : null,
+        card ? null : [" ", h("span", {class: "badge"}, "no card")],
+        card && card.pretty_name ? h("div", {class: "sub"}, card.pretty_name) : null),
+      h("td", {class: "nowrap"}, `v${current.version}`),
+      h("td", {class: "num", title: bytes(d.size)}, humanSize(d.size)),
+      h("td", {class: "num"}, files(d)),
+      h("td", {}, licenses(card)),
+      h("td", {}, card ? card.maintainers.map((m) => m.name).join(", ") : ""),
+      h("td", {class: "nowrap"}, day(current.date)));
+    return {dataset: d, row, text: searchText(d)};
+  });
+  document.querySelector("#datasets tbody").append(...rows.map((r) => r.row));
+
+  function filter() {
+    const query = $("search").value;
+    const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const r of rows) {
+      const match = terms.every((t) => r.text.includes(t));
+      r.row.hidden = !match;
+      if (match) shown += 1;
+    }
+    const noun = datasets.length === 1 ? "dataset" : "datasets";
+    $("count").textContent = terms.length
+      ? `Showing ${shown} of ${datasets.length} ${noun}` : `${datasets.length} ${noun}`;
+    $("empty").hidden = shown > 0;
+    $("empty").textContent = datasets.length
+      ? `No dataset matches “${query.trim()}”.` : "This registry has no datasets yet.";
+  }
+  $("search").addEventListener("input", filter);
+
+  // ---- card Markdown: a small subset, built as elements, never parsed as HTML ---------------
+
+  const INLINE = new RegExp([
+    /`([^`\n]+)`/,                                                      // `code`
+    /\[([^\]\n]+)\]\(\s*<?([^()\s<>]*)>?(?:\s+"[^"\n]*")?\s*\)/,        // [text](url "title")
+    /<(https?:\/\/[^\s<>]+)>/,                                          // <https://...>
+    /\*\*(\S(?:.*?\S)?)\*\*/,                                           // **strong**
+    /\*(\S(?:.*?\S)?)\*/, /\b_(\S(?:.*?\S)?)_\b/,                       // *em*, _em_
+    /\b(https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"])/,                       // a bare URL
+  ].map((re) => re.source).join("|"), "g");
+
+  function inline(text) {
+    const out = [];
+    const re = new RegExp(INLINE);
+    let last = 0;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      out.push(text.slice(last, m.index));
+      last = re.lastIndex;
+      if (m[1] !== undefined) out.push(h("code", {}, m[1]));
+      else if (m[2] !== undefined) {
+        out.push(webUrl(m[3]) ? link(m[3], ...inline(m[2])) : m[0]);   // other schemes: as typed
+      } else if (m[4] !== undefined) out.push(link(m[4], m[4]));
+      else if (m[5] !== undefined) out.push(h("strong", {}, ...inline(m[5])));
+      else if (m[6] !== undefined) out.push(h("em", {}, ...inline(m[6])));
+      else if (m[7] !== undefined) out.push(h("em", {}, ...inline(m[7])));
+      else out.push(link(m[8], m[8]));
+    }
+    out.push(text.slice(last));
+    return out.filter((part) => part !== "");
+  }
+
+  const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+  const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+  const ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])[ \t]+(.*)$/;
+  const QUOTE = /^ {0,3}> ?(.*)$/;
+  const RULE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
+  const startsBlock = (line) => FENCE.test(line) || HEADING.test(line) || ITEM.test(line)
+    || QUOTE.test(line) || RULE.test(line);
+
+  function markdown(source) {
+    const lines = source.replace(/\r\n?/g, "\n").split("\n");
+    const out = [];
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      let m;
+      if (!line.trim()) {
+        i += 1;
+      } else if ((m = FENCE.exec(line))) {
+        const code = [];
+        for (i += 1; i < lines.length && !lines[i].trim().startsWith(m[1]); i += 1) {
+          code.push(lines[i]);
+        }
+        i += 1;
+        out.push(h("pre", {}, h("code", {}, code.join("\n"))));
+      } else if ((m = HEADING.exec(line))) {
+        // The page's own headings are h1 to h3: a card's # is an h4.
+        out.push(h(`h${Math.min(6, m[1].length + 3)}`, {}, ...inline(m[2])));
+        i += 1;
+      } else if (RULE.test(line)) {
+        out.push(h("hr", {}));
+        i += 1;
+      } else if (QUOTE.test(line)) {
+        const quoted = [];
+        for (; i < lines.length && (m = QUOTE.exec(lines[i])); i += 1) quoted.push(m[1]);
+        out.push(h("blockquote", {}, ...markdown(quoted.join("\n"))));
+      } else if ((m = ITEM.exec(line))) {
+        const ordered = /\d/.test(m[1]);
+        const list = h(ordered ? "ol" : "ul", {});
+        const items = [];
+        while (i < lines.length && lines[i].trim()) {
+          const item = ITEM.exec(lines[i]);
+          if (item && items.length && /\d/.test(item[1]) !== ordered) break;   // another list
+          if (item) items.push([item[2]]);
+          else if (startsBlock(lines[i])) break;
+          else items[items.length - 1].push(lines[i].trim());
+          i += 1;
+        }
+        list.append(...items.map((words) => h("li", {}, ...inline(words.join(" ")))));
+        out.push(list);
+      } else {
+        const text = [];
+        for (; i < lines.length && lines[i].trim() && !startsBlock(lines[i]); i += 1) {
+          text.push(lines[i].trim());
+        }
+        out.push(h("p", {}, ...inline(text.join("\n"))));
+      }
+    }
+    return out;
+  }
+
+  // ---- the detail view ---------------------------------------------------------------------
+
+  function fields(pairs) {
+    return h("dl", {}, pairs.filter(([, value]) => value !== null && value !== undefined
+      && value !== "" && !(Array.isArray(value) && !value.length))
+      .map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
+  }
+
+  function commandBlock(label, text) {
+    const code = h("code", {}, text);
+    const button = h("button", {type: "button", "aria-label": `Copy: ${text}`}, "Copy");
+    button.addEventListener("click", () => {
+      const done = (word) => {
+        button.textContent = word;
+        setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      };
+      const select = () => {
+        window.getSelection().selectAllChildren(code);
+        done("Press Ctrl+C");
+      };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(text).then(() => done("Copied"), select);
+      } else {
+        select();
+      }
+    });
+    return [h("p", {}, ...[label].flat()), h("div", {class: "command"}, h("pre", {}, code),
+      button)];
+  }
+
+  function maintainer(m) {
+    const parts = [m.name];
+    if (m.email && /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/.test(m.email)) {
+      parts.push(" <", h("a", {href: `mailto:${m.email}`}, m.email), ">");
+    } else if (m.email) {
+      parts.push(` <${m.email}>`);
+    }
+    if (m.github && /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(m.github)) {
+      parts.push(" (", link(`https://github.com/${m.github}`, `@${m.github}`), ")");
+    }
+    return h("li", {}, ...parts);
+  }
+
+  // The description, shown under the title, is the text's first paragraph: not twice.
+  function withoutDescription(card) {
+    const text = card.text.replace(/\r\n?/g, "\n").replace(/^\s*\n/, "");
+    const end = text.search(/\n[ \t]*\n/);
+    const first = end < 0 ? text : text.slice(0, end);
+    return first.trim() === card.description.trim() && card.description.trim()
+      ? text.slice(first.length) : text;
+  }
+
+  function cardSection(d) {
+    const card = d.card;
+    if (!card) {
+      return [h("h3", {}, "Card"),
+        h("p", {class: "note"}, "This dataset has no card. Write one with ",
+          h("code", {}, `dataward card new ${d.dvc_file}`), ".")];
+    }
+    const license = licenses(card);
+    return [
+      h("h3", {}, "Card"),
+      fields([
+        ["License", card.license_link && webUrl(card.license_link)
+          ? link(card.license_link, license) : license],
+        ["Maintainers", card.maintainers.length ? h("ul", {}, card.maintainers.map(maintainer))
+          : null],
+        ["Source", card.source ? (webUrl(card.source) ? link(card.source, card.source)
+          : card.source) : null],
+        ["Access", card.access],
+        ["Personal data", card.personal_data === null ? null
+          : card.personal_data ? "yes" : "no"],
+        ["Tags", card.tags.join(", ")],
+        ["Language", card.language.join(", ")],
+        ["Tasks", card.task_categories.join(", ")],
+        ["Size category", card.size_categories.join(", ")],
+        ["Citation", card.citation ? h("pre", {}, card.citation) : null],
+        ["Card file", h("code", {}, card.path)],
+      ]),
+      h("h4", {class: "visually-hidden"}, "Card text"),
+      h("div", {class: "card-text"}, ...markdown(withoutDescription(card))),
+    ];
+  }
+
+  function history(d) {
+    const newestFirst = [...d.versions].reverse();
+    const head = ["Version", "Date", "Author", "Message", "MD5", "Size", "Files", "Commit",
+      "Import this version"];
+    return [
+      h("h3", {}, "Version history"),
+      h("div", {class: "scroll"}, h("table", {class: "history"},
+        h("caption", {class: "visually-hidden"}, `Versions of ${d.name}, newest first`),
+        h("thead", {}, h("tr", {}, head.map((c) => h("th", {scope: "col"}, c)))),
+        h("tbody", {}, newestFirst.map((v, index) => h("tr", {},
+          h("th", {scope: "row", class: "nowrap"}, `v${v.version}`,
+            index === 0 ? [" ", h("span", {class: "badge"}, "current")] : null),
+          h("td", {class: "nowrap"}, day(v.date)),
+          h("td", {}, v.author),
+          h("td", {}, v.message, v.dvc_file !== d.dvc_file
+            ? h("div", {class: "sub"}, "in ", h("code", {}, v.dvc_file)) : null),
+          h("td", {}, h("code", {title: v.md5}, v.md5)),
+          h("td", {class: "num", title: bytes(v.size)}, humanSize(v.size)),
+          h("td", {class: "num"}, d.is_dir ? count(v.nfiles) : "1"),
+          h("td", {}, h("code", {title: v.commit}, short(v.commit))),
+          h("td", {class: "cmd"}, h("code", {}, importCommand(d, v.commit)))))))),
+    ];
+  }
+
+  function detail(d) {
+    const card = d.card;
+    const current = d.versions[d.versions.length - 1];
+    const parts = [
+      h("p", {}, h("a", {href: "#", class: "back"}, "← All datasets")),
+      h("h2", {tabindex: "-1"}, card && card.pretty_name ? card.pretty_name : d.name),
+      h("p", {class: "sub"}, h("code", {}, d.name), ` · v${current.version} · last change `,
+        day(current.date), ` · ${humanSize(d.size)}`,
+        d.is_dir ? ` · ${files(d)} files` : " · one file"),
+      card && card.description ? h("p", {}, ...inline(card.description)) : null,
+    ];
+    if (d.imported) {
+      const source = d.imported;
+      parts.push(h("p", {class: "note"}, "Imported into the registry from ",
+        link(source.url, source.url), " (path ", h("code", {}, source.path),
+        source.rev ? [", revision ", h("code", {}, source.rev)] : null,
+        source.rev_lock ? [", locked at ", h("code", {}, short(source.rev_lock))] : null,
+        ")."));
+    }
+    parts.push(h("h3", {}, "Use it"),
+      ...commandBlock(["Import it into your DVC project (it stays linked: ",
+        h("code", {}, "dvc update"), " follows new versions):"], importCommand(d)),
+      ...commandBlock("Or download a copy, without tracking it:", getCommand(d)));
+    if (d.imported) {
+      const source = d.imported;
+      const rev = source.rev_lock || source.rev;
+      parts.push(...commandBlock("Or import it from where it comes from:",
+        `dvc import ${shell(source.url)} ${shell(source.path)}` + (rev ? ` --rev ${rev}` : "")));
+    }
+    if (!registry) {
+      parts.push(h("p", {class: "note"}, "This catalog does not know the registry's URL: "
+        + `replace ${PLACEHOLDER} with it.`));
+    }
+    parts.push(...cardSection(d), ...history(d), h("h3", {}, "Storage"), fields([
+      ["Path", h("code", {}, d.path)],
+      [".dvc file", h("code", {}, d.dvc_file)],
+      ["Kind", d.is_dir ? "directory" : "file"],
+      ["Size", `${humanSize(d.size)} (${bytes(d.size)})`],
+      ["Files", d.is_dir ? count(d.nfiles) : null],
+      ["Hash", [h("code", {}, d.md5), ` (${d.hash})`]],
+      ["Remote", d.remote ? [h("code", {}, d.remote), d.remote_url ? " " : null,
+        d.remote_url ? h("code", {}, d.remote_url) : null] : null],
+      ["Object", d.object_url ? h("code", {}, d.object_url) : null],
+    ]));
+    return parts;
+  }
+
+  // ---- routing: #dataset=<name> is the detail view, anything else the list -----------------
+
+  let lastShown = null;
+
+  function route() {
+    const m = /^#dataset=(.*)$/s.exec(location.hash);
+    const list = $("list");
+    const view = $("detail");
+    if (!m) {
+      view.hidden = true;
+      view.replaceChildren();
+      list.hidden = false;
+      document.title = "Datasets";
+      const back = lastShown && rows.find((r) => r.dataset.name === lastShown && !r.row.hidden);
+      if (back) back.row.querySelector("a").focus();
+      lastShown = null;
+      return;
+    }
+    let name;
+    try {
+      name = decodeURIComponent(m[1]);
+    } catch (e) {
+      name = m[1];
+    }
+    const d = byName.get(name);
+    view.replaceChildren(...(d ? detail(d) : [
+      h("p", {}, h("a", {href: "#", class: "back"}, "← All datasets")),
+      h("h2", {tabindex: "-1"}, "No such dataset"),
+      h("p", {}, "This catalog has no dataset named ", h("code", {}, name), "."),
+    ]));
+    list.hidden = true;
+    view.hidden = false;
+    document.title = `${d ? name : "No such dataset"} · Datasets`;
+    lastShown = name;
+    window.scrollTo(0, 0);
+    view.querySelector("h2").focus();
+  }
+
+  const about = [registry ? link(registry, registry) : "Registry URL unknown",
+    ` at commit ${short(catalog.commit)}, `, day(catalog.date)];
+  $("about").replaceChildren(...about);
+  $("generated").replaceChildren(`Generated by ${catalog.generator} from commit `,
+    h("code", {}, catalog.commit), ".");
+  filter();
+  window.addEventListener("hashchange", route);
+  route();
+})();
+"""

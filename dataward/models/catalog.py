@@ -1,0 +1,112 @@
+"""The catalog: every dataset of a registry and every version of it, from git history alone.
+
+`catalog.json` is one `Catalog`; schemas/catalog.schema.json is generated from these models and
+a test validates built catalogs against it. Field names are what a user reads in the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Version(_Model):
+    """One state of a dataset: a commit that changed its hash."""
+
+    version: int = Field(ge=1, description="1 for the oldest; the newest is the current one.")
+    md5: str = Field(description="The output's hash as DVC writes it (`<32 hex>.dir` for a "
+                                 "directory).")
+    size: int | None = Field(ge=0, description="Bytes, as the .dvc file records them.")
+    nfiles: int | None = Field(ge=0, description="Files of a directory output; null for a "
+                                                 "file.")
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$", description="The commit that made this "
+                                                               "version.")
+    date: str = Field(description="The commit's author date, ISO 8601 with its offset.")
+    author: str = Field(description="The commit's author name.")
+    message: str = Field(description="The commit's subject line.")
+    dvc_file: str = Field(description="The .dvc file at that commit (it may have been renamed "
+                                      "since).")
+
+
+class Maintainer(_Model):
+    name: str
+    email: str | None = None
+    github: str | None = None
+
+
+class Card(_Model):
+    """What the dataset's card says (its front matter, and the text after it)."""
+
+    path: str = Field(description="The card's path in the registry.")
+    pretty_name: str | None = None
+    description: str = Field(description="The card's first paragraph of text.")
+    text: str = Field(description="The card's Markdown after the front matter.")
+    license: list[str] = Field(description="License ids (Hugging Face's list, or `other`).")
+    license_name: str | None = None
+    license_link: str | None = None
+    maintainers: list[Maintainer]
+    source: str | None = None
+    access: Literal["public", "lab", "restricted"] | None = None
+    personal_data: bool | None = None
+    citation: str | None = None
+    language: list[str]
+    task_categories: list[str]
+    size_categories: list[str]
+    tags: list[str]
+    front_matter: dict[str, Any] = Field(description="Every front-matter key, as written.")
+
+
+class Import(_Model):
+    """Where an imported dataset comes from (`dvc import`)."""
+
+    url: str
+    path: str
+    rev: str | None = None
+    rev_lock: str | None = None
+
+
+class Dataset(_Model):
+    """One cached output of a .dvc file at the catalog's commit."""
+
+    name: str = Field(description="The output's path in the registry (what `dvc import` "
+                                  "takes).")
+    dvc_file: str
+    path: str = Field(description="The output's path, repository-relative.")
+    md5: str = Field(description="The current hash as DVC writes it.")
+    hash: Literal["md5", "md5-dos2unix"] = Field(
+        description="`md5` (DVC 3) or `md5-dos2unix` (DVC 2: text files hashed with CRLF "
+                    "turned into LF).")
+    size: int | None = Field(ge=0)
+    nfiles: int | None = Field(ge=0)
+    is_dir: bool
+    remote: str | None = Field(description="The DVC remote's name (the output's own, else the "
+                                           "default); null for an import.")
+    remote_url: str | None = Field(description="The remote's URL; null when unknown.")
+    object_url: str | None = Field(description="Where the current object (a directory's .dir "
+                                               "manifest) is in the remote.")
+    imported: Import | None = Field(description="Set when the dataset is a `dvc import`.")
+    card: Card | None = Field(description="The dataset's card; null when it has none.")
+    versions: list[Version] = Field(min_length=1, description="Oldest first; the last is the "
+                                                              "current one.")
+
+    @property
+    def current(self) -> Version:
+        return self.versions[-1]
+
+
+class Catalog(_Model):
+    """`dataward catalog build`: the registry's datasets at one commit."""
+
+    schema_version: Literal[1] = Field(description="Changes when the format changes.")
+    generator: str = Field(description="`dataward <version>`.")
+    registry: str | None = Field(description="The registry's URL (for `dvc import`); null "
+                                             "when unknown.")
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$", description="The registry commit "
+                                                               "described.")
+    date: str = Field(description="That commit's committer date, ISO 8601.")
+    datasets: list[Dataset] = Field(description="By name.")

@@ -1,0 +1,88 @@
+"""The catalog in a terminal: `dataward ls` (one table) and `dataward show` (one dataset).
+
+Tables are drawn with rich when it is installed (it comes with dvc), else as aligned text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dataward.models.catalog import Catalog, Dataset
+
+
+def size(n: int | None) -> str:
+    """Bytes, 1024-based as DVC counts them, labelled so (KiB), one decimal."""
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def commands(catalog: Catalog, dataset: Dataset, rev: str | None = None) -> list[str]:
+    """How to use it: `dvc import` (tracked, updatable) and `dvc get` (a plain copy)."""
+    registry = catalog.registry or "<registry url>"
+    pin = f" --rev {rev}" if rev else ""
+    return [f"dvc import {registry} {dataset.path}{pin}",
+            f"dvc get {registry} {dataset.path}{pin}"]
+
+
+def print_list(catalog: Catalog) -> None:
+    rows = [(d.name, str(d.current.version), size(d.size),
+             "" if d.nfiles is None else str(d.nfiles),
+             ", ".join(d.card.license) if d.card else "",
+             ", ".join(m.name for m in d.card.maintainers) if d.card else "",
+             d.current.date[:10]) for d in catalog.datasets]
+    _table(f"{len(rows)} dataset{'' if len(rows) == 1 else 's'} at {catalog.commit[:12]}",
+           ("name", "version", "size", "files", "license", "maintainers", "changed"), rows)
+
+
+def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
+    card = dataset.card
+    title = card.pretty_name if card and card.pretty_name else dataset.name
+    lines = [f"{title} ({dataset.name}), version {dataset.current.version}",
+             f"  {dataset.dvc_file}: {dataset.md5}, {size(dataset.size)}"
+             + (f", {dataset.nfiles} files" if dataset.nfiles is not None else "")]
+    if dataset.imported:
+        lines.append(f"  imported from {dataset.imported.url} {dataset.imported.path}")
+    elif dataset.remote_url:
+        lines.append(f"  data in {dataset.remote_url} (remote {dataset.remote})")
+    if card:
+        if card.description:
+            lines.append(f"  {card.description}")
+        lines.append(f"  license: {', '.join(card.license) or '?'}; maintainers: "
+                     + (", ".join(m.name + (f" <{m.email}>" if m.email else "")
+                                  for m in card.maintainers) or "?"))
+        if card.source:
+            lines.append(f"  source: {card.source}")
+    else:
+        lines.append("  no card")
+    lines += ["", "Use it:"] + [f"  {c}" for c in commands(catalog, dataset)]
+    print("\n".join(lines) + "\n")
+    rows = [(str(v.version), v.date[:10], v.author, v.message, size(v.size), v.commit[:12])
+            for v in reversed(dataset.versions)]
+    _table("versions", ("version", "date", "author", "message", "size", "commit"), rows)
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+        print(title)
+        for row in (header, *rows):
+            print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+        return
+    import sys
+
+    table = Table(title=title, title_justify="left")
+    for i, name in enumerate(header):  # the first and the free-text columns may wrap
+        table.add_column(name, overflow="fold", no_wrap=0 < i < len(header) - 3)
+    for row in rows:
+        table.add_row(*row)
+    # Piped, rich would assume 80 columns; a wider table reads better in a file or a log.
+    Console(width=None if sys.stdout.isatty() else 120).print(table)

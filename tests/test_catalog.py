@@ -1,0 +1,320 @@
+"""`dataward catalog build`, `dataward ls` and `dataward show` on a registry made by real DVC:
+datasets with several versions, a `.dvc` file moved by `dvc move`, a `dvc import`, a merged
+pull request, and a dataset that was removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jsonschema
+import pytest
+
+from tests.conftest import BIN, GITHUB_REPO, GITHUB_TOKEN, _hermetic
+from tests.dvcremote import CATS, DOGS, add_dataset
+from tests.dvcrun import dvc
+from tests.ghstandin import LocalGitHub
+from tests.repo import GitRepo
+from tests.test_dataset_cards_registry import card
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Registry(NamedTuple):
+    path: Path
+    commits: dict[str, str]  # what happened -> the commit
+
+
+def _md5(repo: GitRepo, commit: str, dvcfile: str) -> str:
+    text = repo.git("show", f"{commit}:{dvcfile}").stdout
+    return next(line.split("md5:")[1].strip() for line in text.splitlines() if "md5:" in line)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    with pytest.MonkeyPatch.context() as mp:
+        _hermetic(tmp_path_factory.mktemp("catalog-home"), mp)
+        base = tmp_path_factory.mktemp("catalog")
+        # the registry another one imports from
+        other = GitRepo.init(base / "other")
+        dvc(other.path, "init", "-q")
+        add_dataset(other, "labels", {"labels/a.txt": b"cat\n", "labels/b.txt": b"dog\n"})
+        other.commit("add labels")
+
+        path = base / "registry"
+        repo = GitRepo.init(path)
+        dvc(path, "init", "-q")
+        (path / ".dvc" / "config").write_text(
+            "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://lab-data/store\n")
+        (path / ".dvc" / "config.local").write_text(
+            "['remote \"storage\"']\n    access_key_id = AKIAIOSFODNN7EXAMPLE\n")
+        repo.git("add", "-A")
+        repo.commit("dvc init")
+        commits = {}
+        add_dataset(repo, "dog_and_cat", DOGS)
+        repo.write("dog_and_cat.card.md", card())
+        repo.add("dog_and_cat.card.md")
+        commits["dogs v1"] = repo.commit("add dog_and_cat")
+        repo.write("fish.csv", "species,count\ncod,3\n")
+        dvc(path, "add", "-q", "fish.csv")
+        repo.git("add", "-A")
+        commits["fish v1"] = repo.commit("add fish")
+        add_dataset(repo, "dog_and_cat", CATS)  # the cats join the dogs
+        commits["dogs v2"] = repo.commit("add the cats")
+        add_dataset(repo, "birds", {"birds/a.jpg": b"\xff\xd8bird"})
+        commits["birds"] = repo.commit("add birds")
+        dvc(path, "remove", "-q", "birds.dvc")
+        repo.git("add", "-A")
+        commits["birds removed"] = repo.commit("remove birds")
+        (path / "animals").mkdir()
+        dvc(path, "move", "dog_and_cat", "animals/dog_and_cat")
+        repo.git("mv", "dog_and_cat.card.md", "animals/dog_and_cat.card.md")
+        repo.git("add", "-A")
+        commits["moved"] = repo.commit("move dog_and_cat into animals/")
+        add_dataset(repo, "animals/dog_and_cat", {"dog/4.jpg": b"\xff\xd8dog4"})
+        commits["dogs v3"] = repo.commit("one more dog")
+        # a pull request merged with a merge commit: its version is the merge, as main saw it
+        repo.git("checkout", "-q", "-b", "more-fish")
+        repo.write("fish.csv", "species,count\ncod,3\nhake,5\n")
+        dvc(path, "add", "-q", "fish.csv")
+        repo.git("add", "-A")
+        repo.commit("more fish")
+        repo.git("checkout", "-q", "main")
+        repo.git("merge", "-q", "--no-ff", "more-fish", "-m", "Merge pull request #4")
+        commits["fish v2"] = repo.head()
+        dvc(path, "import", "-q", str(other.path), "labels")
+        repo.git("add", "-A")
+        commits["import"] = repo.commit("import labels")
+        return Registry(path, commits)
+
+
+def dataward(cwd: Path, *args: str, env: dict[str, str] | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([f"{BIN}/dataward", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120, check=False)
+
+
+def build(path: Path, tmp_path: Path, *args: str) -> dict[str, Any]:
+    out = tmp_path / "catalog.json"
+    proc = dataward(path, "catalog", "build", "-o", str(out),
+                    "--registry-url", "https://github.com/lab/datasets", *args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def by_name(catalog: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["name"]: d for d in catalog["datasets"]}
+
+
+def test_every_dataset_with_every_version(registry: Registry, tmp_path: Path) -> None:
+    catalog = build(registry.path, tmp_path)
+    repo, c = GitRepo(registry.path), registry.commits
+    datasets = by_name(catalog)
+    assert sorted(datasets) == ["animals/dog_and_cat", "fish.csv", "labels"]  # birds removed
+    dogs = datasets["animals/dog_and_cat"]
+    assert [(v["version"], v["commit"], v["md5"], v["dvc_file"], v["message"])
+            for v in dogs["versions"]] == [
+        (1, c["dogs v1"], _md5(repo, c["dogs v1"], "dog_and_cat.dvc"), "dog_and_cat.dvc",
+         "add dog_and_cat"),
+        (2, c["dogs v2"], _md5(repo, c["dogs v2"], "dog_and_cat.dvc"), "dog_and_cat.dvc",
+         "add the cats"),
+        (3, c["dogs v3"], _md5(repo, c["dogs v3"], "animals/dog_and_cat.dvc"),
+         "animals/dog_and_cat.dvc", "one more dog")]
+    assert (dogs["dvc_file"], dogs["md5"], dogs["is_dir"], dogs["hash"]) == (
+        "animals/dog_and_cat.dvc", dogs["versions"][-1]["md5"], True, "md5")
+    assert [(v["nfiles"], v["author"]) for v in dogs["versions"]] == [
+        (4, "Lab Member"), (7, "Lab Member"), (8, "Lab Member")]
+    assert dogs["size"] == sum(map(len, [*DOGS.values(), *CATS.values(), b"\xff\xd8dog4"]))
+    assert dogs["object_url"] == (
+        f"s3://lab-data/store/files/md5/{dogs['md5'][:2]}/{dogs['md5'][2:]}")
+    assert (dogs["remote"], dogs["remote_url"]) == ("storage", "s3://lab-data/store")
+    fish = datasets["fish.csv"]
+    assert [(v["version"], v["commit"], v["message"]) for v in fish["versions"]] == [
+        (1, c["fish v1"], "add fish"), (2, c["fish v2"], "Merge pull request #4")]
+    assert (fish["is_dir"], fish["nfiles"], fish["card"]) == (False, None, None)
+    for dataset in datasets.values():
+        for v in dataset["versions"]:
+            assert v["date"] == repo.git("log", "-1", "--format=%aI", v["commit"]).stdout.strip()
+    assert catalog["commit"] == c["import"] and catalog["registry"] == (
+        "https://github.com/lab/datasets")
+
+
+def test_imports_say_where_they_come_from(registry: Registry, tmp_path: Path) -> None:
+    labels = by_name(build(registry.path, tmp_path))["labels"]
+    assert labels["imported"]["url"].endswith("other") and labels["imported"]["path"] == "labels"
+    assert len(labels["imported"]["rev_lock"]) == 40
+    assert (labels["remote"], labels["object_url"]) == (None, None)
+
+
+def test_the_card_is_in_the_catalog(registry: Registry, tmp_path: Path) -> None:
+    dogs = by_name(build(registry.path, tmp_path))["animals/dog_and_cat"]
+    assert dogs["card"]["path"] == "animals/dog_and_cat.card.md"
+    assert (dogs["card"]["pretty_name"], dogs["card"]["license"]) == ("Dogs", ["cc-by-4.0"])
+    assert dogs["card"]["maintainers"] == [
+        {"name": "Ada Lovelace", "email": "ada@lab.example", "github": None}]
+    assert dogs["card"]["description"] == (
+        "Photos of the lab's dogs, taken in 2024 for a pose study.")
+
+
+def test_the_catalog_validates_against_its_schema(registry: Registry, tmp_path: Path) -> None:
+    schema = json.loads((ROOT / "schemas" / "catalog.schema.json").read_text())
+    catalog = build(registry.path, tmp_path)
+    jsonschema.validate(catalog, schema, format_checker=jsonschema.FormatChecker())
+    assert catalog["schema_version"] == 1
+
+
+def test_building_twice_gives_the_same_bytes_and_never_local_config(
+        registry: Registry, tmp_path: Path) -> None:
+    build(registry.path, tmp_path)
+    first = (tmp_path / "catalog.json").read_bytes()
+    build(registry.path, tmp_path)
+    assert (tmp_path / "catalog.json").read_bytes() == first
+    assert b"AKIA" not in first  # config.local is one machine's, and may hold keys
+
+
+def test_an_older_revision(registry: Registry, tmp_path: Path) -> None:
+    catalog = build(registry.path, tmp_path, "--rev", registry.commits["birds"])
+    datasets = by_name(catalog)
+    assert sorted(datasets) == ["birds", "dog_and_cat", "fish.csv"]
+    assert len(datasets["dog_and_cat"]["versions"]) == 2
+
+
+def test_one_pass_over_history_not_a_process_per_commit(registry: Registry,
+                                                        tmp_path: Path) -> None:
+    real = shutil.which("git")
+    log = tmp_path / "git-calls"
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    proc = dataward(registry.path, "catalog", "build", "-o", str(tmp_path / "c.json"),
+                    env={"PATH": f"{wrapper.parent}:{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().split()
+    assert len(calls) <= 12, calls  # 11 commits, 4 datasets: a constant number of git runs
+    assert calls.count("log") <= 3 and calls.count("cat-file") <= 4
+
+
+def test_a_shallow_clone_cannot_make_a_catalog(registry: Registry, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{registry.path}",
+                    str(shallow)], check=True)
+    proc = dataward(shallow, "catalog", "build", "-o", str(tmp_path / "c.json"))
+    assert proc.returncode == 3
+    assert "this clone is shallow" in proc.stderr and "fetch-depth: 0" in proc.stderr
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_ls_and_show(registry: Registry, tmp_path: Path) -> None:
+    ls = dataward(registry.path, "ls", env={"COLUMNS": "200"})
+    assert ls.returncode == 0, ls.stderr
+    assert "3 datasets" in ls.stdout
+    row = next(line for line in ls.stdout.splitlines() if "animals/dog_and_cat" in line)
+    assert "cc-by-4.0" in row and "Ada Lovelace" in row and " 3 " in row
+    show = dataward(registry.path, "show", "animals/dog_and_cat", "--registry-url",
+                    "https://github.com/lab/datasets", env={"COLUMNS": "200"})
+    assert show.returncode == 0, show.stderr
+    assert "Dogs (animals/dog_and_cat), version 3" in show.stdout
+    assert "dvc import https://github.com/lab/datasets animals/dog_and_cat" in show.stdout
+    assert "one more dog" in show.stdout and "add dog_and_cat" in show.stdout
+    missing = dataward(registry.path, "show", "dog")
+    assert missing.returncode == 2
+    assert "no dataset 'dog'" in missing.stderr and "animals/dog_and_cat" in missing.stderr
+
+
+def test_show_reads_a_published_catalog(registry: Registry, tmp_path: Path) -> None:
+    build(registry.path, tmp_path)
+    show = dataward(tmp_path, "show", "fish.csv", "--catalog", str(tmp_path / "catalog.json"))
+    assert show.returncode == 0 and "version 2" in show.stdout
+    (tmp_path / "bad.json").write_text("{}")
+    bad = dataward(tmp_path, "ls", "--catalog", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and "is not a dataward catalog" in bad.stderr
+
+
+# -- publishing ---------------------------------------------------------------------------------
+
+def publish_env(github: LocalGitHub, tmp_path: Path) -> dict[str, str]:
+    return {"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_REPOSITORY": GITHUB_REPO,
+            "GITHUB_API_URL": github.api_url, "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_OUTPUT": str(tmp_path / "out"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+
+
+def expected_files(registry: Registry, tmp_path: Path, rev: str = "HEAD") -> dict[str, bytes]:
+    """What `catalog build` writes locally: publishing must put exactly this on the branch."""
+    out = tmp_path / f"local-{rev}"
+    proc = dataward(registry.path, "catalog", "build", "--rev", rev, "-o",
+                    str(out / "catalog.json"), "--croissant-dir", str(out / "croissant"),
+                    "--html", str(out / "index.html"),
+                    "--registry-url", "https://github.example/lab/registry")
+    assert proc.returncode == 0, proc.stderr
+    files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    return {**files, ".nojekyll": b""}
+
+
+def test_publish_commits_the_catalog_once(registry: Registry, github: LocalGitHub,
+                                          tmp_path: Path) -> None:
+    env = publish_env(github, tmp_path)
+    first = dataward(registry.path, "catalog", "publish", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "published to dataward as" in first.stdout
+    assert github.files(GITHUB_REPO, "dataward") == expected_files(registry, tmp_path)
+    commit = github.ref(GITHUB_REPO, "heads/dataward")
+    assert (tmp_path / "out").read_text() == f"commit={commit}\n"
+    again = dataward(registry.path, "catalog", "publish", env=env)
+    assert again.returncode == 0 and "already holds it; no commit" in again.stdout
+    assert len(github.commits(GITHUB_REPO, "dataward")) == 1
+
+
+def test_publish_removes_the_records_of_removed_datasets(registry: Registry,
+                                                         github: LocalGitHub,
+                                                         tmp_path: Path) -> None:
+    env = publish_env(github, tmp_path)
+    older = registry.commits["birds"]
+    assert dataward(registry.path, "catalog", "publish", "--rev", older,
+                    env=env).returncode == 0
+    assert "croissant/birds.json" in github.files(GITHUB_REPO, "dataward")
+    assert dataward(registry.path, "catalog", "publish", env=env).returncode == 0
+    assert github.files(GITHUB_REPO, "dataward") == expected_files(registry, tmp_path)
+    assert len(github.commits(GITHUB_REPO, "dataward")) == 2
+
+
+def test_two_publishers_racing_both_end_correct(registry: Registry, github: LocalGitHub,
+                                               tmp_path: Path) -> None:
+    env = {**os.environ, **publish_env(github, tmp_path)}
+    revs = [registry.commits["birds"], registry.commits["import"]]
+    procs = [subprocess.Popen([f"{BIN}/dataward", "catalog", "publish", "--rev", rev],
+                              cwd=registry.path, env=env, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for rev in revs]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    published = github.files(GITHUB_REPO, "dataward")
+    # the branch holds one whole catalog, never a mix of both
+    assert published in [expected_files(registry, tmp_path, rev) for rev in revs]
+    assert len(github.commits(GITHUB_REPO, "dataward")) == 2
+
+
+def test_publish_without_github_is_a_clear_error(registry: Registry, tmp_path: Path) -> None:
+    proc = dataward(registry.path, "catalog", "publish",
+                    env={"GITHUB_REPOSITORY": "", "GITHUB_TOKEN": ""})
+    assert proc.returncode == 2
+    assert "no GitHub token" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ls_without_rich_is_plain_aligned_text(registry: Registry) -> None:
+    code = ("import sys; sys.modules['rich'] = None\n"
+            "from dataward.cli import main; raise SystemExit(main(['ls']))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=registry.path, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("3 datasets at ")
+    assert lines[1].split() == ["name", "version", "size", "files", "license", "maintainers",
+                                "changed"]
+    assert lines[2].startswith("animals/dog_and_cat  3 ") and "Ada Lovelace" in lines[2]
