@@ -20,6 +20,7 @@ from dataward.errors import CouldNotCheck, UsageError
 from dataward.git import FileChange, LogEntry, Repo
 from dataward.globs import last_match
 from dataward.models.catalog import Card, Catalog, Dataset, Import, Maintainer, Version
+from dataward.urls import without_credentials
 
 DVC_FILES = ("*.dvc",)  # git pathspec: any folder
 MAX_FILE = 1 << 20  # .dvc files and cards are small; yamlsafe refuses more anyway
@@ -77,7 +78,7 @@ def _imported(doc: dict[str, Any]) -> Import | None:
     for dep in deps if isinstance(deps, list) else []:
         repo = dep.get("repo") if isinstance(dep, dict) else None
         if isinstance(repo, dict) and isinstance(repo.get("url"), str):
-            return Import(url=repo["url"], path=str(dep.get("path", "")),
+            return Import(url=without_credentials(repo["url"]), path=str(dep.get("path", "")),
                           rev=_str(repo.get("rev")), rev_lock=_str(repo.get("rev_lock")))
     return None
 
@@ -99,31 +100,73 @@ Lines = dict[str, dict[str, list[Version]]]  # .dvc file -> output spec -> versi
 
 def versions(history: Sequence[tuple[LogEntry, list[FileChange]]],
              parsed: dict[str, DvcFile | None]) -> Lines:
-    """Each output's versions, following `.dvc` files through renames; a deleted file's
-    history ends with it."""
+    """Each output's versions, following `.dvc` files through renames (`dvc move` renames the
+    file and its output together); a deleted file's history ends with it."""
     lines: Lines = {}
     for entry, changes in history:
-        for change in changes:
+        for change in _paired(changes):
             if change.status == "D":
                 lines.pop(change.path, None)
                 continue
+            carried: dict[str, list[Version]] = {}
             if change.status == "R" and change.old_path is not None:
-                lines[change.path] = lines.pop(change.old_path, {})
+                carried = lines.pop(change.old_path, {})
             dvcfile = parsed.get(change.oid)
             if dvcfile is None:
+                if carried:
+                    lines[change.path] = carried
                 continue  # unreadable at this commit: no version from it
             outs = lines.setdefault(change.path, {})
+            outs.update({spec: seen for spec, seen in carried.items()
+                         if spec in {o.spec for o in dvcfile.outs}})
+            orphans = {spec: seen for spec, seen in carried.items() if spec not in outs}
             for out in dvcfile.outs:
+                if out.spec not in outs and orphans:
+                    # the output was renamed too: the same data, or the only one
+                    spec = next((k for k, v in orphans.items() if v[-1].md5 == out.md5),
+                                next(iter(orphans)) if len(orphans) == 1 else None)
+                    if spec is not None:
+                        outs[out.spec] = orphans.pop(spec)
                 seen = outs.setdefault(out.spec, [])
                 if not seen or seen[-1].md5 != out.md5:
                     seen.append(_version(len(seen) + 1, out, entry, change.path))
     return lines
 
 
+def _paired(changes: list[FileChange]) -> list[FileChange]:
+    """Renames git did not see: a `.dvc` file is small, so a move that also changes its hash
+    lines falls under git's similarity threshold and shows as a delete and an add. One
+    delete and one add in a commit, or a pair with the same file name, are a rename."""
+    deleted = [c for c in changes if c.status == "D"]
+    added = [c for c in changes if c.status == "A"]
+    pairs: dict[str, str] = {}  # added path -> deleted path
+    if len(deleted) == 1 and len(added) == 1:
+        pairs[added[0].path] = deleted[0].path
+    else:
+        by_name: dict[str, list[str]] = {}
+        for c in deleted:
+            by_name.setdefault(posixpath.basename(c.path), []).append(c.path)
+        for c in added:
+            olds = by_name.get(posixpath.basename(c.path), [])
+            if len(olds) == 1:
+                pairs[c.path] = olds.pop()
+    if not pairs:
+        return changes
+    gone = set(pairs.values())
+    return [FileChange(c.path, c.oid, "R", pairs[c.path]) if c.path in pairs else c
+            for c in changes if not (c.status == "D" and c.path in gone)]
+
+
 def _version(number: int, out: Out, entry: LogEntry, dvcfile: str) -> Version:
     return Version(version=number, md5=out.md5, size=out.size, nfiles=out.nfiles,
-                   commit=entry.sha, date=entry.date, author=entry.author,
-                   message=entry.subject, dvc_file=dvcfile)
+                   commit=entry.sha, date=entry.date, author=_shown(entry.author),
+                   message=_shown(entry.subject), dvc_file=_shown(dvcfile))
+
+
+def _shown(text: str) -> str:
+    """Text as it can be published: bytes that are not UTF-8 (git keeps them in names and
+    messages) as backslash escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 # -- build ------------------------------------------------------------------------------------
@@ -158,8 +201,10 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
                 seen = [*seen, _version(len(seen) + 1, out, entry, path)]
             remote = None if dvcfile and dvcfile.imported else (out.remote or default)
             url = remotes.get(remote, {}).get("url") if remote else None
+            url = without_credentials(url) if url else None
             datasets.append(Dataset(
-                name=out.path, dvc_file=path, path=out.path, md5=out.md5,
+                name=_shown(out.path), dvc_file=_shown(path), path=_shown(out.path),
+                md5=out.md5,
                 hash="md5-dos2unix" if out.legacy else "md5", size=out.size,
                 nfiles=out.nfiles, is_dir=out.md5.endswith(".dir"), remote=remote,
                 remote_url=url, object_url=_object_url(url, out) if url else None,
@@ -167,7 +212,7 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
                 card=cards.get(path), versions=seen))
     datasets.sort(key=lambda d: d.name)
     return Catalog(schema_version=1, generator=f"dataward {__version__}",
-                   registry=_public_url(registry_url) if registry_url else None,
+                   registry=without_credentials(registry_url) if registry_url else None,
                    commit=commit, date=committed, datasets=datasets)
 
 
@@ -193,11 +238,6 @@ def _remotes(repo: Repo, commit: str) -> tuple[str | None, dict[str, dict[str, s
         return None, {}
     (_, oid), = found
     return remotes_of(repo.object_heads([oid], MAX_FILE)[oid])
-
-
-def _public_url(url: str) -> str:
-    """The registry's URL without credentials (`https://token@host/...` -> `https://host/`)."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url.strip())
 
 
 # -- cards ------------------------------------------------------------------------------------
@@ -231,7 +271,7 @@ def read_card(path: str, content: bytes) -> Card | None:
         return None
     if not isinstance(data, dict):
         return None
-    data = json.loads(json.dumps(data, default=str))  # YAML dates and the like, as text
+    data = json.loads(json.dumps(data, default=_plain))  # YAML dates and sets, as JSON
     access = data.get("access")
     personal = data.get("personal_data")
     return Card(
@@ -246,6 +286,13 @@ def read_card(path: str, content: bytes) -> Card | None:
         task_categories=_texts(data.get("task_categories")),
         size_categories=_texts(data.get("size_categories")), tags=_texts(data.get("tags")),
         front_matter=data)
+
+
+def _plain(value: Any) -> Any:
+    """YAML values JSON lacks: sets as sorted lists (stable across runs), the rest as text."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(str, value))
+    return str(value)
 
 
 def _text(value: Any) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from dataward.errors import DatawardError, UsageError
@@ -63,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
             return _build(args)
         if args.command == "catalog":
             return _publish(args)
-        catalog = _load(args) if args.catalog else _catalog(args)
+        catalog = load_catalog(args.catalog) if args.catalog else _catalog(args)
         from dataward.report import catalog_text
 
         if args.command == "ls":
@@ -77,6 +78,9 @@ def main(args: argparse.Namespace) -> int:
         if err.hint:
             print(f"    {err.hint}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # `| head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def find(catalog: Catalog, name: str) -> Dataset:
@@ -93,6 +97,8 @@ def _catalog(args: argparse.Namespace) -> Catalog:
     from dataward import catalog, config
     from dataward.git import Repo
 
+    if not os.path.isdir(args.repo):
+        raise UsageError(f"{args.repo} is not a folder", "pass --repo the registry's checkout")
     repo = Repo.discover(args.repo)
     policy = config.load(repo.root, args.config).policy
     return catalog.build(repo, args.rev, policy.dataset_cards, registry_url(args, repo))
@@ -115,20 +121,22 @@ def registry_url(args: argparse.Namespace, repo: Repo) -> str | None:
     return url or None
 
 
-def _load(args: argparse.Namespace) -> Catalog:
+def load_catalog(path: str) -> Catalog:
     from pydantic import ValidationError
 
     from dataward.models.catalog import Catalog
 
     try:
-        with open(args.catalog, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             return Catalog.model_validate_json(fh.read())
     except OSError as exc:
-        raise UsageError(f"{args.catalog}: {exc.strerror}", "pass a catalog.json that "
+        raise UsageError(f"{path}: {exc.strerror}", "pass a catalog.json that "
                          "`dataward catalog build` wrote") from None
-    except ValidationError as exc:
-        raise UsageError(f"{args.catalog} is not a dataward catalog "
-                         f"({exc.error_count()} problems)", "rebuild it with `dataward "
+    except (ValidationError, UnicodeDecodeError) as exc:
+        problems = exc.error_count() if isinstance(exc, ValidationError) else 1
+        raise UsageError(f"{path} is not a dataward catalog "
+                         f"({problems} problem{'s' if problems != 1 else ''})",
+                         "rebuild it with `dataward "
                          "catalog build`") from None
 
 
@@ -157,7 +165,9 @@ def _build(args: argparse.Namespace) -> int:
     if args.croissant_dir:
         from dataward import croissant
 
-        os.makedirs(args.croissant_dir, exist_ok=True)
+        if os.path.exists(args.croissant_dir) and not os.path.isdir(args.croissant_dir):
+            raise UsageError(f"{args.croissant_dir} is a file, not a folder",
+                             "pass --croissant-dir a folder (it is made when missing)")
         for name, doc in croissant.documents(catalog).items():
             _write(os.path.join(args.croissant_dir, name), doc)
     if args.html:
@@ -173,22 +183,49 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Newer(Exception):
+    """The branch already holds the catalog of a later commit."""
+
+
 def _publish(args: argparse.Namespace) -> int:
-    from dataward.github import Actions, Client
+    import json
+    import subprocess
+
+    from dataward.github import Actions, Client, append_summary, write_output
 
     catalog = _catalog(args)
     actions = Actions.from_environ()
     client = Client(actions.api_url, actions.token, actions.repository)
-    sha = client.commit_files(args.branch, files(catalog),
-                              f"catalog of {catalog.commit[:12]}: "
-                              f"{_count(len(catalog.datasets), 'dataset')}",
-                              replace=("croissant/",))
-    from dataward.github import append_summary, write_output
+    ours = files(catalog)
 
-    if sha is None:
-        said = f"catalog of {catalog.commit[:12]}: {args.branch} already holds it; no commit"
+    def unless_newer(paths: Sequence[str], read: Callable[[str], bytes]
+                     ) -> Mapping[str, bytes | None]:
+        # A re-run of an old job, or publishers racing, must not put an older catalog over a
+        # newer one: keep the branch's when its commit descends from ours.
+        if "catalog.json" in paths:
+            try:
+                theirs = str(json.loads(read("catalog.json")).get("commit", ""))
+            except ValueError:
+                theirs = ""
+            if theirs and theirs != catalog.commit and subprocess.run(
+                    ["git", "merge-base", "--is-ancestor", catalog.commit, theirs],
+                    cwd=args.repo, capture_output=True, check=False).returncode == 0:
+                raise _Newer(theirs)
+        return ours
+
+    try:
+        sha = client.commit_files(args.branch, unless_newer,
+                                  f"catalog of {catalog.commit[:12]}: "
+                                  f"{_count(len(catalog.datasets), 'dataset')}",
+                                  replace=("croissant/",))
+    except _Newer as newer:
+        said = (f"catalog of {catalog.commit[:12]}: {args.branch} already holds the catalog "
+                f"of a later commit, {str(newer)[:12]}; no commit")
+        sha = None
     else:
-        said = f"catalog of {catalog.commit[:12]}: published to {args.branch} as {sha[:12]}"
+        said = (f"catalog of {catalog.commit[:12]}: "
+                + (f"published to {args.branch} as {sha[:12]}" if sha else
+                   f"{args.branch} already holds it; no commit"))
     print(said)
     append_summary(actions.step_summary, f"### dataward catalog\n\n{said}: "
                    f"{_count(len(catalog.datasets), 'dataset')}")

@@ -232,7 +232,7 @@ _SCRIPT = r"""
   }
   const registryWord = registry ? shell(registry) : PLACEHOLDER;
   const importCommand = (d, rev) => `dvc import ${registryWord} ${shell(d.path)}`
-    + (rev ? ` --rev ${rev}` : "");
+    + (rev ? ` --rev ${shell(rev)}` : "");
   const getCommand = (d) => `dvc get ${registryWord} ${shell(d.path)}`;
 
   // ---- the list ----------------------------------------------------------------------------
@@ -511,7 +511,8 @@ _SCRIPT = r"""
       const source = d.imported;
       const rev = source.rev_lock || source.rev;
       parts.push(...commandBlock("Or import it from where it comes from:",
-        `dvc import ${shell(source.url)} ${shell(source.path)}` + (rev ? ` --rev ${rev}` : "")));
+        `dvc import ${shell(source.url)} ${shell(source.path)}`
+          + (rev ? ` --rev ${shell(rev)}` : "")));
     }
     if (!registry) {
       parts.push(h("p", {class: "note"}, "This catalog does not know the registry's URL: "

@@ -198,7 +198,6 @@ MANIFEST_ID = "manifest"
 FILES_ID = "files"
 
 # As dataward.urls reads them: a pasted password may hold '/', so user:password runs to the '@'.
-_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^@]*:[^@]*|[^@/]*)@(.*)$")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _MAX_STEM = 200
 
@@ -325,8 +324,9 @@ def public_url(url: str) -> str:
         return "file://" + quote(url)
     if re.match(r"^[A-Za-z]:[\\/]", url):
         return "file:///" + quote(url.replace("\\", "/"), safe="/:")
-    m = _USERINFO.match(url)
-    return f"{m.group(1)}{m.group(3)}" if m else url
+    from dataward.urls import without_credentials
+
+    return without_credentials(url)
 
 
 def web_url(repo: str | None) -> str | None:

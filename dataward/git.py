@@ -177,26 +177,22 @@ class Repo(NamedTuple):
         """The commits of `rev`'s first-parent line that change files matching `pathspecs`,
         oldest first, each with its changes against its first parent (renames detected: a
         renamed file is one Change whose `old_path` is set). One `git log`."""
-        out = _dec(self.run(["log", "--first-parent", "--diff-merges=first-parent",
+        out = _dec(self.run(["log", "--first-parent", "--diff-merges=first-parent", "--root",
                              "--reverse", "-z", "--raw", "--no-abbrev", "-M",
                              "--format=%x01%H%x00%aI%x00%an%x00%s", rev, "--", *pathspecs]))
-        history = []
-        for chunk in out.split("\x01")[1:]:
-            fields = chunk.split("\0")
-            entry = LogEntry(*fields[:4])
-            changes: list[FileChange] = []
-            rest = iter(fields[4:])
-            for token in rest:
-                token = token.lstrip("\n")
-                if not token.startswith(":"):
-                    continue
+        history: list[tuple[LogEntry, list[FileChange]]] = []
+        tokens = iter(out.split("\0"))
+        for token in tokens:  # read in order: metadata may hold any byte but NUL
+            token = token.lstrip("\n")
+            if token.startswith("\x01") and len(token) == 41:
+                header = [token[1:], next(tokens, ""), next(tokens, ""), next(tokens, "")]
+                history.append((LogEntry(*header), []))
+            elif token.startswith(":") and history:
                 _, _, _, new_oid, status = token[1:].split()
-                path = next(rest)
-                old = None
+                path, old = next(tokens), None
                 if status[0] in "RC":
-                    old, path = (path if status[0] == "R" else None), next(rest)
-                changes.append(FileChange(path, new_oid, status[0], old))
-            history.append((entry, changes))
+                    old, path = (path if status[0] == "R" else None), next(tokens)
+                history[-1][1].append(FileChange(path, new_oid, status[0], old))
         return history
 
     def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:

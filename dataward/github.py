@@ -154,6 +154,10 @@ def append_summary(path: str, markdown: str) -> None:
 
 # -- the client -------------------------------------------------------------------------------
 
+# (the branch's file paths, a reader of one file's bytes) -> the files to write
+FileBuilder = Callable[[Sequence[str], Callable[[str], bytes]], Mapping[str, "bytes | None"]]
+
+
 class Annotation(NamedTuple):
     path: str
     line: int
@@ -310,9 +314,7 @@ class Client:
         """A file's bytes; over 1 MB the contents API sends none, so read its blob."""
         if contents.encoding == "base64" and contents.decoded is not None:
             return bytes(contents.decoded)
-        blob = self._repo.blob(contents.sha)
-        return base64.b64decode(blob.content) if blob.encoding == "base64" \
-            else str(blob.content).encode()
+        return self._read_blob(contents.sha)
 
     def put_file(self, branch: str, path: str, content: bytes, message: str,
                  attempts: int = 6) -> str | None:
@@ -347,14 +349,17 @@ class Client:
                                 f"{_mask(refused, self._token)} {attempts} times",
                                 "another writer kept changing it, or the branch is protected")
 
-    def commit_files(self, branch: str, files: Mapping[str, bytes | None], message: str,
-                     replace: Sequence[str] = (), attempts: int = 8) -> str | None:
+    def commit_files(self, branch: str, files: Mapping[str, bytes | None] | FileBuilder,
+                     message: str, replace: Sequence[str] = (), attempts: int = 8
+                     ) -> str | None:
         """Write several files (None deletes one) in one commit on `branch` through the git data
         API, creating the branch (with no history of its own) when it does not exist. Files
         under a `replace` folder ("croissant/") that `files` does not name are deleted. Files
         that already hold their content are left out; when nothing changes there is no new
         commit and None is returned. A ref that moved meanwhile is re-read and the commit
-        rebuilt on top of it."""
+        rebuilt on top of it. `files` may be a function of the branch's files (their paths,
+        and a reader of their bytes): it is called again on each rebuild, so a file derived
+        from the others (a dashboard of every report) is never stale."""
         import github3.exceptions as gherr
 
         refused = ""
@@ -367,10 +372,15 @@ class Client:
                     base_tree = self._repo.git_commit(parent).tree.sha
                     tree = self._repo.tree(base_tree, recursive=True)
                     existing = {e.path: e.sha for e in tree.tree or () if e.type == "blob"}
+                if callable(files):
+                    shas = dict(existing)
+                    wanted = files(sorted(shas), lambda p: self._read_blob(shas[p]))  # noqa: B023
+                else:
+                    wanted = files
                 stale: dict[str, bytes | None] = {
                     p: None for p in existing
-                    if p not in files and any(p.startswith(folder) for folder in replace)}
-                entries = _tree_entries({**stale, **files}, existing, self._blob)
+                    if p not in wanted and any(p.startswith(folder) for folder in replace)}
+                entries = _tree_entries({**stale, **wanted}, existing, self._blob)
                 if not entries:
                     if ref is not None:
                         return None
@@ -391,6 +401,13 @@ class Client:
         raise GitHubUnavailable(f"could not move {branch}: GitHub answered "
                                 f"{_mask(refused, self._token)} {attempts} times",
                                 "other writers kept moving it, or the branch is protected")
+
+    def _read_blob(self, sha: str) -> bytes:
+        blob = self._repo.blob(sha)
+        if blob is None:
+            raise GitHubUnavailable(f"blob {sha} is missing")
+        return base64.b64decode(blob.content) if blob.encoding == "base64" \
+            else str(blob.content).encode()
 
     def _blob(self, data: bytes) -> str:
         sha = self._repo.create_blob(base64.b64encode(data).decode(), "base64")

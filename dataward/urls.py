@@ -62,3 +62,12 @@ def mask(url: str) -> str:
         return url
     user = m.group(2).split(":", 1)[0]
     return f"{m.group(1)}://{user}:***@{m.group(3)}{m.group(4)}"
+
+
+def without_credentials(url: str) -> str:
+    """The URL fit to publish: any `user[:password]@` of a scheme URL dropped (a token pasted
+    as the user is as secret as a password). `git@host:org/repo` stays: that is no secret."""
+    m = _URL.match(url.strip())
+    if not m or m.group(2) is None:
+        return url.strip()
+    return f"{m.group(1)}://{m.group(3)}{m.group(4)}"

@@ -294,10 +294,20 @@ def test_two_publishers_racing_both_end_correct(registry: Registry, github: Loca
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-    published = github.files(GITHUB_REPO, "dataward")
-    # the branch holds one whole catalog, never a mix of both
-    assert published in [expected_files(registry, tmp_path, rev) for rev in revs]
-    assert len(github.commits(GITHUB_REPO, "dataward")) == 2
+    # the branch holds the newer catalog, whole: never a mix, never the older one on top
+    assert github.files(GITHUB_REPO, "dataward") == expected_files(registry, tmp_path, revs[1])
+    assert len(github.commits(GITHUB_REPO, "dataward")) in (1, 2)
+
+
+def test_an_older_catalog_never_replaces_a_newer_one(registry: Registry, github: LocalGitHub,
+                                                     tmp_path: Path) -> None:
+    env = publish_env(github, tmp_path)
+    assert dataward(registry.path, "catalog", "publish", env=env).returncode == 0
+    old = dataward(registry.path, "catalog", "publish", "--rev", registry.commits["birds"],
+                   env=env)
+    assert old.returncode == 0
+    assert "already holds the catalog of a later commit" in old.stdout
+    assert github.files(GITHUB_REPO, "dataward") == expected_files(registry, tmp_path)
 
 
 def test_publish_without_github_is_a_clear_error(registry: Registry, tmp_path: Path) -> None:
@@ -318,3 +328,66 @@ def test_ls_without_rich_is_plain_aligned_text(registry: Registry) -> None:
     assert lines[1].split() == ["name", "version", "size", "files", "license", "maintainers",
                                 "changed"]
     assert lines[2].startswith("animals/dog_and_cat  3 ") and "Ada Lovelace" in lines[2]
+
+
+# -- history edge cases, with .dvc files written as DVC writes them ----------------------------
+
+def dvcfile(md5: str, path: str, nfiles: int | None = None) -> str:
+    extra = f"  nfiles: {nfiles}\n" if nfiles is not None else ""
+    return f"outs:\n- md5: {md5}\n  size: 10\n{extra}  hash: md5\n  path: {path}\n"
+
+
+@pytest.fixture
+def handmade(tmp_path: Path) -> GitRepo:
+    repo = GitRepo.init(tmp_path / "handmade")
+    repo.write(".dvc/config", "[core]\n    remote = store\n['remote \"store\"']\n"
+                              "    url = https://alice:ghp_SECRET123@dav.example.com/store\n")
+    repo.write("data.csv.dvc", dvcfile("a" * 32, "data.csv"))
+    repo.write("images.dvc", dvcfile("c" * 32 + ".dir", "images", 3))
+    repo.add(".dvc/config", "data.csv.dvc", "images.dvc")
+    repo.commit("add data [/] and images")
+    repo.write("data.csv.dvc", dvcfile("b" * 32, "data.csv"))
+    repo.add("data.csv.dvc")
+    repo.commit("data v2")
+    # dvc move data.csv measurements.csv: the .dvc file and its output are renamed
+    repo.git("mv", "data.csv.dvc", "measurements.csv.dvc")
+    repo.write("measurements.csv.dvc", dvcfile("b" * 32, "measurements.csv"))
+    # a move and a new version in one commit: git sees a delete and an add
+    (repo.path / "raw").mkdir()
+    repo.git("mv", "images.dvc", "raw/images.dvc")
+    repo.write("raw/images.dvc", dvcfile("d" * 32 + ".dir", "images", 4))
+    repo.add("measurements.csv.dvc", "raw/images.dvc")
+    repo.commit("move data.csv; images into raw/, with one more image")
+    return repo
+
+
+def test_moves_keep_the_history(handmade: GitRepo, tmp_path: Path) -> None:
+    datasets = by_name(build(handmade.path, tmp_path))
+    assert [(v["version"], v["md5"], v["dvc_file"]) for v in
+            datasets["measurements.csv"]["versions"]] == [
+        (1, "a" * 32, "data.csv.dvc"), (2, "b" * 32, "data.csv.dvc")]
+    assert [(v["version"], v["md5"], v["dvc_file"]) for v in
+            datasets["raw/images"]["versions"]] == [
+        (1, "c" * 32 + ".dir", "images.dvc"), (2, "d" * 32 + ".dir", "raw/images.dvc")]
+
+
+def test_credentials_in_urls_are_never_published(handmade: GitRepo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    proc = dataward(handmade.path, "catalog", "build", "-o", str(out / "catalog.json"),
+                    "--croissant-dir", str(out / "croissant"), "--html", str(out / "index.html"),
+                    "--registry-url", "HTTPS://bob:ghp_REGISTRY@github.com/lab/datasets")
+    assert proc.returncode == 0, proc.stderr
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "ghp_" not in text and "alice" not in text and "bob" not in text, path
+    catalog = json.loads((out / "catalog.json").read_text())
+    assert catalog["registry"] == "HTTPS://github.com/lab/datasets"
+    assert by_name(catalog)["raw/images"]["remote_url"] == "https://dav.example.com/store"
+
+
+def test_messages_are_shown_as_written(handmade: GitRepo) -> None:
+    show = dataward(handmade.path, "show", "raw/images", env={"COLUMNS": "200"})
+    assert show.returncode == 0, show.stderr
+    assert "add data [/] and images" in show.stdout
+    assert "dataward show" not in show.stderr

@@ -24,10 +24,12 @@ def size(n: int | None) -> str:
 
 def commands(catalog: Catalog, dataset: Dataset, rev: str | None = None) -> list[str]:
     """How to use it: `dvc import` (tracked, updatable) and `dvc get` (a plain copy)."""
-    registry = catalog.registry or "<registry url>"
-    pin = f" --rev {rev}" if rev else ""
-    return [f"dvc import {registry} {dataset.path}{pin}",
-            f"dvc get {registry} {dataset.path}{pin}"]
+    from shlex import quote
+
+    registry = quote(catalog.registry) if catalog.registry else "<registry url>"
+    pin = f" --rev {quote(rev)}" if rev else ""
+    return [f"dvc import {registry} {quote(dataset.path)}{pin}",
+            f"dvc get {registry} {quote(dataset.path)}{pin}"]
 
 
 def print_list(catalog: Catalog) -> None:
@@ -71,6 +73,7 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     try:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
     except ImportError:
         widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
         print(title)
@@ -83,6 +86,6 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     for i, name in enumerate(header):  # the first and the free-text columns may wrap
         table.add_column(name, overflow="fold", no_wrap=0 < i < len(header) - 3)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # names and messages are not markup
     # Piped, rich would assume 80 columns; a wider table reads better in a file or a log.
     Console(width=None if sys.stdout.isatty() else 120).print(table)
