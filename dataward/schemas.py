@@ -58,6 +58,12 @@ def _catalog() -> dict[str, Any]:
     return Catalog.model_json_schema()
 
 
+def _drift_report() -> dict[str, Any]:
+    from dataward.models.drift import DriftReport
+
+    return DriftReport.model_json_schema()
+
+
 def _policy() -> dict[str, Any]:
     from dataward.config import Policy
 
@@ -102,6 +108,9 @@ SCHEMAS: dict[str, tuple[str, str, Callable[[], dict[str, Any]]]] = {
     "catalog.schema.json": (
         "dataward catalog", "catalog.json: every dataset of a registry at one commit, with every "
         "version from git history (`dataward catalog build`).", _catalog),
+    "drift-report.schema.json": (
+        "dataward drift report", "`dataward drift scan -o`: which version of each registry "
+        "dataset one environment holds.", _drift_report),
 }
 
 

@@ -265,6 +265,26 @@ def story(sb: Sandbox, s3: S3Server) -> None:
         print(f"  the page: file://{page}"
               + ("" if sb.keep else "  (make demo DEMO_ARGS=--keep keeps it to open)"))
         assert "croissant/dog_and_cat.json" in published
+
+        step("15. The lab server still holds version 1 of dog_and_cat after version 2 is "
+             "merged;\n    the cloud machine has version 2 with one photo retouched. Each "
+             "scans and publishes.")
+        lab, cloud = sb.root / "lab-server", sb.root / "cloud"
+        shutil.copytree(registry / "dog_and_cat", lab / "dog_and_cat")
+        shutil.copytree(registry / "dog_and_cat", lab / "cats_2024_copy")  # someone's copy
+        write(registry / "dog_and_cat" / "cat.4.jpg", b"\xff\xd8" + os.urandom(2048))
+        sb.sh(registry, "dvc add -q dog_and_cat && git add dog_and_cat.dvc && "
+                        "git commit -q -m 'dog_and_cat: one more cat' && dvc push -q")
+        shutil.copytree(registry / "dog_and_cat", cloud / "dog_and_cat")
+        write(cloud / "dog_and_cat" / "cat.1.jpg", b"\xff\xd8retouched")
+        for env, root in (("lab-server", lab), ("abci", cloud)):
+            sb.sh(registry, f"dataward drift scan --env {env} --root ../{root.name} "
+                            f"--registry . -o ../{env}.json", expect=1)
+            sb.sh(registry, f"dataward drift publish ../{env}.json --issue")
+        board = github.file("lab/datasets", "dataward", "drift/README.md")
+        assert board is not None and "⏪ v1" in board.decode() and "✏️ ~v2" in board.decode()
+        print("\n  drift/README.md on the dataward branch, the lab's dashboard:\n")
+        print(textwrap.indent(board.decode(), "  | "))
         github.check()  # every request matched GitHub's OpenAPI description
 
 

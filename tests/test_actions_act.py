@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from tests import actrun
@@ -104,3 +106,47 @@ def test_the_catalog_workflow_publishes_on_a_push_to_main(s3: S3Server, github: 
     [dataset] = catalog["datasets"]
     assert [v["message"] for v in dataset["versions"]] == ["add dog_and_cat", "one more dog"]
     assert "published to dataward as" in result.log
+
+
+def test_the_drift_action_publishes_a_report_and_opens_an_issue(
+        s3: S3Server, github: LocalGitHub, tmp_path: Path) -> None:
+    """actions/drift-report as a self-hosted runner in the lab would run it (the example
+    workflow's matrix names real folders such as /data/datasets; this one names the test's)."""
+    repo = registry(tmp_path / "registry", s3, new_bucket(s3))
+    add_dataset(repo, "dog_and_cat", DOGS)
+    repo.commit("dog_and_cat version 1")
+    lab = tmp_path / "lab"
+    shutil.copytree(repo.path / "dog_and_cat", lab / "dog_and_cat")
+    add_dataset(repo, "dog_and_cat", {"dog/9.jpg": b"\xff\xd8dog9"})
+    repo.commit("dog_and_cat version 2")
+    workflow = tmp_path / "drift.yml"
+    workflow.write_text(f"""
+name: drift
+on: workflow_dispatch
+permissions: {{}}
+jobs:
+  drift:
+    runs-on: [self-hosted, lab-server]
+    permissions: {{contents: write, issues: write}}
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+        with: {{fetch-depth: 0, persist-credentials: false}}
+      - id: drift
+        uses: dataward/dataward/actions/drift-report@v0.1.0
+        with: {{env: lab-server, root: "{lab}", python: "{sys.executable}"}}
+""")
+    result = actrun.run_act(
+        repo.path, workflow, {}, event_name="workflow_dispatch",
+        env={"GITHUB_API_URL": github.api_url, "PIP_NO_INDEX": "1",
+             "PIP_FIND_LINKS": WHEELHOUSE},
+        secrets={"GITHUB_TOKEN": GITHUB_TOKEN}, stubs={"dataward/dataward": ROOT},
+        scratch=tmp_path / "act", timeout=600)
+    assert result.job_results == {"drift": "success"}, result  # drift is reported, not a crash
+    report = json.loads(github.files(GITHUB_REPO, "dataward")["drift/lab-server.json"])
+    [entry] = report["datasets"]
+    assert (entry["status"], entry["matched_version"]) == ("behind", 1)
+    board = github.files(GITHUB_REPO, "dataward")["drift/README.md"].decode()
+    assert "| dog_and_cat (v2) | ⏪ v1 |" in board
+    [issue] = github.issues(GITHUB_REPO)
+    assert issue["title"] == "Dataset drift on lab-server" and issue["state"] == "open"
+    assert "::warning title=drift on lab-server::dog_and_cat: behind" in result.log

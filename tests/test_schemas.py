@@ -30,8 +30,8 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
-NAMES = ["catalog.schema.json", "dataset-card.schema.json", "dvc-file.schema.json",
-         "findings.schema.json", "policy.schema.json"]
+NAMES = ["catalog.schema.json", "dataset-card.schema.json", "drift-report.schema.json",
+         "dvc-file.schema.json", "findings.schema.json", "policy.schema.json"]
 HF_CARDS = Path(__file__).parent / "fixtures" / "hf-cards"
 FAILING_CARDS = {"amazon_reviews_multi.md", "polyai-minds14.md"}
 PASSING_CARDS = sorted(p.name for p in HF_CARDS.glob("*.md")

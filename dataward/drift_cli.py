@@ -1,0 +1,249 @@
+"""`dataward drift scan` and `dataward drift publish`: drift reports and the lab's dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import TYPE_CHECKING
+
+from dataward.errors import CouldNotCheck, DatawardError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from dataward.drift import Progress
+    from dataward.github import Client
+    from dataward.models.catalog import Catalog
+    from dataward.models.drift import DriftReport
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    drift = sub.add_parser("drift", help="which version of each dataset this machine holds")
+    actions = drift.add_subparsers(dest="drift_command", required=True, metavar="ACTION")
+    scan = actions.add_parser("scan", help="scan a machine's dataset folder against the "
+                                           "registry")
+    scan.add_argument("--env", required=True, help="this environment's name (lab-server, ...)")
+    scan.add_argument("--root", required=True, metavar="DIR",
+                      help="where this machine keeps datasets (a dataset is looked for at "
+                           "its registry path under it)")
+    source = scan.add_mutually_exclusive_group(required=True)
+    source.add_argument("--registry", metavar="DIR|URL",
+                        help="the registry: a checkout, or a URL to clone (the catalog is "
+                             "built from its history)")
+    source.add_argument("--catalog", metavar="FILE", help="a catalog.json instead")
+    scan.add_argument("--rev", default="HEAD", help="the registry revision (default: HEAD)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the JSON report here")
+    scan.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="files hashed at once (default: the number of cores)")
+    state = scan.add_mutually_exclusive_group()
+    state.add_argument("--state", metavar="FILE",
+                       help="the hash cache (default: ~/.cache/dataward/drift-state-v1)")
+    state.add_argument("--no-state", action="store_true", help="hash every file again")
+    scan.add_argument("--format", choices=("text", "json", "github"), default="text",
+                      help="what to print (default: text)")
+    publish = actions.add_parser("publish", help="commit a report to the dataward branch "
+                                                 "and regenerate the dashboard")
+    publish.add_argument("report", metavar="REPORT.json")
+    publish.add_argument("--branch", default="dataward", help="default: dataward")
+    publish.add_argument("--issue", action="store_true",
+                         help="keep one issue per environment open while it drifts")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        if args.drift_command == "scan":
+            return _scan(args)
+        return _publish(args)
+    except DatawardError as err:
+        print(f"dataward drift: {err.message}", file=sys.stderr)
+        if err.hint:
+            print(f"    {err.hint}", file=sys.stderr)
+        return err.exit_code
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from dataward import drift
+    from dataward.report import drift_text
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    catalog, caches = _catalog(args)
+    state = None if args.no_state else (args.state or _default_state())
+    report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
+                               cache_dirs=caches, progress=_progress())
+    from dataward.report.catalog_text import size
+
+    n = stats.get('hashed', 0)
+    print(f"hashed {n} file{'' if n == 1 else 's'} ({size(stats.get('hashed_bytes', 0))}); "
+          f"{stats.get('cached', 0)} unchanged since the last scan"
+          + ("" if state else " (--no-state)"), file=sys.stderr)
+    text = report.model_dump_json(indent=2) + "\n"
+    if args.output:
+        _write(args.output, text)
+    if args.format == "json":
+        sys.stdout.write(text)
+    else:
+        print(drift_text.text(report))
+        if args.format == "github":
+            commands = drift_text.workflow_commands(report)
+            if commands:
+                print(commands)
+            from dataward.github import append_summary
+
+            append_summary(os.environ.get("GITHUB_STEP_SUMMARY", ""),
+                           "### dataward drift\n\n```\n" + drift_text.text(report) + "\n```")
+    return drift.exit_code(report)
+
+
+def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
+    """The catalog, and folders whose DVC cache may hold `.dir` manifests."""
+    from dataward import catalog as build
+    from dataward import catalog_cli, config
+    from dataward.git import Repo
+
+    if args.catalog:
+        args.registry_url = None
+        return catalog_cli.load_catalog(args.catalog), []
+    if os.path.isdir(args.registry):
+        repo = Repo.discover(args.registry)
+        policy = config.load(repo.root, None).policy
+        args.registry_url = None
+        return build.build(repo, args.rev, policy.dataset_cards,
+                           catalog_cli.registry_url(args, repo)), [repo.root]
+    with tempfile.TemporaryDirectory(prefix="dataward-registry-") as tmp:
+        import subprocess
+
+        proc = subprocess.run(["git", "clone", "--quiet", "--bare", args.registry, tmp],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise CouldNotCheck(f"could not clone {args.registry}: "
+                                f"{proc.stderr.strip().splitlines()[-1:]}",
+                                "check the URL and this machine's access to it")
+        repo = Repo.discover(tmp)
+        from dataward.config import Policy
+
+        return build.build(repo, args.rev, Policy().dataset_cards, args.registry), []
+
+
+def _default_state() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "dataward", "drift-state-v1")
+
+
+def _progress() -> Progress | None:
+    """A rich progress bar on a terminal; plain lines every 10 s otherwise (CI logs)."""
+    import time
+
+    from dataward.drift import Progress
+    from dataward.report.catalog_text import size
+
+    if sys.stderr.isatty():
+        try:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+            from rich.progress import (
+                Progress as Bar,
+            )
+        except ImportError:
+            pass
+        else:
+            bar = Bar(TextColumn("hashing"), BarColumn(), DownloadColumn(),
+                      TextColumn("{task.fields[files]} files"), TransferSpeedColumn(),
+                      TimeRemainingColumn(), transient=True)
+            task = bar.add_task("hash", total=0, files=0)
+
+            def start(total: int, nfiles: int) -> None:
+                bar.start()
+                bar.update(task, total=total)
+
+            return Progress(start, lambda b, f: bar.update(task, completed=b, files=f),
+                            bar.stop)
+    last = [time.monotonic(), 0, 0]
+
+    def begin(total: int, nfiles: int) -> None:
+        last[1], last[2] = total, nfiles
+
+    def advance(done: int, files: int) -> None:
+        now = time.monotonic()
+        if now - float(last[0]) >= 10:
+            last[0] = now
+            print(f"hashing: {size(done)} of {size(int(last[1]))}, {files} of {last[2]} "
+                  "files", file=sys.stderr, flush=True)
+
+    return Progress(begin, advance, lambda: None)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from dataward.github import Actions, Client
+    from dataward.models.drift import DriftReport
+    from dataward.report import drift_text
+
+    try:
+        with open(args.report, encoding="utf-8") as fh:
+            report = DriftReport.model_validate_json(fh.read())
+    except OSError as exc:
+        raise UsageError(f"{args.report}: {exc.strerror}",
+                         "pass the report `dataward drift scan -o` wrote") from None
+    except ValidationError as exc:
+        raise UsageError(f"{args.report} is not a drift report ({exc.error_count()} "
+                         "problems)", "write it with `dataward drift scan -o`") from None
+    actions = Actions.from_environ()
+    client = Client(actions.api_url, actions.token, actions.repository)
+    mine = f"drift/{report.env}.json"
+    body = report.model_dump_json(indent=2).encode() + b"\n"
+
+    def files(paths: Sequence[str], read: Callable[[str], bytes]
+              ) -> dict[str, bytes | None]:
+        others = []
+        for path in paths:
+            if path.startswith("drift/") and path.endswith(".json") and path != mine:
+                try:
+                    others.append(DriftReport.model_validate_json(read(path)))
+                except ValidationError:
+                    continue  # not ours to judge: leave it out of the dashboard
+        return {mine: body, "drift/README.md":
+                drift_text.dashboard([*others, report]).encode()}
+
+    sha = client.commit_files(args.branch, files, f"drift: {report.env} "
+                              f"({report.summary.in_sync} of {report.summary.registered} in "
+                              "sync)")
+    print(f"drift report of {report.env} published to {args.branch}"
+          + (f" as {sha[:12]}" if sha else " (unchanged)"))
+    if args.issue:
+        _issue(client, report)
+    return 0
+
+
+def _issue(client: Client, report: DriftReport) -> None:
+    from dataward.report import drift_text
+
+    drifting = report.summary.in_sync != report.summary.registered
+    body = (f"`dataward drift scan` on **{report.env}** ({report.host}, `{report.root}`) at "
+            f"{report.time}, against registry commit {report.registry_commit[:12]}:\n\n```\n"
+            + drift_text.text(report) + "\n```\n\n"
+            + ("This issue closes itself when the environment is back in sync."
+               if drifting else "Back in sync: closed by dataward."))
+    number = client.upsert_issue(f"dataward:drift:{report.env}",
+                                 f"Dataset drift on {report.env}", body, open_=drifting)
+    if number is not None:
+        print(f"issue #{number} {'open' if drifting else 'closed'}")
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}", "choose a folder you can write to") from None

@@ -1,0 +1,87 @@
+"""A drift report: which version of each registry dataset one environment really holds.
+
+`dataward drift scan -o report.json` writes one `DriftReport`; schemas/drift-report.schema.json
+is generated from these models and the tests validate reports against it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["in_sync", "behind", "modified", "partial", "missing", "not_checked"]
+STATUSES: tuple[Status, ...] = ("in_sync", "behind", "modified", "partial", "missing",
+                                "not_checked")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Changes(_Model):
+    """Files that differ from a version's manifest (paths inside the dataset)."""
+
+    added: list[str]
+    removed: list[str]
+    modified: list[str]
+
+
+class Entry(_Model):
+    """One registry dataset, as found under the root."""
+
+    name: str = Field(description="The dataset's name (its path in the registry).")
+    status: Status
+    expected_md5: str = Field(description="The current version's hash, as DVC writes it.")
+    expected_version: int = Field(ge=1)
+    actual_md5: str | None = Field(description="The hash of what is on disk (`.dir` for a "
+                                               "directory); null when missing or unread.")
+    matched_version: int | None = Field(
+        default=None, description="`behind`: the older version the data is.")
+    matched_date: str | None = Field(default=None, description="`behind`: that version's date.")
+    versions_behind: int | None = Field(default=None, ge=1)
+    nearest_version: int | None = Field(
+        default=None, description="`modified`/`partial`: the version the data is closest to.")
+    changes: Changes | None = Field(
+        default=None, description="`modified`/`partial`: against the nearest version.")
+    reason: str | None = Field(default=None, description="Why it was not checked, or why the "
+                                                         "changes are unknown.")
+
+
+class CopyOf(_Model):
+    dataset: str
+    version: int
+
+
+class Unregistered(_Model):
+    """A top-level folder under the root that is no registry dataset."""
+
+    name: str
+    size: int = Field(ge=0)
+    nfiles: int = Field(ge=0)
+    actual_md5: str | None
+    copy_of: CopyOf | None = Field(description="The dataset version it is a copy of, if any.")
+
+
+class Summary(_Model):
+    counts: dict[Status, int]
+    registered: int = Field(ge=0, description="Datasets in the registry.")
+    in_sync: int = Field(ge=0)
+    coverage: float = Field(ge=0, le=1, description="in_sync / registered (1 when none).")
+    unregistered: int = Field(ge=0)
+
+
+class DriftReport(_Model):
+    """`dataward drift scan`: one environment against the registry at one commit."""
+
+    schema_version: Literal[1]
+    generator: str
+    env: str = Field(description="The environment's name (lab-server, abci, ...).")
+    host: str
+    root: str = Field(description="Where this machine keeps datasets.")
+    registry: str | None
+    registry_commit: str = Field(pattern=r"^[0-9a-f]{40}$")
+    time: str = Field(description="When the scan finished, ISO 8601 UTC.")
+    summary: Summary
+    datasets: list[Entry]
+    unregistered: list[Unregistered]

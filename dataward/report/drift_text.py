@@ -1,0 +1,123 @@
+"""Drift reports for people: a scan's lines in a terminal, GitHub annotations, and the lab's
+dashboard (drift/README.md: one datasets x environments matrix)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from dataward.models.drift import DriftReport, Entry
+from dataward.report.catalog_text import size
+
+SYMBOLS = {"in_sync": "✅", "behind": "⏪", "modified": "✏️", "partial": "◐", "missing": "∅",
+           "not_checked": "❓"}
+
+
+def describe(e: Entry) -> str:
+    if e.status == "in_sync":
+        return f"in sync (version {e.expected_version})"
+    if e.status == "behind":
+        return (f"behind: holds version {e.matched_version} of {e.expected_version} "
+                f"({(e.matched_date or '')[:10]}), {e.versions_behind} "
+                f"version{'s' if e.versions_behind != 1 else ''} behind")
+    if e.status in ("modified", "partial") and e.changes is not None:
+        c = e.changes
+        if e.status == "partial":
+            return (f"partial: {len(c.removed)} file{'s' if len(c.removed) != 1 else ''} of "
+                    f"version {e.nearest_version} missing ({_few(c.removed)})")
+        return (f"modified: matches no version; against version {e.nearest_version}: "
+                f"{len(c.added)} added, {len(c.removed)} removed, {len(c.modified)} changed "
+                f"({_few(c.modified + c.added + c.removed)})")
+    if e.status == "modified":
+        return f"modified: matches no version ({e.reason})"
+    if e.status == "missing":
+        return "missing"
+    return f"not checked: {e.reason}"
+
+
+def _few(paths: Sequence[str], n: int = 3) -> str:
+    return ", ".join(paths[:n]) + (f", ... {len(paths) - n} more" if len(paths) > n else "")
+
+
+def text(report: DriftReport) -> str:
+    s = report.summary
+    lines = [f"{report.env} ({report.root}) against {report.registry or 'the registry'} at "
+             f"{report.registry_commit[:12]}: {s.in_sync} of {s.registered} datasets in sync "
+             f"({s.coverage:.0%})"]
+    width = max((len(e.name) for e in report.datasets), default=0)
+    for e in report.datasets:
+        lines.append(f"  {SYMBOLS[e.status]} {e.name.ljust(width)}  {describe(e)}")
+    for u in report.unregistered:
+        copy = (f"; a copy of {u.copy_of.dataset} version {u.copy_of.version}"
+                if u.copy_of else "")
+        lines.append(f"  + {u.name.ljust(width)}  unregistered: {size(u.size)} in "
+                     f"{u.nfiles} files{copy}")
+    return "\n".join(lines)
+
+
+def workflow_commands(report: DriftReport) -> str:
+    from dataward.report.workflow import escape
+
+    out = []
+    for e in report.datasets:
+        if e.status != "in_sync":
+            level = "error" if e.status == "not_checked" else "warning"
+            out.append(f"::{level} title=drift on {escape(report.env)}::"
+                       f"{escape(f'{e.name}: {describe(e)}')}")
+    return "\n".join(out)
+
+
+def cell(e: Entry | None) -> str:
+    if e is None:
+        return ""
+    version = {"in_sync": e.expected_version, "behind": e.matched_version,
+               "modified": e.nearest_version, "partial": e.nearest_version}.get(e.status)
+    if e.status in ("modified", "partial") and version is not None:
+        return f"{SYMBOLS[e.status]} ~v{version}"
+    return f"{SYMBOLS[e.status]} v{version}" if version else SYMBOLS[e.status]
+
+
+def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> str:
+    """drift/README.md: every dataset of any report x every environment."""
+    now = now or datetime.now(timezone.utc)
+    reports = sorted(reports, key=lambda r: r.env)
+    names = sorted({e.name for r in reports for e in r.datasets})
+    current = {e.name: e.expected_version for r in reports for e in r.datasets}
+    by_env = [{e.name: e for e in r.datasets} for r in reports]
+    lines = ["# Dataset drift", "",
+             "Which version of each registry dataset every environment holds, from the drift "
+             "reports the environments publish (`dataward drift publish`). History is in this "
+             "branch's git log.", "",
+             "| dataset | " + " | ".join(r.env for r in reports) + " |",
+             "|---|" + "---|" * len(reports)]
+    for name in names:
+        lines.append(f"| {name} (v{current[name]}) | "
+                     + " | ".join(cell(envs.get(name)) for envs in by_env) + " |")
+    if any(r.unregistered for r in reports):
+        lines.append("| *not in the registry* | " + " | ".join(
+            "<br>".join(u.name + (f" (= {u.copy_of.dataset} v{u.copy_of.version})"
+                                  if u.copy_of else "") for u in r.unregistered)
+            for r in reports) + " |")
+    lines += ["", "| environment | host | root | reported | registry at | in sync |",
+              "|---|---|---|---|---|---|"]
+    for r in reports:
+        lines.append(f"| {r.env} | {r.host} | `{r.root}` | {r.time} ({_age(r.time, now)}) | "
+                     f"{r.registry_commit[:12]} | {r.summary.in_sync} of "
+                     f"{r.summary.registered} |")
+    lines += ["", "✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
+              "◐ partly there · ∅ missing · ❓ could not be read; vN is the version held. "
+              f"Written {now.strftime('%Y-%m-%d %H:%M UTC')}."]
+    return "\n".join(lines) + "\n"
+
+
+def _age(stamp: str, now: datetime) -> str:
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "?"
+    minutes = int((now - then).total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min old"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h old"
+    return f"{minutes // (24 * 60)} days old"

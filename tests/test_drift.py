@@ -1,0 +1,278 @@
+"""The seed's story as a test: `dog_and_cat` is version 3 in the registry, version 1 on the lab
+server, and version 3 with one image changed on the cloud machine; `fish` is on the lab server
+only; the lab server also holds ad-hoc copies. `dataward drift scan` says exactly that, and the
+dashboard shows both environments."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jsonschema
+import pytest
+
+from tests.conftest import BIN, GITHUB_REPO, GITHUB_TOKEN, _hermetic
+from tests.dvcrun import dvc
+from tests.ghstandin import LocalGitHub
+from tests.repo import GitRepo
+
+ROOT = Path(__file__).resolve().parent.parent
+V1 = {f"dog/{i}.jpg": b"\xff\xd8dog%d" % i for i in range(4)}
+V2 = {**V1, **{f"cat/{i}.jpg": b"\xff\xd8cat%d" % i for i in range(3)}}
+V3 = {**V2, "dog/4.jpg": b"\xff\xd8dog4"}
+FISH = {"fish/cod.png": b"\x89PNGcod", "fish/notes.txt": b"three cod\r\nand a hake\r\n"}
+
+
+class Registry(NamedTuple):
+    path: Path
+    commits: list[str]
+
+
+def put(folder: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    with pytest.MonkeyPatch.context() as mp:
+        _hermetic(tmp_path_factory.mktemp("drift-home"), mp)
+        path = tmp_path_factory.mktemp("drift") / "registry"
+        repo = GitRepo.init(path)
+        dvc(path, "init", "-q")
+        repo.git("add", "-A")
+        repo.commit("dvc init")
+        commits = []
+        for n, files in enumerate((V1, V2, V3), 1):
+            shutil.rmtree(path / "dog_and_cat", ignore_errors=True)
+            put(path / "dog_and_cat", files)
+            if n == 1:
+                put(path, FISH)
+                dvc(path, "add", "-q", "dog_and_cat", "fish")
+            else:
+                dvc(path, "add", "-q", "dog_and_cat")
+            repo.git("add", "-A")
+            commits.append(repo.commit(f"dog_and_cat version {n}"))
+        return Registry(path, commits)
+
+
+def scan(registry: Registry, root: Path, env: str, tmp_path: Path, *args: str
+         ) -> tuple[int, dict[str, Any], str]:
+    out = tmp_path / f"{env}.json"
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", env, "--root", str(root),
+                           "--registry", str(registry.path), "-o", str(out),
+                           "--state", str(tmp_path / "state"), *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads(out.read_text()), proc.stdout
+
+
+def entries(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in report["datasets"]}
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    """The lab server: a plain folder, no git, no DVC. dog_and_cat as it was in version 1,
+    fish, an ad-hoc download and an old copy someone made."""
+    root = tmp_path / "lab"
+    put(root / "dog_and_cat", V1)
+    put(root, FISH)
+    put(root / "imagenet_copy", {"n01440764/a.JPEG": b"\xff\xd8tench" * 100})
+    put(root / "dogs_backup", V1)
+    return root
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Path:
+    """The cloud machine: version 3 with one image changed; no fish."""
+    root = tmp_path / "cloud"
+    put(root / "dog_and_cat", {**V3, "dog/0.jpg": b"\xff\xd8retouched"})
+    return root
+
+
+def test_the_lab_server_is_behind_and_holds_ad_hoc_copies(registry: Registry, lab: Path,
+                                                          tmp_path: Path) -> None:
+    code, report, out = scan(registry, lab, "lab-server", tmp_path)
+    assert code == 1
+    got = entries(report)
+    dogs = got["dog_and_cat"]
+    assert (dogs["status"], dogs["matched_version"], dogs["versions_behind"],
+            dogs["expected_version"]) == ("behind", 1, 2, 3)
+    assert dogs["matched_date"] == subprocess.run(
+        ["git", "log", "-1", "--format=%aI", registry.commits[0]], cwd=registry.path,
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert (got["fish"]["status"], got["fish"]["actual_md5"]) == (
+        "in_sync", got["fish"]["expected_md5"])
+    unregistered = {u["name"]: u for u in report["unregistered"]}
+    assert unregistered["dogs_backup"]["copy_of"] == {"dataset": "dog_and_cat", "version": 1}
+    assert unregistered["imagenet_copy"]["copy_of"] is None
+    assert (unregistered["imagenet_copy"]["nfiles"], unregistered["imagenet_copy"]["size"]) == (
+        1, 700)
+    assert report["summary"]["counts"]["behind"] == 1 and report["summary"]["coverage"] == 0.5
+    assert "dog_and_cat  behind: holds version 1 of 3" in out
+    assert "dogs_backup" in out and "a copy of dog_and_cat version 1" in out
+
+
+def test_the_cloud_machine_has_one_image_changed_and_no_fish(registry: Registry, cloud: Path,
+                                                             tmp_path: Path) -> None:
+    code, report, out = scan(registry, cloud, "abci", tmp_path)
+    assert code == 1
+    got = entries(report)
+    dogs = got["dog_and_cat"]
+    assert (dogs["status"], dogs["nearest_version"]) == ("modified", 3)
+    assert dogs["changes"] == {"added": [], "removed": [], "modified": ["dog/0.jpg"]}
+    assert dogs["actual_md5"].endswith(".dir") and dogs["actual_md5"] != dogs["expected_md5"]
+    assert got["fish"]["status"] == "missing" and got["fish"]["actual_md5"] is None
+    assert report["unregistered"] == []
+    assert "1 changed (dog/0.jpg)" in out
+
+
+def test_hashes_are_dvcs_own_and_a_rescan_hashes_nothing(registry: Registry,
+                                                         tmp_path: Path) -> None:
+    """A registry checkout with pulled data is in sync: the hashes equal the .dvc files'."""
+    code, report, _ = scan(registry, registry.path, "laptop", tmp_path)
+    assert code == 0, report
+    assert {e["status"] for e in report["datasets"]} == {"in_sync"}
+    assert report["registry_commit"] == registry.commits[-1]
+
+
+
+def test_an_unchanged_rescan_hashes_nothing(registry: Registry, lab: Path,
+                                           tmp_path: Path) -> None:
+    hour_ago = time.time() - 3600  # (a file changed in the last seconds is always re-read)
+    for path in lab.rglob("*"):
+        os.utime(path, (hour_ago, hour_ago))
+
+    def stderr() -> str:
+        proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
+                               str(lab), "--registry", str(registry.path), "--state",
+                               str(tmp_path / "state")], capture_output=True, text=True,
+                              timeout=60, check=False)
+        assert proc.returncode == 1, proc.stderr
+        return proc.stderr
+
+    assert "hashed 11 files" in stderr()
+    assert "hashed 0 files (0 B); 11 unchanged since the last scan" in stderr()
+    (lab / "fish" / "cod.png").write_bytes(b"\x89PNGcod, again")
+    os.utime(lab / "fish" / "cod.png", (hour_ago, hour_ago + 1))
+    assert "hashed 1 file (14 B); 10 unchanged since the last scan" in stderr()
+
+
+def test_an_interrupted_pull_is_partial(registry: Registry, tmp_path: Path) -> None:
+    root = tmp_path / "half"
+    put(root / "dog_and_cat", {k: v for k, v in V3.items() if not k.startswith("cat/")})
+    _, report, _ = scan(registry, root, "half", tmp_path)
+    dogs = entries(report)["dog_and_cat"]
+    assert (dogs["status"], dogs["nearest_version"]) == ("partial", 3)
+    assert dogs["changes"]["removed"] == ["cat/0.jpg", "cat/1.jpg", "cat/2.jpg"]
+
+
+def test_an_unreadable_dataset_is_not_checked(registry: Registry, lab: Path,
+                                              tmp_path: Path) -> None:
+    (lab / "fish").rename(lab / "fish.real")
+    (lab / "fish").symlink_to(lab / "nowhere")  # a dangling link: neither file nor folder
+    _, report, _ = scan(registry, lab, "lab-server", tmp_path)
+    fish = entries(report)["fish"]
+    assert fish["status"] == "not_checked" and "fish" in fish["reason"]
+
+
+def test_reports_validate_against_the_schema(registry: Registry, lab: Path,
+                                             tmp_path: Path) -> None:
+    schema = json.loads((ROOT / "schemas" / "drift-report.schema.json").read_text())
+    _, report, _ = scan(registry, lab, "lab-server", tmp_path)
+    jsonschema.validate(report, schema)
+    assert report["schema_version"] == 1 and report["env"] == "lab-server"
+
+
+def test_a_root_that_does_not_exist_cannot_be_scanned(registry: Registry,
+                                                      tmp_path: Path) -> None:
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "x", "--root",
+                           str(tmp_path / "nope"), "--registry", str(registry.path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 3
+    assert "is not a folder this machine can read" in proc.stderr
+
+
+def test_a_scan_from_a_published_catalog(registry: Registry, lab: Path,
+                                         tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.json"
+    subprocess.run([f"{BIN}/dataward", "catalog", "build", "-o", str(catalog)],
+                   cwd=registry.path, check=True, capture_output=True)
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
+                           str(lab), "--catalog", str(catalog), "--format", "json",
+                           "--no-state"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 1
+    assert entries(json.loads(proc.stdout))["dog_and_cat"]["matched_version"] == 1
+
+
+# -- publishing and the dashboard ---------------------------------------------------------------
+
+def publish(report: Path, github: LocalGitHub, *args: str
+            ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_REPOSITORY": GITHUB_REPO,
+           "GITHUB_API_URL": github.api_url}
+    return subprocess.run([f"{BIN}/dataward", "drift", "publish", str(report), *args],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_dashboard_shows_both_environments(registry: Registry, lab: Path, cloud: Path,
+                                               github: LocalGitHub, tmp_path: Path) -> None:
+    scan(registry, lab, "lab-server", tmp_path)
+    scan(registry, cloud, "abci", tmp_path)
+    for env in ("lab-server", "abci"):
+        proc = publish(tmp_path / f"{env}.json", github)
+        assert proc.returncode == 0, proc.stderr
+    files = github.files(GITHUB_REPO, "dataward")
+    assert json.loads(files["drift/lab-server.json"])["env"] == "lab-server"
+    board = files["drift/README.md"].decode()
+    assert "| dataset | abci | lab-server |" in board
+    assert "| dog_and_cat (v3) | ✏️ ~v3 | ⏪ v1 |" in board
+    assert "| fish (v1) | ∅ | ✅ v1 |" in board
+    assert "dogs_backup (= dog_and_cat v1)" in board
+    assert len(github.commits(GITHUB_REPO, "dataward")) == 2  # history stays in git
+
+
+def test_an_issue_per_environment_while_it_drifts(registry: Registry, lab: Path,
+                                                  github: LocalGitHub, tmp_path: Path) -> None:
+    scan(registry, lab, "lab-server", tmp_path)
+    assert publish(tmp_path / "lab-server.json", github, "--issue").returncode == 0
+    [issue] = [i for i in github.issues(GITHUB_REPO) if i["title"].startswith("Dataset drift")]
+    assert issue["state"] == "open" and "behind: holds version 1 of 3" in issue["body"]
+    shutil.rmtree(lab)
+    shutil.copytree(registry.path, lab, ignore=shutil.ignore_patterns(".git", ".dvc"))
+    code, _, _ = scan(registry, lab, "lab-server", tmp_path)
+    assert code == 0
+    assert publish(tmp_path / "lab-server.json", github, "--issue").returncode == 0
+    [issue] = [i for i in github.issues(GITHUB_REPO) if i["title"].startswith("Dataset drift")]
+    assert issue["state"] == "closed" and "Back in sync" in issue["body"]
+
+
+def test_eight_runners_publishing_at_once_all_land(registry: Registry, lab: Path,
+                                                   github: LocalGitHub, tmp_path: Path) -> None:
+    scan(registry, lab, "lab-server", tmp_path)
+    report = json.loads((tmp_path / "lab-server.json").read_text())
+    paths = []
+    for i in range(8):
+        path = tmp_path / f"env{i}.json"
+        path.write_text(json.dumps({**report, "env": f"env{i}"}))
+        paths.append(path)
+    env = {**os.environ, "GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_REPOSITORY": GITHUB_REPO,
+           "GITHUB_API_URL": github.api_url}
+    procs = [subprocess.Popen([f"{BIN}/dataward", "drift", "publish", str(p)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for p in paths]
+    for proc in procs:
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    files = github.files(GITHUB_REPO, "dataward")
+    assert {f"drift/env{i}.json" for i in range(8)} <= set(files)
+    board = files["drift/README.md"].decode()
+    assert all(f"| env{i} |" in board for i in range(8))  # the last writer saw every report
