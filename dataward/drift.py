@@ -95,8 +95,8 @@ def _nearest(dataset: Dataset, found: Found, manifests: Manifests) -> Entry:
             best = (_count(changes), version, changes)
     if best is None:
         return _entry(dataset, "modified", found.md5,
-                      reason="no version's .dir manifest is in a DVC cache here, so the "
-                             "changed files are unknown (run `dvc fetch` in the registry)")
+                      reason="no version's .dir manifest is in a DVC cache here or could be "
+                             "read from the remote, so the changed files are unknown")
     return _entry(dataset, "modified", found.md5, nearest_version=best[1].version,
                   changes=best[2])
 
@@ -106,10 +106,15 @@ def _count(changes: Changes) -> int:
 
 
 def diff(manifest: Mapping[str, str], files: Mapping[str, str]) -> Changes:
-    return Changes(added=sorted(set(files) - set(manifest)),
-                   removed=sorted(set(manifest) - set(files)),
-                   modified=sorted(p for p in files.keys() & manifest.keys()
+    return Changes(added=sorted(map(_shown, set(files) - set(manifest))),
+                   removed=sorted(map(_shown, set(manifest) - set(files))),
+                   modified=sorted(_shown(p) for p in files.keys() & manifest.keys()
                                    if files[p] != manifest[p]))
+
+
+def _shown(text: str) -> str:
+    """A name as it can be reported: bytes that are not UTF-8 as backslash escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def copy_of(found: Found, catalog: Catalog) -> CopyOf | None:
@@ -130,7 +135,10 @@ def summary(entries: Sequence[Entry], unregistered: int) -> Summary:
 
 
 def exit_code(report: DriftReport) -> int:
-    """0 when every dataset is in sync, 1 for any drift."""
+    """0 when every dataset is in sync, 1 for any drift, 3 when a dataset could not be read
+    or the registry has none (a scan that saw nothing must not pass)."""
+    if report.summary.counts["not_checked"] or not report.summary.registered:
+        return 3
     return 0 if report.summary.in_sync == report.summary.registered else 1
 
 
@@ -148,7 +156,10 @@ class Scan(NamedTuple):
 
 
 def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | None,
-         cache_dirs: Sequence[str] = (), progress: Progress | None = None) -> Scan:
+         cache_dirs: Sequence[str] = (), remote_root: str | None = None,
+         progress: Progress | None = None) -> Scan:
+    """`cache_dirs`: DVC cache folders that may hold `.dir` manifests; `remote_root`: a DVC
+    project whose remotes to fetch the manifests still missing from (needs dvc)."""
     from dataward.hash_state import HashState
 
     root = os.path.abspath(root)
@@ -162,13 +173,17 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     found: dict[str, Found] = {}
     for dataset in catalog.datasets:
         path = os.path.join(root, *dataset.path.split("/"))
+        if dataset.path.startswith(("../", "/")) or "/../" in f"/{dataset.path}/":
+            found[dataset.name] = Found("error", reason="its path leaves the root")
+            continue
         found[dataset.name] = _plan(dataset.name, path, dataset.hash == "md5-dos2unix",
                                     plans)
-    owned = {d.path.split("/")[0] for d in catalog.datasets}
+    owned = {d.path.split("/")[0] for d in catalog.datasets} | _tracked_folders(root)
     extra = sorted(n for n in _listdir(root) if n not in owned and n not in NOT_DATA
-                   and not n.startswith(".") and os.path.isdir(os.path.join(root, n)))
+                   and not n.startswith(".") and os.path.isdir(os.path.join(root, n))
+                   and not os.path.islink(os.path.join(root, n)))  # a link is someone's
     for name in extra:
-        _plan(f"\0{name}", os.path.join(root, name), False, plans)
+        found[f"\0{name}"] = _plan(f"\0{name}", os.path.join(root, name), False, plans)
 
     files = sorted({p for _, paths, d2u in plans.values() for p in paths})
     sizes = {p: _size(p) for p in files}
@@ -186,20 +201,27 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     if state is not None:
         state.prune(state.touched, under=root)  # files gone from the root leave the cache
         state.save()
+        if state.problem:
+            import sys
+
+            print(f"dataward drift: the hash cache {state_file} is not in use ({state.problem}): "
+                  "every file was hashed", file=sys.stderr)
 
     for name, (kind, paths, d2u) in plans.items():
         found[name] = _found(kind, os.path.join(root, *name.lstrip("\0").split("/")), paths,
                              d2u, hashes)
-    manifests = _manifest_reader([root, *cache_dirs])
+    manifests = ManifestCache([os.path.join(root, ".dvc", "cache"), *cache_dirs])
+    if remote_root:
+        _fetch_manifests(catalog, found, manifests, remote_root)
     entries = [judge(d, found[d.name], manifests) for d in catalog.datasets]
     unregistered = []
     for name in extra:
         f = found[f"\0{name}"]
-        kept = [p for p in plans[f"\0{name}"][1] if not isinstance(hashes.get((p, False)),
-                                                                   OSError)]
+        kept = [p for p in plans.get(f"\0{name}", ("", [], False))[1]
+                if not isinstance(hashes.get((p, False)), OSError)]
         unregistered.append(Unregistered(
-            name=name, size=sum(sizes.get(p, 0) for p in kept), nfiles=len(kept),
-            actual_md5=f.md5, copy_of=copy_of(f, catalog)))
+            name=_shown(name), size=sum(sizes.get(p, 0) for p in kept), nfiles=len(kept),
+            actual_md5=f.md5, copy_of=copy_of(f, catalog), reason=f.reason or None))
     return Scan(DriftReport(
         schema_version=1, generator=f"dataward {__version__}", env=env,
         host=socket.gethostname(), root=root, registry=catalog.registry,
@@ -222,9 +244,9 @@ def _plan(name: str, path: str, dos2unix: bool,
         else:
             return Found("missing")
     except OSError as exc:
-        return Found("error", reason=f"{exc.strerror or exc}: {exc.filename or path}")
+        return Found("error", reason=_shown(f"{exc.strerror or exc}: {exc.filename or path}"))
     except ValueError as exc:  # a .dvcignore inside the dataset, as DVC refuses it
-        return Found("error", reason=str(exc))
+        return Found("error", reason=_shown(str(exc)))
     return Found("missing")  # replaced once hashed
 
 
@@ -235,7 +257,7 @@ def _found(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
     if errors:
         p, err = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return Found("error", reason=f"{err.strerror or err}: {p}{more}")
+        return Found("error", reason=_shown(f"{err.strerror or err}: {p}{more}"))
     if kind == "file":
         h = results[path]
         return Found("file", md5=str(h), dvc2_md5=_dvc2(h))
@@ -253,28 +275,72 @@ def _dvc2(h: object) -> str | None:
     return getattr(h, "dvc2", None)
 
 
-def _manifest_reader(roots: Sequence[str]) -> Manifests:
-    """`.dir` manifests from DVC caches under these folders (`.dvc/cache`, DVC 3 and 2
-    layouts), read once each."""
-    cache: dict[str, Mapping[str, str] | None] = {}
+class ManifestCache:
+    """`.dir` manifests by hash: from DVC cache folders (DVC 3 and 2 layouts), read once each,
+    or stored after a fetch from the remote."""
 
-    def read(md5: str) -> Mapping[str, str] | None:
-        if md5 not in cache:
-            cache[md5] = None
-            for root in roots:
+    def __init__(self, cache_dirs: Sequence[str]) -> None:
+        self.cache_dirs = list(cache_dirs)
+        self.known: dict[str, Mapping[str, str] | None] = {}
+
+    def __call__(self, md5: str) -> Mapping[str, str] | None:
+        if md5 not in self.known:
+            self.known[md5] = None
+            for folder in self.cache_dirs:
                 for sub in (("files", "md5"), ()):
-                    path = os.path.join(root, ".dvc", "cache", *sub, md5[:2], md5[2:])
                     try:
-                        with open(path, "rb") as fh:
-                            cache[md5] = dvc_hash.parse_manifest(fh.read())
+                        with open(os.path.join(folder, *sub, md5[:2], md5[2:]), "rb") as fh:
+                            self.known[md5] = dvc_hash.parse_manifest(fh.read())
+                            return self.known[md5]
                     except (OSError, ValueError):
                         continue
-                    break
-                if cache[md5] is not None:
-                    break
-        return cache[md5]
+        return self.known[md5]
 
-    return read
+    def store(self, md5: str, manifest: Mapping[str, str]) -> None:
+        self.known[md5] = manifest
+
+
+def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: ManifestCache,
+                     project: str) -> None:
+    """`.dir` manifests no local cache holds, for directories that match no version, read
+    from the DVC remote (the registry's, through dvc): the changed files need them."""
+    from dataward.pushed_outputs import object_key
+
+    wanted: dict[str | None, set[tuple[str, bool]]] = {}
+    for d in catalog.datasets:
+        f = found[d.name]
+        if f.kind != "dir" or any(f.is_(v.md5) for v in d.versions) or d.imported:
+            continue
+        for v in d.versions:
+            if v.md5.endswith(".dir") and manifests(v.md5) is None:
+                wanted.setdefault(d.remote, set()).add((v.md5, d.hash == "md5-dos2unix"))
+    for remote_name, objects in wanted.items():
+        try:
+            from dataward.dvc import open_remote
+
+            remote = open_remote(project, remote_name, timeout=30, jobs=8)
+            keys = {object_key(md5, legacy): md5 for md5, legacy in objects}
+            for key, data in remote.read(sorted(keys)).items():
+                if data is not None:
+                    manifests.store(keys[key], dvc_hash.parse_manifest(data))
+        except Exception as exc:
+            import sys
+
+            print(f"dataward drift: could not read manifests from remote "
+                  f"{remote_name or '(default)'}: {str(exc).splitlines()[0][:200]}",
+                  file=sys.stderr)
+
+
+def _tracked_folders(root: str) -> set[str]:
+    """Top-level folders git tracks files in, when the root is a registry checkout: cards,
+    docs and the like are the registry's own, not ad-hoc copies of data."""
+    if not os.path.exists(os.path.join(root, ".git")):
+        return set()
+    import subprocess
+
+    proc = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True,
+                          check=False)
+    return {os.fsdecode(p).split("/")[0] for p in proc.stdout.split(b"\0") if b"/" in p}
 
 
 def _listdir(root: str) -> list[str]:

@@ -61,18 +61,46 @@ def main(args: argparse.Namespace) -> int:
         if err.hint:
             print(f"    {err.hint}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # 1 would read as "drift": a crash is "could not scan"
+        from dataward.errors import EXIT_COULD_NOT_CHECK
+        from dataward.runner import write_log
+
+        print(f"dataward drift: internal error; details are in {write_log()}; please report "
+              "them", file=sys.stderr)
+        return EXIT_COULD_NOT_CHECK
+
+
+ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+
+def _check_env(name: str) -> None:
+    """The name becomes a file name (drift/<env>.json) and a dashboard column."""
+    import re
+
+    if not re.fullmatch(ENV_NAME, name) or ".." in name:
+        raise UsageError(f"environment name {name!r} is not a plain name",
+                         "use letters, digits, '.', '_' and '-' (lab-server, abci)")
 
 
 def _scan(args: argparse.Namespace) -> int:
     from dataward import drift
     from dataward.report import drift_text
 
+    _check_env(args.env)
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     catalog, caches = _catalog(args)
     state = None if args.no_state else (args.state or _default_state())
+    remote_root = caches[0] if caches else None
+    if remote_root:
+        from dataward.dvc_remotes import load
+
+        caches = [load(os.path.join(remote_root, ".dvc")).cache_dir]  # honours cache.dir
     report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
-                               cache_dirs=caches, progress=_progress())
+                               cache_dirs=caches, remote_root=remote_root,
+                               progress=_progress())
     from dataward.report.catalog_text import size
 
     n = stats.get('hashed', 0)
@@ -154,9 +182,11 @@ def _progress() -> Progress | None:
         except ImportError:
             pass
         else:
+            from rich.console import Console
+
             bar = Bar(TextColumn("hashing"), BarColumn(), DownloadColumn(),
                       TextColumn("{task.fields[files]} files"), TransferSpeedColumn(),
-                      TimeRemainingColumn(), transient=True)
+                      TimeRemainingColumn(), transient=True, console=Console(stderr=True))
             task = bar.add_task("hash", total=0, files=0)
 
             def start(total: int, nfiles: int) -> None:
@@ -196,6 +226,7 @@ def _publish(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         raise UsageError(f"{args.report} is not a drift report ({exc.error_count()} "
                          "problems)", "write it with `dataward drift scan -o`") from None
+    _check_env(report.env)
     actions = Actions.from_environ()
     client = Client(actions.api_url, actions.token, actions.repository)
     mine = f"drift/{report.env}.json"
@@ -203,6 +234,13 @@ def _publish(args: argparse.Namespace) -> int:
 
     def files(paths: Sequence[str], read: Callable[[str], bytes]
               ) -> dict[str, bytes | None]:
+        if mine in paths:  # a re-run of an old job must not put an older report on top
+            try:
+                theirs = DriftReport.model_validate_json(read(mine))
+            except ValidationError:
+                theirs = None
+            if theirs is not None and theirs.time > report.time:
+                raise _Older(theirs.time)
         others = []
         for path in paths:
             if path.startswith("drift/") and path.endswith(".json") and path != mine:
@@ -213,14 +251,23 @@ def _publish(args: argparse.Namespace) -> int:
         return {mine: body, "drift/README.md":
                 drift_text.dashboard([*others, report]).encode()}
 
-    sha = client.commit_files(args.branch, files, f"drift: {report.env} "
-                              f"({report.summary.in_sync} of {report.summary.registered} in "
-                              "sync)")
+    try:
+        sha = client.commit_files(args.branch, files, f"drift: {report.env} "
+                                  f"({report.summary.in_sync} of {report.summary.registered} "
+                                  "in sync)")
+    except _Older as newer:
+        print(f"{args.branch} already holds a later report of {report.env} ({newer}); "
+              "this one is not published")
+        return 0
     print(f"drift report of {report.env} published to {args.branch}"
           + (f" as {sha[:12]}" if sha else " (unchanged)"))
     if args.issue:
         _issue(client, report)
     return 0
+
+
+class _Older(Exception):
+    """The branch holds a later report of the same environment."""
 
 
 def _issue(client: Client, report: DriftReport) -> None:

@@ -17,9 +17,11 @@ import jsonschema
 import pytest
 
 from tests.conftest import BIN, GITHUB_REPO, GITHUB_TOKEN, _hermetic
+from tests.dvcremote import Template, from_template
 from tests.dvcrun import dvc
 from tests.ghstandin import LocalGitHub
 from tests.repo import GitRepo
+from tests.s3server import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
 V1 = {f"dog/{i}.jpg": b"\xff\xd8dog%d" % i for i in range(4)}
@@ -69,7 +71,7 @@ def scan(registry: Registry, root: Path, env: str, tmp_path: Path, *args: str
                            "--registry", str(registry.path), "-o", str(out),
                            "--state", str(tmp_path / "state"), *args],
                           capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode in (0, 1, 3), proc.stderr
     return proc.returncode, json.loads(out.read_text()), proc.stdout
 
 
@@ -174,13 +176,19 @@ def test_an_interrupted_pull_is_partial(registry: Registry, tmp_path: Path) -> N
     assert dogs["changes"]["removed"] == ["cat/0.jpg", "cat/1.jpg", "cat/2.jpg"]
 
 
-def test_an_unreadable_dataset_is_not_checked(registry: Registry, lab: Path,
-                                              tmp_path: Path) -> None:
+def test_an_unreadable_dataset_is_not_checked_and_fails_closed(registry: Registry, lab: Path,
+                                                               tmp_path: Path) -> None:
     (lab / "fish").rename(lab / "fish.real")
     (lab / "fish").symlink_to(lab / "nowhere")  # a dangling link: neither file nor folder
-    _, report, _ = scan(registry, lab, "lab-server", tmp_path)
+    (lab / "project").mkdir()
+    (lab / "project" / ".dvcignore").write_text("*.tmp\n")  # dvc add refuses such a folder
+    code, report, out = scan(registry, lab, "lab-server", tmp_path)
+    assert code == 3  # a dataset that could not be read is no pass
     fish = entries(report)["fish"]
     assert fish["status"] == "not_checked" and "fish" in fish["reason"]
+    [project] = [u for u in report["unregistered"] if u["name"] == "project"]
+    assert ".dvcignore" in project["reason"] and project["actual_md5"] is None
+    assert "project" in out and "could not be read" in out
 
 
 def test_reports_validate_against_the_schema(registry: Registry, lab: Path,
@@ -276,3 +284,59 @@ def test_eight_runners_publishing_at_once_all_land(registry: Registry, lab: Path
     assert {f"drift/env{i}.json" for i in range(8)} <= set(files)
     board = files["drift/README.md"].decode()
     assert all(f"| env{i} |" in board for i in range(8))  # the last writer saw every report
+
+
+def test_an_environment_name_must_be_a_plain_name(registry: Registry, lab: Path,
+                                                  github: LocalGitHub, tmp_path: Path) -> None:
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "../main", "--root",
+                           str(lab), "--registry", str(registry.path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and "is not a plain name" in proc.stderr
+    scan(registry, lab, "lab-server", tmp_path)
+    report = json.loads((tmp_path / "lab-server.json").read_text())
+    (tmp_path / "evil.json").write_text(json.dumps({**report, "env": "../../README"}))
+    assert publish(tmp_path / "evil.json", github).returncode == 2
+    assert github.files(GITHUB_REPO, "dataward") == {}
+
+
+def test_manifests_come_from_the_remote_when_no_cache_has_them(
+        pushed_registry: Template, s3: S3Server, tmp_path: Path) -> None:
+    """A fresh checkout on a runner has no DVC cache: the changed files are still named,
+    from the `.dir` manifests in the registry's remote."""
+    repo, _ = from_template(pushed_registry, tmp_path / "registry", s3)
+    cloud = tmp_path / "cloud"
+    shutil.copytree(repo.path / "dog_and_cat", cloud / "dog_and_cat")
+    (cloud / "dog_and_cat" / "dog" / "1.jpg").write_bytes(b"\xff\xd8retouched")
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+    code, report, _ = scan(Registry(repo.path, []), cloud, "abci", tmp_path)
+    assert code == 1
+    dogs = entries(report)["dog_and_cat"]
+    assert (dogs["status"], dogs["nearest_version"]) == ("modified", 1)
+    assert dogs["changes"] == {"added": [], "removed": [], "modified": ["dog/1.jpg"]}
+
+
+def test_an_older_report_never_replaces_a_newer_one(registry: Registry, lab: Path,
+                                                    github: LocalGitHub, tmp_path: Path) -> None:
+    scan(registry, lab, "lab-server", tmp_path)
+    newer = json.loads((tmp_path / "lab-server.json").read_text())
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({**newer, "time": "2020-01-01T00:00:00Z"}))
+    assert publish(tmp_path / "lab-server.json", github).returncode == 0
+    proc = publish(older, github)
+    assert proc.returncode == 0 and "already holds a later report" in proc.stdout
+    published = json.loads(github.files(GITHUB_REPO, "dataward")["drift/lab-server.json"])
+    assert published["time"] == newer["time"]
+
+
+def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry,
+                                                           tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(registry.path, checkout, symlinks=True)
+    repo = GitRepo(checkout)
+    repo.write("docs/guide.md", "# How to add a dataset\n")
+    repo.add("docs/guide.md")
+    repo.commit("docs")
+    put(checkout / "scratch", {"tmp.bin": b"\0" * 10})  # someone's, untracked
+    code, report, _ = scan(Registry(checkout, registry.commits), checkout, "laptop", tmp_path)
+    assert code == 0
+    assert [u["name"] for u in report["unregistered"]] == ["scratch"]

@@ -61,6 +61,7 @@ class Unregistered(_Model):
     nfiles: int = Field(ge=0)
     actual_md5: str | None
     copy_of: CopyOf | None = Field(description="The dataset version it is a copy of, if any.")
+    reason: str | None = Field(default=None, description="Why it could not be read.")
 
 
 class Summary(_Model):
@@ -76,7 +77,8 @@ class DriftReport(_Model):
 
     schema_version: Literal[1]
     generator: str
-    env: str = Field(description="The environment's name (lab-server, abci, ...).")
+    env: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                     description="The environment's name (lab-server, abci, ...).")
     host: str
     root: str = Field(description="Where this machine keeps datasets.")
     registry: str | None

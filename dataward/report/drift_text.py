@@ -48,6 +48,10 @@ def text(report: DriftReport) -> str:
     for e in report.datasets:
         lines.append(f"  {SYMBOLS[e.status]} {e.name.ljust(width)}  {describe(e)}")
     for u in report.unregistered:
+        if u.reason:
+            lines.append(f"  + {u.name.ljust(width)}  unregistered, could not be read: "
+                         f"{u.reason}")
+            continue
         copy = (f"; a copy of {u.copy_of.dataset} version {u.copy_of.version}"
                 if u.copy_of else "")
         lines.append(f"  + {u.name.ljust(width)}  unregistered: {size(u.size)} in "
@@ -82,32 +86,41 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
     now = now or datetime.now(timezone.utc)
     reports = sorted(reports, key=lambda r: r.env)
     names = sorted({e.name for r in reports for e in r.datasets})
-    current = {e.name: e.expected_version for r in reports for e in r.datasets}
+    current: dict[str, int] = {}  # the registry's current versions: from the newest report
+    for r in sorted(reports, key=lambda r: r.time):
+        current.update({e.name: e.expected_version for e in r.datasets})
     by_env = [{e.name: e for e in r.datasets} for r in reports]
     lines = ["# Dataset drift", "",
              "Which version of each registry dataset every environment holds, from the drift "
              "reports the environments publish (`dataward drift publish`). History is in this "
              "branch's git log.", "",
-             "| dataset | " + " | ".join(r.env for r in reports) + " |",
+             "| dataset | " + " | ".join(_md(r.env) for r in reports) + " |",
              "|---|" + "---|" * len(reports)]
     for name in names:
-        lines.append(f"| {name} (v{current[name]}) | "
+        lines.append(f"| {_md(name)} (v{current[name]}) | "
                      + " | ".join(cell(envs.get(name)) for envs in by_env) + " |")
     if any(r.unregistered for r in reports):
         lines.append("| *not in the registry* | " + " | ".join(
-            "<br>".join(u.name + (f" (= {u.copy_of.dataset} v{u.copy_of.version})"
-                                  if u.copy_of else "") for u in r.unregistered)
+            "<br>".join(_md(u.name) + (f" (= {_md(u.copy_of.dataset)} v{u.copy_of.version})"
+                                      if u.copy_of else "") for u in r.unregistered)
             for r in reports) + " |")
     lines += ["", "| environment | host | root | reported | registry at | in sync |",
               "|---|---|---|---|---|---|"]
     for r in reports:
-        lines.append(f"| {r.env} | {r.host} | `{r.root}` | {r.time} ({_age(r.time, now)}) | "
+        lines.append(f"| {_md(r.env)} | {_md(r.host)} | {_md(r.root)} | {r.time} "
+                     f"({_age(r.time, now)}) | "
                      f"{r.registry_commit[:12]} | {r.summary.in_sync} of "
                      f"{r.summary.registered} |")
     lines += ["", "✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
               "◐ partly there · ∅ missing · ❓ could not be read; vN is the version held. "
               f"Written {now.strftime('%Y-%m-%d %H:%M UTC')}."]
     return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text in a Markdown table cell: no column breaks, no HTML, no code spans."""
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+            .replace("<", "&lt;").replace("\n", " "))
 
 
 def _age(stamp: str, now: datetime) -> str:
