@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Wheels the pre-commit framework test installs dataward's hook environment from, offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint unit sysdeps bench bench-pushed bench-catalog pins clean
+.PHONY: demo test lint unit sysdeps bench bench-pushed bench-catalog bench-drift pins clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-pushed: $(VENV)/.installed-test
 # The catalog build on a generated registry, against the git loop a lab would write.
 bench-catalog: $(VENV)/.installed-base
 	$(PY) bench/catalog.py $(BENCH_ARGS)
+
+# drift scan against md5sum and dvc status, on a real git + DVC checkout (needs dvc).
+bench-drift: $(VENV)/.installed-test
+	$(PY) bench/drift.py $(BENCH_ARGS)
 
 # Re-pin what the actions install: a clean venv with dataward[dvc,github], frozen.
 pins:
