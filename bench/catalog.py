@@ -51,6 +51,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import benchlib
+
 BIN = Path(sys.executable).parent
 DATAWARD = str(BIN / "dataward")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -348,11 +350,7 @@ def import_time(repo: Path, out: Path) -> tuple[float, list[tuple[str, float]]]:
                            "-o", str(out)], cwd=repo, env=ENV, capture_output=True, text=True,
                           check=True)
     total, packages = 0, dict[str, int]()
-    for line in proc.stderr.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-        if not m:
-            continue
-        cumulative, depth, name = int(m.group(2)), len(m.group(3)), m.group(4)
+    for cumulative, depth, name in benchlib.import_rows(proc.stderr):
         if depth == 1:
             total += cumulative
         root = name.split(".")[0]

@@ -56,6 +56,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import benchlib
+
 BIN = Path(sys.executable).parent
 DATAWARD, DVC = str(BIN / "dataward"), str(BIN / "dvc")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -72,11 +74,7 @@ HASHED = re.compile(r"hashed (\d+) files? \(([^)]*)\); (\d+) unchanged since the
 # -- the checkout -----------------------------------------------------------------------------
 
 def sh(cwd: Path, *cmd: str) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}"
-                         f"{proc.stderr}")
-    return proc.stdout
+    return benchlib.sh(cwd, *cmd, env=ENV)
 
 
 def build(repo: Path, nfiles: int, size: int) -> None:
@@ -272,11 +270,7 @@ def import_time(repo: Path, argv: Sequence[str]) -> tuple[float, list[tuple[str,
     proc = subprocess.run([sys.executable, "-X", "importtime", DATAWARD, *argv], cwd=repo,
                           env=ENV, capture_output=True, text=True, check=True)
     total, packages = 0, dict[str, int]()
-    for line in proc.stderr.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-        if not m:
-            continue
-        cumulative, depth, name = int(m.group(2)), len(m.group(3)), m.group(4)
+    for cumulative, depth, name in benchlib.import_rows(proc.stderr):
         if depth == 1:
             total += cumulative
         root = name.split(".")[0]

@@ -52,6 +52,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import benchlib
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.s3server import OPEN_KEY, S3Server  # noqa: E402
@@ -86,11 +88,7 @@ class Result:
 
 
 def sh(cwd: Path, *cmd: str) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}"
-                         f"{proc.stderr}")
-    return proc.stdout
+    return benchlib.sh(cwd, *cmd, env=ENV)
 
 
 def timed(cwd: Path, cmds: Sequence[Sequence[str]], runs: int, ok: Sequence[int] = (0, 1)
