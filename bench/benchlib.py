@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,6 +19,21 @@ def sh(cwd: Path, *cmd: str, env: Mapping[str, str]) -> str:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}"
                          f"{proc.stderr}")
     return proc.stdout
+
+
+def reusable(repo: Path, name: str, sizes: str) -> bool:
+    """Whether `repo` was built before with these sizes (a marker in its .git says so); when
+    not, it is removed so the caller builds it afresh and then calls `built`."""
+    marker = repo / ".git" / name
+    if marker.exists() and marker.read_text() == sizes:
+        print(f"reusing {repo} ({sizes.strip()})", flush=True)
+        return True
+    shutil.rmtree(repo, ignore_errors=True)
+    return False
+
+
+def built(repo: Path, name: str, sizes: str) -> None:
+    (repo / ".git" / name).write_text(sizes)
 
 
 def import_rows(stderr: str) -> Iterator[tuple[int, int, str]]:

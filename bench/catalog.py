@@ -139,12 +139,9 @@ def events(ndatasets: int, nversions: int) -> list[tuple[str, int]]:
 
 def build(repo: Path, ndatasets: int, nversions: int) -> None:
     """The registry, with one `git fast-import`; reused when built before with these sizes."""
-    marker = repo / ".git" / "bench-catalog"
     want = f"{GENERATOR} {ndatasets}x{nversions}"
-    if marker.exists() and marker.read_text() == want:
-        print(f"reusing {repo}", flush=True)
+    if benchlib.reusable(repo, "bench-catalog", want):
         return
-    shutil.rmtree(repo, ignore_errors=True)
     t0 = time.perf_counter()
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=ENV)
     rng = random.Random(SEED + 1)
@@ -213,7 +210,7 @@ def build(repo: Path, ndatasets: int, nversions: int) -> None:
     git(repo, "reset", "-q", "--hard", "main")
     git(repo, "gc", "-q")  # packed, as a clone is
     ncommits = int(git(repo, "rev-list", "--count", "HEAD"))
-    marker.write_text(want)
+    benchlib.built(repo, "bench-catalog", want)
     print(f"built {repo}: {ncommits} commits in {time.perf_counter() - t0:.1f} s", flush=True)
 
 

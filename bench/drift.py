@@ -80,12 +80,9 @@ def sh(cwd: Path, *cmd: str) -> str:
 def build(repo: Path, nfiles: int, size: int) -> None:
     """git + DVC checkout with one dataset folder of `nfiles` random files, added and
     committed; reused when built before with these sizes."""
-    marker = repo / ".git" / "bench-drift"
     want = f"{GENERATOR} {nfiles}x{size}"
-    if marker.exists() and marker.read_text() == want:
-        print(f"reusing {repo}", flush=True)
+    if benchlib.reusable(repo, "bench-drift", want):
         return
-    shutil.rmtree(repo, ignore_errors=True)
     t0 = time.perf_counter()
     repo.mkdir(parents=True)
     sh(repo, "git", "init", "-q", "-b", "main")
@@ -97,7 +94,7 @@ def build(repo: Path, nfiles: int, size: int) -> None:
     sh(repo, DVC, "add", "-q", DATASET)
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-q", "--no-verify", "-m", f"Add {DATASET}")
-    marker.write_text(want)
+    benchlib.built(repo, "bench-drift", want)
     print(f"built {repo}: {nfiles} x {size / 2**20:g} MiB, dvc add and commit in "
           f"{time.perf_counter() - t0:.1f} s", flush=True)
 

@@ -116,12 +116,9 @@ def timed(cwd: Path, cmds: Sequence[Sequence[str]], runs: int, ok: Sequence[int]
 
 def build(repo: Path, nsets: int, nfiles: int) -> None:
     """A git + DVC repository with `nsets` datasets of `nfiles` small distinct files each."""
-    marker = repo / ".git" / "bench-built"
     size = f"{nsets}x{nfiles}\n"
-    if marker.exists() and marker.read_text() == size:
-        print(f"reusing {repo} ({nsets} x {nfiles} files)", flush=True)
+    if benchlib.reusable(repo, "bench-built", size):
         return
-    shutil.rmtree(repo, ignore_errors=True)
     repo.mkdir(parents=True)
     t0 = time.perf_counter()
     sh(repo, "git", "init", "-q", "-b", "main")
@@ -139,7 +136,7 @@ def build(repo: Path, nsets: int, nfiles: int) -> None:
     sh(repo, DVC, "add", "-q", *names)
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-q", "-m", "registry")
-    marker.write_text(size)
+    benchlib.built(repo, "bench-built", size)
     print(f"built {repo}: {nsets} x {nfiles} files, dvc add and commit in "
           f"{time.perf_counter() - t0:.1f} s", flush=True)
 

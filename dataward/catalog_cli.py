@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from dataward.errors import DatawardError, UsageError
+from dataward.report.text import count
 
 if TYPE_CHECKING:  # pydantic stays out of `dataward hook`'s start-up, which parses these too
     from dataward.git import Repo
@@ -135,7 +136,7 @@ def load_catalog(path: str) -> Catalog:
     except (ValidationError, UnicodeDecodeError) as exc:
         problems = exc.error_count() if isinstance(exc, ValidationError) else 1
         raise UsageError(f"{path} is not a dataward catalog "
-                         f"({problems} problem{'s' if problems != 1 else ''})",
+                         f"({count(problems, 'problem')})",
                          "rebuild it with `dataward "
                          "catalog build`") from None
 
@@ -177,8 +178,8 @@ def _build(args: argparse.Namespace) -> int:
     versions = sum(len(d.versions) for d in catalog.datasets)
     where = [p for p in (None if args.output == "-" else args.output, args.croissant_dir,
                          args.html) if p]
-    print(f"catalog of {catalog.commit[:12]}: {_count(len(catalog.datasets), 'dataset')}, "
-          f"{_count(versions, 'version')}" + (f"; wrote {', '.join(where)}" if where else ""),
+    print(f"catalog of {catalog.commit[:12]}: {count(len(catalog.datasets), 'dataset')}, "
+          f"{count(versions, 'version')}" + (f"; wrote {', '.join(where)}" if where else ""),
           file=sys.stderr if args.output == "-" else sys.stdout)
     return 0
 
@@ -216,7 +217,7 @@ def _publish(args: argparse.Namespace) -> int:
     try:
         sha = client.commit_files(args.branch, unless_newer,
                                   f"catalog of {catalog.commit[:12]}: "
-                                  f"{_count(len(catalog.datasets), 'dataset')}",
+                                  f"{count(len(catalog.datasets), 'dataset')}",
                                   replace=("croissant/",))
     except _Newer as newer:
         said = (f"catalog of {catalog.commit[:12]}: {args.branch} already holds the catalog "
@@ -228,7 +229,7 @@ def _publish(args: argparse.Namespace) -> int:
                    f"{args.branch} already holds it; no commit"))
     print(said)
     append_summary(actions.step_summary, f"### dataward catalog\n\n{said}: "
-                   f"{_count(len(catalog.datasets), 'dataset')}")
+                   f"{count(len(catalog.datasets), 'dataset')}")
     write_output(actions.output, {"commit": sha or ""})
     return 0
 
@@ -244,7 +245,3 @@ def _write(path: str, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}", "choose a folder you can write to") from None
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -102,9 +102,10 @@ def _scan(args: argparse.Namespace) -> int:
                                cache_dirs=caches, remote_root=remote_root,
                                progress=_progress())
     from dataward.report.catalog_text import size
+    from dataward.report.text import count
 
-    n = stats.get('hashed', 0)
-    print(f"hashed {n} file{'' if n == 1 else 's'} ({size(stats.get('hashed_bytes', 0))}); "
+    print(f"hashed {count(stats.get('hashed', 0), 'file')} "
+          f"({size(stats.get('hashed_bytes', 0))}); "
           f"{stats.get('cached', 0)} unchanged since the last scan"
           + ("" if state else " (--no-state)"), file=sys.stderr)
     text = report.model_dump_json(indent=2) + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dataward.models.catalog import Catalog, Dataset
+from dataward.report.text import count
 
 
 def size(n: int | None) -> str:
@@ -38,7 +39,7 @@ def print_list(catalog: Catalog) -> None:
              ", ".join(d.card.license) if d.card else "",
              ", ".join(m.name for m in d.card.maintainers) if d.card else "",
              d.current.date[:10]) for d in catalog.datasets]
-    _table(f"{len(rows)} dataset{'' if len(rows) == 1 else 's'} at {catalog.commit[:12]}",
+    _table(f"{count(len(rows), 'dataset')} at {catalog.commit[:12]}",
            ("name", "version", "size", "files", "license", "maintainers", "changed"), rows)
 
 

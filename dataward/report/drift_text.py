@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from dataward.models.drift import DriftReport, Entry
 from dataward.report.catalog_text import size
+from dataward.report.text import count
 
 SYMBOLS = {"in_sync": "✅", "behind": "⏪", "modified": "✏️", "partial": "◐", "missing": "∅",
            "not_checked": "❓"}
@@ -18,12 +19,12 @@ def describe(e: Entry) -> str:
         return f"in sync (version {e.expected_version})"
     if e.status == "behind":
         return (f"behind: holds version {e.matched_version} of {e.expected_version} "
-                f"({(e.matched_date or '')[:10]}), {e.versions_behind} "
-                f"version{'s' if e.versions_behind != 1 else ''} behind")
+                f"({(e.matched_date or '')[:10]}), {count(e.versions_behind or 0, 'version')} "
+                "behind")
     if e.status in ("modified", "partial") and e.changes is not None:
         c = e.changes
         if e.status == "partial":
-            return (f"partial: {len(c.removed)} file{'s' if len(c.removed) != 1 else ''} of "
+            return (f"partial: {count(len(c.removed), 'file')} of "
                     f"version {e.nearest_version} missing ({_few(c.removed)})")
         return (f"modified: matches no version; against version {e.nearest_version}: "
                 f"{len(c.added)} added, {len(c.removed)} removed, {len(c.modified)} changed "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from dataward.models.findings import Finding, Outcome
+from dataward.report.text import count
 
 MAX_ROWS = 200  # GitHub caps bodies at 65,536 characters; the check run lists every finding
 
@@ -27,13 +28,13 @@ def headline(outcomes: Sequence[Outcome]) -> str:
     warnings = len(findings) - errors
     parts = []
     if failed:
-        parts.append(f"{_count(len(failed), 'check')} could not run")
+        parts.append(f"{count(len(failed), 'check')} could not run")
     if errors:
-        parts.append(_count(errors, "error"))
+        parts.append(count(errors, "error"))
     if warnings:
-        parts.append(_count(warnings, "warning"))
+        parts.append(count(warnings, "warning"))
     if not parts:
-        return f"{_count(len(outcomes), 'check')} passed"
+        return f"{count(len(outcomes), 'check')} passed"
     return ", ".join(parts)
 
 
@@ -66,20 +67,16 @@ def _result(o: Outcome) -> str:
     errors = sum(f.severity == "error" for f in o.findings)
     warnings = len(o.findings) - errors
     if errors:
-        return f"❌ {_count(errors, 'error')}" + (f", {_count(warnings, 'warning')}"
+        return f"❌ {count(errors, 'error')}" + (f", {count(warnings, 'warning')}"
                                                  if warnings else "")
     if warnings:
-        return f"⚠️ {_count(warnings, 'warning')}"
+        return f"⚠️ {count(warnings, 'warning')}"
     return "✅ passed"
 
 
 def _cell(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
             .replace("\r", "").replace("\n", "<br>"))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _order(f: Finding) -> tuple[int, str, int, str]:

@@ -19,9 +19,10 @@ def render(findings: Sequence[Finding]) -> str:
     if findings:
         errors = sum(f.severity == "error" for f in findings)
         warnings = len(findings) - errors
-        lines.append(f"dataward: {_count(errors, 'error')}, {_count(warnings, 'warning')}")
+        lines.append(f"dataward: {count(errors, 'error')}, {count(warnings, 'warning')}")
     return "\n".join(lines)
 
 
-def _count(n: int, noun: str) -> str:
+def count(n: int, noun: str) -> str:
+    """`1 error`, `2 errors`."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
