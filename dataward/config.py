@@ -169,14 +169,19 @@ def load(root: str, explicit: str | None = None, state: State | None = None) -> 
     return LoadedPolicy(policy, path)
 
 
-def _parse(path: str, raw: bytes) -> Policy:
+def toml() -> Any:
+    """tomllib, or tomli on Python 3.10."""
     import sys
 
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    return tomllib
 
+
+def _parse(path: str, raw: bytes) -> Policy:
+    tomllib = toml()
     name = os.path.basename(path)
     text = raw.decode("utf-8", "replace")
     try:

@@ -314,6 +314,14 @@ def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: Ma
         for v in d.versions:
             if v.md5.endswith(".dir") and manifests(v.md5) is None:
                 wanted.setdefault(d.remote, set()).add((v.md5, d.hash == "md5-dos2unix"))
+    import importlib.util
+    import sys
+
+    if wanted and importlib.util.find_spec("dvc") is None:
+        print("dataward drift: changed folders are reported without which files changed: their "
+              "manifests are in no local DVC cache, and reading them from the remote needs dvc "
+              "(pip install 'dataward[dvc]')", file=sys.stderr)
+        return
     for remote_name, objects in wanted.items():
         try:
             from dataward.dvc import open_remote
@@ -324,8 +332,6 @@ def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: Ma
                 if data is not None:
                     manifests.store(keys[key], dvc_hash.parse_manifest(data))
         except Exception as exc:
-            import sys
-
             print(f"dataward drift: could not read manifests from remote "
                   f"{remote_name or '(default)'}: {str(exc).splitlines()[0][:200]}",
                   file=sys.stderr)

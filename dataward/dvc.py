@@ -249,19 +249,23 @@ def open_remote(root: str, name: str | None, timeout: float, jobs: int) -> Remot
         conf.setdefault("connect_timeout", max(1, int(timeout / 2)))
         conf.setdefault("read_timeout", max(1, int(timeout / 2)))
     fs = cls(**conf)
+    from dataward.dvc_remotes import identity
+
+    secrets = [str(conf.get(k) or "") for k in SECRET_KEYS] + \
+        [os.environ.get(k, "") for k in SECRET_ENV]
+    remote = Remote(name, fs, path, url, identity({k: str(v) for k, v in
+                                                   (remote_conf or {}).items()}),
+                    secrets, timeout, jobs)
     if cls.protocol == "s3":
         # Fewer retries than dvc's: botocore's, then s3fs's own on top of them. A gate on
         # every push should say "unreachable" in seconds; `dvc push` will retry at length.
         fs.fs_args.setdefault("config_kwargs", {})["retries"] = {"max_attempts": 2,
                                                                 "mode": "standard"}
-        fs.fs.retries = 2
-    from dataward.dvc_remotes import identity
-
-    secrets = [str(conf.get(k) or "") for k in SECRET_KEYS] + \
-        [os.environ.get(k, "") for k in SECRET_ENV]
-    return Remote(name, fs, path, url, identity({k: str(v) for k, v in
-                                                 (remote_conf or {}).items()}),
-                  secrets, timeout, jobs)
+        try:
+            fs.fs.retries = 2  # makes the client: credentials are read here
+        except Exception as exc:
+            raise translate(exc, remote) from None
+    return remote
 
 
 def translate(exc: BaseException, remote: Remote) -> BaseException:
@@ -278,8 +282,11 @@ def translate(exc: BaseException, remote: Remote) -> BaseException:
                                                           "InvalidToken", "ExpiredToken"):
         return CouldNotCheck(f"{where} refused the credentials: {text}",
                              CREDENTIALS_HINT.format(name=name))
-    if kind in ("NoCredentialsError", "PartialCredentialsError"):
+    if kind == "NoCredentialsError":
         return CouldNotCheck(f"{where}: no credentials found", CREDENTIALS_HINT.format(name=name))
+    if kind == "PartialCredentialsError":
+        return CouldNotCheck(f"{where}: incomplete credentials: {text}",
+                             CREDENTIALS_HINT.format(name=name))
     if kind in ("ReadTimeoutError", "ConnectTimeoutError", "TimeoutError", "FSTimeoutError") \
             or isinstance(exc, TimeoutError):
         return CouldNotCheck(f"{where} did not answer in time: {text}",

@@ -22,6 +22,7 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.ghstandin import LocalGitHub  # noqa: E402 - the repository root is on the path now
+from tests.hookrepo import snapshot  # noqa: E402
 from tests.s3server import S3Server  # noqa: E402
 
 
@@ -69,120 +70,42 @@ def write(path: Path, data: bytes | str) -> None:
     path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
-PRE_COMMIT_CONFIG = """\
-# Until `dataward init` writes this (a later release), the demo wires the installed hook
-# through the real pre-commit framework as a local hook.
-repos:
-  - repo: local
-    hooks:
-      - id: no-large-binaries
-        name: no large binaries in git
-        entry: {bin}/no-large-binaries
-        language: system
-        stages: [pre-commit, pre-push]
-        require_serial: true
-      - id: dvc-files
-        name: sound .dvc files
-        entry: {bin}/dvc-files
-        language: system
-        files: (\\.dvc|(^|/)dvc\\.yaml|(^|/)\\.gitignore)$
-        require_serial: true
-      - id: dvc-config
-        name: no credentials in .dvc/config
-        entry: {bin}/dvc-config
-        language: system
-        files: (^|/)\\.dvc(/config(\\.local)?)?$
-        pass_filenames: false
-"""
-REGISTRY_HOOKS = """\
-      - id: dataset-cards
-        name: true dataset cards
-        entry: {bin}/dataset-cards
-        language: system
-        files: \\.(dvc|md)$
-        require_serial: true
-      - id: dvc-pushed
-        name: DVC data is in the remote
-        entry: {bin}/dvc-pushed
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [pre-push]
-"""
-
-
-def story(sb: Sandbox, s3: S3Server) -> None:
-    origin = sb.root / "origin.git"
+def story(sb: Sandbox, s3: S3Server, wheelhouse: Path | None) -> None:
+    registry = sb.root / "lab-datasets"
     project = sb.root / "russell-project"
-    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True, env=sb.env)
+    s3.bucket("lab-data")
+    sb.env["AWS_ACCESS_KEY_ID"], sb.env["AWS_SECRET_ACCESS_KEY"] = s3.keys  # the lab's keys
+    subprocess.run(["git", "init", "-q", "--bare", str(sb.root / "lab-datasets.git")],
+                   check=True, env=sb.env)
 
-    step("1. Russell's project: git for code, DVC for data, dataward's hooks at commit and push")
-    project.mkdir()
-    sb.sh(project, "git init -q && dvc init -q && git remote add origin ../origin.git")
-    write(project / ".pre-commit-config.yaml",
-          PRE_COMMIT_CONFIG.format(bin=shlex.quote(str(BIN))))
-    sb.sh(project, "pre-commit install --hook-type pre-commit --hook-type pre-push")
-    write(project / "train.py", "import torch\n\nprint('training')\n")
-    sb.sh(project, "git add . && git commit -q -m 'Project skeleton' && git push -q origin main")
+    step("1. The lab's administrator makes the registry: `dataward init --registry` shows what "
+         "it will do,\n   then does it (on the lab server dataward is installed, so git's own "
+         "hooks run it)")
+    registry.mkdir()
+    sb.sh(registry, "git init -q && git remote add origin ../lab-datasets.git")
+    sb.sh(registry, "dataward init --registry --no-pre-commit --dry-run | sed '/^$/q'")
+    sb.sh(registry, "dataward init --registry --no-pre-commit")
+    sb.sh(registry, "git add -A && git commit -q -m 'Adopt dataward' && git log --oneline -1")
+    again = sb.sh(registry, "dataward init --registry --no-pre-commit")
+    assert "nothing to do" in again.stdout
 
-    step("2. A 2 MB model.pt is refused at commit, with the command to run instead")
-    write(project / "model.pt", os.urandom(2 * 1024 * 1024))
-    sb.sh(project, "git add model.pt")
-    refused = sb.sh(project, "git commit -m 'Add trained model'", expect=1)
-    assert "git rm --cached model.pt && dvc add model.pt" in refused.stdout
-
-    step("3. Following the hint: the data goes to DVC, its pointer to git, and the commit passes")
-    sb.sh(project, "git rm -q --cached model.pt && dvc add -q model.pt")
-    sb.sh(project, "cat model.pt.dvc")
-    sb.sh(project, "git add model.pt.dvc .gitignore && git commit -q -m 'Track model with DVC'"
-                   " && git log --oneline -1")
-
-    step("4. Skipping the hook does not help: the push is refused (the blob is in history)")
-    write(project / "results/run1.bin", os.urandom(900 * 1024))
-    sb.sh(project, "git add results/run1.bin && git commit -q --no-verify -m 'Results'")
-    sb.sh(project, "git rm -q --cached results/run1.bin && git commit -q -m 'Untrack results'")
-    pushed = sb.sh(project, "git push origin main", expect=1)
-    assert "stays in history" in pushed.stdout
-
-    step("5. The same gate in CI, over every commit of a pull request")
-    sb.sh(project, "no-large-binaries --range origin/main..HEAD --format github", expect=1)
-
-    step("6. Rewriting the branch without the blob; the push goes through")
-    sb.sh(project, "git reset -q --soft origin/main && git commit -q -m 'Track model with DVC'")
-    sb.sh(project, "git push -q origin main && git log --oneline origin/main")
-
-    step("7. A hand-edited .dvc file is refused with its line and the command that fixes it")
-    dvcfile = project / "model.pt.dvc"
-    good = dvcfile.read_text()
-    dvcfile.write_text(good.replace("md5: ", "md5: 0", 1))
-    sb.sh(project, "git diff -U0 model.pt.dvc | tail -2")
-    broken = sb.sh(project, "git commit -a -m 'Fix the hash by hand'", expect=1)
-    assert "model.pt.dvc:2: [dvc-files] `outs[0].md5` is not an md5" in broken.stdout
-    assert "dvc commit model.pt.dvc" in broken.stdout
-    dvcfile.write_text(good)
-
-    step("8. S3 keys written into .dvc/config are refused, and never echoed")
+    step("2. The data lives in S3. Keys pasted into .dvc/config are refused, and never echoed")
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    sb.env["LAB_S3_SECRET"] = secret  # what Russell pastes; the demo shows the variable
-    sb.sh(project, "dvc remote add -d storage s3://lab-data/russell")
-    sb.sh(project, 'dvc remote modify storage secret_access_key "$LAB_S3_SECRET"')
-    keys = sb.sh(project, "git add .dvc/config && git commit -m 'Add the remote'", expect=1)
+    sb.env["LAB_S3_SECRET"] = secret  # what the admin pastes; the demo shows the variable
+    sb.sh(registry, "dvc remote add -d storage s3://lab-data/datasets && "
+                    f"dvc remote modify storage endpointurl {s3.endpoint}")
+    sb.sh(registry, 'dvc remote modify storage secret_access_key "$LAB_S3_SECRET"')
+    keys = sb.sh(registry, "git add .dvc/config && git commit -m 'Add the remote'", expect=1)
     assert "holds `secret_access_key`, a credential" in keys.stdout
     assert secret not in keys.stdout
-    sb.sh(project, "dvc remote modify --unset storage secret_access_key && "
-                   'dvc remote modify --local storage secret_access_key "$LAB_S3_SECRET"')
-    sb.sh(project, "git add .dvc/config && git commit -q -m 'Add the remote' && "
-                   "git log --oneline -1")
+    sb.env["LAB_S3_KEY_ID"] = s3.keys[0]
+    sb.sh(registry, "dvc remote modify --unset storage secret_access_key && "
+                    'dvc remote modify --local storage access_key_id "$LAB_S3_KEY_ID" && '
+                    'dvc remote modify --local storage secret_access_key "$LAB_S3_SECRET"')
+    sb.sh(registry, "git add .dvc/config && git commit -q -m 'Data lives in s3://lab-data' && "
+                    "git log --oneline -1")
 
-    step("9. The lab's registry: a dataset without a card is refused; `dataward card new` "
-         "writes one to fill in")
-    registry = sb.root / "lab-datasets"
-    registry.mkdir()
-    sb.sh(registry, "git init -q && dvc init -q")
-    write(registry / ".pre-commit-config.yaml",
-          (PRE_COMMIT_CONFIG + REGISTRY_HOOKS).format(bin=shlex.quote(str(BIN))))
-    sb.sh(registry, "pre-commit install --hook-type pre-commit --hook-type pre-push >/dev/null"
-                    " && git add . && git commit -q -m 'Registry'")
+    step("3. dog_and_cat without a card is refused; `dataward card new` writes one to fill in")
     for i in range(1, 4):
         write(registry / "dog_and_cat" / f"cat.{i}.jpg", b"\xff\xd8" + os.urandom(2048))
     sb.sh(registry, "dvc add -q dog_and_cat && git add dog_and_cat.dvc .gitignore")
@@ -195,7 +118,7 @@ def story(sb: Sandbox, s3: S3Server) -> None:
     assert "- n<1K  # dog_and_cat.dvc records 3 files" in \
         (registry / "dog_and_cat.card.md").read_text()
 
-    step("10. Filled in, the card is accepted (empty datasheet sections are only warnings)")
+    step("4. Filled in, the card is accepted (empty datasheet sections are only warnings)")
     sb.sh(registry, "sed -i -e 's/^license: TODO.*/license: cc-by-4.0/' "
                     "-e 's/- name: TODO/- name: Russell/' "
                     "-e 's/email: TODO.*/email: russell@lab.example/' "
@@ -204,28 +127,54 @@ def story(sb: Sandbox, s3: S3Server) -> None:
                     "dog_and_cat.card.md")
     sb.sh(registry, "git add dog_and_cat.card.md && git commit -q -m 'Add dog_and_cat' && "
                     "git log --oneline -1")
-    sb.sh(registry, "dataset-cards | tail -1")
 
-    step("11. The registry's data lives in S3; a push whose data was never pushed is refused")
-    s3.bucket("lab-data")
-    sb.env["AWS_ACCESS_KEY_ID"], sb.env["AWS_SECRET_ACCESS_KEY"] = s3.keys  # the lab's keys
-    subprocess.run(["git", "init", "-q", "--bare", str(sb.root / "lab-datasets.git")],
-                   check=True, env=sb.env)
-    sb.sh(registry, "git remote add origin ../lab-datasets.git")
-    sb.sh(registry, "dvc remote add -d storage s3://lab-data/datasets && "
-                    f"dvc remote modify storage endpointurl {s3.endpoint}")
-    sb.sh(registry, "git add .dvc/config && git commit -q -m 'Data lives in s3://lab-data'")
+    step("5. A push whose data was never pushed is refused: nobody could `dvc pull` it")
     refused = sb.sh(registry, "git push origin main", expect=1)
     assert "dog_and_cat: 4 of 4 objects are not in remote 'storage'" in refused.stdout
     assert "dvc push dog_and_cat.dvc" in refused.stdout
 
-    step("12. After `dvc push` the same push goes through; checking again asks S3 nothing")
+    step("6. After `dvc push` the same push goes through; checking again asks S3 nothing")
     sb.sh(registry, "dvc push")
     sb.sh(registry, "git push -q origin main && git log --oneline -1 origin/main")
     again = sb.sh(registry, "dvc-pushed --rev HEAD -v")
     assert "in 0 requests" in again.stdout
 
-    step("13. On GitHub: a pull request whose author skipped the hooks gets one check run and "
+    step("7. Russell's project: `dataward init --user-repo` with the pre-commit framework\n"
+         "   (the hooks come from this checkout, committed as a hook repository; a lab's come "
+         "from GitHub),\n   then `dvc import` of dog_and_cat from the registry")
+    hooks = sb.root / "dataward-hooks"
+    snapshot(hooks, sb.env)
+    if wheelhouse is not None:  # pre-commit pip-installs the hooks: offline, from these wheels
+        sb.env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse.resolve())})
+    project.mkdir()
+    sb.sh(project, "git init -q")
+    sb.sh(project, f"dataward init --user-repo --hook-repo {shlex.quote(str(hooks))}")
+    write(project / "train.py", "import torch\n\nprint('training')\n")
+    sb.sh(project, "dvc import -q ../lab-datasets.git dog_and_cat && cat dog_and_cat.dvc")
+    sb.sh(project, "git add -A && git commit -q -m 'Project skeleton' && git log --oneline -1")
+
+    step("8. A 2 MB model.pt is refused at commit, with the command to run instead")
+    write(project / "model.pt", os.urandom(2 * 1024 * 1024))
+    sb.sh(project, "git add model.pt")
+    refused = sb.sh(project, "git commit -m 'Add trained model'", expect=1)
+    assert "git rm --cached model.pt && dvc add model.pt" in refused.stdout
+
+    step("9. Following the hint: the data goes to DVC, its pointer to git, and the commit passes")
+    sb.sh(project, "git rm -q --cached model.pt && dvc add -q model.pt")
+    sb.sh(project, "git add model.pt.dvc .gitignore && git commit -q -m 'Track model with DVC'"
+                   " && git log --oneline -1")
+
+    step("10. A hand-edited .dvc file is refused with its line and the command that fixes it")
+    dvcfile = project / "model.pt.dvc"
+    good = dvcfile.read_text()
+    dvcfile.write_text(good.replace("md5: ", "md5: 0", 1))
+    sb.sh(project, "git diff -U0 model.pt.dvc | tail -2")
+    broken = sb.sh(project, "git commit -a -m 'Fix the hash by hand'", expect=1)
+    assert "model.pt.dvc:2: [dvc-files] `outs[0].md5` is not an md5" in broken.stdout
+    assert "dvc commit model.pt.dvc" in broken.stdout
+    dvcfile.write_text(good)
+
+    step("11. On GitHub: a pull request whose author skipped the hooks gets one check run and "
          "one comment\n    (actions/check's command, against a local GitHub)")
     base = sb.sh(registry, "git rev-parse HEAD").stdout.strip()
     sb.sh(registry, "git checkout -q -b add-scans && head -c 3000000 /dev/urandom > scans.zip && "
@@ -251,7 +200,7 @@ def story(sb: Sandbox, s3: S3Server) -> None:
         print(textwrap.indent(comment["body"], "  | "))
         assert run["conclusion"] == "failure" and "scans.zip" in comment["body"]
 
-        step("14. On every merge to main: the catalog (JSON, Croissant, a web page), from git "
+        step("12. On every merge to main: the catalog (JSON, Croissant, a web page), from git "
              "history alone,\n    published to the `dataward` branch (GitHub Pages serves it)")
         sb.sh(registry, "git checkout -q main")
         sb.sh(registry, "dataward catalog build -o ../site/catalog.json --croissant-dir "
@@ -266,7 +215,7 @@ def story(sb: Sandbox, s3: S3Server) -> None:
               + ("" if sb.keep else "  (make demo DEMO_ARGS=--keep keeps it to open)"))
         assert "croissant/dog_and_cat.json" in published
 
-        step("15. The lab server still holds version 1 of dog_and_cat after version 2 is "
+        step("13. The lab server still holds version 1 of dog_and_cat after version 2 is "
              "merged;\n    the cloud machine has version 2 with one photo retouched. Each "
              "scans and publishes.")
         lab, cloud = sb.root / "lab-server", sb.root / "cloud"
@@ -291,13 +240,15 @@ def story(sb: Sandbox, s3: S3Server) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keep", action="store_true", help="keep the sandbox for a look")
+    parser.add_argument("--wheelhouse", type=Path, help="wheels pre-commit installs the hooks "
+                        "from, offline (make demo fills .venv/wheelhouse)")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="dataward-demo-"))
     started = time.monotonic()
     print(f"dataward demo: sandbox in {root}")
     s3 = S3Server().start()
     try:
-        story(Sandbox(root, args.keep), s3)
+        story(Sandbox(root, args.keep), s3, args.wheelhouse)
     finally:
         s3.stop()
         if args.keep:

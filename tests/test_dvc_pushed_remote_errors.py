@@ -144,3 +144,19 @@ def test_no_default_remote_is_a_configuration_error(tmp_path: Path, s3: S3Server
     proc = pushed(repo)
     assert proc.returncode == 2
     assert "no default remote" in proc.stderr and "dvc remote add -d" in proc.stderr
+
+
+def test_half_a_key_pair_is_a_clear_could_not_check(tmp_path: Path, s3: S3Server,
+                                                    pushed_registry: Template) -> None:
+    """Only the secret in .dvc/config.local (the id forgotten): botocore refuses to build a
+    client; the gate says which remote and what to fix, exit 3, the secret unprinted."""
+    repo, _ = from_template(pushed_registry, tmp_path / "registry", s3)
+    (repo.path / ".dvc" / "config.local").unlink(missing_ok=True)
+    secret = "half-of-a-key-pair-never-printed-0001"
+    local_config(repo, "storage", secret_access_key=secret)
+    proc = pushed(repo, "--no-cache")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "remote 'storage' (s3://" in proc.stderr
+    assert "incomplete credentials" in proc.stderr and "access_key_id" in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert secret not in proc.stdout + proc.stderr

@@ -55,3 +55,43 @@ def test_readme_gives_the_two_set_up_commands_and_ci_runs_make_test() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_workflows_and_readme_pin_this_release() -> None:
+    """`dataward init` copies the workflows as they are: they must name this release."""
+    release = f"v{__version__}"
+    for workflow in (ROOT / "dataward" / "workflows").glob("*.yml"):
+        refs = re.findall(r"uses: dataward/dataward/actions/[\w-]+@(\S+)", workflow.read_text())
+        assert refs and set(refs) == {release}, workflow.name
+    readme = (ROOT / "README.md").read_text()
+    assert f"`@{release}`" in readme
+
+
+def test_the_links_to_the_packaged_hooks_and_workflows_resolve() -> None:
+    for link, target in (("hooks", "dataward/hooks"),
+                         ("examples/workflows", "dataward/workflows")):
+        assert (ROOT / link).is_symlink()
+        assert (ROOT / link).resolve() == (ROOT / target).resolve()
+
+
+def test_the_wheel_ships_the_hooks_executable_and_the_workflows(tmp_path: Path) -> None:
+    """What `dataward init` installs from a pip install: built as pip builds it, offline."""
+    import os
+    import subprocess
+    import zipfile
+
+    from tests.hookrepo import snapshot
+
+    snapshot(tmp_path / "src")  # setuptools builds in the source tree: not in the checkout
+    wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(ROOT / ".venv" / "wheelhouse")
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": wheelhouse}
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path),
+                    str(tmp_path / "src")], check=True, env=env, capture_output=True,
+                   timeout=300)
+    [wheel] = tmp_path.glob("dataward-*.whl")
+    modes = {i.filename: i.external_attr >> 16 for i in zipfile.ZipFile(wheel).infolist()}
+    for hook in ("pre-commit", "pre-push"):
+        assert modes[f"dataward/hooks/{hook}"] & 0o111, hook
+    assert "dataward/hooks/_dataward.sh" in modes
+    shipped = {n.rsplit("/", 1)[1] for n in modes if n.startswith("dataward/workflows/")}
+    assert shipped == {p.name for p in (ROOT / "dataward" / "workflows").glob("*.yml")}

@@ -1,0 +1,164 @@
+"""dataward's hooks in `.pre-commit-config.yaml`: a new file, or one block merged into the
+user's own as text, so their comments and layout survive; the result is parsed again and must
+equal theirs plus our repository, or nothing is written."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, NamedTuple
+
+from dataward.errors import UsageError
+
+Kind = Literal["registry", "project"]
+CONFIG = ".pre-commit-config.yaml"
+HOOK_TYPES = ["pre-commit", "pre-push"]
+
+
+def hooks_for(kind: Kind) -> list[tuple[str, list[str]]]:
+    """(hook id, stages): cheap checks at commit; the pushed history and the remote at push."""
+    hooks = [("no-large-binaries", ["pre-commit", "pre-push"]),
+             ("dvc-files", ["pre-commit"]),
+             ("dvc-config", ["pre-commit"])]
+    if kind == "registry":
+        hooks.append(("dataset-cards", ["pre-commit"]))
+    return [*hooks, ("dvc-pushed", ["pre-push"])]
+
+
+class Merge(NamedTuple):
+    text: str  # the new file; equal to the old one when nothing needed changing
+    notes: list[str]  # what we saw but left alone (another rev, hooks left out)
+
+
+def block(repo: str, rev: str, kind: Kind, indent: str = "  ") -> list[str]:
+    """Our `- repo:` item, at `indent` (the indentation of the file's other items)."""
+    inner = indent + "  "
+    lines = [f"{indent}# dataward: large files stay out of git, .dvc files and dataset cards "
+             "stay true,",
+             f"{indent}# and pushed commits have their data in the DVC remote "
+             "(docs/checks.md).",
+             f"{indent}- repo: {repo}",
+             f"{inner}rev: {rev}",
+             f"{inner}hooks:"]
+    for hook_id, stages in hooks_for(kind):
+        lines += [f"{inner}  - id: {hook_id}", f"{inner}    stages: [{', '.join(stages)}]"]
+    return lines
+
+
+def new_config(repo: str, rev: str, kind: Kind) -> str:
+    return "\n".join([
+        "# pre-commit (https://pre-commit.com). `pre-commit install` sets up both hook types;",
+        "# `pre-commit autoupdate` moves every repository below to its latest release.",
+        f"default_install_hook_types: [{', '.join(HOOK_TYPES)}]",
+        "repos:",
+        *block(repo, rev, kind),
+    ]) + "\n"
+
+
+def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
+    """`existing` with our block added; unchanged (with notes) when dataward is already in it.
+    UsageError when it cannot be read or merged safely (the message holds the block to paste)."""
+    if _is_empty(existing):  # only comments: ours goes after them
+        return Merge((existing.rstrip() + "\n\n" if existing.strip() else "")
+                     + new_config(repo, rev, kind), [])
+    data = _load(existing)
+    repos = data.get("repos")
+    if not isinstance(repos, list):
+        raise UsageError(f"{CONFIG}: `repos:` is not a list",
+                         "make it a list of repositories, then run dataward init again")
+    ours = [r for r in repos if isinstance(r, dict) and _is_ours(r, repo)]
+    if ours:
+        return Merge(existing, _differences(ours[0], repo, rev, kind))
+    lines = existing.splitlines()
+    if not repos:  # `repos: []` becomes a block list
+        lines = [re.sub(r"^repos\s*:\s*\[\s*\]", "repos:", line) for line in lines]
+    start = next((i for i, line in enumerate(lines)
+                  if re.match(r"repos\s*:\s*(#.*)?$", line)), None)
+    if start is None:  # flow style (`repos: [...]`) or a form we do not edit by hand
+        raise _cannot_merge(repo, rev, kind)
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t-#"):
+        end += 1
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+        end -= 1  # trailing blank lines and comments belong to what follows
+    indent = next((m.group(1) for line in lines[start + 1:end]
+                   if (m := re.match(r"(\s*)-\s", line))), "  ")
+    new_lines = lines[:end] + block(repo, rev, kind, indent) + lines[end:]
+    notes = []
+    added_types = "default_install_hook_types" not in data
+    if added_types:
+        new_lines.insert(start, f"default_install_hook_types: [{', '.join(HOOK_TYPES)}]")
+    elif not set(HOOK_TYPES) <= set(data.get("default_install_hook_types") or []):
+        notes.append(f"{CONFIG}: default_install_hook_types leaves out pre-push; "
+                     "dataward init installs it, a bare `pre-commit install` would not")
+    text = "\n".join(new_lines) + "\n"
+    expected = dict(data)
+    expected["repos"] = [*repos, {"repo": repo, "rev": rev, "hooks": [
+        {"id": i, "stages": s} for i, s in hooks_for(kind)]}]
+    if added_types:
+        expected["default_install_hook_types"] = HOOK_TYPES
+    try:
+        merged = _load(text)
+    except UsageError:
+        raise _cannot_merge(repo, rev, kind) from None
+    if merged != expected:
+        raise _cannot_merge(repo, rev, kind)
+    return Merge(text, notes)
+
+
+def _is_empty(text: str) -> bool:
+    import yaml
+
+    try:
+        return yaml.safe_load(text) is None
+    except yaml.YAMLError:
+        return False
+
+
+def _load(text: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(f"{CONFIG}{where}: not valid YAML: {problem}",
+                         "fix that line (`pre-commit validate-config` says more), then run "
+                         "dataward init again; nothing was changed") from None
+    if data is None:
+        return {"repos": []}
+    if not isinstance(data, dict):
+        raise UsageError(f"{CONFIG}: not a pre-commit configuration (a mapping with `repos:`)",
+                         "fix or remove it, then run dataward init again")
+    return data
+
+
+def _is_ours(entry: dict[str, Any], repo: str) -> bool:
+    """Our repository under any URL (a mirror, a fork, a local path), or our hooks by id."""
+    url = str(entry.get("repo", "")).rstrip("/")
+    if url == repo.rstrip("/") or url.removesuffix(".git").endswith("/dataward"):
+        return True
+    ids = {h.get("id") for h in entry.get("hooks") or [] if isinstance(h, dict)}
+    return bool(ids & {i for i, _ in hooks_for("registry")})
+
+
+def _differences(entry: dict[str, Any], repo: str, rev: str, kind: Kind) -> list[str]:
+    notes = []
+    have = {h.get("id") for h in entry.get("hooks") or [] if isinstance(h, dict)}
+    missing = [i for i, _ in hooks_for(kind) if i not in have]
+    if missing:
+        notes.append(f"{CONFIG} already has dataward's repository but not: "
+                     f"{', '.join(missing)} (left as it is; README, Hooks, says what each does)")
+    if entry.get("repo") not in (None, "local") and str(entry.get("rev")) != rev:
+        notes.append(f"{CONFIG} pins dataward at {entry.get('rev')}, this is {rev} "
+                     f"(left as it is; `pre-commit autoupdate --repo {entry.get('repo')}` "
+                     "moves it)")
+    return notes
+
+
+def _cannot_merge(repo: str, rev: str, kind: Kind) -> UsageError:
+    return UsageError(
+        f"{CONFIG}: cannot add dataward's hooks to this file safely; nothing was changed",
+        "add these lines under `repos:` yourself, then run dataward init again:\n"
+        + "\n".join(block(repo, rev, kind)))

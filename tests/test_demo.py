@@ -1,0 +1,41 @@
+"""`make demo` in the tests' CI: the whole story runs, and nothing is left outside its sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.hookrepo import CHECKOUT
+
+
+def test_the_demo_tells_the_story_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(CHECKOUT / ".venv" / "wheelhouse")
+    if not Path(wheelhouse).is_dir():
+        pytest.fail(f"no wheelhouse at {wheelhouse}: run the tests through `make test`")
+    tmp, home = tmp_path / "tmp", tmp_path / "home"
+    tmp.mkdir()
+    home.mkdir()
+    status = ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"]
+    before = subprocess.run(status, cwd=CHECKOUT, capture_output=True, text=True).stdout
+    env = {**os.environ, "TMPDIR": str(tmp), "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([sys.executable, str(CHECKOUT / "demo" / "run.py"),
+                          "--wheelhouse", wheelhouse], cwd=CHECKOUT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    out = run.stdout
+    assert run.returncode == 0, out[-3000:] + run.stderr[-3000:]
+    for said in ("dataward init (registry) in", "nothing to do: dataward is set up here",
+                 "[dataset-cards] has no dataset card",
+                 "dog_and_cat: 4 of 4 objects are not in remote 'storage'",
+                 "dataward init (user repository) in",
+                 "no large binaries in git....", "model.pt is 2.0 MB, over the 500 KB limit",
+                 "the dataward branch on GitHub now holds: .nojekyll, catalog.json",
+                 "drift/README.md on the dataward branch", "demo finished in"):
+        assert said in out, said
+    assert list(tmp.iterdir()) == [], "the sandbox (and anything else in TMPDIR) is gone"
+    assert list(home.iterdir()) == [], "nothing was written to the user's HOME"
+    after = subprocess.run(status, cwd=CHECKOUT, capture_output=True, text=True).stdout
+    assert after == before, "the checkout is as it was"
