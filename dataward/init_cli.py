@@ -84,9 +84,12 @@ def _show(plan: Plan) -> None:
     for change in plan.files:
         print()
         old = [] if change.old is None else change.old.splitlines(keepends=True)
-        sys.stdout.writelines(difflib.unified_diff(
-            old, change.new.splitlines(keepends=True),
-            "/dev/null" if change.old is None else f"a/{change.path}", f"b/{change.path}"))
+        for line in difflib.unified_diff(
+                old, change.new.splitlines(keepends=True),
+                "/dev/null" if change.old is None else f"a/{change.path}", f"b/{change.path}"):
+            # As git diff: a last line without its newline says so.
+            print(line if line.endswith("\n") else line + "\n\\ No newline at end of file",
+                  end="" if line.endswith("\n") else "\n")
 
 
 def _report(plan: Plan, uncommitted: list[str]) -> None:
@@ -120,19 +123,32 @@ def _kept_and_notes(plan: Plan) -> None:
 
 def _uncommitted(repo: Repo, plan: Plan) -> list[str]:
     """What dataward init wrote (now or before) that git does not have yet."""
-    present = [p for p in plan.managed if os.path.exists(os.path.join(plan.root, p))]
+    from dataward.adopt.plan import DVC_INIT_FILES
+
+    present = [p for p in dict.fromkeys([*plan.managed, *DVC_INIT_FILES])
+               if os.path.exists(os.path.join(plan.root, p))]
     if not present:
         return []
     # --no-optional-locks: telling what is uncommitted must not rewrite the index.
     out = repo.run(["--no-optional-locks", "status", "--porcelain", "-z",
                     "--untracked-files=all", "--", *present])
-    return [entry[3:] for entry in out.decode("utf-8", "replace").split("\0") if entry[3:]]
+    found = []
+    for entry in out.decode("utf-8", "replace").split("\0"):
+        status, path = entry[:2], entry[3:]
+        # DVC's own files count only until their first commit (dvc init made them).
+        if path in plan.managed or (path in DVC_INIT_FILES and status in ("??", "A ")):
+            found.append(path)
+    return found
 
 
 def _next_steps(plan: Plan) -> list[str]:
     from dataward import dvc_remotes
     steps = []
-    if dvc_remotes.load(os.path.join(plan.root, ".dvc")).default_remote is None:
+    settings = dvc_remotes.load(os.path.join(plan.root, ".dvc"))
+    if settings.default_remote is not None and settings.default_remote not in settings.remotes:
+        steps.append(f"the default DVC remote '{settings.default_remote}' is not defined: "
+                     "dvc remote add -d -f storage s3://BUCKET/PATH")
+    elif settings.default_remote is None:
         steps.append("the DVC remote: dvc remote add -d storage s3://BUCKET/PATH, and its keys "
                      "in .dvc/config.local only: dvc remote modify --local storage "
                      "access_key_id ... (dvc-config refuses them in .dvc/config)")

@@ -173,6 +173,8 @@ def test_files_of_the_users_are_kept_and_said_so(repo: GitRepo) -> None:
     assert 'dataward.toml says repository = "registry", not "project"' in run.stdout
     assert "but not: dvc-files, dvc-config, dvc-pushed" in run.stdout
     assert f"pins dataward at v0.0.9, this is {RELEASE}" in run.stdout
+    commit = run.stdout.split("Commit them:", 1)[1].split("\n")[1]
+    assert "dataward.toml" not in commit and "dataward.yml" not in commit  # theirs, kept
 
 
 def test_a_policy_in_pyproject_is_not_shadowed(repo: GitRepo) -> None:
@@ -239,7 +241,7 @@ def test_plain_hooks_do_not_silence_hooks_already_there(repo: GitRepo) -> None:
     before = tree(repo.path)
     run = init(repo, "--registry", "--no-pre-commit")
     assert run.returncode == 2
-    assert "pre-commit hook(s) in" in run.stderr and "would stop running" in run.stderr
+    assert "pre-commit in " in run.stderr and "would stop running" in run.stderr
     assert tree(repo.path) == before
     repo.git("config", "core.hooksPath", ".githooks")
     other = init(repo, "--registry", "--no-pre-commit")
@@ -283,3 +285,160 @@ def test_the_installed_pre_commit_hook_refuses_a_large_file(
     assert "no large binaries in git" in out and "Failed" in out
     assert "git rm --cached model.pt && dvc add model.pt" in out
     assert repo.git("log", "-1", "--format=%s").stdout.strip() == "Adopt dataward"
+
+
+def test_a_linked_or_read_only_config_is_not_edited(repo: GitRepo, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-pre-commit.yaml"
+    shared.write_text(USERS_CONFIG)
+    (repo.path / ".pre-commit-config.yaml").symlink_to(shared)
+    before = tree(repo.path)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 2
+    assert "is a link to" in run.stderr and "- repo: https://github.com/dataward/dataward" in \
+        run.stderr
+    assert tree(repo.path) == before and shared.read_text() == USERS_CONFIG
+
+
+def test_a_hook_and_its_legacy_copy_are_not_lost(repo: GitRepo) -> None:
+    hooks = repo.path / ".git" / "hooks"
+    for name, text in (("pre-commit", "echo current"), ("pre-commit.legacy", "echo older")):
+        (hooks / name).write_text(f"#!/bin/sh\n{text}\n")
+        (hooks / name).chmod(0o755)
+    before = tree(repo.path)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 2 and "both exist" in run.stderr
+    assert tree(repo.path) == before
+
+
+def test_pre_commit_says_it_keeps_a_hook_already_there(repo: GitRepo) -> None:
+    hook = repo.path / ".git" / "hooks" / "pre-push"
+    hook.write_text("#!/bin/sh\necho mine\n")
+    hook.chmod(0o755)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    assert "your pre-push hook is kept as" in run.stdout
+    assert (repo.path / ".git" / "hooks" / "pre-push.legacy").read_text() == \
+        "#!/bin/sh\necho mine\n"
+
+
+def test_plain_hooks_refuse_over_any_hook_git_would_stop_running(repo: GitRepo) -> None:
+    hook = repo.path / ".git" / "hooks" / "pre-merge-commit"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    hook.chmod(0o755)
+    run = init(repo, "--user-repo", "--no-pre-commit")
+    assert run.returncode == 2 and "pre-merge-commit in" in run.stderr
+
+
+def test_a_global_hooks_path_is_refused_before_anything_changes(repo: GitRepo) -> None:
+    repo.git("config", "--global", "core.hooksPath", hooks_dir())
+    before = tree(repo.path)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 2
+    assert "in your global git config" in run.stderr
+    assert "git config --global --unset core.hooksPath" in run.stderr
+    assert tree(repo.path) == before
+
+
+def test_a_blocked_path_is_refused_before_anything_changes(repo: GitRepo) -> None:
+    repo.write(".github", "not a folder\n")
+    before = tree(repo.path)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert ".github is not a folder, so .github/workflows/dataward.yml cannot be written" in \
+        run.stderr
+    assert tree(repo.path) == before
+
+
+def test_an_invalid_policy_is_named_with_its_line(repo: GitRepo) -> None:
+    repo.write("dataward.toml", 'repository = "registry"\n[no-large-binaries]\nmax-kb = "big"\n')
+    before = tree(repo.path)
+    run = init(repo, "--registry")
+    assert run.returncode == 2
+    assert "dataward.toml:3: no-large-binaries.max-kb" in run.stderr
+    assert tree(repo.path) == before
+
+
+@pytest.mark.parametrize(("args", "pinned"), [
+    (["--rev", "1.0"], 'rev: "1.0"'),
+    (["--hook-repo", "/srv/my hooks #1/dataward"], 'repo: "/srv/my hooks #1/dataward"'),
+])
+def test_hook_repo_and_rev_are_written_so_yaml_reads_them_back(repo: GitRepo, args: list[str],
+                                                              pinned: str) -> None:
+    run = init(repo, "--user-repo", *args)
+    assert run.returncode == 0, run.stderr
+    text = (repo.path / ".pre-commit-config.yaml").read_text()
+    assert pinned in text
+    [ours] = yaml.safe_load(text)["repos"]
+    assert (ours["repo"], ours["rev"]) == (args[1] if args[0] == "--hook-repo" else
+                                           "https://github.com/dataward/dataward",
+                                           args[1] if args[0] == "--rev" else RELEASE)
+    validated = subprocess.run(["pre-commit", "validate-config"], cwd=repo.path,
+                               capture_output=True, text=True)
+    assert validated.returncode == 0, validated.stdout
+
+
+def test_a_local_hook_that_borrows_an_id_is_not_dataward(repo: GitRepo) -> None:
+    repo.write(".pre-commit-config.yaml", "repos:\n- repo: local\n  hooks:\n  - id: dvc-files\n"
+                                          "    name: mine\n    entry: 'true'\n"
+                                          "    language: system\n")
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    local, ours = yaml.safe_load((repo.path / ".pre-commit-config.yaml").read_text())["repos"]
+    assert local["repo"] == "local" and ours["repo"] == "https://github.com/dataward/dataward"
+
+
+def test_a_local_hook_that_runs_dataward_counts_as_dataward(repo: GitRepo) -> None:
+    config_text = ("repos:\n- repo: local\n  hooks:\n  - id: no-large-binaries\n"
+                   "    name: big files\n    entry: /opt/lab/bin/no-large-binaries\n"
+                   "    language: system\n")
+    repo.write(".pre-commit-config.yaml", config_text)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    assert (repo.path / ".pre-commit-config.yaml").read_text() == config_text
+    assert "already has dataward's hooks but not: dvc-files, dvc-config, dvc-pushed" in \
+        run.stdout
+
+
+@pytest.mark.parametrize("content", [
+    "repos:\r\n- repo: https://github.com/psf/black\r\n  rev: 24.1.0\r\n  hooks:\r\n"
+    "  - id: black\r\n",
+    "repos:\n- repo: https://github.com/psf/black\n  rev: 24.1.0\n  hooks:\n  - id: black",
+    "\ufeffrepos:\n- repo: https://github.com/psf/black\n  rev: 24.1.0\n  hooks:\n"
+    "  - id: black\n",
+    "default_stages: [pre-commit]\n",
+    "minimum_pre_commit_version: '2.9.0'\nrepos:\n# none yet\n",
+])
+def test_merging_keeps_line_endings_and_odd_layouts(repo: GitRepo, content: str) -> None:
+    path = repo.path / ".pre-commit-config.yaml"
+    path.write_bytes(content.encode())
+    dry = init(repo, "--user-repo", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    if not content.endswith("\n"):
+        assert "\\ No newline at end of file" in dry.stdout
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    new = path.read_bytes().decode()
+    old_lines = content.lstrip("\ufeff").splitlines()
+    assert new.startswith("\ufeff") == content.startswith("\ufeff")
+    if "\r\n" in content:
+        assert new.count("\r\n") == new.count("\n")  # every line ends as theirs did
+    assert all(line in new.lstrip("\ufeff").splitlines() for line in old_lines)
+    cfg = yaml.safe_load(new.lstrip("\ufeff"))
+    assert cfg["repos"][-1]["repo"] == "https://github.com/dataward/dataward"
+    if "minimum_pre_commit_version" in content:
+        assert "dataward's hooks need pre-commit 3.2.0 or newer" in run.stdout
+    assert init(repo, "--user-repo").stdout.count("nothing to do") == 1
+
+
+def test_a_config_that_is_not_utf8_is_named_with_its_line(repo: GitRepo) -> None:
+    repo.write(".pre-commit-config.yaml", b"repos:\n# caf\xe9\n")
+    run = init(repo, "--user-repo")
+    assert run.returncode == 2
+    assert ".pre-commit-config.yaml:2: not UTF-8 text" in run.stderr
+
+
+def test_an_undefined_default_remote_is_named(repo: GitRepo) -> None:
+    repo.write(".dvc/config", "[core]\n    remote = nothere\n")
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    assert "the default DVC remote 'nothere' is not defined" in run.stdout

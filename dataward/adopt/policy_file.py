@@ -34,16 +34,6 @@ def render(kind: Kind) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kind_in(text: str) -> str | None:
-    """The `repository` an existing policy file sets (None: unset or unreadable)."""
-    tomllib = config.toml()
-    try:
-        value = tomllib.loads(text).get("repository")
-    except tomllib.TOMLDecodeError:
-        return None
-    return value if isinstance(value, str) else None
-
-
 def _field(cls: Any, name: str, value: Any) -> list[str]:
     described = get_type_hints(cls, include_extras=True)[name]
     about = " ".join(str(m) for m in getattr(described, "__metadata__", ()))

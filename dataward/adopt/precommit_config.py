@@ -1,9 +1,10 @@
 """dataward's hooks in `.pre-commit-config.yaml`: a new file, or one block merged into the
-user's own as text, so their comments and layout survive; the result is parsed again and must
-equal theirs plus our repository, or nothing is written."""
+user's own as text, so their comments, layout and line endings survive; the result is parsed
+again and must equal theirs plus our repository, or nothing is written."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Literal, NamedTuple
 
@@ -12,6 +13,8 @@ from dataward.errors import UsageError
 Kind = Literal["registry", "project"]
 CONFIG = ".pre-commit-config.yaml"
 HOOK_TYPES = ["pre-commit", "pre-push"]
+MIN_PRE_COMMIT = (3, 2, 0)  # the stage names our hooks use (as the manifest says)
+_IDS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards", "dvc-pushed")
 
 
 def hooks_for(kind: Kind) -> list[tuple[str, list[str]]]:
@@ -36,8 +39,8 @@ def block(repo: str, rev: str, kind: Kind, indent: str = "  ") -> list[str]:
              "stay true,",
              f"{indent}# and pushed commits have their data in the DVC remote "
              "(docs/checks.md).",
-             f"{indent}- repo: {repo}",
-             f"{inner}rev: {rev}",
+             f"{indent}- repo: {_scalar(repo)}",
+             f"{inner}rev: {_scalar(rev)}",
              f"{inner}hooks:"]
     for hook_id, stages in hooks_for(kind):
         lines += [f"{inner}  - id: {hook_id}", f"{inner}    stages: [{', '.join(stages)}]"]
@@ -45,36 +48,55 @@ def block(repo: str, rev: str, kind: Kind, indent: str = "  ") -> list[str]:
 
 
 def new_config(repo: str, rev: str, kind: Kind) -> str:
-    return "\n".join([
+    text = "\n".join([
         "# pre-commit (https://pre-commit.com). `pre-commit install` sets up both hook types;",
         "# `pre-commit autoupdate` moves every repository below to its latest release.",
         f"default_install_hook_types: [{', '.join(HOOK_TYPES)}]",
         "repos:",
         *block(repo, rev, kind),
     ]) + "\n"
+    if _load(text) != {"default_install_hook_types": HOOK_TYPES, "repos": [ours(repo, rev, kind)]}:
+        raise UsageError(f"cannot write {CONFIG} for --hook-repo {repo!r} --rev {rev!r}",
+                         "give a plain URL or path and a tag or commit")
+    return text
+
+
+def ours(repo: str, rev: str, kind: Kind) -> dict[str, Any]:
+    """Our repository as pre-commit reads it."""
+    return {"repo": repo, "rev": rev,
+            "hooks": [{"id": i, "stages": s} for i, s in hooks_for(kind)]}
 
 
 def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
     """`existing` with our block added; unchanged (with notes) when dataward is already in it.
     UsageError when it cannot be read or merged safely (the message holds the block to paste)."""
-    if _is_empty(existing):  # only comments: ours goes after them
-        return Merge((existing.rstrip() + "\n\n" if existing.strip() else "")
-                     + new_config(repo, rev, kind), [])
-    data = _load(existing)
+    bom = "\ufeff" if existing.startswith("\ufeff") else ""
+    body = existing[len(bom):]
+    newline = "\r\n" if "\r\n" in body else "\n"
+    if _is_empty(body):  # nothing but comments: ours goes after them
+        kept = "\n".join(body.splitlines()).rstrip()
+        text = (kept + "\n\n" if kept.strip() else "") + new_config(repo, rev, kind)
+        return Merge(bom + text.replace("\n", newline), [])
+    data = _load(body)
     repos = data.get("repos")
-    if not isinstance(repos, list):
-        raise UsageError(f"{CONFIG}: `repos:` is not a list",
-                         "make it a list of repositories, then run dataward init again")
-    ours = [r for r in repos if isinstance(r, dict) and _is_ours(r, repo)]
-    if ours:
-        return Merge(existing, _differences(ours[0], repo, rev, kind))
-    lines = existing.splitlines()
+    lines = body.splitlines()
+    if repos is not None and not isinstance(repos, list):
+        raise UsageError(f"{CONFIG}:{_line_of_repos(lines) or 1}: `repos:` is not a list",
+                         "make it a list of repositories, then run dataward init again; "
+                         "nothing was changed")
+    notes = _version_note(data)
+    found = [r for r in repos or [] if isinstance(r, dict) and _is_ours(r, repo)]
+    if found:
+        return Merge(existing, notes + _differences(found[0], rev, kind))
     if not repos:  # `repos: []` becomes a block list
         lines = [re.sub(r"^repos\s*:\s*\[\s*\]", "repos:", line) for line in lines]
-    start = next((i for i, line in enumerate(lines)
-                  if re.match(r"repos\s*:\s*(#.*)?$", line)), None)
-    if start is None:  # flow style (`repos: [...]`) or a form we do not edit by hand
-        raise _cannot_merge(repo, rev, kind)
+    start = _line_of_repos(lines)
+    if start is None and "repos" in data:  # flow style, or a form we do not edit by hand
+        raise _cannot_merge(repo, rev, kind, "its `repos:` is not a block list")
+    if start is None:
+        lines.append("repos:")
+        start = len(lines)
+    start -= 1
     end = start + 1
     while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t-#"):
         end += 1
@@ -83,26 +105,42 @@ def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
     indent = next((m.group(1) for line in lines[start + 1:end]
                    if (m := re.match(r"(\s*)-\s", line))), "  ")
     new_lines = lines[:end] + block(repo, rev, kind, indent) + lines[end:]
-    notes = []
     added_types = "default_install_hook_types" not in data
     if added_types:
         new_lines.insert(start, f"default_install_hook_types: [{', '.join(HOOK_TYPES)}]")
     elif not set(HOOK_TYPES) <= set(data.get("default_install_hook_types") or []):
         notes.append(f"{CONFIG}: default_install_hook_types leaves out pre-push; "
                      "dataward init installs it, a bare `pre-commit install` would not")
-    text = "\n".join(new_lines) + "\n"
+    text = newline.join(new_lines) + newline
     expected = dict(data)
-    expected["repos"] = [*repos, {"repo": repo, "rev": rev, "hooks": [
-        {"id": i, "stages": s} for i, s in hooks_for(kind)]}]
+    expected["repos"] = [*(repos or []), ours(repo, rev, kind)]
     if added_types:
         expected["default_install_hook_types"] = HOOK_TYPES
     try:
         merged = _load(text)
     except UsageError:
-        raise _cannot_merge(repo, rev, kind) from None
+        raise _cannot_merge(repo, rev, kind, "the merged file would not read back") from None
     if merged != expected:
-        raise _cannot_merge(repo, rev, kind)
-    return Merge(text, notes)
+        raise _cannot_merge(repo, rev, kind, "the merged file would not read back as yours "
+                                             "plus dataward's")
+    return Merge(bom + text, notes)
+
+
+def _scalar(value: str) -> str:
+    """`value` as YAML reads it back: plain when it can be, else a double-quoted string."""
+    import yaml
+
+    try:
+        if yaml.safe_load(f"k: {value}") == {"k": value}:
+            return value
+    except yaml.YAMLError:
+        pass
+    return json.dumps(value)
+
+
+def _line_of_repos(lines: list[str]) -> int | None:
+    return next((i for i, line in enumerate(lines, 1)
+                 if re.match(r"repos\s*:\s*(#.*)?$", line)), None)
 
 
 def _is_empty(text: str) -> bool:
@@ -127,29 +165,35 @@ def _load(text: str) -> dict[str, Any]:
                          "fix that line (`pre-commit validate-config` says more), then run "
                          "dataward init again; nothing was changed") from None
     if data is None:
-        return {"repos": []}
+        return {}
     if not isinstance(data, dict):
         raise UsageError(f"{CONFIG}: not a pre-commit configuration (a mapping with `repos:`)",
-                         "fix or remove it, then run dataward init again")
+                         "fix or remove it, then run dataward init again; nothing was changed")
     return data
 
 
 def _is_ours(entry: dict[str, Any], repo: str) -> bool:
-    """Our repository under any URL (a mirror, a fork, a local path), or our hooks by id."""
+    """Our repository under any URL (a mirror, a fork, a local path), or a local hook of ours
+    (its entry runs one of our console scripts); a local hook that only borrows an id is not."""
     url = str(entry.get("repo", "")).rstrip("/")
     if url == repo.rstrip("/") or url.removesuffix(".git").endswith("/dataward"):
         return True
-    ids = {h.get("id") for h in entry.get("hooks") or [] if isinstance(h, dict)}
-    return bool(ids & {i for i, _ in hooks_for("registry")})
+    if url != "local":
+        return False
+    for hook in entry.get("hooks") or []:
+        command = str(hook.get("entry", "")).split() if isinstance(hook, dict) else []
+        if command and command[0].rsplit("/", 1)[-1] in (*_IDS, "dataward"):
+            return True
+    return False
 
 
-def _differences(entry: dict[str, Any], repo: str, rev: str, kind: Kind) -> list[str]:
+def _differences(entry: dict[str, Any], rev: str, kind: Kind) -> list[str]:
     notes = []
     have = {h.get("id") for h in entry.get("hooks") or [] if isinstance(h, dict)}
     missing = [i for i, _ in hooks_for(kind) if i not in have]
     if missing:
-        notes.append(f"{CONFIG} already has dataward's repository but not: "
-                     f"{', '.join(missing)} (left as it is; README, Hooks, says what each does)")
+        notes.append(f"{CONFIG} already has dataward's hooks but not: {', '.join(missing)} "
+                     "(left as it is; README, The hooks at a glance, says what each does)")
     if entry.get("repo") not in (None, "local") and str(entry.get("rev")) != rev:
         notes.append(f"{CONFIG} pins dataward at {entry.get('rev')}, this is {rev} "
                      f"(left as it is; `pre-commit autoupdate --repo {entry.get('repo')}` "
@@ -157,8 +201,22 @@ def _differences(entry: dict[str, Any], repo: str, rev: str, kind: Kind) -> list
     return notes
 
 
-def _cannot_merge(repo: str, rev: str, kind: Kind) -> UsageError:
+def _version_note(data: dict[str, Any]) -> list[str]:
+    if "minimum_pre_commit_version" not in data:
+        return []
+    wanted = str(data["minimum_pre_commit_version"])
+    try:
+        if tuple(int(p) for p in wanted.split(".")[:3]) >= MIN_PRE_COMMIT:
+            return []
+    except ValueError:
+        return []
+    need = ".".join(map(str, MIN_PRE_COMMIT))
+    return [f"{CONFIG}: minimum_pre_commit_version is {wanted}; dataward's hooks need "
+            f"pre-commit {need} or newer (left as it is)"]
+
+
+def _cannot_merge(repo: str, rev: str, kind: Kind, why: str) -> UsageError:
     return UsageError(
-        f"{CONFIG}: cannot add dataward's hooks to this file safely; nothing was changed",
-        "add these lines under `repos:` yourself, then run dataward init again:\n"
+        f"{CONFIG}: cannot add dataward's hooks to this file safely ({why}); nothing was "
+        "changed", "add these lines under `repos:` yourself, then run dataward init again:\n"
         + "\n".join(block(repo, rev, kind)))
