@@ -147,8 +147,23 @@ def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
         proc = subprocess.run(["git", "clone", "--quiet", "--bare", args.registry, tmp],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise CouldNotCheck(f"could not clone {args.registry}: "
-                                f"{proc.stderr.strip().splitlines()[-1:]}",
+            from urllib.parse import urlsplit
+
+            from dataward.urls import without_credentials
+
+            said = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
+            # git may echo the URL: its password, or a token given as the user, must not
+            # reach the log.
+            shown = without_credentials(args.registry)
+            said = said.replace(args.registry, shown)
+            try:
+                parts = urlsplit(args.registry)
+                secrets = [p for p in (parts.password, parts.username) if p]
+            except ValueError:
+                secrets = []
+            for secret in secrets:
+                said = said.replace(secret, "***")
+            raise CouldNotCheck(f"could not clone {shown}: {said}",
                                 "check the URL and this machine's access to it")
         repo = Repo.discover(tmp)
         from dataward.config import Policy

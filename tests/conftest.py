@@ -21,6 +21,28 @@ if TYPE_CHECKING:
 BIN = str(Path(sys.executable).parent)
 
 
+_HYPOTHESIS_HOME: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its examples and constants in a temporary folder, not the checkout
+    (set before collection: it caches constants as it imports test modules)."""
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    global _HYPOTHESIS_HOME
+    _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="dataward-hypothesis-")
+    set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    if _HYPOTHESIS_HOME:
+        shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def hermetic_git(tmp_path_factory: pytest.TempPathFactory,
                  monkeypatch: pytest.MonkeyPatch) -> None:

@@ -208,6 +208,19 @@ def test_a_root_that_does_not_exist_cannot_be_scanned(registry: Registry,
     assert "is not a folder this machine can read" in proc.stderr
 
 
+@pytest.mark.parametrize("url", ["https://lab:s3cr3t-pass-0001@127.0.0.1:1/datasets.git",
+                                 "https://ghp_tokenAsUser0123456789@127.0.0.1:1/datasets.git"])
+def test_a_registry_url_that_cannot_be_cloned_never_shows_its_secret(tmp_path: Path,
+                                                                     url: str) -> None:
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "x", "--root",
+                           str(tmp_path), "--registry", url],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "could not clone https://127.0.0.1:1/datasets.git:" in proc.stderr
+    for secret in ("s3cr3t-pass-0001", "ghp_tokenAsUser0123456789"):
+        assert secret not in proc.stdout + proc.stderr
+
+
 def test_a_scan_from_a_published_catalog(registry: Registry, lab: Path,
                                          tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.json"
