@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from dataward import __version__, dvc_hash
+from dataward.dvc_remotes import load as dvc_settings
 from dataward.models.catalog import Catalog, Dataset, Version
 from dataward.models.drift import (
     STATUSES,
@@ -210,7 +211,9 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     for name, (kind, paths, d2u) in plans.items():
         found[name] = _found(kind, os.path.join(root, *name.lstrip("\0").split("/")), paths,
                              d2u, hashes)
-    manifests = ManifestCache([os.path.join(root, ".dvc", "cache"), *cache_dirs])
+    own = os.path.join(root, ".dvc")  # the root is a DVC checkout: its cache, as DVC finds it
+    manifests = ManifestCache([dvc_settings(own).cache_dir if os.path.isdir(own) else
+                               os.path.join(own, "cache"), *cache_dirs])
     if remote_root:
         _fetch_manifests(catalog, found, manifests, remote_root)
     entries = [judge(d, found[d.name], manifests) for d in catalog.datasets]
@@ -344,8 +347,17 @@ def _tracked_folders(root: str) -> set[str]:
         return set()
     import subprocess
 
-    proc = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True,
-                          check=False)
+    # safe.directory: a runner user reading a checkout someone else owns (git refuses it
+    # otherwise, and the registry's own folders would then look like ad-hoc copies).
+    proc = subprocess.run(["git", "-c", f"safe.directory={os.path.abspath(root)}", "-C", root,
+                           "ls-files", "-z"], capture_output=True, check=False)
+    if proc.returncode != 0:
+        import sys
+
+        said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        print(f"dataward drift: cannot list the files git tracks in {root} "
+              f"({said[-1] if said else 'git failed'}); folders of the checkout may be "
+              "listed as unregistered", file=sys.stderr)
     return {os.fsdecode(p).split("/")[0] for p in proc.stdout.split(b"\0") if b"/" in p}
 
 

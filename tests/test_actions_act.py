@@ -15,6 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests import actrun
 from tests.conftest import GITHUB_REPO, GITHUB_TOKEN
 from tests.dvcremote import DOGS, add_dataset, new_bucket, registry
@@ -108,8 +110,9 @@ def test_the_catalog_workflow_publishes_on_a_push_to_main(s3: S3Server, github: 
     assert "published to dataward as" in result.log
 
 
+@pytest.mark.parametrize("unreadable", [False, True], ids=["behind", "one-unreadable"])
 def test_the_drift_action_publishes_a_report_and_opens_an_issue(
-        s3: S3Server, github: LocalGitHub, tmp_path: Path) -> None:
+        s3: S3Server, github: LocalGitHub, tmp_path: Path, unreadable: bool) -> None:
     """actions/drift-report as a self-hosted runner in the lab would run it (the example
     workflow's matrix names real folders such as /data/datasets; this one names the test's)."""
     repo = registry(tmp_path / "registry", s3, new_bucket(s3))
@@ -119,6 +122,10 @@ def test_the_drift_action_publishes_a_report_and_opens_an_issue(
     shutil.copytree(repo.path / "dog_and_cat", lab / "dog_and_cat")
     add_dataset(repo, "dog_and_cat", {"dog/9.jpg": b"\xff\xd8dog9"})
     repo.commit("dog_and_cat version 2")
+    if unreadable:  # a second dataset the runner cannot read: a dangling link in its place
+        add_dataset(repo, "fish", {"a.png": b"\x89PNGfish"})
+        repo.commit("fish")
+        (lab / "fish").symlink_to(lab / "nowhere")
     workflow = tmp_path / "drift.yml"
     workflow.write_text(f"""
 name: drift
@@ -141,12 +148,17 @@ jobs:
              "PIP_FIND_LINKS": WHEELHOUSE},
         secrets={"GITHUB_TOKEN": GITHUB_TOKEN}, stubs={"dataward/dataward": ROOT},
         scratch=tmp_path / "act", timeout=600)
-    assert result.job_results == {"drift": "success"}, result  # drift is reported, not a crash
+    # Drift is reported, not a crash; a dataset it could not read is published, then fails.
+    assert result.job_results == {"drift": "failure" if unreadable else "success"}, result
     report = json.loads(github.files(GITHUB_REPO, "dataward")["drift/lab-server.json"])
-    [entry] = report["datasets"]
-    assert (entry["status"], entry["matched_version"]) == ("behind", 1)
+    entries = {e["name"]: e for e in report["datasets"]}
+    assert (entries["dog_and_cat"]["status"], entries["dog_and_cat"]["matched_version"]) == \
+        ("behind", 1)
     board = github.files(GITHUB_REPO, "dataward")["drift/README.md"].decode()
     assert "| dog_and_cat (v2) | ⏪ v1 |" in board
+    if unreadable:
+        assert entries["fish"]["status"] == "not_checked"
+        assert "| fish (v1) | ❓ |" in board
     [issue] = github.issues(GITHUB_REPO)
     assert issue["title"] == "Dataset drift on lab-server" and issue["state"] == "open"
     assert "::warning title=drift on lab-server::dog_and_cat: behind" in result.log

@@ -328,6 +328,28 @@ def test_manifests_come_from_the_remote_when_no_cache_has_them(
     assert dogs["changes"] == {"added": [], "removed": [], "modified": ["dog/1.jpg"]}
 
 
+def test_a_checkout_with_its_cache_elsewhere_names_the_changed_files(
+        registry: Registry, tmp_path: Path) -> None:
+    """The lab server's checkout keeps its DVC cache on another disk (cache.dir): the
+    manifests are read from there, so a changed file is named without asking any remote."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(registry.path, checkout, symlinks=True)
+    shutil.move(checkout / ".dvc" / "cache", tmp_path / "shared-cache")
+    (checkout / ".dvc" / "config.local").write_text(
+        f"[cache]\n    dir = {tmp_path / 'shared-cache'}\n")
+    catalog = tmp_path / "catalog.json"
+    subprocess.run([f"{BIN}/dataward", "catalog", "build", "--repo", str(registry.path), "-o",
+                    str(catalog)], check=True, capture_output=True)
+    (checkout / "dog_and_cat" / "dog" / "1.jpg").write_bytes(b"\xff\xd8retouched")
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
+                           str(checkout), "--catalog", str(catalog), "--format", "json",
+                           "--no-state"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    dogs = entries(json.loads(proc.stdout))["dog_and_cat"]
+    assert dogs["status"] == "modified"
+    assert dogs["changes"]["modified"] == ["dog/1.jpg"]
+
+
 def test_an_older_report_never_replaces_a_newer_one(registry: Registry, lab: Path,
                                                     github: LocalGitHub, tmp_path: Path) -> None:
     scan(registry, lab, "lab-server", tmp_path)
@@ -353,3 +375,26 @@ def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry,
     code, report, _ = scan(Registry(checkout, registry.commits), checkout, "laptop", tmp_path)
     assert code == 0
     assert [u["name"] for u in report["unregistered"]] == ["scratch"]
+
+
+def test_a_checkout_owned_by_another_user_still_knows_its_own_folders(
+        registry: Registry, tmp_path: Path) -> None:
+    """The runner's user reads a checkout the admin owns: git calls that dubious ownership,
+    which must not turn the registry's own folders into "unregistered" copies."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(registry.path, checkout, symlinks=True)
+    repo = GitRepo(checkout)
+    repo.write("docs/guide.md", "# How to add a dataset\n")
+    repo.add("docs/guide.md")
+    repo.commit("docs")
+    catalog = tmp_path / "catalog.json"
+    subprocess.run([f"{BIN}/dataward", "catalog", "build", "--repo", str(checkout), "-o",
+                    str(catalog)], check=True, capture_output=True)
+    # git's own switch for "owned by someone else" (as its test suite uses), so no chown.
+    env = {**os.environ, "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "laptop", "--root",
+                           str(checkout), "--catalog", str(catalog), "--format", "json",
+                           "--no-state"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    assert "docs" not in [u["name"] for u in report["unregistered"]]
