@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from dataward.errors import DatawardError, UsageError
+from dataward.errors import UsageError
 from dataward.report.text import count
 
 if TYPE_CHECKING:  # pydantic stays out of `dataward hook`'s start-up, which parses these too
@@ -60,28 +60,25 @@ def _source(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        if args.command == "catalog" and args.catalog_command == "build":
-            return _build(args)
-        if args.command == "catalog":
-            return _publish(args)
-        catalog = load_catalog(args.catalog) if args.catalog else _catalog(args)
-        from dataward.report import catalog_text
+    from dataward.runner import command
 
-        if args.command == "ls":
-            catalog_text.print_list(catalog)
-            return 0
-        dataset = find(catalog, args.name)
-        catalog_text.print_dataset(catalog, dataset)
+    return command(f"dataward {args.command}", lambda: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.command == "catalog" and args.catalog_command == "build":
+        return _build(args)
+    if args.command == "catalog":
+        return _publish(args)
+    catalog = load_catalog(args.catalog) if args.catalog else _catalog(args)
+    from dataward.report import catalog_text
+
+    if args.command == "ls":
+        catalog_text.print_list(catalog)
         return 0
-    except DatawardError as err:
-        print(f"dataward {args.command}: {err.message}", file=sys.stderr)
-        if err.hint:
-            print(f"    {err.hint}", file=sys.stderr)
-        return err.exit_code
-    except BrokenPipeError:  # `| head`: the reader left
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    dataset = find(catalog, args.name)
+    catalog_text.print_dataset(catalog, dataset)
+    return 0
 
 
 def find(catalog: Catalog, name: str) -> Dataset:

@@ -50,20 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--no-github", action="store_true",
                        help="only the job summary, outputs and annotations; no API calls")
     args = parser.parse_args(argv)
-    try:
+    def body() -> int:
         actions = Actions.from_environ()
         if args.command == "check":
             return _check(args, actions)
         return _verify_pushed(args, actions)
-    except DatawardError as err:
-        print(f"dataward ci: {err.message}\n    {err.hint}", file=sys.stderr)
-        return err.exit_code
-    except Exception:
-        from dataward.runner import write_log
 
-        print(f"dataward ci: internal error; details are in {write_log()}; please report them",
-              file=sys.stderr)
-        return EXIT_COULD_NOT_CHECK
+    from dataward.runner import command
+
+    return command("dataward ci", body)
 
 
 # -- dataward ci check ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from dataward.errors import CouldNotCheck, DatawardError, UsageError
+from dataward.errors import CouldNotCheck, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -52,24 +52,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        if args.drift_command == "scan":
-            return _scan(args)
-        return _publish(args)
-    except DatawardError as err:
-        print(f"dataward drift: {err.message}", file=sys.stderr)
-        if err.hint:
-            print(f"    {err.hint}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except Exception:  # 1 would read as "drift": a crash is "could not scan"
-        from dataward.errors import EXIT_COULD_NOT_CHECK
-        from dataward.runner import write_log
+    from dataward.runner import command
 
-        print(f"dataward drift: internal error; details are in {write_log()}; please report "
-              "them", file=sys.stderr)
-        return EXIT_COULD_NOT_CHECK
+    # A crash is exit 3, "could not scan": 1 would read as "drift".
+    return command("dataward drift",
+                   lambda: _scan(args) if args.drift_command == "scan" else _publish(args))
 
 
 ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"

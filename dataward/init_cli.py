@@ -6,10 +6,7 @@ import argparse
 import difflib
 import os
 import shlex
-import sys
 from typing import TYPE_CHECKING
-
-from dataward.errors import DatawardError
 
 if TYPE_CHECKING:
     from dataward.adopt.plan import Plan
@@ -40,28 +37,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def main(args: argparse.Namespace) -> int:
+    from dataward.runner import command
+
+    return command("dataward init", lambda: _init(args))
+
+
+def _init(args: argparse.Namespace) -> int:
     from dataward.adopt import plan as adopt
     from dataward.git import Repo
 
-    try:
-        repo = Repo.discover()
-        plan = adopt.make_plan(repo, args.kind, pre_commit=args.pre_commit,
-                               hook_repo=args.hook_repo or adopt.HOOK_REPO,
-                               rev=args.rev or adopt.RELEASE)
-        if args.dry_run:
-            _show(plan)
-            return 0
-        adopt.apply(plan)
-        _report(plan, _uncommitted(repo, plan))
+    repo = Repo.discover()
+    plan = adopt.make_plan(repo, args.kind, pre_commit=args.pre_commit,
+                           hook_repo=args.hook_repo or adopt.HOOK_REPO,
+                           rev=args.rev or adopt.RELEASE)
+    if args.dry_run:
+        _show(plan)
         return 0
-    except DatawardError as err:
-        print(f"dataward init: {err.message}", file=sys.stderr)
-        if err.hint:
-            print(f"    {err.hint}", file=sys.stderr)
-        return err.exit_code
-    except BrokenPipeError:  # `| head`: the reader left
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    adopt.apply(plan)
+    _report(plan, _uncommitted(repo, plan))
+    return 0
 
 
 def _what(plan: Plan) -> str:

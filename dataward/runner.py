@@ -70,8 +70,35 @@ def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
         try:
             print(output, flush=True)
         except BrokenPipeError:  # `| head`: the reader left; exit as we would have
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _reader_left()
     return exit_code(findings)
+
+
+def command(prefix: str, body: Callable[[], int]) -> int:
+    """A subcommand (`dataward init`, `catalog`, `drift`, `ci`): an error a user can cause
+    prints its message and fix under `prefix`; a reader that left (`| head`) is no error;
+    anything unexpected prints one line and where the traceback was written, exit 3."""
+    try:
+        return body()
+    except DatawardError as err:
+        print(f"{prefix}: {err.message}", file=sys.stderr)
+        if err.hint:
+            print(f"    {err.hint}", file=sys.stderr)
+        return err.exit_code
+    except BrokenPipeError:
+        _reader_left()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        print(f"{prefix}: internal error; details are in {write_log()}; please report them",
+              file=sys.stderr)
+        return EXIT_COULD_NOT_CHECK
+
+
+def _reader_left() -> None:
+    """Stdout's reader is gone: later writes (and the flush at exit) go nowhere, quietly."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def run_in_repo(check_id: str, args: argparse.Namespace,

@@ -77,6 +77,18 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRepo]:
 
 
 @pytest.fixture
+def offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit pip-installs a hook repository: from the local wheelhouse `make test`
+    fills, with no network."""
+    wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(
+        Path(__file__).resolve().parent.parent / ".venv" / "wheelhouse")
+    if not Path(wheelhouse).is_dir():
+        pytest.fail(f"no wheelhouse at {wheelhouse}: run the tests through `make test`")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", wheelhouse)
+
+
+@pytest.fixture
 def git_lfs() -> None:
     if subprocess.run(["git", "lfs", "version"], capture_output=True).returncode != 0:
         pytest.fail("git-lfs is required for this test; `make test` installs it")

@@ -99,6 +99,23 @@ def cloud(tmp_path: Path) -> Path:
     return root
 
 
+def built_catalog(repo: Path, tmp_path: Path) -> Path:
+    catalog = tmp_path / "catalog.json"
+    subprocess.run([f"{BIN}/dataward", "catalog", "build", "--repo", str(repo), "-o",
+                    str(catalog)], check=True, capture_output=True)
+    return catalog
+
+
+def scan_catalog(catalog: Path, root: Path, **env: str) -> tuple[int, dict[str, Any]]:
+    """`drift scan` of `root` against a built catalog, no state cache; (exit code, report)."""
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
+                           str(root), "--catalog", str(catalog), "--format", "json",
+                           "--no-state"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
 def test_the_lab_server_is_behind_and_holds_ad_hoc_copies(registry: Registry, lab: Path,
                                                           tmp_path: Path) -> None:
     code, report, out = scan(registry, lab, "lab-server", tmp_path)
@@ -337,15 +354,11 @@ def test_a_checkout_with_its_cache_elsewhere_names_the_changed_files(
     shutil.move(checkout / ".dvc" / "cache", tmp_path / "shared-cache")
     (checkout / ".dvc" / "config.local").write_text(
         f"[cache]\n    dir = {tmp_path / 'shared-cache'}\n")
-    catalog = tmp_path / "catalog.json"
-    subprocess.run([f"{BIN}/dataward", "catalog", "build", "--repo", str(registry.path), "-o",
-                    str(catalog)], check=True, capture_output=True)
+    catalog = built_catalog(registry.path, tmp_path)
     (checkout / "dog_and_cat" / "dog" / "1.jpg").write_bytes(b"\xff\xd8retouched")
-    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
-                           str(checkout), "--catalog", str(catalog), "--format", "json",
-                           "--no-state"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1, proc.stderr
-    dogs = entries(json.loads(proc.stdout))["dog_and_cat"]
+    code, report = scan_catalog(catalog, checkout)
+    assert code == 1
+    dogs = entries(report)["dog_and_cat"]
     assert dogs["status"] == "modified"
     assert dogs["changes"]["modified"] == ["dog/1.jpg"]
 
@@ -363,8 +376,11 @@ def test_an_older_report_never_replaces_a_newer_one(registry: Registry, lab: Pat
     assert published["time"] == newer["time"]
 
 
-def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry,
-                                                           tmp_path: Path) -> None:
+@pytest.mark.parametrize("owner", ["same user", "another user"])
+def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry, tmp_path: Path,
+                                                           owner: str) -> None:
+    """Its docs are the registry's, not an ad-hoc copy, also when the runner's user reads a
+    checkout the admin owns (git calls that dubious ownership)."""
     checkout = tmp_path / "checkout"
     shutil.copytree(registry.path, checkout, symlinks=True)
     repo = GitRepo(checkout)
@@ -372,29 +388,9 @@ def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry,
     repo.add("docs/guide.md")
     repo.commit("docs")
     put(checkout / "scratch", {"tmp.bin": b"\0" * 10})  # someone's, untracked
-    code, report, _ = scan(Registry(checkout, registry.commits), checkout, "laptop", tmp_path)
+    catalog = built_catalog(checkout, tmp_path)
+    # git's own switch for "owned by someone else" (as its test suite uses): no chown needed.
+    env = {"GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"} if owner == "another user" else {}
+    code, report = scan_catalog(catalog, checkout, **env)
     assert code == 0
     assert [u["name"] for u in report["unregistered"]] == ["scratch"]
-
-
-def test_a_checkout_owned_by_another_user_still_knows_its_own_folders(
-        registry: Registry, tmp_path: Path) -> None:
-    """The runner's user reads a checkout the admin owns: git calls that dubious ownership,
-    which must not turn the registry's own folders into "unregistered" copies."""
-    checkout = tmp_path / "checkout"
-    shutil.copytree(registry.path, checkout, symlinks=True)
-    repo = GitRepo(checkout)
-    repo.write("docs/guide.md", "# How to add a dataset\n")
-    repo.add("docs/guide.md")
-    repo.commit("docs")
-    catalog = tmp_path / "catalog.json"
-    subprocess.run([f"{BIN}/dataward", "catalog", "build", "--repo", str(checkout), "-o",
-                    str(catalog)], check=True, capture_output=True)
-    # git's own switch for "owned by someone else" (as its test suite uses), so no chown.
-    env = {**os.environ, "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}
-    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "laptop", "--root",
-                           str(checkout), "--catalog", str(catalog), "--format", "json",
-                           "--no-state"], capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode in (0, 1), proc.stderr
-    report = json.loads(proc.stdout)
-    assert "docs" not in [u["name"] for u in report["unregistered"]]

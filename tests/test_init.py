@@ -257,15 +257,6 @@ def test_pre_commit_keeps_a_hook_already_there(repo: GitRepo) -> None:
         "#!/bin/sh\necho legacy hook ran\n"
 
 
-@pytest.fixture
-def offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
-    wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(CHECKOUT / ".venv" / "wheelhouse")
-    if not Path(wheelhouse).is_dir():
-        pytest.fail(f"no wheelhouse at {wheelhouse}: run the tests through `make test`")
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", wheelhouse)
-
-
 def test_the_installed_pre_commit_hook_refuses_a_large_file(
         repo: GitRepo, tmp_path: Path, offline_pip: None) -> None:
     hook_repo = tmp_path / "dataward-hooks"

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.repo import GitRepo, blob
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pre-commit pip-installs the hook repository: from a local wheelhouse, no network."""
-    wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(CHECKOUT / ".venv" / "wheelhouse")
-    if not Path(wheelhouse).is_dir():
-        pytest.fail(f"no wheelhouse at {wheelhouse}: run the tests through `make test`")
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", wheelhouse)
 
 
 def try_repo(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
