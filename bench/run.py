@@ -179,7 +179,7 @@ def large_binaries(root: Path, ours: str, anchor: str, scale: int, runs: int) ->
                 "git cat-file --batch-check > /dev/null")
     rows.append(row(f"--range over {ncommits} commits / {ncommits * 100} blobs",
                     medians([ours, "--range", f"{base}..HEAD"], pipeline, repo, runs),
-                    "rev-list | cat-file", 2.0))
+                    "rev-list \\| cat-file", 2.0))
     return rows
 
 
