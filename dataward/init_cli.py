@@ -34,6 +34,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                       "hooks (default: the GitHub repository; a mirror, or a local clone)")
     init.add_argument("--rev", metavar="REV", help="the tag or commit of --hook-repo to pin "
                       "(default: this release's tag)")
+    init.add_argument("--actions-repo", metavar="OWNER/NAME",
+                      help="where the workflows take dataward's actions from (default: "
+                           "dataward/dataward; a copy on GitHub Enterprise Server, a fork)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,7 +52,8 @@ def _init(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     plan = adopt.make_plan(repo, args.kind, pre_commit=args.pre_commit,
                            hook_repo=args.hook_repo or adopt.HOOK_REPO,
-                           rev=args.rev or adopt.RELEASE)
+                           rev=args.rev or adopt.RELEASE,
+                           actions_repo=args.actions_repo or adopt.ACTIONS_REPO)
     if args.dry_run:
         _show(plan)
         return 0

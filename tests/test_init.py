@@ -433,3 +433,15 @@ def test_an_undefined_default_remote_is_named(repo: GitRepo) -> None:
     run = init(repo, "--user-repo")
     assert run.returncode == 0, run.stderr
     assert "the default DVC remote 'nothere' is not defined" in run.stdout
+
+
+def test_actions_come_from_a_mirror_when_asked(repo: GitRepo) -> None:
+    """GitHub Enterprise Server or a fork: the workflows name the copy of the actions."""
+    run = init(repo, "--registry", "--actions-repo", "lab-tools/dataward")
+    assert run.returncode == 0, run.stderr
+    for workflow in (repo.path / ".github" / "workflows").iterdir():
+        text = workflow.read_text()
+        assert "uses: dataward/dataward/" not in text, workflow.name
+        assert "uses: lab-tools/dataward/actions/" in text and f"@{RELEASE}" in text
+    bad = init(repo, "--registry", "--actions-repo", "https://ghes/x")
+    assert bad.returncode == 2 and "is not OWNER/NAME" in bad.stderr

@@ -22,6 +22,7 @@ from dataward.git import Repo
 from dataward.state import State
 
 HOOK_REPO = "https://github.com/dataward/dataward"
+ACTIONS_REPO = "dataward/dataward"  # as the example workflows' `uses:` name it
 RELEASE = f"v{__version__}"
 CARD_TEMPLATE = ".github/DATASET_CARD_TEMPLATE.md"
 # Example workflow (in the package) -> where it goes, per kind of repository.
@@ -64,7 +65,12 @@ class Plan(NamedTuple):
 
 
 def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str = HOOK_REPO,
-              rev: str = RELEASE) -> Plan:
+              rev: str = RELEASE, actions_repo: str = ACTIONS_REPO) -> Plan:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", actions_repo):
+        raise UsageError(f"--actions-repo {actions_repo!r} is not OWNER/NAME",
+                         "give the repository as GitHub names it, e.g. lab-tools/dataward")
     root = repo.root
     commands: list[Command] = []
     managed: list[str] = []
@@ -108,6 +114,7 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
               "the policy, every key at its default")
     for example, target in WORKFLOWS[kind].items():
         text = (resources.files("dataward") / "workflows" / example).read_text("utf-8")
+        text = text.replace(f"uses: {ACTIONS_REPO}/actions/", f"uses: {actions_repo}/actions/")
         offer(target, text, f"from examples/workflows/{example}")
     if kind == "registry":
         offer(CARD_TEMPLATE, card_template(), "the fields of a dataset card")
