@@ -177,6 +177,14 @@ def test_files_of_the_users_are_kept_and_said_so(repo: GitRepo) -> None:
     assert "dataward.toml" not in commit and "dataward.yml" not in commit  # theirs, kept
 
 
+def test_a_pyproject_without_a_policy_gets_a_policy_file(repo: GitRepo) -> None:
+    repo.write("pyproject.toml", "[project]\nname = \"thesis\"\nversion = \"1\"\n")
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    assert config.load(str(repo.path)).policy == config.Policy(repository="project")
+    assert "wrote   dataward.toml" in run.stdout and "says repository" not in run.stdout
+
+
 def test_a_policy_in_pyproject_is_not_shadowed(repo: GitRepo) -> None:
     repo.write("pyproject.toml", "[tool.dataward]\nrepository = \"project\"\n")
     run = init(repo, "--user-repo")

@@ -102,11 +102,12 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
         _plan_pre_commit_config(root, hook_repo, rev, kind, files, notes)
         managed.append(precommit_config.CONFIG)
     loaded = config.load(root, state=State(None))  # an invalid policy stops here: file:line
-    if loaded.source is not None and loaded.policy.repository != kind:
-        notes.append(f"{os.path.relpath(loaded.source, root)} says repository = "
+    source = loaded.source if loaded.source and _sets_policy(loaded.source) else None
+    if source is not None and loaded.policy.repository != kind:
+        notes.append(f"{os.path.relpath(source, root)} says repository = "
                      f"\"{loaded.policy.repository}\", not \"{kind}\" (left as it is: change "
                      f"it if this is a {'registry' if kind == 'registry' else 'user repository'})")
-    if loaded.source is not None and os.path.basename(loaded.source) == "pyproject.toml":
+    if source is not None and os.path.basename(source) == "pyproject.toml":
         kept.append(("pyproject.toml", "[tool.dataward] is the policy; no dataward.toml "
                                        "written"))
     else:
@@ -199,9 +200,10 @@ def _pre_commit_hooks(repo: Repo) -> tuple[list[Command], list[str]]:
                          "pip install pre-commit (or 'dataward[all]'), or use the plain git "
                          "hooks: dataward init --no-pre-commit; nothing was changed")
     types = [a for t in precommit_config.HOOK_TYPES for a in ("--hook-type", t)]
-    return [*commands, Command([sys.executable, "-m", "pre_commit", "install", *types],
-                               "pre-commit install " + " ".join(types),
-                               "both hook types; DVC's own installer leaves out pre-push")], notes
+    install = Command([sys.executable, "-m", "pre_commit", "install", *types],
+                      "pre-commit install " + " ".join(types),
+                      "both hook types; a bare `pre-commit install` sets up only pre-commit")
+    return [*commands, install], notes
 
 
 def _plain_hooks(repo: Repo) -> list[Command]:
@@ -257,6 +259,15 @@ def _hook_text(repo: Repo, hook_type: str) -> str | None:
             return fh.read()
     except OSError:
         return None
+
+
+def _sets_policy(path: str) -> bool:
+    """A pyproject.toml is dataward's policy only with a [tool.dataward] table (load has
+    already read it as valid TOML)."""
+    if os.path.basename(path) != "pyproject.toml":
+        return True
+    with open(path, "rb") as fh:
+        return "dataward" in config.toml().load(fh).get("tool", {})
 
 
 def _read(root: str, path: str) -> str | None:
