@@ -183,9 +183,12 @@ def _publish(args: argparse.Namespace, actions: Actions, outcomes: Sequence[Outc
             _annotate(outcomes)
         if denied:
             print(f"::warning title=dataward::{escape(denied.message)}. The token cannot "
-                  f"write to {actions.repository} (pull requests from forks get a read-only "
-                  "token): the findings are in these annotations (GitHub shows 10 of each "
-                  "kind per step) and all of them in the job summary.")
+                  f"write to {actions.repository} ("
+                  + ("a pull request from a fork gets a read-only token"
+                     if actions.pull_request and actions.pull_request.from_fork else
+                     "give the job `checks: write` and `pull-requests: write` in permissions:")
+                  + "): the findings are in these annotations (GitHub shows 10 of each kind "
+                  "per step) and all of them in the job summary.")
         if failed:
             print(f"::error title=dataward::{escape(failed.message)}")
             print(f"dataward ci: {failed.message}\n    {failed.hint}", file=sys.stderr)

@@ -164,7 +164,7 @@ def load(root: str, explicit: str | None = None, state: State | None = None) -> 
     cached = state.load("policy.pickle", key)
     if isinstance(cached, Policy):
         return LoadedPolicy(cached, path)
-    policy = _parse(path, raw)
+    policy = parse(path, raw)
     state.save("policy.pickle", key, policy)
     return LoadedPolicy(policy, path)
 
@@ -180,7 +180,8 @@ def toml() -> Any:
     return tomllib
 
 
-def _parse(path: str, raw: bytes) -> Policy:
+def parse(path: str, raw: bytes) -> Policy:
+    """The policy in a file's bytes (`path` names it in messages); ConfigError when invalid."""
     tomllib = toml()
     name = os.path.basename(path)
     text = raw.decode("utf-8", "replace")

@@ -13,7 +13,9 @@ from dataward.errors import CouldNotCheck, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from dataward.config import Policy
     from dataward.drift import Progress
+    from dataward.git import Repo
     from dataward.github import Client
     from dataward.models.catalog import Catalog
     from dataward.models.drift import DriftReport
@@ -131,7 +133,7 @@ def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
     with tempfile.TemporaryDirectory(prefix="dataward-registry-") as tmp:
         import subprocess
 
-        proc = subprocess.run(["git", "clone", "--quiet", "--bare", args.registry, tmp],
+        proc = subprocess.run(["git", "clone", "--quiet", "--no-checkout", args.registry, tmp],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             from urllib.parse import urlsplit
@@ -153,9 +155,19 @@ def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
             raise CouldNotCheck(f"could not clone {shown}: {said}",
                                 "check the URL and this machine's access to it")
         repo = Repo.discover(tmp)
-        from dataward.config import Policy
+        return build.build(repo, args.rev, _policy_at(repo, args.rev).dataset_cards,
+                           args.registry), []
 
-        return build.build(repo, args.rev, Policy().dataset_cards, args.registry), []
+
+def _policy_at(repo: Repo, rev: str) -> Policy:
+    """The registry's own policy at `rev`, read from git (the clone checks nothing out)."""
+    from dataward import config
+
+    for name in config.POLICY_FILES:
+        raw = repo.run(["show", f"{rev}:{name}"], ok=(0, 128))
+        if raw and (name != "pyproject.toml" or b"dataward" in raw):
+            return config.parse(name, raw)
+    return config.Policy()
 
 
 def _default_state() -> str:

@@ -97,7 +97,8 @@ _Loader.yaml_implicit_resolvers = {
 
 def load(content: bytes, kind: Kind = DVC_FILE) -> Document:
     if len(content) > MAX_BYTES:
-        raise YamlProblem(None, f"is {_size(len(content))}, too large to be {kind.name}",
+        # Callers read at most MAX_BYTES + 1: the true size is unknown, only that it is over.
+        raise YamlProblem(None, f"is over {_size(MAX_BYTES)}, too large to be {kind.name}",
                           kind.size_hint)
     conflict = _CONFLICT.search(content)
     if conflict:

@@ -78,12 +78,12 @@ class Step(NamedTuple):
 
 
 def actions_env(tmp: Path, gh: LocalGitHub, pr: PullRequest, token: str = TOKEN,
-                number: int = 7) -> dict[str, str]:
+                number: int = 7, head_repo: str = REPO) -> dict[str, str]:
     event = tmp / "event.json"
     event.write_text(json.dumps({"action": "synchronize", "number": number, "pull_request": {
         "number": number,
         "base": {"sha": pr.base, "ref": "main", "repo": {"full_name": REPO}},
-        "head": {"sha": pr.head, "ref": "feature", "repo": {"full_name": REPO}}}}))
+        "head": {"sha": pr.head, "ref": "feature", "repo": {"full_name": head_repo}}}}))
     return {"GITHUB_TOKEN": token, "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": gh.api_url,
             "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "42",
             "GITHUB_SHA": pr.head, "GITHUB_EVENT_PATH": str(event),
@@ -172,15 +172,27 @@ def test_a_clean_pull_request_gets_no_comment(pr: PullRequest, gh: LocalGitHub,
 def test_a_read_only_token_reports_through_annotations_with_the_same_verdict(
         pr: PullRequest, gh: LocalGitHub, tmp_path: Path) -> None:
     gh.add_pull(REPO, 7, pr.base, pr.head, head_repo="student/registry")
-    got = step(pr.repo, actions_env(tmp_path, gh, pr, token=READ_ONLY), "check")
+    got = step(pr.repo, actions_env(tmp_path, gh, pr, token=READ_ONLY,
+                                    head_repo="student/registry"), "check")
     assert got.code == 1
     assert gh.check_runs(REPO) == [] and gh.comments(REPO, 7) == []
     assert "::error file=model.pt,title=no-large-binaries::" in got.stdout
     assert "::error file=fish.dvc,title=dataset-cards::" in got.stdout
     [line] = [x for x in got.stdout.splitlines() if x.startswith("::warning title=dataward::")]
-    assert "cannot write to lab/registry" in line and "forks get a read-only token" in line
+    assert "cannot write to lab/registry" in line and "from a fork gets a read-only token" in line
     assert "### ❌ dataward: 2 errors" in got.summary
     assert READ_ONLY not in got.stdout + got.stderr + got.summary
+
+
+def test_a_read_only_token_on_the_repositorys_own_branch_names_the_permissions(
+        pr: PullRequest, gh: LocalGitHub, tmp_path: Path) -> None:
+    """Not a fork: the workflow left out `permissions:`, and the warning says which."""
+    gh.add_pull(REPO, 7, pr.base, pr.head)
+    got = step(pr.repo, actions_env(tmp_path, gh, pr, token=READ_ONLY), "check")
+    assert got.code == 1
+    [line] = [x for x in got.stdout.splitlines() if x.startswith("::warning title=dataward::")]
+    assert "give the job `checks: write` and `pull-requests: write`" in line
+    assert "fork" not in line
 
 
 def test_github_failing_is_exit_3_with_the_findings_still_annotated(

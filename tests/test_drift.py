@@ -238,6 +238,25 @@ def test_a_registry_url_that_cannot_be_cloned_never_shows_its_secret(tmp_path: P
         assert secret not in proc.stdout + proc.stderr
 
 
+def test_a_registry_url_is_judged_by_the_registrys_own_policy(registry: Registry,
+                                                              tmp_path: Path) -> None:
+    """The registry excludes fish.dvc from its datasets (dataward.toml): a scan that clones
+    the registry by URL follows that, as one of its checkout does."""
+    clone = tmp_path / "registry"
+    shutil.copytree(registry.path, clone, symlinks=True)
+    repo = GitRepo(clone)
+    repo.write("dataward.toml", '[dataset-cards]\nexclude = ["fish.dvc"]\n')
+    repo.add("dataward.toml")
+    repo.commit("fish is scratch data")
+    root = tmp_path / "lab"
+    put(root / "dog_and_cat", V3)
+    scan = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
+                           str(root), "--registry", f"file://{clone}", "--format", "json",
+                           "--no-state"], capture_output=True, text=True, timeout=120)
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    assert [e["name"] for e in json.loads(scan.stdout)["datasets"]] == ["dog_and_cat"]
+
+
 def test_a_scan_from_a_published_catalog(registry: Registry, lab: Path,
                                          tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.json"
