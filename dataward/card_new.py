@@ -28,21 +28,24 @@ QUESTIONS = {
 }
 
 
-def render(dvcfile: str, dataset: Dataset, required: list[str]) -> str:
-    name = posixpath.basename(dvcfile)[: -len(".dvc")]
-    pretty = name.replace("_", " ").replace("-", " ").strip().capitalize() or name
-    if dataset.nfiles is not None:
-        files = f"{dataset.nfiles} file{'s' if dataset.nfiles != 1 else ''}"
-        size = f"- {category_of(dataset.nfiles)}  # {dvcfile} records {files}"
-    else:
-        size = "- TODO  # `dvc add` the data first: its file count sets this"
+# The placeholders `fill` replaces; the template `dataward init` writes holds them, and a lab
+# may edit everything around them (`.github/DATASET_CARD_TEMPLATE.md`).
+NAME = "NAME.dvc"
+PRETTY = "pretty_name: TODO  # the dataset's name, for people"
+TITLE = "# TODO: the dataset's name"
+SIZE = "- TODO  # `dvc add` the data first: its file count sets this"
+TEMPLATE_FILE = ".github/DATASET_CARD_TEMPLATE.md"
+
+
+def template() -> str:
+    """The card every dataset starts from, with the placeholders above."""
     lines = [
         "---",
-        f"pretty_name: {_quote(pretty)}",
+        PRETTY,
         "license: TODO  # a Hub license id, such as cc-by-4.0 "
         "(https://huggingface.co/docs/hub/repositories-licenses)",
         "size_categories:",
-        size,
+        SIZE,
         "maintainers:",
         "- name: TODO",
         "  email: TODO  # or `github: USER`",
@@ -54,22 +57,37 @@ def render(dvcfile: str, dataset: Dataset, required: list[str]) -> str:
         '# version: "1"',
         "---",
         "",
-        f"# {pretty}",
+        TITLE,
         "",
         "TODO: what the data is, how it was made, and what it is for.",
         "",
-        f"Stored with DVC: `{dvcfile}`. Get it with `dvc pull {dvcfile}`.",
+        f"Stored with DVC: `{NAME}`. Get it with `dvc pull {NAME}`.",
     ]
     for section, question in QUESTIONS.items():
         lines += ["", f"## {section}", "", f"<!-- {question} -->"]
-    missing = [k for k in required if k not in _TEMPLATE_KEYS]
-    if missing:  # keys the policy requires beyond the template's: ask for them too
-        at = lines.index("---", 1)
-        lines[at:at] = [f"{k}: TODO" for k in missing]
     return "\n".join(lines) + "\n"
 
 
-_TEMPLATE_KEYS = ("pretty_name", "license", "size_categories", "maintainers", "source")
+def fill(text: str, dvcfile: str, dataset: Dataset, required: list[str]) -> str:
+    """The card of one dataset from a template: its name, title, size category and path; keys
+    the policy requires that the template lacks are asked for too."""
+    name = posixpath.basename(dvcfile)[: -len(".dvc")]
+    pretty = name.replace("_", " ").replace("-", " ").strip().capitalize() or name
+    if dataset.nfiles is not None:
+        files = f"{dataset.nfiles} file{'s' if dataset.nfiles != 1 else ''}"
+        size = f"- {category_of(dataset.nfiles)}  # {dvcfile} records {files}"
+    else:
+        size = SIZE
+    text = (text.replace(PRETTY, f"pretty_name: {_quote(pretty)}", 1)
+            .replace(TITLE, f"# {pretty}", 1).replace(SIZE, size, 1).replace(NAME, dvcfile))
+    lines = text.split("\n")
+    if lines[0] != "---" or "---" not in lines[1:]:
+        return text  # no front matter to complete: the lab's template, as it is
+    end = lines.index("---", 1)
+    present = {line.split(":", 1)[0] for line in lines[1:end] if ":" in line}
+    missing = [k for k in required if k not in present]
+    lines[end:end] = [f"{k}: TODO" for k in missing]
+    return "\n".join(lines)
 
 
 def _quote(text: str) -> str:
@@ -100,7 +118,9 @@ def new(dvcfile_arg: str, config_file: str | None) -> str:
         raise UsageError(f"{card} already exists; it was left as it is",
                          f"edit it, or check it with `dataset-cards {card}`")
     os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-    text = render(dvcfile, dataset, policy.dataset_cards.required_keys)
+    own = read_capped(repo.root, TEMPLATE_FILE, MAX_BYTES)  # the lab's, when it has one
+    base = own.decode("utf-8", "replace") if isinstance(own, bytes) else template()
+    text = fill(base, dvcfile, dataset, policy.dataset_cards.required_keys)
     with open(target, "x", encoding="utf-8") as fh:
         fh.write(text)
     return card

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from dataward import cli
-from dataward.card_new import render
+from dataward.card_new import fill, template
 from dataward.checks.dataset_cards import Dataset, category_of, main
 from dataward.config import DATASHEET_SECTIONS
 from tests.conftest import BIN
@@ -204,12 +204,26 @@ def test_card_new_writes_a_card_that_fails_until_it_is_filled_in(dogs: GitRepo, 
 def test_card_new_sizes_the_card_from_the_file_count(dogs: GitRepo, dataward) -> None:
     assert [category_of(n) for n in (0, 1, 999, 1000, 9999, 10_000, 10**6, 10**12)] == [
         "n<1K", "n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "10K<n<100K", "1M<n<10M", "n>1T"]
-    assert "- 1K<n<10K  # big.dvc records 1000 files" in render(
-        "big.dvc", Dataset("big.dvc", 1000, False), [])
+    assert "- 1K<n<10K  # big.dvc records 1000 files" in fill(
+        template(), "big.dvc", Dataset("big.dvc", 1000, False), [])
     dogs.write("big.dvc", "outs:\n- md5: 35b595c95c4a1546d2b565e86d291f09.dir\n  size: 6000\n"
                           "  nfiles: 1000\n  hash: md5\n  path: big\n")
     assert dataward("card", "new", "big.dvc").code == 0
     assert "size_categories:\n- 1K<n<10K" in (dogs.path / "big.card.md").read_text()
+
+
+def test_card_new_fills_in_the_labs_own_template(dogs: GitRepo, dataward) -> None:
+    """`dataward init` writes .github/DATASET_CARD_TEMPLATE.md; a lab that edits it gets
+    its own card from `card new`, with the dataset's name, size and path filled in."""
+    lab = template().replace("source: TODO", "grant: TODO  # which grant paid for it\n"
+                                              "source: TODO", 1)
+    lab += "\n## Ethics review\n\n<!-- The committee's reference. -->\n"
+    dogs.write(".github/DATASET_CARD_TEMPLATE.md", lab)
+    assert dataward("card", "new", "dogs.dvc").code == 0
+    card = (dogs.path / "dogs.card.md").read_text()
+    assert card.startswith("---\npretty_name: Dogs\n")
+    assert "grant: TODO  # which grant paid for it" in card and "## Ethics review" in card
+    assert "Get it with `dvc pull dogs.dvc`." in card and "NAME" not in card
 
 
 def test_card_new_asks_for_keys_the_policy_adds(dogs: GitRepo, hook, dataward) -> None:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from dataward import __version__, config
 from dataward.adopt import policy_file, precommit_config
 from dataward.adopt.precommit_config import Kind
+from dataward.card_new import TEMPLATE_FILE as CARD_TEMPLATE
 from dataward.errors import UsageError
 from dataward.git import Repo
 from dataward.state import State
@@ -24,7 +25,6 @@ from dataward.state import State
 HOOK_REPO = "https://github.com/dataward/dataward"
 ACTIONS_REPO = "dataward/dataward"  # as the example workflows' `uses:` name it
 RELEASE = f"v{__version__}"
-CARD_TEMPLATE = ".github/DATASET_CARD_TEMPLATE.md"
 # Example workflow (in the package) -> where it goes, per kind of repository.
 WORKFLOWS: dict[Kind, dict[str, str]] = {
     "registry": {"registry-pull-request.yml": ".github/workflows/dataward.yml",
@@ -118,7 +118,10 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
         text = text.replace(f"uses: {ACTIONS_REPO}/actions/", f"uses: {actions_repo}/actions/")
         offer(target, text, f"from examples/workflows/{example}")
     if kind == "registry":
-        offer(CARD_TEMPLATE, card_template(), "the fields of a dataset card")
+        from dataward.card_new import template
+
+        offer(CARD_TEMPLATE, template(), "the card every dataset starts from: "
+                                                  "`dataward card new NAME.dvc` fills it in")
     if pre_commit:
         hooks, hook_notes = _pre_commit_hooks(repo)
         notes += hook_notes
@@ -149,17 +152,6 @@ def _plan_pre_commit_config(root: str, hook_repo: str, rev: str, kind: Kind,
     if not os.stat(path).st_mode & 0o222:
         raise UsageError(f"{name} is read-only; nothing was changed", paste)
     files.append(FileChange(name, old, merged.text, f"dataward's hooks ({rev}) added to yours"))
-
-def card_template() -> str:
-    from dataward.card_new import render
-    from dataward.checks.dataset_cards import Dataset
-    from dataward.config import DatasetCardsPolicy
-
-    text = render("NAME.dvc", Dataset("NAME.dvc", None, False),
-                  DatasetCardsPolicy().required_keys)
-    return text.replace("pretty_name: Name\n", "pretty_name: TODO  # the dataset's name, for "
-                        "people\n", 1).replace("\n# Name\n", "\n# TODO: the dataset's name\n", 1)
-
 
 def hooks_dir() -> str:
     """The plain git hooks shipped in the package (hooks/ in the source tree links here)."""
