@@ -99,6 +99,16 @@ def cloud(tmp_path: Path) -> Path:
     return root
 
 
+def registry_copy(registry: Registry, path: Path, name: str, text: str) -> Path:
+    """A copy of the registry with one more file committed."""
+    shutil.copytree(registry.path, path, symlinks=True)
+    repo = GitRepo(path)
+    repo.write(name, text)
+    repo.add(name)
+    repo.commit(f"add {name}")
+    return path
+
+
 def built_catalog(repo: Path, tmp_path: Path) -> Path:
     catalog = tmp_path / "catalog.json"
     subprocess.run([f"{BIN}/dataward", "catalog", "build", "--repo", str(repo), "-o",
@@ -242,12 +252,8 @@ def test_a_registry_url_is_judged_by_the_registrys_own_policy(registry: Registry
                                                               tmp_path: Path) -> None:
     """The registry excludes fish.dvc from its datasets (dataward.toml): a scan that clones
     the registry by URL follows that, as one of its checkout does."""
-    clone = tmp_path / "registry"
-    shutil.copytree(registry.path, clone, symlinks=True)
-    repo = GitRepo(clone)
-    repo.write("dataward.toml", '[dataset-cards]\nexclude = ["fish.dvc"]\n')
-    repo.add("dataward.toml")
-    repo.commit("fish is scratch data")
+    clone = registry_copy(registry, tmp_path / "registry", "dataward.toml",
+                          '[dataset-cards]\nexclude = ["fish.dvc"]\n')
     root = tmp_path / "lab"
     put(root / "dog_and_cat", V3)
     scan = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
@@ -400,12 +406,8 @@ def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry, t
                                                            owner: str) -> None:
     """Its docs are the registry's, not an ad-hoc copy, also when the runner's user reads a
     checkout the admin owns (git calls that dubious ownership)."""
-    checkout = tmp_path / "checkout"
-    shutil.copytree(registry.path, checkout, symlinks=True)
-    repo = GitRepo(checkout)
-    repo.write("docs/guide.md", "# How to add a dataset\n")
-    repo.add("docs/guide.md")
-    repo.commit("docs")
+    checkout = registry_copy(registry, tmp_path / "checkout", "docs/guide.md",
+                             "# How to add a dataset\n")
     put(checkout / "scratch", {"tmp.bin": b"\0" * 10})  # someone's, untracked
     catalog = built_catalog(checkout, tmp_path)
     # git's own switch for "owned by someone else" (as its test suite uses): no chown needed.
