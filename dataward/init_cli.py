@@ -29,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                       help="show what would be written and run (as diffs), change nothing")
     init.add_argument("--no-pre-commit", dest="pre_commit", action="store_false",
                       help="no pre-commit framework: point git's core.hooksPath at dataward's "
-                           "plain hooks (dataward must then be on PATH at commit)")
+                           "plain hooks, which run this Python's dataward")
     init.add_argument("--hook-repo", metavar="URL", help="where pre-commit gets dataward's "
                       "hooks (default: the GitHub repository; a mirror, or a local clone)")
     init.add_argument("--rev", metavar="REV", help="the tag or commit of --hook-repo to pin "

@@ -236,9 +236,14 @@ def test_plain_hooks_refuse_a_large_file_at_commit(repo: GitRepo) -> None:
     repo.commit("Adopt dataward")  # through the installed hooks: clean
     repo.write("model.pt", blob(2 * 1024 * 1024))
     repo.add("model.pt")
-    refused = repo.git("commit", "-m", "Add the model", check=False)
-    assert refused.returncode == 1
+    # From a shell where dataward's virtual environment is not on PATH: the hook still runs
+    # the Python init recorded.
+    refused = repo.git("commit", "-m", "Add the model", check=False,
+                       env={"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(
+                           os.pathsep) if p != str(Path(sys.executable).parent))})
+    assert refused.returncode == 1, refused.stderr
     assert "model.pt is 2.0 MB, over the 500 KB limit" in refused.stderr + refused.stdout
+    assert repo.git("config", "dataward.python").stdout.strip() == sys.executable
     assert init(repo, "--user-repo", "--no-pre-commit").stdout.count("nothing to do") == 1
 
 

@@ -153,6 +153,7 @@ def _plan_pre_commit_config(root: str, hook_repo: str, rev: str, kind: Kind,
         raise UsageError(f"{name} is read-only; nothing was changed", paste)
     files.append(FileChange(name, old, merged.text, f"dataward's hooks ({rev}) added to yours"))
 
+
 def hooks_dir() -> str:
     """The plain git hooks shipped in the package (hooks/ in the source tree links here)."""
     return str(resources.files("dataward") / "hooks")
@@ -200,10 +201,16 @@ def _pre_commit_hooks(repo: Repo) -> tuple[list[Command], list[str]]:
 
 def _plain_hooks(repo: Repo) -> list[Command]:
     ours = hooks_dir()
+    # The hooks run the Python that has this dataward, also from a shell (or a GUI) where
+    # its virtual environment is not active: hooks/_dataward.sh reads dataward.python.
+    pin = [] if _git_config(repo, "dataward.python") == sys.executable else [Command(
+        ["git", "config", "--local", "dataward.python", sys.executable],
+        f"git config dataward.python {sys.executable}",
+        "the hooks run this Python, active virtual environment or not")]
     hooks_path, local = _hooks_path(repo)
     if hooks_path is not None:
         if os.path.realpath(hooks_path) == os.path.realpath(ours):
-            return []
+            return pin
         raise UsageError(f"git's core.hooksPath is already {hooks_path}"
                          + ("" if local else " (in your global git config)"),
                          "merge dataward's hooks into those (each runs `dataward hook "
@@ -228,15 +235,19 @@ def _plain_hooks(repo: Repo) -> list[Command]:
                              "skip it", f"chmod +x {ours}/pre-commit {ours}/pre-push")
     return [Command(["git", "config", "--local", "core.hooksPath", ours],
                     f"git config core.hooksPath {ours}",
-                    "git runs dataward's plain hooks at commit and push")]
+                    "git runs dataward's plain hooks at commit and push"), *pin]
+
+
+def _git_config(repo: Repo, key: str, *scope: str) -> str:
+    return repo.run(["config", *scope, "--get", key], ok=(0, 1)).decode().strip()
 
 
 def _hooks_path(repo: Repo) -> tuple[str | None, bool]:
     """core.hooksPath as git resolves it, and whether this repository's own config sets it."""
-    out = repo.run(["config", "--get", "core.hooksPath"], ok=(0, 1)).decode().strip()
+    out = _git_config(repo, "core.hooksPath")
     if not out:
         return None, False
-    local = repo.run(["config", "--local", "--get", "core.hooksPath"], ok=(0, 1)).strip()
+    local = _git_config(repo, "core.hooksPath", "--local")
     return os.path.join(repo.root, os.path.expanduser(out)), bool(local)
 
 

@@ -1,5 +1,11 @@
 # Sourced by the hooks: find dataward, or fail closed with the way to install it.
 dataward_run() {
+    # `dataward init --no-pre-commit` records the Python that has dataward (a virtual
+    # environment need not be active when git runs the hook).
+    py=$(git config --get dataward.python 2>/dev/null)
+    if [ -n "$py" ] && [ -x "$py" ]; then
+        exec "$py" -m dataward "$@"
+    fi
     if command -v dataward >/dev/null 2>&1; then
         exec dataward "$@"
     fi
