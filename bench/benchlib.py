@@ -8,6 +8,22 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+# Prepended to the in-process phase scripts: `timer(owner, name, label)` wraps a function so
+# that the time spent in it (from any thread) adds up under `label` in `spent`.
+PHASE_TIMER = """
+import threading, time
+spent, _lock = {}, threading.Lock()
+def timer(owner, name, label):
+    inner = getattr(owner, name)
+    def wrapper(*a, **k):
+        t0 = time.perf_counter()
+        try:
+            return inner(*a, **k)
+        finally:
+            with _lock:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t0
+    setattr(owner, name, wrapper)
+"""
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 

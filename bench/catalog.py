@@ -285,19 +285,9 @@ def timed(cmd: Sequence[str], cwd: Path, runs: int) -> list[float]:
     return times
 
 
-PHASES = """
+PHASES = benchlib.PHASE_TIMER + """
 import json, sys, time
 from dataward import catalog, git
-spent = {}
-def timer(owner, name, label):
-    inner = getattr(owner, name)
-    def wrapper(*a, **k):
-        t0 = time.perf_counter()
-        try:
-            return inner(*a, **k)
-        finally:
-            spent[label] = spent.get(label, 0.0) + time.perf_counter() - t0
-    setattr(owner, name, wrapper)
 for owner, name, label in [
         (git.Repo, "first_parent_history", "git log + parse"),
         (git.Repo, "tree_files", "tree at HEAD"),

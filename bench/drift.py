@@ -205,22 +205,13 @@ def hashed(cmd: Cmd) -> tuple[int, int]:
 # -- where the time goes ----------------------------------------------------------------------
 
 PHASES = """
-import json, sys, threading, time
+import time
 t_start = time.perf_counter()
+""" + benchlib.PHASE_TIMER + """
+import json, sys
 from dataward import drift, drift_cli, dvc_hash, hash_state
 from dataward.models.drift import DriftReport
 from dataward.report import drift_text
-spent, lock = {}, threading.Lock()
-def timer(owner, name, label):
-    inner = getattr(owner, name)
-    def wrapper(*a, **k):
-        t0 = time.perf_counter()
-        try:
-            return inner(*a, **k)
-        finally:
-            with lock:
-                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t0
-    setattr(owner, name, wrapper)
 for owner, name, label in [
         (drift_cli, "_catalog", "catalog from git (policy, git, .dvc files)"),
         (drift, "scan", "scan (walk, hash, state, judge, report model)"),
