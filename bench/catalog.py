@@ -287,7 +287,8 @@ def timed(cmd: Sequence[str], cwd: Path, runs: int) -> list[float]:
 
 PHASES = benchlib.PHASE_TIMER + """
 import json, sys, time
-from dataward import catalog, git
+from dataward.catalog import build as catalog
+from dataward.adapters import git
 for owner, name, label in [
         (git.Repo, "first_parent_history", "git log + parse"),
         (git.Repo, "tree_files", "tree at HEAD"),

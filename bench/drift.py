@@ -209,8 +209,11 @@ import time
 t_start = time.perf_counter()
 """ + benchlib.PHASE_TIMER + """
 import json, sys
-from dataward import drift, drift_cli, dvc_hash, hash_state
-from dataward.models.drift import DriftReport
+from dataward.drift import scan as drift
+from dataward.drift import cli as drift_cli
+from dataward.drift import hashing as dvc_hash
+from dataward.drift import state_cache as hash_state
+from dataward.drift.model import DriftReport
 from dataward.report import drift_text
 for owner, name, label in [
         (drift_cli, "_catalog", "catalog from git (policy, git, .dvc files)"),

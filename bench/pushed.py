@@ -5,7 +5,7 @@
     .venv/bin/python bench/pushed.py --keep /tmp/reg    # keep the built repository for reuse
 
 Scenario (from the issue): a registry of 20 datasets and 50k objects, pushed to an S3 remote
-on loopback (moto's server, tests/s3server.py); then 100 file objects are deleted from the
+on loopback (moto's server, tests/harness/s3server.py); then 100 file objects are deleted from the
 bucket, 10 in each of 10 datasets, leaving every `.dir` manifest in place.
   1. `dvc-pushed --rev HEAD --no-cache` vs `dvc data status --not-in-remote --granular --json`
      (the one DVC command that finds such objects)                          target <= 0.5x
@@ -56,7 +56,7 @@ import benchlib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.s3server import OPEN_KEY, S3Server  # noqa: E402
+from tests.harness.s3server import OPEN_KEY, S3Server  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DVC, PUSHED = str(BIN / "dvc"), str(BIN / "dvc-pushed")

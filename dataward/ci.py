@@ -15,9 +15,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from dataward import __version__
-from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
-from dataward.github import Actions, Annotation, Client, NoPermission, append_summary, write_output
-from dataward.models.findings import Finding, Outcome
+from dataward.adapters.github.client import Annotation, Client
+from dataward.adapters.github.env import Actions, append_summary, write_output
+from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError, NoPermission
+from dataward.findings import Finding, Outcome
 from dataward.report import markdown
 from dataward.report.workflow import escape
 
@@ -132,7 +133,7 @@ def _status(outcome: Outcome) -> tuple[str, str]:
 
 
 def _resolve(rev: str) -> str:
-    from dataward.git import Repo
+    from dataward.adapters.git import Repo
 
     return Repo.discover().resolve_commit(rev) or rev
 

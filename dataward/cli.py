@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataward import __version__
 from dataward.checks import CHECKS
 from dataward.errors import EXIT_USAGE
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 
 # Which checks the plain hooks in hooks/ run at each stage (pre-commit users set stages in
 # .pre-commit-config.yaml instead).
@@ -41,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ci = sub.add_parser("ci", help="what the GitHub actions run (check, verify-pushed)",
                         add_help=False)
     ci.add_argument("ci_args", nargs=argparse.REMAINDER)
-    from dataward import catalog_cli, drift_cli, init_cli
+    from dataward.adopt import init_cli
+    from dataward.catalog import cli as catalog_cli
+    from dataward.drift import cli as drift_cli
 
     init_cli.add_parsers(sub)
     catalog_cli.add_parsers(sub)
@@ -64,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "drift":
         return drift_cli.main(args)
     if args.command in ("catalog", "ls", "show"):
-        from dataward import catalog_cli
+        from dataward.catalog import cli as catalog_cli
 
         return catalog_cli.main(args)
     if args.command == "card":
@@ -78,7 +80,7 @@ def _card_new(dvcfile: str, config_file: str | None) -> int:
     from dataward.runner import run
 
     def body() -> list[Finding]:
-        from dataward.card_new import new
+        from dataward.adopt.card_new import new
 
         card = new(dvcfile, config_file)
         print(f"wrote {card}: fill in every TODO, then `git add {card}`")
@@ -133,7 +135,7 @@ def _staged_args(check_id: str) -> list[str] | None:
         return []
     import re
 
-    from dataward.git import Repo
+    from dataward.adapters.git import Repo
 
     names = [c.path for c in Repo.discover().staged_changes() if re.search(pattern, c.path)]
     return names or None

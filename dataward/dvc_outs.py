@@ -8,8 +8,8 @@ import posixpath
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from dataward.git import Repo
-from dataward.state import State
+from dataward.adapters.git import Repo
+from dataward.adapters.state import State
 
 
 class Output(NamedTuple):
@@ -24,7 +24,7 @@ def is_dvcfile(path: str) -> bool:
 
 def parse_outputs(dvcfile: str, content: bytes) -> list[Output]:
     """Cached outputs declared by one file (outputs with `cache: false` belong in git)."""
-    from dataward.yamlsafe import YamlProblem, load
+    from dataward.formats.yamlsafe import YamlProblem, load
 
     try:
         doc = load(content).data  # bounded: a hostile file cannot crash or hang the hook
@@ -105,7 +105,7 @@ class OutputIndex:
         known: dict[tuple[str, str], list[Output]] = cached if isinstance(cached, dict) else {}
         todo = [(p, oid) for p, oid in dvcfiles if (p, oid) not in known]
         if todo:
-            from dataward.yamlsafe import MAX_BYTES
+            from dataward.formats.yamlsafe import MAX_BYTES
 
             heads = repo.object_heads((oid for _, oid in todo), MAX_BYTES + 1)
             for p, oid in todo:

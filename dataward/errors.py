@@ -42,3 +42,11 @@ class CouldNotCheck(DatawardError):
     """
 
     exit_code = EXIT_COULD_NOT_CHECK
+
+
+class GitHubUnavailable(CouldNotCheck):
+    """GitHub could not be reached, or kept answering errors after the retries."""
+
+
+class NoPermission(GitHubUnavailable):
+    """The token may read but not write (pull requests from forks get such a token)."""

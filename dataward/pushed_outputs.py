@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 
 CHECK_ID = "dvc-pushed"
 DVC_PATHSPECS = ("*.dvc", "*dvc.lock", "*dvc.yaml")
@@ -64,7 +64,7 @@ def parse(dvcfile: str, content: bytes, stage_flags: dict[str, dict[str, Any]] |
     Skipped: `cache: false` and `push: false` outputs, outputs with no hash yet, and imports
     from another DVC repository (`dvc pull` fetches those from their source's remote).
     """
-    from dataward.yamlsafe import YamlProblem, load
+    from dataward.formats.yamlsafe import YamlProblem, load
 
     try:
         doc = load(content).data
@@ -105,7 +105,7 @@ def parse(dvcfile: str, content: bytes, stage_flags: dict[str, dict[str, Any]] |
 
 def stage_flags(content: bytes) -> dict[str, dict[str, Any]]:
     """dvc.yaml's per-output options (`cache`, `push`, `remote`), by output path."""
-    from dataward.yamlsafe import YamlProblem, load
+    from dataward.formats.yamlsafe import YamlProblem, load
 
     try:
         doc = load(content).data

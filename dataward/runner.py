@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
-from dataward.models.findings import Finding, Outcome, exit_code
+from dataward.findings import Finding, Outcome, exit_code
 
 if TYPE_CHECKING:
-    from dataward.config import Policy
-    from dataward.git import Repo
+    from dataward.adapters.git import Repo
+    from dataward.policy import Policy
 
 FORMATS = ("github", "json", "sarif", "text")  # dataward.report renders each
 
@@ -105,12 +105,12 @@ def run_in_repo(check_id: str, args: argparse.Namespace,
                 body: Callable[[Repo, Policy], Sequence[Finding]]) -> int:
     """`run` for a check of the repository around the current folder, under its policy."""
     def checked() -> Sequence[Finding]:
-        from dataward import config
-        from dataward.git import Repo
-        from dataward.state import State
+        from dataward.adapters.git import Repo
+        from dataward.adapters.state import State
+        from dataward.policy import load as load_policy
 
         repo = Repo.discover()
-        return body(repo, config.load(repo.root, args.config, State(repo.common_dir)).policy)
+        return body(repo, load_policy(repo.root, args.config, State(repo.common_dir)).policy)
 
     return run(check_id, args.format, checked)
 

@@ -37,13 +37,13 @@ class FindingsDocument(BaseModel):
 
 
 def _card() -> dict[str, Any]:
-    from dataward.models.card import LabCard
+    from dataward.formats.card import LabCard
 
     return LabCard.model_json_schema()
 
 
 def _dvc_file() -> dict[str, Any]:
-    from dataward.models.dvcfile import DvcFile
+    from dataward.formats.dvcfile_model import DvcFile
 
     return DvcFile.model_json_schema()
 
@@ -53,19 +53,19 @@ def _findings() -> dict[str, Any]:
 
 
 def _catalog() -> dict[str, Any]:
-    from dataward.models.catalog import Catalog
+    from dataward.catalog.model import Catalog
 
     return Catalog.model_json_schema()
 
 
 def _drift_report() -> dict[str, Any]:
-    from dataward.models.drift import DriftReport
+    from dataward.drift.model import DriftReport
 
     return DriftReport.model_json_schema()
 
 
 def _policy() -> dict[str, Any]:
-    from dataward.config import Policy
+    from dataward.policy import Policy
 
     return _namedtuple_schema(Policy)
 

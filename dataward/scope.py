@@ -7,8 +7,8 @@ not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+from dataward.adapters.git import Change, Repo
 from dataward.errors import CouldNotCheck, UsageError
-from dataward.git import Change, Repo
 
 ZERO_OID = "0" * 40
 SHALLOW_HINT = ("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` "

@@ -21,9 +21,9 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.ghstandin import LocalGitHub  # noqa: E402 - the repository root is on the path now
-from tests.hookrepo import snapshot  # noqa: E402
-from tests.s3server import S3Server  # noqa: E402
+from tests.harness.ghstandin import LocalGitHub  # noqa: E402 - the repository root is on the path now
+from tests.harness.hookrepo import snapshot  # noqa: E402
+from tests.harness.s3server import S3Server  # noqa: E402
 
 
 class Sandbox:

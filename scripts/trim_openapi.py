@@ -1,6 +1,6 @@
 """Trim GitHub's OpenAPI description down to the operations dataward talks to.
 
-The tests' local GitHub stand-in (`tests/ghstandin`) validates every request and response
+The tests' local GitHub stand-in (`tests/harness/ghstandin`) validates every request and response
 against the file this script writes. It keeps the operations in `OPERATIONS`, every
 `components` entry they reach through `$ref` (transitively), and nothing that never affects
 validation (examples, descriptions, summaries, GitHub's `x-github` metadata and breaking-change
@@ -13,7 +13,7 @@ Regenerate (the version is pinned: bump it on purpose, then rerun the tests):
 
     tmp="$(mktemp -d)" && (cd "$tmp" && npm pack @octokit/openapi@23.0.2)
     python scripts/trim_openapi.py "$tmp/octokit-openapi-23.0.2.tgz" \
-        -o tests/ghstandin/api.github.com.trimmed.json
+        -o tests/harness/ghstandin/api.github.com.trimmed.json
 
 The tarball of the pinned version must have the pinned npm integrity (`PINNED`); to move to
 another version, run `npm pack` for it and add its version and integrity (`npm pack --json`
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "file": MEMBER.removeprefix("package/"),
         "integrity": integrity,
         "regenerate": f"npm pack {PACKAGE}@{version}; python scripts/trim_openapi.py "
-                      f"octokit-openapi-{version}.tgz -o tests/ghstandin/"
+                      f"octokit-openapi-{version}.tgz -o tests/harness/ghstandin/"
                       "api.github.com.trimmed.json",
         "operations": sorted(OPERATIONS),
     }

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.dvcremote import Template, build_template
-from tests.repo import GitRepo
-from tests.s3server import S3Server
+from tests.harness.dvcremote import Template, build_template
+from tests.harness.repo import GitRepo
+from tests.harness.s3server import S3Server
 
 if TYPE_CHECKING:
-    from tests.ghstandin import LocalGitHub
+    from tests.harness.ghstandin import LocalGitHub
 
 BIN = str(Path(sys.executable).parent)
 
@@ -105,7 +105,7 @@ GITHUB_READ_ONLY = "ghs_ro_0123456789abcdefghijklmnopqrstuv"
 def github() -> Iterator[LocalGitHub]:
     """A local GitHub with GITHUB_REPO; at the end, every request and answer must have matched
     GitHub's OpenAPI description."""
-    from tests.ghstandin import LocalGitHub
+    from tests.harness.ghstandin import LocalGitHub
 
     with LocalGitHub() as server:
         server.add_token(GITHUB_TOKEN, write=True)

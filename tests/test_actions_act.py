@@ -19,11 +19,11 @@ import pytest
 
 from tests import actrun
 from tests.conftest import GITHUB_REPO, GITHUB_TOKEN
-from tests.dvcremote import DOGS, add_dataset, new_bucket, registry
-from tests.dvcrun import dvc
-from tests.ghstandin import LocalGitHub
-from tests.repo import blob
-from tests.s3server import S3Server
+from tests.harness.dvcremote import DOGS, add_dataset, new_bucket, registry
+from tests.harness.dvcrun import dvc
+from tests.harness.ghstandin import LocalGitHub
+from tests.harness.repo import blob
+from tests.harness.s3server import S3Server
 from tests.test_dataset_cards_registry import card
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests import actrun
-from tests.repo import GitRepo
+from tests.harness.repo import GitRepo
 
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0

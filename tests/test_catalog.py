@@ -16,10 +16,10 @@ import jsonschema
 import pytest
 
 from tests.conftest import BIN, GITHUB_REPO, GITHUB_TOKEN, _hermetic
-from tests.dvcremote import CATS, DOGS, add_dataset
-from tests.dvcrun import dvc
-from tests.ghstandin import LocalGitHub
-from tests.repo import GitRepo
+from tests.harness.dvcremote import CATS, DOGS, add_dataset
+from tests.harness.dvcrun import dvc
+from tests.harness.ghstandin import LocalGitHub
+from tests.harness.repo import GitRepo
 from tests.test_dataset_cards_registry import card
 
 ROOT = Path(__file__).resolve().parent.parent

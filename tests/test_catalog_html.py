@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from dataward.catalog_html import render
-from dataward.models.catalog import Card, Catalog, Dataset, Import, Maintainer, Version
-from tests.browser import INSTALL_HINT, BrowserError, Chromium, Page, find_chromium
+from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
+from dataward.catalog.page import render
+from tests.harness.browser import INSTALL_HINT, BrowserError, Chromium, Page, find_chromium
 
 REGISTRY = "https://github.com/lab/datasets"
 GiB = 1024 ** 3

@@ -14,11 +14,11 @@ from typing import NamedTuple
 import pytest
 
 from tests.conftest import BIN, GITHUB_READ_ONLY, GITHUB_REPO, GITHUB_TOKEN, _hermetic
-from tests.dvcremote import DOGS, Template, add_dataset, delete, dir_md5, from_template
-from tests.dvcrun import dvc
-from tests.ghstandin import LocalGitHub
-from tests.repo import GitRepo, blob
-from tests.s3server import S3Server
+from tests.harness.dvcremote import DOGS, Template, add_dataset, delete, dir_md5, from_template
+from tests.harness.dvcrun import dvc
+from tests.harness.ghstandin import LocalGitHub
+from tests.harness.repo import GitRepo, blob
+from tests.harness.s3server import S3Server
 from tests.test_dataset_cards_registry import card
 
 REPO, TOKEN, READ_ONLY = GITHUB_REPO, GITHUB_TOKEN, GITHUB_READ_ONLY

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from dataward import croissant
-from dataward.models.catalog import Card, Catalog, Dataset, Import, Maintainer, Version
-from dataward.vocabulary import hub
+from dataward.catalog import croissant
+from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
+from dataward.formats.vocabulary import hub
 
 REGISTRY = "https://github.com/Lab/datasets"
 COMMIT = "e" * 40

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dataward.checks.dataset_cards import main
-from tests.hookrun import Result, runner
+from tests.harness.hookrun import Result, runner
 
 HF_CARDS = Path(__file__).parent / "fixtures" / "hf-cards"
 FAILING = {"amazon_reviews_multi.md", "polyai-minds14.md"}

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from dataward import cli
-from dataward.card_new import fill, template
+from dataward.adopt.card_new import fill, template
 from dataward.checks.dataset_cards import Dataset, category_of, main
-from dataward.config import DATASHEET_SECTIONS
+from dataward.policy import DATASHEET_SECTIONS
 from tests.conftest import BIN
-from tests.dvcrun import dvc
-from tests.hookrun import Result, runner
-from tests.repo import GitRepo
+from tests.harness.dvcrun import dvc
+from tests.harness.hookrun import Result, runner
+from tests.harness.repo import GitRepo
 
 DESCRIBED = "\n# Dogs\n\nPhotos of the lab's dogs, taken in 2024 for a pose study.\n" + "".join(
     f"\n## {section}\n\nA few sentences about {section.lower()}.\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hookrepo import CHECKOUT
+from tests.harness.hookrepo import CHECKOUT
 
 
 def test_the_demo_tells_the_story_and_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -17,11 +17,11 @@ import jsonschema
 import pytest
 
 from tests.conftest import BIN, GITHUB_REPO, GITHUB_TOKEN, _hermetic
-from tests.dvcremote import Template, from_template
-from tests.dvcrun import dvc
-from tests.ghstandin import LocalGitHub
-from tests.repo import GitRepo
-from tests.s3server import S3Server
+from tests.harness.dvcremote import Template, from_template
+from tests.harness.dvcrun import dvc
+from tests.harness.ghstandin import LocalGitHub
+from tests.harness.repo import GitRepo
+from tests.harness.s3server import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
 V1 = {f"dog/{i}.jpg": b"\xff\xd8dog%d" % i for i in range(4)}

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from dataward.checks.dvc_config import main
-from tests.dvcrun import dvc
-from tests.hookrun import Result, runner
-from tests.repo import GitRepo
+from tests.harness.dvcrun import dvc
+from tests.harness.hookrun import Result, runner
+from tests.harness.repo import GitRepo
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataward.checks import dvc_files
-from dataward.config import DvcFilesPolicy
-from dataward.models.findings import Finding
+from dataward.findings import Finding
+from dataward.policy import DvcFilesPolicy
 
 if sys.version_info >= (3, 11):
     import tomllib

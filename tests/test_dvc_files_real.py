@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from dataward.checks.dvc_files import main
-from tests.dvcrun import dvc
-from tests.hookrun import Result, runner
-from tests.repo import GitRepo
+from tests.harness.dvcrun import dvc
+from tests.harness.hookrun import Result, runner
+from tests.harness.repo import GitRepo
 
 FORMATS = Path(__file__).parent / "fixtures" / "dvc-formats"
 
@@ -71,7 +71,7 @@ def _annotate(dvcfile: Path) -> None:
 def test_earlier_formats_pass(repo: GitRepo, hook, name: str) -> None:
     shutil.copy(FORMATS / f"{name}.txt", repo.path / name)
     from dataward.checks.dvc_files import parse
-    from dataward.config import DvcFilesPolicy
+    from dataward.policy import DvcFilesPolicy
 
     parsed = parse(name, (FORMATS / f"{name}.txt").read_bytes(), DvcFilesPolicy())
     assert parsed.model is not None

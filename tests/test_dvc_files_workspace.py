@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dataward.checks.dvc_files import main
-from tests.hookrun import Result, runner
-from tests.repo import GitRepo
+from tests.harness.hookrun import Result, runner
+from tests.harness.repo import GitRepo
 
 MD5 = "b1946ac92492d2347c6235b4d2611184"
 DIR_MD5 = "c7f0ef53f06f653f79d3a6a36dcfd39b.dir"

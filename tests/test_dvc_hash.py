@@ -1,4 +1,4 @@
-"""dataward.dvc_hash and dataward.hash_state against the real DVC.
+"""dataward.drift.hashing and dataward.drift.state_cache against the real DVC.
 
 One DVC repository for the module, one `dvc add` of the data folder: the manifest, the `.dir`
 object in `.dvc/cache` and the folder's md5 must equal ours byte for byte. DVC 2 (legacy,
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from dataward import dvc_hash, hash_state
-from dataward.dvc_hash import (
+from dataward.drift import hashing as dvc_hash
+from dataward.drift import state_cache as hash_state
+from dataward.drift.hashing import (
     DvcIgnoreInCollectedDir,
     DvcIgnoreUnsupported,
     Hasher,
@@ -36,7 +37,7 @@ from dataward.dvc_hash import (
     parse_manifest,
     walk,
 )
-from dataward.hash_state import HashState
+from dataward.drift.state_cache import HashState
 
 DVC = str(Path(sys.executable).parent / "dvc")
 MiB = 2**20
@@ -431,7 +432,7 @@ def test_state_prune_and_two_writers(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_hashing_imports_no_dvc() -> None:
-    code = ("import sys, dataward.dvc_hash, dataward.hash_state; "
+    code = ("import sys, dataward.drift.hashing, dataward.drift.state_cache; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'dvc', 'dvc_data', 'dvc_objects', 'fsspec', 'pydantic', 'yaml'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

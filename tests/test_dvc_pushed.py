@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dvcremote import (
+from tests.harness.dvcremote import (
     CATS,
     Template,
     add_dataset,
@@ -27,9 +27,9 @@ from tests.dvcremote import (
     registry,
     set_keys,
 )
-from tests.dvcrun import dvc
-from tests.repo import GitRepo
-from tests.s3server import S3Server
+from tests.harness.dvcrun import dvc
+from tests.harness.repo import GitRepo
+from tests.harness.s3server import S3Server
 from tests.test_start_up import probe
 
 HOOKS = str(Path(__file__).parent.parent / "hooks")

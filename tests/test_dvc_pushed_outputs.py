@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dataward import dvc_remotes
+from dataward.formats import dvc_config as dvc_remotes
 from dataward.pushed_outputs import (
     DataOutput,
     Gap,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dvcremote import (
+from tests.harness.dvcremote import (
     Template,
     add_dataset,
     from_template,
@@ -23,9 +23,9 @@ from tests.dvcremote import (
     registry,
     set_keys,
 )
-from tests.dvcrun import dvc
-from tests.repo import GitRepo
-from tests.s3server import FaultProxy, S3Server
+from tests.harness.dvcrun import dvc
+from tests.harness.repo import GitRepo
+from tests.harness.s3server import FaultProxy, S3Server
 
 
 @pytest.fixture

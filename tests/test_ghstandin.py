@@ -23,8 +23,8 @@ import requests
 from github3 import exceptions as gh_exc
 from github3.session import AppInstallationTokenAuth
 
-from tests.ghstandin import GitHubError, LocalGitHub, Request
-from tests.ghstandin.openapi import SPEC_PATH
+from tests.harness.ghstandin import GitHubError, LocalGitHub, Request
+from tests.harness.ghstandin.openapi import SPEC_PATH
 
 REPO = "lab/registry"
 EXPIRES = "2099-01-01T00:00:00Z"

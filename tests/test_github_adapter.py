@@ -1,4 +1,4 @@
-"""dataward.github.Client, the one adapter to GitHub, against the local GitHub.
+"""dataward.adapters.github.Client, the one adapter to GitHub, against the local GitHub.
 
 Every call goes through the real github3.py client to the stand-in, which checks each request
 and answer against GitHub's OpenAPI description: every test ends with zero violations.
@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from dataward.errors import EXIT_COULD_NOT_CHECK
-from dataward.github import Annotation, Client, GitHubUnavailable, NoPermission
+from dataward.adapters.github.client import Annotation, Client
+from dataward.errors import EXIT_COULD_NOT_CHECK, GitHubUnavailable, NoPermission
 from tests.conftest import GITHUB_READ_ONLY, GITHUB_REPO, GITHUB_TOKEN
-from tests.ghstandin import LocalGitHub, Request
+from tests.harness.ghstandin import LocalGitHub, Request
 
 REPO, TOKEN, READ_ONLY = GITHUB_REPO, GITHUB_TOKEN, GITHUB_READ_ONLY
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataward.globs import last_match, matches
+from dataward.formats.globs import last_match, matches
 
 
 @pytest.mark.parametrize(("pattern", "path", "expected"), [

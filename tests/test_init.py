@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dataward import __version__, config
+from dataward import __version__
 from dataward.adopt.plan import hooks_dir
-from tests.hookrepo import CHECKOUT, snapshot
-from tests.repo import GitRepo, blob
+from dataward.policy import Policy
+from dataward.policy import load as load_policy
+from tests.harness.hookrepo import CHECKOUT, snapshot
+from tests.harness.repo import GitRepo, blob
 
 RELEASE = f"v{__version__}"
 PACKAGE_WORKFLOWS = CHECKOUT / "dataward" / "workflows"
@@ -51,8 +53,8 @@ def test_a_registry_gets_hooks_workflows_policy_and_a_card_template(repo: GitRep
         "dvc-pushed": ["pre-push"]}
     manifest = {h["id"] for h in yaml.safe_load((CHECKOUT / ".pre-commit-hooks.yaml").read_text())}
     assert {h["id"] for h in ours["hooks"]} <= manifest
-    policy = config.load(str(root)).policy
-    assert policy == config.Policy(repository="registry")
+    policy = load_policy(str(root)).policy
+    assert policy == Policy(repository="registry")
     workflows = root / ".github" / "workflows"
     assert sorted(p.name for p in workflows.iterdir()) == [
         "dataward-catalog.yml", "dataward-drift.yml", "dataward.yml"]
@@ -74,7 +76,7 @@ def test_a_registry_gets_hooks_workflows_policy_and_a_card_template(repo: GitRep
 def test_the_policy_file_explains_every_key_at_its_default(repo: GitRepo) -> None:
     assert init(repo, "--user-repo").returncode == 0
     text = (repo.path / "dataward.toml").read_text()
-    assert config.load(str(repo.path)).policy == config.Policy(repository="project")
+    assert load_policy(str(repo.path)).policy == Policy(repository="project")
     for section in ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards"):
         assert f"\n[{section}]\n# " in text  # each key is preceded by what it does
     assert "max-kb = 500" in text and "# binary-max-kb = 100" in text
@@ -181,7 +183,7 @@ def test_a_pyproject_without_a_policy_gets_a_policy_file(repo: GitRepo) -> None:
     repo.write("pyproject.toml", "[project]\nname = \"thesis\"\nversion = \"1\"\n")
     run = init(repo, "--user-repo")
     assert run.returncode == 0, run.stderr
-    assert config.load(str(repo.path)).policy == config.Policy(repository="project")
+    assert load_policy(str(repo.path)).policy == Policy(repository="project")
     assert "wrote   dataward.toml" in run.stdout and "says repository" not in run.stdout
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from dataward.checks.no_large_binaries import main
-from tests.hookrun import Result, runner
-from tests.repo import GitRepo, blob
+from tests.harness.hookrun import Result, runner
+from tests.harness.repo import GitRepo, blob
 
 KB = 1024
 

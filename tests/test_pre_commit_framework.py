@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.repo import GitRepo, blob
+from tests.harness.repo import GitRepo, blob
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 

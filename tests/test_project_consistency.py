@@ -80,7 +80,7 @@ def test_the_wheel_ships_the_hooks_executable_and_the_workflows(tmp_path: Path) 
     import subprocess
     import zipfile
 
-    from tests.hookrepo import snapshot
+    from tests.harness.hookrepo import snapshot
 
     snapshot(tmp_path / "src")  # setuptools builds in the source tree: not in the checkout
     wheelhouse = os.environ.get("DATAWARD_WHEELHOUSE") or str(ROOT / ".venv" / "wheelhouse")

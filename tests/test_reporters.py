@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dataward.models.findings import Finding, exit_code
+from dataward.findings import Finding, exit_code
 from dataward.report import render
 
 FINDINGS = [

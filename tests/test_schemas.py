@@ -15,13 +15,14 @@ import jsonschema
 import pytest
 import yaml
 
-from dataward import cli, config
+from dataward import cli
 from dataward.checks import dataset_cards
 from dataward.checks.dvc_files import parse
-from dataward.config import DvcFilesPolicy
-from tests.dvcrun import dvc
-from tests.hookrun import Result, runner
-from tests.repo import GitRepo
+from dataward.policy import ConfigError, DvcFilesPolicy
+from dataward.policy import load as load_policy
+from tests.harness.dvcrun import dvc
+from tests.harness.hookrun import Result, runner
+from tests.harness.repo import GitRepo
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -240,7 +241,7 @@ def test_a_policy_with_every_key_validates_and_loads(tmp_path: Path) -> None:
             assert set(table) == set(schema["properties"][section]["properties"]), section
     assert [e.message for e in validator("policy.schema.json").iter_errors(data)] == []
     (tmp_path / "dataward.toml").write_text(EVERY_KEY)
-    policy = config.load(str(tmp_path)).policy  # and dataward itself takes it
+    policy = load_policy(str(tmp_path)).policy  # and dataward itself takes it
     assert policy.dataset_cards.card == "{dir}/README.md"
 
 
@@ -274,5 +275,5 @@ def test_an_unknown_key_or_a_wrong_type_is_refused(text: str, tmp_path: Path) ->
     data = tomllib.loads(text)
     assert not validator("policy.schema.json").is_valid(data)
     (tmp_path / "dataward.toml").write_text(text)
-    with pytest.raises(config.ConfigError):  # dataward refuses it too
-        config.load(str(tmp_path))
+    with pytest.raises(ConfigError):  # dataward refuses it too
+        load_policy(str(tmp_path))

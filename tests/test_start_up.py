@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.repo import GitRepo, blob
+from tests.harness.repo import GitRepo, blob
 
 HEAVY = ("dvc", "dvc_data", "s3fs", "pydantic", "yaml", "git", "github3", "tomllib")
 PROBE = f"""

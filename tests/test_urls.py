@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataward.urls import has_credentials, mask, remote_key, repo_key, within
+from dataward.formats.urls import has_credentials, mask, remote_key, repo_key, within
 
 
 @pytest.mark.parametrize("url", ["https://github.com/Lab/datasets.git",

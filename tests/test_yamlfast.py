@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataward import yamlsafe
-from dataward.yamlfast import try_load
+from dataward.formats import yamlsafe
+from dataward.formats.yamlfast import try_load
 
 RESOLVERS = yamlsafe._Loader.yaml_implicit_resolvers
 HERE = Path(__file__).parent

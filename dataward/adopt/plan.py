@@ -14,13 +14,15 @@ import sys
 from importlib import resources
 from typing import NamedTuple
 
-from dataward import __version__, config
+from dataward import __version__
+from dataward.adapters.git import Repo
+from dataward.adapters.state import State
 from dataward.adopt import policy_file, precommit_config
+from dataward.adopt.card_new import TEMPLATE_FILE as CARD_TEMPLATE
 from dataward.adopt.precommit_config import Kind
-from dataward.card_new import TEMPLATE_FILE as CARD_TEMPLATE
 from dataward.errors import UsageError
-from dataward.git import Repo
-from dataward.state import State
+from dataward.policy import load as load_policy
+from dataward.policy import toml
 
 HOOK_REPO = "https://github.com/dataward/dataward"
 ACTIONS_REPO = "dataward/dataward"  # as the example workflows' `uses:` name it
@@ -101,7 +103,7 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
     if pre_commit:
         _plan_pre_commit_config(root, hook_repo, rev, kind, files, notes)
         managed.append(precommit_config.CONFIG)
-    loaded = config.load(root, state=State(None))  # an invalid policy stops here: file:line
+    loaded = load_policy(root, state=State(None))  # an invalid policy stops here: file:line
     source = loaded.source if loaded.source and _sets_policy(loaded.source) else None
     if source is not None and loaded.policy.repository != kind:
         notes.append(f"{os.path.relpath(source, root)} says repository = "
@@ -118,7 +120,7 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
         text = text.replace(f"uses: {ACTIONS_REPO}/actions/", f"uses: {actions_repo}/actions/")
         offer(target, text, f"from examples/workflows/{example}")
     if kind == "registry":
-        from dataward.card_new import template
+        from dataward.adopt.card_new import template
 
         offer(CARD_TEMPLATE, template(), "the card every dataset starts from: "
                                                   "`dataward card new NAME.dvc` fills it in")
@@ -270,7 +272,7 @@ def _sets_policy(path: str) -> bool:
     if os.path.basename(path) != "pyproject.toml":
         return True
     with open(path, "rb") as fh:
-        return "dataward" in config.toml().load(fh).get("tool", {})
+        return "dataward" in toml().load(fh).get("tool", {})
 
 
 def _read(root: str, path: str) -> str | None:

@@ -1,5 +1,5 @@
 """`dataward.toml` with every key at its default and the reason for it, from the policy's own
-field descriptions (dataward/config.py), so the file and the code cannot disagree."""
+field descriptions (dataward/policy.py), so the file and the code cannot disagree."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import textwrap
 from typing import Any, get_type_hints
 
-from dataward import config
 from dataward.adopt.precommit_config import Kind
+from dataward.policy import Policy, kebab
 
 POLICY_FILE = "dataward.toml"
 # Keys whose default is "unset": shown commented out with a value to start from.
@@ -21,14 +21,14 @@ def render(kind: Kind) -> str:
         "# Change what the lab needs; docs/configuration.md has examples. Keys are kebab-case;",
         "# an unknown key or a wrong value stops the hooks with the line to fix.",
         "",
-        *_field(config.Policy, "repository", kind),
+        *_field(Policy, "repository", kind),
     ]
-    hints = get_type_hints(config.Policy)
-    for name in config.Policy._fields:
+    hints = get_type_hints(Policy)
+    for name in Policy._fields:
         section = hints[name]
         if not hasattr(section, "_fields"):
             continue
-        lines += ["", f"[{config.kebab(name)}]"]
+        lines += ["", f"[{kebab(name)}]"]
         for field in section._fields:
             lines += _field(section, field, section._field_defaults[field])
     return "\n".join(lines) + "\n"
@@ -38,7 +38,7 @@ def _field(cls: Any, name: str, value: Any) -> list[str]:
     described = get_type_hints(cls, include_extras=True)[name]
     about = " ".join(str(m) for m in getattr(described, "__metadata__", ()))
     lines = textwrap.wrap(about, 90, initial_indent="# ", subsequent_indent="# ")
-    key = config.kebab(name)
+    key = kebab(name)
     if value is None:
         return [*lines, f"# {key} = {_toml(_EXAMPLES[name])}"]
     return [*lines, f"{key} = {_toml(value)}"]

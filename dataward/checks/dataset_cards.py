@@ -17,15 +17,16 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
-from dataward import config, vocabulary
+from dataward.adapters.git import Repo
 from dataward.filenames import read_capped, repo_paths
-from dataward.frontmatter import Unsplit, split
-from dataward.git import Repo
-from dataward.globs import last_match
-from dataward.models.explain import explain, type_name, where
-from dataward.models.findings import Finding, Severity
+from dataward.findings import Finding, Severity
+from dataward.formats import vocabulary
+from dataward.formats.explain import explain, type_name, where
+from dataward.formats.frontmatter import Unsplit, split
+from dataward.formats.globs import last_match
+from dataward.formats.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
+from dataward.policy import DATASHEET_SECTIONS, DatasetCardsPolicy, Policy
 from dataward.runner import add_common_options, run, run_in_repo
-from dataward.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
 
 CHECK_ID = "dataset-cards"
 Profile = Literal["lab", "huggingface"]
@@ -87,7 +88,7 @@ def finding(path: str, line: int | None, message: str, hint: str,
 # -- read: bytes -> card and its own findings -------------------------------------------------
 
 def read_card(path: str, content: bytes, profile: Profile,
-              policy: config.DatasetCardsPolicy, registry: bool = True) -> Card:
+              policy: DatasetCardsPolicy, registry: bool = True) -> Card:
     parts = split(content)
     if isinstance(parts, Unsplit):
         return Card(path, None, 0, "", 1, [finding(path, parts.line, parts.message, parts.hint)])
@@ -127,7 +128,7 @@ def read_card(path: str, content: bytes, profile: Profile,
 
 
 def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
-    from dataward.models.card import LAB_KEYS, LEGACY_KEYS, hub_keys
+    from dataward.formats.card import LAB_KEYS, LEGACY_KEYS, hub_keys
 
     known = set(hub_keys()) | set(_HUB_EXTRAS) | (set(LAB_KEYS) if profile == "lab" else set())
     found = []
@@ -149,7 +150,7 @@ def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Findi
 def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
     from pydantic import ValidationError
 
-    from dataward.models.card import HubCard, LabCard
+    from dataward.formats.card import HubCard, LabCard
 
     model = LabCard if profile == "lab" else HubCard
     found = []
@@ -258,7 +259,7 @@ def _todos(card: Card, value: Any, loc: tuple[Any, ...]) -> list[Finding]:
     return []
 
 
-def _lab_rules(card: Card, data: dict[str, Any], policy: config.DatasetCardsPolicy,
+def _lab_rules(card: Card, data: dict[str, Any], policy: DatasetCardsPolicy,
                registry: bool) -> list[Finding]:
     found = []
     path = card.path
@@ -278,7 +279,7 @@ def _lab_rules(card: Card, data: dict[str, Any], policy: config.DatasetCardsPoli
     return found
 
 
-def _body_rules(card: Card, policy: config.DatasetCardsPolicy) -> list[Finding]:
+def _body_rules(card: Card, policy: DatasetCardsPolicy) -> list[Finding]:
     lines = card.body.splitlines()
     headings = [(i, m.group(2)) for i, line in enumerate(lines)
                 if (m := _HEADING.match(line))]
@@ -295,7 +296,7 @@ def _body_rules(card: Card, policy: config.DatasetCardsPolicy) -> list[Finding]:
     required = {s.lower() for s in policy.required_sections}
     missing: list[str] = []
     empty: list[tuple[str, int]] = []
-    for section in config.DATASHEET_SECTIONS:
+    for section in DATASHEET_SECTIONS:
         at = next((i for i, text in headings if _section_name(text).startswith(
             section.lower())), None)
         if at is None:
@@ -441,7 +442,7 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
 
 # -- the adapter: files and git ---------------------------------------------------------------
 
-def check(repo: Repo, names: Sequence[str], policy: config.Policy,
+def check(repo: Repo, names: Sequence[str], policy: Policy,
           profile: Profile) -> list[Finding]:
     cp = policy.dataset_cards
     registry = policy.is_registry
@@ -505,7 +506,7 @@ def _card_regex(pattern: str) -> re.Pattern[str]:
 def check_files(names: Sequence[str]) -> list[Finding]:
     """`--profile huggingface` on files: no repository, no pairing, no lab keys."""
     found: list[Finding] = []
-    policy = config.DatasetCardsPolicy()
+    policy = DatasetCardsPolicy()
     for name in names:
         content = read_capped(os.getcwd(), name, MAX_BYTES + 1)
         if content is None:

@@ -12,22 +12,14 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from dataward import config
-from dataward.git import Repo
-from dataward.models.findings import Finding, Severity
+from dataward.adapters.git import Repo
+from dataward.findings import Finding, Severity
+from dataward.formats.dvc_config import is_secret
+from dataward.formats.urls import has_credentials, mask, remote_key, scheme, within
+from dataward.policy import DvcConfigPolicy
 from dataward.runner import add_common_options, run_in_repo
-from dataward.urls import has_credentials, mask, remote_key, scheme, within
 
 CHECK_ID = "dvc-config"
-# Every option of DVC's config schema (dvc/config_schema.py) that holds a secret.
-SECRET_KEYS = frozenset({
-    "access_key_id", "secret_access_key", "session_token", "sse_customer_key",  # s3
-    "account_key", "sas_token", "connection_string", "client_secret",  # azure
-    "oss_key_id", "oss_key_secret", "gdrive_client_secret",
-    "password", "passphrase", "token",  # ssh, http, webdav, webhdfs, studio
-})
-_SECRET_SHAPE = re.compile(r"(secret|password|passphrase|token|_key)$")
-_NOT_SECRET = re.compile(r"^(ask_|exclude_)|_(command|path|file|id)$")
 _SECTION = re.compile(r"^\s*\[+\s*(.*?)\s*\]+\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([^=\s\[#][^=]*?)\s*=")
 _REMOTE = re.compile(r"""^remote\s+["'](.+)["']$""")
@@ -42,11 +34,6 @@ class ConfigFile(NamedTuple):
 def finding(path: str, line: int | None, message: str, hint: str,
             severity: Severity = "error") -> Finding:
     return Finding(path, line, CHECK_ID, message, hint, severity)
-
-
-def is_secret(key: str) -> bool:
-    return key in SECRET_KEYS or (bool(_SECRET_SHAPE.search(key))
-                                  and not _NOT_SECRET.search(key))
 
 
 # -- parse ------------------------------------------------------------------------------------
@@ -100,7 +87,7 @@ def _unquote(name: str) -> str:
 
 # -- judge ------------------------------------------------------------------------------------
 
-def judge(cfg: ConfigFile, policy: config.DvcConfigPolicy) -> list[Finding]:
+def judge(cfg: ConfigFile, policy: DvcConfigPolicy) -> list[Finding]:
     found = []
     remotes = {}
     for name, options in cfg.sections.items():
@@ -131,7 +118,7 @@ def _move_hint(remote: str | None, key: str) -> str:
 
 
 def _judge_remotes(cfg: ConfigFile, remotes: dict[str, str],
-                   policy: config.DvcConfigPolicy) -> list[Finding]:
+                   policy: DvcConfigPolicy) -> list[Finding]:
     found = []
     severity: Severity = "error" if policy.require_remote else "warning"
     default = cfg.sections.get("core", {}).get("remote")
@@ -171,7 +158,7 @@ def _judge_remotes(cfg: ConfigFile, remotes: dict[str, str],
 
 # -- collect ----------------------------------------------------------------------------------
 
-def check(repo: Repo, policy: config.DvcConfigPolicy) -> list[Finding]:
+def check(repo: Repo, policy: DvcConfigPolicy) -> list[Finding]:
     found = []
     specs = [":(glob)**/.dvc", ":(glob)**/.dvc/config", ":(glob)**/.dvc/config.local"]
     committed = set(repo.ls_files(specs))

@@ -14,15 +14,15 @@ import stat
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from dataward import config
+from dataward.adapters.git import Repo
 from dataward.dvc_outs import is_dvcfile, parse_outputs
 from dataward.filenames import read_capped, repo_paths
-from dataward.git import Repo
-from dataward.models.explain import explain, type_name, where
-from dataward.models.findings import Finding, Severity
+from dataward.findings import Finding, Severity
+from dataward.formats.explain import explain, type_name, where
+from dataward.formats.urls import repo_key, within
+from dataward.formats.yamlsafe import MAX_BYTES, Document, YamlProblem, load
+from dataward.policy import DvcFilesPolicy
 from dataward.runner import add_common_options, run_in_repo
-from dataward.urls import repo_key, within
-from dataward.yamlsafe import MAX_BYTES, Document, YamlProblem, load
 
 CHECK_ID = "dvc-files"
 RECOMMIT = "let DVC write it: `dvc commit {file}` (or `dvc add` the data again); never edit hashes"
@@ -74,7 +74,7 @@ def finding(path: str, line: int | None, message: str, hint: str,
 
 # -- parse: bytes -> model, or findings -------------------------------------------------------
 
-def parse(path: str, content: bytes, policy: config.DvcFilesPolicy) -> Parsed:
+def parse(path: str, content: bytes, policy: DvcFilesPolicy) -> Parsed:
     try:
         doc = load(content)
     except YamlProblem as p:
@@ -88,7 +88,7 @@ def parse(path: str, content: bytes, policy: config.DvcFilesPolicy) -> Parsed:
             "a .dvc file is a mapping with an `outs:` list; restore it from git")])
     from pydantic import ValidationError
 
-    from dataward.models.dvcfile import DvcFile
+    from dataward.formats.dvcfile_model import DvcFile
 
     try:
         return Parsed(path, doc, DvcFile.model_validate(doc.data), [])
@@ -199,7 +199,7 @@ def ignore_query(claim: Claim, ws_kind: str | None) -> list[str]:
 # -- judge: a parsed file and the workspace facts -> findings ---------------------------------
 
 def judge(parsed: Parsed, own: list[Claim], ws: Workspace,
-          policy: config.DvcFilesPolicy) -> list[Finding]:
+          policy: DvcFilesPolicy) -> list[Finding]:
     model, doc, path = parsed.model, parsed.doc, parsed.path
     if model is None or doc is None:
         return []
@@ -350,7 +350,7 @@ def _read(root: str, path: str) -> bytes | Finding | None:
     return content
 
 
-def check(repo: Repo, names: Sequence[str], policy: config.DvcFilesPolicy) -> list[Finding]:
+def check(repo: Repo, names: Sequence[str], policy: DvcFilesPolicy) -> list[Finding]:
     dvcfiles = [p for p in repo.ls_files([":(glob)**/*.dvc", ":(glob)**/dvc.yaml"],
                                          untracked=True) if is_dvcfile(p)]
     every = [p for p in dvcfiles if p.endswith(".dvc")]

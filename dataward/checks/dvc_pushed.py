@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from dataward import scope
+from dataward.adapters.git import Repo
+from dataward.adapters.state import State
 from dataward.errors import UsageError
-from dataward.git import Repo
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 from dataward.pushed_outputs import (
     CHECK_ID,
     DVC_PATHSPECS,
@@ -36,10 +37,9 @@ from dataward.pushed_outputs import (
     stage_flags,
 )
 from dataward.runner import add_common_options, run
-from dataward.state import State
 
 if TYPE_CHECKING:
-    from dataward.dvc import Remote
+    from dataward.adapters.dvc import Remote
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -76,7 +76,7 @@ def outputs_at(repo: Repo, tip: str, only: set[str] | None) -> list[DataOutput |
     lock_dirs = {p[:-len("dvc.lock")] for p in files if p.endswith("dvc.lock")}
     yamls = {p: oid for p, oid in every.items()
              if p.endswith("dvc.yaml") and p[:-len("dvc.yaml")] in lock_dirs}
-    from dataward.yamlsafe import MAX_BYTES
+    from dataward.formats.yamlsafe import MAX_BYTES
 
     heads = repo.object_heads([*files.values(), *yamls.values()], MAX_BYTES + 1)
     result: list[DataOutput | Unreadable] = []
@@ -103,7 +103,7 @@ class Verifier:
 
     def __init__(self, root: str, state: State, use_cache: bool, timeout: float,
                  jobs: int) -> None:
-        from dataward import dvc_remotes
+        from dataward.formats import dvc_config as dvc_remotes
 
         self.root, self.state, self.use_cache = root, state, use_cache
         self.timeout, self.jobs = timeout, jobs
@@ -139,7 +139,7 @@ class _RemoteCheck:
     """One remote's share of a check."""
 
     def __init__(self, verifier: Verifier, name: str | None) -> None:
-        from dataward.dvc_remotes import identity
+        from dataward.formats.dvc_config import identity
 
         self.v, self.name = verifier, name
         options = verifier.settings.remotes.get(name) if name else None
@@ -151,7 +151,7 @@ class _RemoteCheck:
     def remote(self) -> Remote:
         """The remote through dvc, opened on first need; its identity as dvc resolves it."""
         if self._remote is None:
-            from dataward import dvc as dvc_adapter
+            from dataward.adapters import dvc as dvc_adapter
 
             self._remote = dvc_adapter.open_remote(self.v.root, self.name, self.v.timeout,
                                                    self.v.jobs)
@@ -317,7 +317,7 @@ def _check(args: argparse.Namespace) -> list[Finding]:
 def _push(root: str, verifier: Verifier, data: list[DataOutput], gaps: list[Gap],
           tally: Tally) -> tuple[list[Gap], Tally]:
     """`dvc push` the outputs with gaps, then upload what dvc skipped, checking after each."""
-    from dataward import dvc as dvc_adapter
+    from dataward.adapters import dvc as dvc_adapter
 
     targets = sorted({g.out.target for g in gaps if not g.manifest_pushed})
     if targets:

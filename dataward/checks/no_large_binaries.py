@@ -12,13 +12,15 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from dataward import config, scope
+from dataward import scope
+from dataward.adapters.git import SNIFF_BYTES, Change, Repo
+from dataward.adapters.state import State
 from dataward.dvc_outs import OutputIndex, is_dvcfile
 from dataward.filenames import repo_paths
-from dataward.git import SNIFF_BYTES, Change, Repo
-from dataward.models.findings import Finding
+from dataward.findings import Finding
+from dataward.policy import LargeBinariesPolicy
+from dataward.policy import load as load_policy
 from dataward.runner import add_common_options, run
-from dataward.state import State
 
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
@@ -51,31 +53,31 @@ class Context(NamedTuple):
 # -- pure policy ----------------------------------------------------------------------------
 
 
-def limit_kb(policy: config.LargeBinariesPolicy, path: str) -> int:
+def limit_kb(policy: LargeBinariesPolicy, path: str) -> int:
     if not policy.limits:
         return policy.max_kb
-    from dataward.globs import last_match
+    from dataward.formats.globs import last_match
 
     pattern = last_match(list(policy.limits), path)
     return policy.limits[pattern] if pattern is not None else policy.max_kb
 
 
-def binary_limit_kb(policy: config.LargeBinariesPolicy, path: str) -> int | None:
+def binary_limit_kb(policy: LargeBinariesPolicy, path: str) -> int | None:
     """The stricter limit for binaries at this path, or None when only the size limit applies."""
     if policy.binary_max_kb is None:
         return None
-    from dataward.globs import last_match
+    from dataward.formats.globs import last_match
 
     return None if last_match(policy.binary_allow, path) else policy.binary_max_kb
 
 
-def needs_sniff(policy: config.LargeBinariesPolicy, path: str, size: int) -> bool:
+def needs_sniff(policy: LargeBinariesPolicy, path: str, size: int) -> bool:
     """Whether telling binary from text could change the verdict on this blob."""
     blimit = binary_limit_kb(policy, path)
     return blimit is not None and blimit * 1024 < size <= limit_kb(policy, path) * 1024
 
 
-def judge(blobs: Sequence[Blob], outputs: OutputIndex, policy: config.LargeBinariesPolicy,
+def judge(blobs: Sequence[Blob], outputs: OutputIndex, policy: LargeBinariesPolicy,
           ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     in_dvc: dict[str, list[Blob]] = {}
@@ -184,7 +186,7 @@ def _q(path: str) -> str:
 # -- gathering facts through git --------------------------------------------------------------
 
 
-def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, state: State,
+def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: State,
             only: set[str] | None = None) -> tuple[list[Blob], OutputIndex, Context]:
     """The blobs that could draw a finding, and what judging them needs to know.
 
@@ -248,7 +250,7 @@ def collect(repo: Repo, sc: scope.Scope, policy: config.LargeBinariesPolicy, sta
     return blobs, outputs, Context(sc.kind, dvc_repo, subjects, roots)
 
 
-def _smallest_limit(policy: config.LargeBinariesPolicy) -> int:
+def _smallest_limit(policy: LargeBinariesPolicy) -> int:
     """No blob at or under this many KB can draw a size or binary finding anywhere."""
     limits = [policy.max_kb, *policy.limits.values()]
     if policy.binary_max_kb is not None:
@@ -327,9 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check(args: argparse.Namespace) -> list[Finding]:
     repo = Repo.discover()
     state = State(repo.common_dir)
-    policy = config.load(repo.root, args.config, state).policy.no_large_binaries
+    policy = load_policy(repo.root, args.config, state).policy.no_large_binaries
     if args.maxkb is not None:
-        policy = config.LargeBinariesPolicy(args.maxkb, policy.limits, policy.binary_max_kb,
+        policy = LargeBinariesPolicy(args.maxkb, policy.limits, policy.binary_max_kb,
                                             policy.binary_allow)
     only: set[str] | None = None
     if args.range:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 
 FORMATS = {"text": "text", "json": "jsonfmt", "github": "workflow", "sarif": "sarif"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dataward.models.catalog import Catalog, Dataset
+from dataward.catalog.model import Catalog, Dataset
 from dataward.report.text import count
 
 

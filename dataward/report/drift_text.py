@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from dataward.models.drift import DriftReport, Entry
+from dataward.drift.model import DriftReport, Entry
 from dataward.report.catalog_text import size
 from dataward.report.text import count
 

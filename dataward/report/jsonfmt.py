@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 
 SCHEMA_VERSION = 1
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from dataward.models.findings import Finding, Outcome
+from dataward.findings import Finding, Outcome
 from dataward.report.text import count
 
 MAX_ROWS = 200  # GitHub caps bodies at 65,536 characters; the check run lists every finding

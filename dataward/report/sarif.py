@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from dataward import __version__
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "https://github.com/dataward/dataward/blob/main/docs/checks.md"

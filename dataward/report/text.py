@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 from dataward.report.paths import display
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dataward.models.findings import Finding
+from dataward.findings import Finding
 
 
 def escape(s: str) -> str:

@@ -1,0 +1,1 @@
+"""GitHub: what Actions puts in the environment (env), and the API client (client)."""

@@ -1,0 +1,247 @@
+"""`dataward catalog build|publish`, `dataward ls` and `dataward show`: the catalog's commands.
+
+Each returns an exit code; errors a user can cause are one line and the fix (exit 2, or 3 when
+GitHub or the history could not be reached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from dataward.errors import UsageError
+from dataward.report.text import count
+
+if TYPE_CHECKING:  # pydantic stays out of `dataward hook`'s start-up, which parses these too
+    from dataward.adapters.git import Repo
+    from dataward.catalog.model import Catalog, Dataset
+
+DEFAULT_BRANCH = "dataward"
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    catalog = sub.add_parser("catalog", help="the registry's catalog of datasets")
+    actions = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="write catalog.json (and the Croissant records "
+                                             "and the web page) from git history")
+    _source(build)
+    build.add_argument("-o", "--output", default="catalog.json", metavar="FILE",
+                       help="where to write the catalog (default: catalog.json; - for stdout)")
+    build.add_argument("--croissant-dir", metavar="DIR",
+                       help="also write one Croissant JSON-LD record per dataset here")
+    build.add_argument("--html", metavar="FILE", help="also write the web page here")
+    publish = actions.add_parser("publish", help="commit the catalog, the Croissant records "
+                                                 "and the page to a branch on GitHub")
+    _source(publish)
+    publish.add_argument("--branch", default=DEFAULT_BRANCH,
+                         help=f"the branch to publish to (default: {DEFAULT_BRANCH}, which "
+                              "GitHub Pages can serve)")
+    for name, text in (("ls", "list the registry's datasets"),
+                       ("show", "one dataset: its card, versions and how to use it")):
+        p = sub.add_parser(name, help=text)
+        if name == "show":
+            p.add_argument("name", help="the dataset's name (its path in the registry)")
+        _source(p)
+        p.add_argument("--catalog", metavar="FILE", help="read this catalog.json instead of "
+                                                         "building one from the repository")
+
+
+def _source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo", default=".", metavar="DIR", help="the registry (default: here)")
+    p.add_argument("--rev", default="HEAD", help="the commit to describe (default: HEAD)")
+    p.add_argument("--registry-url", metavar="URL",
+                   help="the registry's URL for `dvc import` (default: GitHub's repository "
+                        "in Actions, else the `origin` remote)")
+    p.add_argument("--config", metavar="FILE", help="policy file (default: dataward.toml, "
+                                                    "else pyproject.toml)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from dataward.runner import command
+
+    return command(f"dataward {args.command}", lambda: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.command == "catalog" and args.catalog_command == "build":
+        return _build(args)
+    if args.command == "catalog":
+        return _publish(args)
+    catalog = load_catalog(args.catalog) if args.catalog else _catalog(args)
+    from dataward.report import catalog_text
+
+    if args.command == "ls":
+        catalog_text.print_list(catalog)
+        return 0
+    dataset = find(catalog, args.name)
+    catalog_text.print_dataset(catalog, dataset)
+    return 0
+
+
+def find(catalog: Catalog, name: str) -> Dataset:
+    for dataset in catalog.datasets:
+        if name in (dataset.name, dataset.dvc_file, dataset.name.rstrip("/")):
+            return dataset
+    near = [d.name for d in catalog.datasets if name.lower() in d.name.lower()]
+    raise UsageError(f"no dataset {name!r} in the catalog",
+                     f"did you mean {', '.join(near[:5])}?" if near else
+                     "`dataward ls` lists them")
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    from dataward.adapters.git import Repo
+    from dataward.catalog import build as catalog
+    from dataward.policy import load as load_policy
+
+    if not os.path.isdir(args.repo):
+        raise UsageError(f"{args.repo} is not a folder", "pass --repo the registry's checkout")
+    repo = Repo.discover(args.repo)
+    policy = load_policy(repo.root, args.config).policy
+    return catalog.build(repo, args.rev, policy.dataset_cards, registry_url(args, repo))
+
+
+def registry_url(args: argparse.Namespace, repo: Repo) -> str | None:
+    """--registry-url, else the repository GitHub Actions runs for, else `origin`."""
+    if args.registry_url:
+        return str(args.registry_url)
+    server, name = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    if server and name:
+        return f"{server.rstrip('/')}/{name}"
+    import subprocess
+
+    proc = subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo.root,
+                          capture_output=True, text=True, check=False)
+    url = proc.stdout.strip() if proc.returncode == 0 else ""
+    if url and "://" not in url and ":" not in url.split("/")[0]:  # a local path
+        url = os.path.normpath(os.path.join(repo.root, url))  # as a clone elsewhere needs it
+    return url or None
+
+
+def load_catalog(path: str) -> Catalog:
+    from pydantic import ValidationError
+
+    from dataward.catalog.model import Catalog
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return Catalog.model_validate_json(fh.read())
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}", "pass a catalog.json that "
+                         "`dataward catalog build` wrote") from None
+    except (ValidationError, UnicodeDecodeError) as exc:
+        problems = exc.error_count() if isinstance(exc, ValidationError) else 1
+        raise UsageError(f"{path} is not a dataward catalog "
+                         f"({count(problems, 'problem')})",
+                         "rebuild it with `dataward "
+                         "catalog build`") from None
+
+
+def files(catalog: Catalog) -> dict[str, bytes]:
+    """What a publication writes: catalog.json, croissant/<name>.json, index.html."""
+    from dataward.catalog import croissant
+    from dataward.catalog import page as catalog_html
+    from dataward.catalog.build import to_json
+
+    out = {"catalog.json": to_json(catalog).encode(),
+           "index.html": catalog_html.render(catalog).encode(),
+           ".nojekyll": b""}
+    for name, text in croissant.documents(catalog).items():
+        out[f"croissant/{name}"] = text.encode()
+    return out
+
+
+def _build(args: argparse.Namespace) -> int:
+    from dataward.catalog.build import to_json
+
+    catalog = _catalog(args)
+    text = to_json(catalog)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        _write(args.output, text)
+    if args.croissant_dir:
+        from dataward.catalog import croissant
+
+        if os.path.exists(args.croissant_dir) and not os.path.isdir(args.croissant_dir):
+            raise UsageError(f"{args.croissant_dir} is a file, not a folder",
+                             "pass --croissant-dir a folder (it is made when missing)")
+        for name, doc in croissant.documents(catalog).items():
+            _write(os.path.join(args.croissant_dir, name), doc)
+    if args.html:
+        from dataward.catalog import page as catalog_html
+
+        _write(args.html, catalog_html.render(catalog))
+    versions = sum(len(d.versions) for d in catalog.datasets)
+    where = [p for p in (None if args.output == "-" else args.output, args.croissant_dir,
+                         args.html) if p]
+    print(f"catalog of {catalog.commit[:12]}: {count(len(catalog.datasets), 'dataset')}, "
+          f"{count(versions, 'version')}" + (f"; wrote {', '.join(where)}" if where else ""),
+          file=sys.stderr if args.output == "-" else sys.stdout)
+    return 0
+
+
+class _Newer(Exception):
+    """The branch already holds the catalog of a later commit."""
+
+
+def _publish(args: argparse.Namespace) -> int:
+    import json
+    import subprocess
+
+    from dataward.adapters.github.client import Client
+    from dataward.adapters.github.env import Actions, append_summary, write_output
+
+    catalog = _catalog(args)
+    actions = Actions.from_environ()
+    client = Client(actions.api_url, actions.token, actions.repository)
+    ours = files(catalog)
+
+    def unless_newer(paths: Sequence[str], read: Callable[[str], bytes]
+                     ) -> Mapping[str, bytes | None]:
+        # A re-run of an old job, or publishers racing, must not put an older catalog over a
+        # newer one: keep the branch's when its commit descends from ours.
+        if "catalog.json" in paths:
+            try:
+                theirs = str(json.loads(read("catalog.json")).get("commit", ""))
+            except ValueError:
+                theirs = ""
+            if theirs and theirs != catalog.commit and subprocess.run(
+                    ["git", "merge-base", "--is-ancestor", catalog.commit, theirs],
+                    cwd=args.repo, capture_output=True, check=False).returncode == 0:
+                raise _Newer(theirs)
+        return ours
+
+    try:
+        sha = client.commit_files(args.branch, unless_newer,
+                                  f"catalog of {catalog.commit[:12]}: "
+                                  f"{count(len(catalog.datasets), 'dataset')}",
+                                  replace=("croissant/",))
+    except _Newer as newer:
+        said = (f"catalog of {catalog.commit[:12]}: {args.branch} already holds the catalog "
+                f"of a later commit, {str(newer)[:12]}; no commit")
+        sha = None
+    else:
+        said = (f"catalog of {catalog.commit[:12]}: "
+                + (f"published to {args.branch} as {sha[:12]}" if sha else
+                   f"{args.branch} already holds it; no commit"))
+    print(said)
+    append_summary(actions.step_summary, f"### dataward catalog\n\n{said}: "
+                   f"{count(len(catalog.datasets), 'dataset')}")
+    write_output(actions.output, {"commit": sha or ""})
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}", "choose a folder you can write to") from None

@@ -1,0 +1,526 @@
+"""Croissant 1.1 JSON-LD records, one per dataset of a catalog.
+
+A record says what the dataset is (name, description, license, creators, dates, version) and
+where its bytes are: DVC keeps every object content-addressed in the remote, so a file dataset
+is one `cr:FileObject` at its object (`<remote>/files/md5/ab/cdef...`, DVC 2 at the root) and
+a directory is the `cr:FileObject` of its `.dir` manifest plus a `cr:FileSet` of the files the
+manifest lists. `mlcroissant validate --jsonld` accepts every record with no error.
+
+Pure: the catalog in, JSON out; no DVC, no network. Only `write_all` touches the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from dataward.catalog.model import Card, Catalog, Dataset, Maintainer
+from dataward.pushed_outputs import object_key
+from dataward.report.catalog_text import size as human_size
+
+CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
+MEDIA_TYPE = f'application/ld+json; profile="{CONFORMS_TO}"'
+
+# The 1.1 context exactly as mlcroissant writes it (mlcroissant._src.core.rdf.make_context for
+# 1.1; the same keys as mlcommons/croissant datasets/1.1/*): schema.org over https, which is
+# what the validator matches properties against, and `containedIn` as cr:containedIn, which
+# 1.1 requires. A context missing any of these keys makes the validator warn.
+CONTEXT: dict[str, Any] = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "arrayShape": "cr:arrayShape",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "containedIn": "cr:containedIn",
+    "cr": "http://mlcommons.org/croissant/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "description": {"@container": "@language"},
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileObject": "cr:fileObject",
+    "fileProperty": "cr:fileProperty",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isArray": "cr:isArray",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "name": {"@container": "@language"},
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+SPDX_URL = "https://spdx.org/licenses/{}.html"
+# Hugging Face license ids (dataward/data/hf_vocabulary.json) that name exactly one SPDX
+# license. The GNU ids carry no "or later", which SPDX spells `-only` (its deprecated
+# `GPL-3.0` meant the same). Families (`bsd`, `cc`, `gpl`, ...), the RAIL licenses and the
+# model licenses (`llama2`, `gemma`, ...) have no SPDX id: they are written as a
+# CreativeWork with the Hub's name for them.
+SPDX: dict[str, str] = {
+    "afl-3.0": "AFL-3.0",
+    "agpl-3.0": "AGPL-3.0-only",
+    "apache-2.0": "Apache-2.0",
+    "artistic-2.0": "Artistic-2.0",
+    "bsd-2-clause": "BSD-2-Clause",
+    "bsd-3-clause": "BSD-3-Clause",
+    "bsd-3-clause-clear": "BSD-3-Clause-Clear",
+    "bsl-1.0": "BSL-1.0",
+    "c-uda": "C-UDA-1.0",
+    "cc-by-2.0": "CC-BY-2.0",
+    "cc-by-2.5": "CC-BY-2.5",
+    "cc-by-3.0": "CC-BY-3.0",
+    "cc-by-4.0": "CC-BY-4.0",
+    "cc-by-nc-2.0": "CC-BY-NC-2.0",
+    "cc-by-nc-3.0": "CC-BY-NC-3.0",
+    "cc-by-nc-4.0": "CC-BY-NC-4.0",
+    "cc-by-nc-nd-3.0": "CC-BY-NC-ND-3.0",
+    "cc-by-nc-nd-4.0": "CC-BY-NC-ND-4.0",
+    "cc-by-nc-sa-2.0": "CC-BY-NC-SA-2.0",
+    "cc-by-nc-sa-3.0": "CC-BY-NC-SA-3.0",
+    "cc-by-nc-sa-4.0": "CC-BY-NC-SA-4.0",
+    "cc-by-nd-4.0": "CC-BY-ND-4.0",
+    "cc-by-sa-3.0": "CC-BY-SA-3.0",
+    "cc-by-sa-4.0": "CC-BY-SA-4.0",
+    "cc0-1.0": "CC0-1.0",
+    "cdla-permissive-1.0": "CDLA-Permissive-1.0",
+    "cdla-permissive-2.0": "CDLA-Permissive-2.0",
+    "cdla-sharing-1.0": "CDLA-Sharing-1.0",
+    "ecl-2.0": "ECL-2.0",
+    "epl-1.0": "EPL-1.0",
+    "epl-2.0": "EPL-2.0",
+    "etalab-2.0": "etalab-2.0",
+    "eupl-1.1": "EUPL-1.1",
+    "gpl-2.0": "GPL-2.0-only",
+    "gpl-3.0": "GPL-3.0-only",
+    "isc": "ISC",
+    "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-3.0": "LGPL-3.0-only",
+    "lgpl-lr": "LGPLLR",
+    "lppl-1.3c": "LPPL-1.3c",
+    "mit": "MIT",
+    "mpl-2.0": "MPL-2.0",
+    "ms-pl": "MS-PL",
+    "ncsa": "NCSA",
+    "odbl": "ODbL-1.0",
+    "odc-by": "ODC-By-1.0",
+    "ofl-1.1": "OFL-1.1",
+    "osl-3.0": "OSL-3.0",
+    "pddl": "PDDL-1.0",
+    "postgresql": "PostgreSQL",
+    "unlicense": "Unlicense",
+    "wtfpl": "WTFPL",
+    "zlib": "Zlib",
+}
+
+# By extension, fixed here rather than asked of `mimetypes` (whose answers depend on the
+# machine's /etc/mime.types): the same catalog gives the same records everywhere. Values
+# follow mlcroissant's EncodingFormat where it names one (Parquet, JSON Lines).
+ENCODING_FORMATS: dict[str, str] = {
+    ".arff": "https://ml.cms.waikato.ac.nz/weka/arff.html",
+    ".avro": "application/avro",
+    ".bmp": "image/bmp",
+    ".bz2": "application/x-bzip2",
+    ".csv": "text/csv",
+    ".dcm": "image/dicom",
+    ".feather": "application/vnd.apache.arrow.file",
+    ".flac": "audio/flac",
+    ".gif": "image/gif",
+    ".gz": "application/gzip",
+    ".h5": "application/x-hdf5",
+    ".hdf5": "application/x-hdf5",
+    ".html": "text/html",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".json": "application/json",
+    ".jsonl": "application/jsonlines",
+    ".md": "text/markdown",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+    ".ndjson": "application/jsonlines",
+    ".npy": "application/x-npy",
+    ".npz": "application/x-npz",
+    ".parquet": "application/x-parquet",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".tar": "application/x-tar",
+    ".tgz": "application/gzip",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".tsv": "text/tab-separated-values",
+    ".txt": "text/plain",
+    ".wav": "audio/wav",
+    ".webp": "image/webp",
+    ".xml": "application/xml",
+    ".xz": "application/x-xz",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".zip": "application/zip",
+    ".zst": "application/zstd",
+}
+OCTET_STREAM = "application/octet-stream"
+
+ACCESS = {
+    "public": "Public: anyone may use the data under its license.",
+    "lab": "Lab members only: the data is in the lab's DVC remote, which needs the lab's "
+           "credentials.",
+    "restricted": "Restricted: ask the maintainers before using the data.",
+}
+
+# `@id`s of the distribution, the same in every record (the spec forbids whitespace in them,
+# and a dataset's own name may hold any character).
+FILE_ID = "object"
+MANIFEST_ID = "manifest"
+FILES_ID = "files"
+
+# As dataward.formats.urls reads them: a pasted password may hold '/', so user:password
+# runs to the '@'.
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_MAX_STEM = 200
+
+
+def record(dataset: Dataset, catalog: Catalog, page_url: str | None = None) -> dict[str, Any]:
+    """The Croissant 1.1 JSON-LD of one dataset at the catalog's commit.
+
+    `page_url` is the dataset's human page, when one is published; without it, `url` is the
+    dataset's card (else its .dvc file) in the registry's web view, at the catalog's commit.
+    """
+    card = dataset.card
+    current = dataset.current
+    web = web_url(catalog.registry)
+    in_registry = (f"{web}/blob/{catalog.commit}/{quote(card.path if card else dataset.dvc_file)}"
+                   if web else None)
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": CONFORMS_TO,
+        "name": dataset.name,
+        "description": _description(dataset, catalog),
+        "creator": _creators(dataset) or None,
+        "datePublished": dataset.versions[0].date,
+        "dateModified": current.date,
+        "version": f"{current.version}.0.0",
+        "identifier": {"@type": "sc:PropertyValue", "propertyID": "dvc-md5",
+                       "value": dataset.md5},
+        "distribution": distribution(dataset, catalog) or None,
+    }
+    doc = {k: v for k, v in doc.items() if v is not None}
+    url = page_url or in_registry
+    if url:
+        doc["url"] = url
+    if page_url and in_registry:
+        doc["sameAs"] = in_registry
+    if card:
+        _add_card(doc, card, catalog, web)
+    if dataset.imported:
+        imp = dataset.imported
+        source: dict[str, Any] = {"@type": "sc:CreativeWork", "name": imp.path,
+                                  "description": f"`dvc import {public_url(imp.url)} "
+                                                 f"{imp.path}`"}
+        source_web = web_url(imp.url)
+        if source_web:
+            source["url"] = source_web
+        if imp.rev_lock or imp.rev:
+            source["version"] = imp.rev_lock or imp.rev
+        doc["isBasedOn"] = [doc["isBasedOn"], source] if "isBasedOn" in doc else source
+    return doc
+
+
+def distribution(dataset: Dataset, catalog: Catalog) -> list[dict[str, Any]]:
+    """Where the current version's bytes are: empty when no remote location is known."""
+    url = object_url(dataset)
+    if url is None:
+        return []
+    legacy = dataset.hash == "md5-dos2unix"
+    get = f"`dvc import {catalog.registry} {dataset.name}`" if catalog.registry else None
+    base = posixpath.basename(dataset.path.rstrip("/")) or dataset.path
+    if not dataset.is_dir:
+        obj: dict[str, Any] = {
+            "@type": "cr:FileObject",
+            "@id": FILE_ID,
+            "name": base,
+            "description": _sentences(
+                f"DVC object of {dataset.path}, content-addressed by its md5.",
+                "The md5 is DVC 2's: text files are hashed with CRLF line ends turned into "
+                "LF, so it can differ from the md5 of the bytes." if legacy else None,
+                f"Fetch it under its name with {get}." if get else None),
+            "contentUrl": url,
+            "encodingFormat": encoding_format(dataset.path),
+            "md5": dataset.md5,
+        }
+        if dataset.size is not None:
+            obj["contentSize"] = f"{dataset.size} B"
+        return [obj]
+    digest = dataset.md5.removesuffix(".dir")
+    manifest = {
+        "@type": "cr:FileObject",
+        "@id": MANIFEST_ID,
+        "name": dataset.md5,
+        "description": f"DVC's manifest of the directory {dataset.path}: a JSON list of "
+                       "{\"md5\", \"relpath\"} entries, one per file.",
+        "contentUrl": url,
+        "encodingFormat": "application/json",
+        "md5": digest,
+    }
+    count = f"The {dataset.nfiles:,}" if dataset.nfiles is not None else "The"
+    layout = f"{_remote_root(url, dataset)}/{'' if legacy else 'files/md5/'}"
+    files: dict[str, Any] = {
+        "@type": "cr:FileSet",
+        "@id": FILES_ID,
+        "name": base,
+        "description": _sentences(
+            f"{count} files of {dataset.path}, named by the manifest's relpaths.",
+            "The remote keeps each file under its md5, not under its name: at "
+            f"{layout}<first 2 hex digits of the md5>/<the other 30>.",
+            "These are DVC 2 md5s: text files are hashed with CRLF line ends turned into "
+            "LF." if legacy else None,
+            f"Fetch them under their names with {get}." if get else None),
+        "containedIn": {"@id": MANIFEST_ID},
+        "encodingFormat": OCTET_STREAM,
+        "includes": "**",
+    }
+    if dataset.size is not None:
+        files["contentSize"] = f"{dataset.size} B"
+    return [manifest, files]
+
+
+def object_url(dataset: Dataset) -> str | None:
+    """The current object's URL (a directory's `.dir` manifest): the catalog's, else the
+    remote's URL joined with DVC's object key; None when the remote is unknown."""
+    if dataset.object_url:
+        return _locatable(dataset.object_url)
+    root = _locatable(dataset.remote_url)
+    if root is None:
+        return None
+    return f"{root}/{object_key(dataset.md5, dataset.hash == 'md5-dos2unix')}"
+
+
+def public_url(url: str) -> str:
+    """A URL fit to publish: no user or password; an absolute local path as a file: URL."""
+    if url.startswith("/"):
+        return "file://" + quote(url)
+    if re.match(r"^[A-Za-z]:[\\/]", url):
+        return "file:///" + quote(url.replace("\\", "/"), safe="/:")
+    from dataward.formats.urls import without_credentials
+
+    return without_credentials(url)
+
+
+def web_url(repo: str | None) -> str | None:
+    """A git repository's web address (`git@github.com:Lab/datasets.git` ->
+    `https://github.com/Lab/datasets`); None for a local path or an unknown form."""
+    if not repo:
+        return None
+    repo = public_url(repo.strip())
+    scp = re.match(r"^(?:[^@/:]+@)?([^:/]+):(?!//)(.+)$", repo)
+    if scp and len(scp.group(1)) > 1:
+        host, path = scp.group(1), "/" + scp.group(2)
+    else:
+        parts = urlsplit(repo)
+        if parts.scheme not in ("http", "https", "ssh", "git", "git+ssh", "git+https"):
+            return None
+        host, path = parts.hostname or "", parts.path
+        if parts.scheme in ("http", "https") and parts.port is not None:
+            host += f":{parts.port}"
+        if parts.scheme == "http":
+            return f"http://{host}{path.rstrip('/').removesuffix('.git')}"
+    if not host:
+        return None
+    return f"https://{host}{path.rstrip('/').removesuffix('.git')}"
+
+
+def license_value(card: Card, commit: str, web: str | None) -> list[Any]:
+    """The card's licenses as Croissant wants them: SPDX license URLs where an SPDX id
+    exists, else a schema.org CreativeWork (`other` with license_name and license_link)."""
+    from dataward.formats.vocabulary import license_names
+
+    names = license_names()
+    out: list[Any] = []
+    for lic in card.license:
+        if lic in SPDX:
+            out.append(SPDX_URL.format(SPDX[lic]))
+        elif lic == "other":
+            work: dict[str, Any] = {"@type": "sc:CreativeWork",
+                                    "name": card.license_name or "other"}
+            link = card.license_link
+            inside = posixpath.normpath(link).lstrip("/") if link else ".."
+            if link and re.match(r"^https?://", link):
+                work["url"] = link
+            elif link and web and not inside.startswith(".."):
+                work["url"] = f"{web}/blob/{commit}/{quote(inside)}"
+            elif link:
+                work["description"] = f"The license text is {link} in the registry."
+            out.append(work)
+        elif lic != "unknown":
+            out.append({"@type": "sc:CreativeWork", "name": names.get(lic, lic),
+                        "identifier": lic})
+    return out
+
+
+def encoding_format(path: str) -> str:
+    """The MIME type of a file, from its extension; application/octet-stream if unknown."""
+    ext = posixpath.splitext(posixpath.basename(path).lower())[1]
+    return ENCODING_FORMATS.get(ext, OCTET_STREAM)
+
+
+def file_names(catalog: Catalog) -> dict[str, str]:
+    """Each dataset's record file name, by dataset name: `images/dogs` -> `images__dogs.json`.
+
+    Characters other than letters, digits, `.`, `_` and `-` become `_` (`/` becomes `__`).
+    Names that would collide, on a case-insensitive file system too, each get `-` and the
+    first 8 hex digits of the sha1 of the dataset's name; so does a name too long for a file.
+    """
+    stems = {d.name: _stem(d.name) for d in catalog.datasets}
+    seen: dict[str, int] = {}
+    for stem in stems.values():
+        seen[stem.lower()] = seen.get(stem.lower(), 0) + 1
+    out = {}
+    for name, stem in stems.items():
+        if seen[stem.lower()] > 1 or len(stem) > _MAX_STEM:
+            stem = f"{stem[:_MAX_STEM]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+        out[name] = f"{stem}.json"
+    return out
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    """The published form: sorted keys, two-space indent, UTF-8 as is, a final newline."""
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def documents(catalog: Catalog, page_urls: Mapping[str, str] | None = None
+              ) -> dict[str, str]:
+    """Every dataset's record as published, by file name (see `file_names`), in the
+    catalog's order. `page_urls` maps a dataset's name to its human page."""
+    names = file_names(catalog)
+    return {names[d.name]: dumps(record(d, catalog, (page_urls or {}).get(d.name)))
+            for d in catalog.datasets}
+
+
+def write_all(catalog: Catalog, folder: str,
+              page_urls: Mapping[str, str] | None = None) -> list[str]:
+    """Write one record per dataset into `folder` (made if missing); returns the file
+    names, in the catalog's order."""
+    os.makedirs(folder, exist_ok=True)
+    docs = documents(catalog, page_urls)
+    for name, text in docs.items():
+        with open(os.path.join(folder, name), "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    return list(docs)
+
+
+def _stem(name: str) -> str:
+    return _SAFE.sub("_", name.strip("/").replace("/", "__")) or "_"
+
+
+def _locatable(url: str | None) -> str | None:
+    """`url` fit to publish; None when it is no location on its own (empty, or a local
+    remote's path relative to .dvc/, which means something only inside a checkout)."""
+    if not url:
+        return None
+    url = url.rstrip("/")
+    if not (url.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", url)
+            or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url)):
+        return None
+    return public_url(url)
+
+
+def _remote_root(url: str, dataset: Dataset) -> str:
+    key = object_key(dataset.md5, dataset.hash == "md5-dos2unix")
+    return url[:-len(key) - 1] if url.endswith("/" + key) else "<remote>"
+
+
+def _creators(dataset: Dataset) -> list[dict[str, Any]]:
+    """The card's maintainers; without any, the authors of the commits that made the
+    versions (who put the data in the registry), unless the data was imported from
+    elsewhere: those authors did not make it."""
+    if dataset.card and dataset.card.maintainers:
+        return [_person(m) for m in dataset.card.maintainers]
+    if dataset.imported:
+        return []
+    authors = list(dict.fromkeys(v.author for v in dataset.versions))
+    return [{"@type": "sc:Person", "name": a} for a in authors]
+
+
+def _person(m: Maintainer) -> dict[str, Any]:
+    person: dict[str, Any] = {"@type": "sc:Person", "name": m.name}
+    if m.email:
+        person["email"] = m.email
+    if m.github:
+        person["url"] = f"https://github.com/{m.github}"
+    return person
+
+
+def _add_card(doc: dict[str, Any], card: Card, catalog: Catalog, web: str | None) -> None:
+    licenses = license_value(card, catalog.commit, web)
+    if licenses:
+        doc["license"] = licenses[0] if len(licenses) == 1 else licenses
+    if card.pretty_name:
+        doc["alternateName"] = card.pretty_name
+    if card.citation:
+        doc["citeAs"] = card.citation
+    keywords = list(dict.fromkeys([*card.tags, *card.task_categories]))
+    if keywords:
+        doc["keywords"] = keywords
+    if card.language:
+        doc["inLanguage"] = card.language
+    if card.access:
+        doc["conditionsOfAccess"] = ACCESS[card.access]
+    if card.personal_data is not None:
+        doc["rai:personalSensitiveInformation"] = (
+            "The dataset's card declares that it holds personal data."
+            if card.personal_data else
+            "The dataset's card declares that it holds no personal data.")
+    if card.source:
+        source = card.source.strip()
+        doc["isBasedOn"] = (source if re.match(r"^https?://\S+$", source)
+                            else {"@type": "sc:CreativeWork", "description": source})
+
+
+def _description(dataset: Dataset, catalog: Catalog) -> str:
+    if dataset.card and dataset.card.description.strip():
+        return dataset.card.description.strip()
+    where = f" in the DVC registry {catalog.registry}" if catalog.registry else ""
+    what = (f"Directory {dataset.path}{where}" if dataset.is_dir
+            else f"File {dataset.path}{where}")
+    facts = []
+    if dataset.nfiles is not None:
+        facts.append(f"{dataset.nfiles:,} file{'s' if dataset.nfiles != 1 else ''}")
+    if dataset.size is not None:
+        facts.append(human_size(dataset.size))
+    n = len(dataset.versions)
+    return _sentences(
+        what + (f": {', '.join(facts)}." if facts else "."),
+        f"Tracked by {dataset.dvc_file}; version {dataset.current.version} "
+        f"({n} version{'s' if n != 1 else ''} since {dataset.versions[0].date[:10]}).",
+        f"Imported with `dvc import {public_url(dataset.imported.url)} "
+        f"{dataset.imported.path}`; its "
+        "bytes are in that repository's DVC remote." if dataset.imported else None,
+        "It has no dataset card yet." if dataset.card is None else None)
+
+
+def _sentences(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)

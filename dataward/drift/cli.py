@@ -1,0 +1,313 @@
+"""`dataward drift scan` and `dataward drift publish`: drift reports and the lab's dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import TYPE_CHECKING
+
+from dataward.errors import CouldNotCheck, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from dataward.adapters.git import Repo
+    from dataward.adapters.github.client import Client
+    from dataward.catalog.model import Catalog
+    from dataward.drift.model import DriftReport
+    from dataward.drift.scan import Progress
+    from dataward.policy import Policy
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    drift = sub.add_parser("drift", help="which version of each dataset this machine holds")
+    actions = drift.add_subparsers(dest="drift_command", required=True, metavar="ACTION")
+    scan = actions.add_parser("scan", help="scan a machine's dataset folder against the "
+                                           "registry")
+    scan.add_argument("--env", required=True, help="this environment's name (lab-server, ...)")
+    scan.add_argument("--root", required=True, metavar="DIR",
+                      help="where this machine keeps datasets (a dataset is looked for at "
+                           "its registry path under it)")
+    source = scan.add_mutually_exclusive_group(required=True)
+    source.add_argument("--registry", metavar="DIR|URL",
+                        help="the registry: a checkout, or a URL to clone (the catalog is "
+                             "built from its history)")
+    source.add_argument("--catalog", metavar="FILE", help="a catalog.json instead")
+    scan.add_argument("--rev", default="HEAD", help="the registry revision (default: HEAD)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the JSON report here")
+    scan.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                      help="files hashed at once (default: the number of cores)")
+    state = scan.add_mutually_exclusive_group()
+    state.add_argument("--state", metavar="FILE",
+                       help="the hash cache (default: ~/.cache/dataward/drift-state-v1)")
+    state.add_argument("--no-state", action="store_true", help="hash every file again")
+    scan.add_argument("--format", choices=("text", "json", "github"), default="text",
+                      help="what to print (default: text)")
+    publish = actions.add_parser("publish", help="commit a report to the dataward branch "
+                                                 "and regenerate the dashboard")
+    publish.add_argument("report", metavar="REPORT.json")
+    publish.add_argument("--branch", default="dataward", help="default: dataward")
+    publish.add_argument("--issue", action="store_true",
+                         help="keep one issue per environment open while it drifts")
+
+
+def main(args: argparse.Namespace) -> int:
+    from dataward.runner import command
+
+    # A crash is exit 3, "could not scan": 1 would read as "drift".
+    return command("dataward drift",
+                   lambda: _scan(args) if args.drift_command == "scan" else _publish(args))
+
+
+ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+
+def _check_env(name: str) -> None:
+    """The name becomes a file name (drift/<env>.json) and a dashboard column."""
+    import re
+
+    if not re.fullmatch(ENV_NAME, name) or ".." in name:
+        raise UsageError(f"environment name {name!r} is not a plain name",
+                         "use letters, digits, '.', '_' and '-' (lab-server, abci)")
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from dataward.drift import scan as drift
+    from dataward.report import drift_text
+
+    _check_env(args.env)
+    if args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    catalog, caches = _catalog(args)
+    state = None if args.no_state else (args.state or _default_state())
+    remote_root = caches[0] if caches else None
+    if remote_root:
+        from dataward.formats.dvc_config import load
+
+        caches = [load(os.path.join(remote_root, ".dvc")).cache_dir]  # honours cache.dir
+    report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
+                               cache_dirs=caches, remote_root=remote_root,
+                               progress=_progress())
+    from dataward.report.catalog_text import size
+    from dataward.report.text import count
+
+    print(f"hashed {count(stats.get('hashed', 0), 'file')} "
+          f"({size(stats.get('hashed_bytes', 0))}); "
+          f"{stats.get('cached', 0)} unchanged since the last scan"
+          + ("" if state else " (--no-state)"), file=sys.stderr)
+    text = report.model_dump_json(indent=2) + "\n"
+    if args.output:
+        _write(args.output, text)
+    if args.format == "json":
+        sys.stdout.write(text)
+    else:
+        print(drift_text.text(report))
+        if args.format == "github":
+            commands = drift_text.workflow_commands(report)
+            if commands:
+                print(commands)
+            from dataward.adapters.github.env import append_summary
+
+            append_summary(os.environ.get("GITHUB_STEP_SUMMARY", ""),
+                           "### dataward drift\n\n```\n" + drift_text.text(report) + "\n```")
+    return drift.exit_code(report)
+
+
+def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
+    """The catalog, and folders whose DVC cache may hold `.dir` manifests."""
+    from dataward.adapters.git import Repo
+    from dataward.catalog import build
+    from dataward.catalog import cli as catalog_cli
+    from dataward.policy import load as load_policy
+
+    if args.catalog:
+        args.registry_url = None
+        return catalog_cli.load_catalog(args.catalog), []
+    if os.path.isdir(args.registry):
+        repo = Repo.discover(args.registry)
+        policy = load_policy(repo.root, None).policy
+        args.registry_url = None
+        return build.build(repo, args.rev, policy.dataset_cards,
+                           catalog_cli.registry_url(args, repo)), [repo.root]
+    with tempfile.TemporaryDirectory(prefix="dataward-registry-") as tmp:
+        import subprocess
+
+        proc = subprocess.run(["git", "clone", "--quiet", "--no-checkout", args.registry, tmp],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            from urllib.parse import urlsplit
+
+            from dataward.formats.urls import without_credentials
+
+            said = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
+            # git may echo the URL: its password, or a token given as the user, must not
+            # reach the log.
+            shown = without_credentials(args.registry)
+            said = said.replace(args.registry, shown)
+            try:
+                parts = urlsplit(args.registry)
+                secrets = [p for p in (parts.password, parts.username) if p]
+            except ValueError:
+                secrets = []
+            for secret in secrets:
+                said = said.replace(secret, "***")
+            raise CouldNotCheck(f"could not clone {shown}: {said}",
+                                "check the URL and this machine's access to it")
+        repo = Repo.discover(tmp)
+        return build.build(repo, args.rev, _policy_at(repo, args.rev).dataset_cards,
+                           args.registry), []
+
+
+def _policy_at(repo: Repo, rev: str) -> Policy:
+    """The registry's own policy at `rev`, read from git (the clone checks nothing out)."""
+    from dataward.policy import POLICY_FILES, Policy, parse
+
+    for name in POLICY_FILES:
+        raw = repo.run(["show", f"{rev}:{name}"], ok=(0, 128))
+        if raw and (name != "pyproject.toml" or b"dataward" in raw):
+            return parse(name, raw)
+    return Policy()
+
+
+def _default_state() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "dataward", "drift-state-v1")
+
+
+def _progress() -> Progress | None:
+    """A rich progress bar on a terminal; plain lines every 10 s otherwise (CI logs)."""
+    import time
+
+    from dataward.drift.scan import Progress
+    from dataward.report.catalog_text import size
+
+    if sys.stderr.isatty():
+        try:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+            from rich.progress import (
+                Progress as Bar,
+            )
+        except ImportError:
+            pass
+        else:
+            from rich.console import Console
+
+            bar = Bar(TextColumn("hashing"), BarColumn(), DownloadColumn(),
+                      TextColumn("{task.fields[files]} files"), TransferSpeedColumn(),
+                      TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+            task = bar.add_task("hash", total=0, files=0)
+
+            def start(total: int, nfiles: int) -> None:
+                bar.start()
+                bar.update(task, total=total)
+
+            return Progress(start, lambda b, f: bar.update(task, completed=b, files=f),
+                            bar.stop)
+    last = [time.monotonic(), 0, 0]
+
+    def begin(total: int, nfiles: int) -> None:
+        last[1], last[2] = total, nfiles
+
+    def advance(done: int, files: int) -> None:
+        now = time.monotonic()
+        if now - float(last[0]) >= 10:
+            last[0] = now
+            print(f"hashing: {size(done)} of {size(int(last[1]))}, {files} of {last[2]} "
+                  "files", file=sys.stderr, flush=True)
+
+    return Progress(begin, advance, lambda: None)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from dataward.adapters.github.client import Client
+    from dataward.adapters.github.env import Actions
+    from dataward.drift.model import DriftReport
+    from dataward.report import drift_text
+
+    try:
+        with open(args.report, encoding="utf-8") as fh:
+            report = DriftReport.model_validate_json(fh.read())
+    except OSError as exc:
+        raise UsageError(f"{args.report}: {exc.strerror}",
+                         "pass the report `dataward drift scan -o` wrote") from None
+    except ValidationError as exc:
+        raise UsageError(f"{args.report} is not a drift report ({exc.error_count()} "
+                         "problems)", "write it with `dataward drift scan -o`") from None
+    _check_env(report.env)
+    actions = Actions.from_environ()
+    client = Client(actions.api_url, actions.token, actions.repository)
+    mine = f"drift/{report.env}.json"
+    body = report.model_dump_json(indent=2).encode() + b"\n"
+
+    def files(paths: Sequence[str], read: Callable[[str], bytes]
+              ) -> dict[str, bytes | None]:
+        if mine in paths:  # a re-run of an old job must not put an older report on top
+            try:
+                theirs = DriftReport.model_validate_json(read(mine))
+            except ValidationError:
+                theirs = None
+            if theirs is not None and theirs.time > report.time:
+                raise _Older(theirs.time)
+        others = []
+        for path in paths:
+            if path.startswith("drift/") and path.endswith(".json") and path != mine:
+                try:
+                    others.append(DriftReport.model_validate_json(read(path)))
+                except ValidationError:
+                    continue  # not ours to judge: leave it out of the dashboard
+        return {mine: body, "drift/README.md":
+                drift_text.dashboard([*others, report]).encode()}
+
+    try:
+        sha = client.commit_files(args.branch, files, f"drift: {report.env} "
+                                  f"({report.summary.in_sync} of {report.summary.registered} "
+                                  "in sync)")
+    except _Older as newer:
+        print(f"{args.branch} already holds a later report of {report.env} ({newer}); "
+              "this one is not published")
+        return 0
+    print(f"drift report of {report.env} published to {args.branch}"
+          + (f" as {sha[:12]}" if sha else " (unchanged)"))
+    if args.issue:
+        _issue(client, report)
+    return 0
+
+
+class _Older(Exception):
+    """The branch holds a later report of the same environment."""
+
+
+def _issue(client: Client, report: DriftReport) -> None:
+    from dataward.report import drift_text
+
+    drifting = report.summary.in_sync != report.summary.registered
+    body = (f"`dataward drift scan` on **{report.env}** ({report.host}, `{report.root}`) at "
+            f"{report.time}, against registry commit {report.registry_commit[:12]}:\n\n```\n"
+            + drift_text.text(report) + "\n```\n\n"
+            + ("This issue closes itself when the environment is back in sync."
+               if drifting else "Back in sync: closed by dataward."))
+    number = client.upsert_issue(f"dataward:drift:{report.env}",
+                                 f"Dataset drift on {report.env}", body, open_=drifting)
+    if number is not None:
+        print(f"issue #{number} {'open' if drifting else 'closed'}")
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}", "choose a folder you can write to") from None

@@ -1,0 +1,1 @@
+"""Bytes to values, pure: DVC files and config, cards, YAML, globs, URLs. No I/O here."""
