@@ -10,7 +10,7 @@ from pathlib import Path
 import tomllib
 import yaml
 
-from tests import actrun
+from tests.harness import actrun
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "actions", ROOT / "examples" / "workflows"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests import actrun
+from tests.harness import actrun
 from tests.harness.repo import GitRepo
 
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"  # v4.2.2

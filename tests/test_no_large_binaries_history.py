@@ -279,3 +279,121 @@ def test_dvc_output_committed_in_a_range(repo: GitRepo, base: str, hook) -> None
     assert f["path"] == "data"
     assert f["message"].startswith("2 files of data/, a DVC output of data.dvc, are going")
     assert tip[:12] in f["message"]
+
+
+# A registry's history as users met it: files committed to git long before DVC tracked
+# them (a csv, a .gitignore, a small model) must not be called "a DVC output going into git"
+# by --all or --range; each commit is judged by the DVC files of that commit.
+
+def _dvc_file(md5: str, path: str) -> str:
+    return f"outs:\n- md5: {md5}\n  size: 540\n  hash: md5\n  path: {path}\n"
+
+
+def test_all_judges_each_commit_by_its_own_dvc_files(repo: GitRepo, base: str, hook) -> None:
+    repo.write(".dvc/config", "")
+    repo.write("data/iris.csv", "sepal,petal\n" * 45)  # 540 bytes, in git since 2023
+    repo.write("data/.gitignore", "*.tmp\n")
+    repo.write("models/model.pt", blob(165 * KB))  # before dvc.yaml had any stage
+    repo.add(".dvc/config", "data/iris.csv", "data/.gitignore", "models/model.pt")
+    repo.commit("data and a model, before DVC", "--date=2023-03-01T12:00:00")
+    # Later the csv moves into DVC and a stage makes the model: both leave git properly.
+    repo.git("rm", "-q", "--cached", "data/iris.csv", "models/model.pt")
+    repo.write("data/.gitignore", "*.tmp\n/iris.csv\n")
+    repo.write("data/iris.csv.dvc", _dvc_file("a" * 32, "iris.csv"))
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n"
+               "    outs:\n    - models/model.pt\n")
+    repo.add("data/.gitignore", "data/iris.csv.dvc", "dvc.yaml")
+    moved = repo.commit("track iris.csv and the model with DVC")
+    for args in (["--all"], ["--range", f"{base}..HEAD"], ["--range", f"{moved}~1..HEAD"]):
+        res = hook(*args, "--format", "json")
+        assert res.code == 0, (args, res)
+        assert res.findings() == []
+
+
+def test_a_file_committed_while_dvc_tracked_it_is_still_refused(
+        repo: GitRepo, base: str, hook) -> None:
+    # The other way round: data/iris.csv was a DVC output when it was committed, and the
+    # .dvc file was removed afterwards. That commit put DVC data into git.
+    repo.write(".dvc/config", "")
+    repo.write("data/iris.csv.dvc", _dvc_file("b" * 32, "iris.csv"))
+    repo.add(".dvc/config", "data/iris.csv.dvc")
+    repo.commit("track iris with DVC")
+    repo.write("data/iris.csv", "sepal,petal\n" * 45)
+    repo.add("data/iris.csv")
+    bad = repo.commit("commit the data too")
+    repo.git("rm", "-q", "data/iris.csv.dvc")
+    repo.commit("stop using DVC for iris")
+    res = hook("--all", "--format", "json")
+    assert res.code == 1
+    (finding,) = res.findings()
+    assert finding["message"].startswith(
+        "data/iris.csv is a DVC output of data/iris.csv.dvc and must not go into git")
+    assert bad[:12] in finding["message"]
+
+
+def test_a_dvc_yaml_stage_output_judged_from_its_commit(repo: GitRepo, base: str, hook) -> None:
+    repo.write(".dvc/config", "")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n"
+               "    wdir: src\n    outs:\n    - ../models/model.pt\n")
+    repo.add(".dvc/config", "dvc.yaml")
+    repo.commit("a stage")
+    repo.write("models/model.pt", blob(20 * KB))  # under the size limit: only DVC objects
+    repo.add("models/model.pt")
+    added = repo.commit("commit the stage's output")
+    res = hook("--range", f"{base}..HEAD", "--format", "json")
+    (finding,) = res.findings()
+    assert finding["message"].startswith(
+        "models/model.pt is a DVC output of dvc.yaml and must not go into git")
+    assert added[:12] in finding["message"]
+
+
+def test_dvc_pointer_files_in_a_folder_that_becomes_an_output(
+        repo: GitRepo, base: str, hook) -> None:
+    # bookdata-tools: .dvc files and DVC's .gitignore in data/parts/, and later a stage
+    # whose output is data/parts. Neither they nor anything else went into git as DVC data,
+    # and a hint to rewrite data/parts out of history would destroy the pointers.
+    repo.write(".dvc/config", "")
+    for name in ("a", "b"):
+        repo.write(f"data/parts/{name}.gz.dvc",
+                   f"md5: {'c' * 32}\ndeps:\n- etag: '\"x\"'\n  path: https://example.org/"
+                   f"{name}.gz\nouts:\n- md5: {'d' * 32}\n  path: {name}.gz\n  cache: true\n")
+    repo.write("data/parts/.gitignore", "/a.gz\n/b.gz\n")
+    repo.add(".dvc/config", "data/parts")
+    repo.commit("C1")
+    repo.git("rm", "-q", "-r", "data/parts")
+    repo.write("data/dvc.yaml", "stages:\n  parts:\n    cmd: curl\n    outs:\n    - parts\n")
+    repo.add("data/dvc.yaml")
+    repo.commit("C2")
+    assert hook("--all", "--format", "json").findings() == []
+    # Even while the folder is an output, the files DVC keeps in git are not data.
+    repo.write("data/parts/.gitignore", "/x\n")
+    repo.add("data/parts/.gitignore")
+    repo.commit("C3")
+    assert hook("--all", "--format", "json").findings() == []
+
+
+def test_outputs_that_change_shape_are_named_at_their_own_commit(
+        repo: GitRepo, base: str, hook) -> None:
+    # pokemon: two files were stage outputs when committed (C1); a third file beside them,
+    # and DVC's .gitignore, were not outputs when committed (C2); the folder became the
+    # output later (C3). Findings: a.pb and b.pb at C1, nothing else.
+    repo.write(".dvc/config", "")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: t\n    outs:\n    - out/m/a.pb\n"
+               "    - out/m/b.pb\n")
+    repo.write("out/m/a.pb", blob(3 * KB))
+    repo.write("out/m/b.pb", blob(3 * KB, seed=1))
+    repo.write("out/m/v/w.bin", blob(2 * KB))
+    repo.add(".dvc/config", "dvc.yaml", "out")
+    c1 = repo.commit("C1")
+    repo.git("rm", "-q", "--cached", "out/m/a.pb", "out/m/b.pb")
+    repo.write("out/m/v/w.bin", blob(2 * KB, seed=3))
+    repo.write("out/m/.gitignore", "/a.pb\n/b.pb\n")
+    repo.add("out/m/v/w.bin", "out/m/.gitignore")
+    repo.commit("C2")
+    repo.write("dvc.yaml", "stages:\n  train:\n    cmd: t\n    outs:\n    - out/m\n")
+    repo.git("rm", "-q", "-r", "--cached", "out/m")
+    repo.add("dvc.yaml")
+    repo.commit("C3")
+    found = hook("--all", "--format", "json").findings()
+    assert sorted(f["path"] for f in found) == ["out/m/a.pb", "out/m/b.pb"]
+    assert all(c1[:12] in f["message"] for f in found)

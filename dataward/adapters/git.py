@@ -195,6 +195,41 @@ class Repo(NamedTuple):
                 history[-1][1].append(FileChange(path, new_oid, status[0], old))
         return history
 
+    def file_versions(self, revs: Sequence[str], pathspecs: Sequence[str]
+                      ) -> set[tuple[str, str]]:
+        """Every (path, blob id) that the commits of `rev-list REVS` add, change or remove
+        at `pathspecs`: both sides of each change, merges against each parent. With the
+        files of the newest tree, these are every version those commits' trees hold."""
+        out = self.run(["-c", "log.showRoot=true", "log", "--format=", "--raw", "-z", "-m",
+                        "--no-renames", "--no-abbrev", *revs, "--", *pathspecs])
+        versions: set[tuple[str, str]] = set()
+        it = iter(_dec(out).split("\0"))
+        for tok in it:
+            tok = tok.lstrip("\n")
+            if not tok.startswith(":"):
+                continue
+            path = next(it, "")
+            meta = tok[1:].split(" ")
+            for mode, oid in ((meta[0], meta[2]), (meta[1], meta[3])):
+                if mode not in (NULL_MODE, GITLINK):
+                    versions.add((path, oid))
+        return versions
+
+    def blobs_at(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The blob id at each (commit, path) that exists, in one `cat-file --batch-check`."""
+        wanted = [(c, p) for c, p in dict.fromkeys(pairs) if "\n" not in p]
+        if not wanted:
+            return {}
+        feed = "".join(f"{c}:{p}\n" for c, p in wanted)
+        out = self.run(["cat-file", "--batch-check=%(objecttype) %(objectname)", "--buffer"],
+                       stdin=_enc(feed))
+        found = {}
+        for pair, line in zip(wanted, _dec(out).splitlines(), strict=False):
+            kind, _, oid = line.partition(" ")
+            if kind == "blob":
+                found[pair] = oid
+        return found
+
     def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
         """(path, blob id) of the files in a commit's tree matching glob pathspecs.
 

@@ -9,15 +9,16 @@ import argparse
 import os
 import posixpath
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from dataward import scope
 from dataward.adapters.git import SNIFF_BYTES, Change, Repo
 from dataward.adapters.state import State
-from dataward.dvc_outs import OutputIndex, is_dvcfile
+from dataward.checks.dvc_owners import Owners, history_owners, index_owners
 from dataward.filenames import repo_paths
 from dataward.findings import Finding
+from dataward.formats.dvcfile import DvcOut
 from dataward.policy import LargeBinariesPolicy
 from dataward.policy import load as load_policy
 from dataward.runner import add_common_options, run
@@ -25,7 +26,6 @@ from dataward.runner import add_common_options, run
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024
-DVCFILE_PATHSPECS = ("*.dvc", "*dvc.yaml")
 
 
 class Blob(NamedTuple):
@@ -39,6 +39,7 @@ class Blob(NamedTuple):
     lfs: bool = False  # the path has filter=lfs
     lfs_pointer: bool = False
     at_tip: bool = True  # still at this path in the newest commit of the scope
+    dvc_owner: DvcOut | None = None  # the DVC output holding this path in its own commit
 
 
 class Context(NamedTuple):
@@ -77,14 +78,12 @@ def needs_sniff(policy: LargeBinariesPolicy, path: str, size: int) -> bool:
     return blimit is not None and blimit * 1024 < size <= limit_kb(policy, path) * 1024
 
 
-def judge(blobs: Sequence[Blob], outputs: OutputIndex, policy: LargeBinariesPolicy,
-          ctx: Context) -> list[Finding]:
+def judge(blobs: Sequence[Blob], policy: LargeBinariesPolicy, ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
-    in_dvc: dict[str, list[Blob]] = {}
+    in_dvc: dict[tuple[str, str], list[Blob]] = {}
     for blob in blobs:
-        owner = outputs.owner(blob.path)
-        if owner is not None:
-            in_dvc.setdefault(owner.path, []).append(blob)
+        if blob.dvc_owner is not None:
+            in_dvc.setdefault((blob.dvc_owner.path, blob.dvc_owner.dvcfile), []).append(blob)
             continue
         if blob.lfs and blob.lfs_pointer:
             continue
@@ -105,9 +104,8 @@ def judge(blobs: Sequence[Blob], outputs: OutputIndex, policy: LargeBinariesPoli
                 f"git lfs install && git rm --cached {_q(blob.path)} && git add {_q(blob.path)}"))
         else:
             findings.append(_finding(blob, ctx, what, _data_fix(blob.path, ctx)))
-    for out_path, members in sorted(in_dvc.items()):
-        owner = outputs.by_path[out_path]
-        findings.append(_dvc_output_finding(out_path, owner.dvcfile, members, ctx))
+    for (out_path, dvcfile), members in sorted(in_dvc.items()):
+        findings.append(_dvc_output_finding(out_path, dvcfile, members, ctx))
     return findings
 
 
@@ -187,35 +185,38 @@ def _q(path: str) -> str:
 
 
 def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: State,
-            only: set[str] | None = None) -> tuple[list[Blob], OutputIndex, Context]:
+            only: set[str] | None = None) -> tuple[list[Blob], Context]:
     """The blobs that could draw a finding, and what judging them needs to know.
 
     History (a range, a push, --all) is read the cheap way first: the sizes of the blobs it
     brings, by `rev-list --objects | cat-file`. Paths and commits are looked up only for
-    blobs that could draw a finding, and for paths inside DVC outputs.
+    blobs that could draw a finding, and for paths that DVC tracks in some commit. Each
+    commit is judged by its own DVC files: a file committed before it was a DVC output (or
+    after it stopped being one) is no DVC output going into git.
     """
+    owners: Owners
     if sc.tip is None:
         changes = sc.changes(repo)
         if only is not None:
             changes = [c for c in changes if c.path in only]
         sizes = repo.object_sizes(c.oid for c in changes)
-        outputs, dvc_repo = _dvc_outputs(repo, sc, [c.path for c in changes], state)
+        owners, dvc_repo = index_owners(repo, [c.path for c in changes], state)
+        suspects: set[str] = set()
     else:
         sizes = sc.new_blobs(repo)
-        nothing_new = (OutputIndex([]), True)
-        outputs, dvc_repo = _dvc_outputs(repo, sc, [], state) if sizes else nothing_new
+        owners, dvc_repo = history_owners(repo, sc, state) if sizes else (Owners(), True)
         floor = _smallest_limit(policy) * 1024
         suspects = {oid for oid, size in sizes.items() if size > floor}
         # One walk of history: the whole of it for suspects (which covers DVC outputs too),
-        # else only the paths inside DVC outputs, else none.
+        # else only the paths inside some commit's DVC outputs, else none.
         if suspects:
             changes = sc.changes(repo)
-        elif outputs.by_path:
-            changes = sc.changes(repo, [":(literal)" + p for p in sorted(outputs.by_path)])
+        elif owners.ever.by_path:
+            changes = sc.changes(repo, [":(literal)" + p for p in sorted(owners.ever.by_path)])
         else:
             changes = []
         changes = [c for c in changes if c.oid in suspects
-                   or (c.oid in sizes and outputs.owner(c.path))]
+                   or (c.oid in sizes and owners.ever.owner(c.path))]
 
     sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
              if policy.binary_max_kb is not None else [])
@@ -225,7 +226,7 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     binary = {(c.path, c.oid) for c in sniff if _is_binary(heads[c.oid], attrs.get(c.path, {}))}
     over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
     flagged = set(over) | {c for c in sniff if (c.path, c.oid) in binary}
-    owned = {c for c in changes if outputs.owner(c.path)} if outputs.by_path else set()
+    owned = owners.at_commits(repo, [c for c in changes if owners.ever.owner(c.path)], state)
     # Each (path, blob) once, at the first (oldest) commit that added it.
     firsts: dict[tuple[str, str], Change] = {}
     for change in changes:
@@ -241,13 +242,13 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     blobs = [
         Blob(c.path, c.oid, sizes[c.oid], c.commit, (c.path, c.oid) in binary, c.path in lfs,
              lfs_heads.get(c.oid, b"").startswith(LFS_POINTER_PREFIX),
-             sc.tip is None or (c.path, c.oid) in at_tip)
+             sc.tip is None or (c.path, c.oid) in at_tip, owned.get(c))
         for c in judged
     ]
     commits = {c.commit for c in judged if c.commit}
     subjects = repo.commit_subjects(commits)
     roots = frozenset(c for c in commits if repo.resolve_commit(f"{c}^") is None)
-    return blobs, outputs, Context(sc.kind, dvc_repo, subjects, roots)
+    return blobs, Context(sc.kind, dvc_repo, subjects, roots)
 
 
 def _smallest_limit(policy: LargeBinariesPolicy) -> int:
@@ -258,21 +259,6 @@ def _smallest_limit(policy: LargeBinariesPolicy) -> int:
     return min(limits)
 
 
-def _dvc_outputs(repo: Repo, sc: scope.Scope, paths: list[str],
-                 state: State) -> tuple[OutputIndex, bool]:
-    """DVC outputs declared at the scope's tip (or in the index), and whether DVC is in use."""
-    if sc.tip:
-        files = repo.tree_files(sc.tip, [*DVCFILE_PATHSPECS, ".dvc/config", "*/.dvc/config"])
-        dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in files)
-    elif not paths:
-        return OutputIndex([]), True
-    else:
-        dvc_repo = _dvc_project_covers(repo.root, paths)
-        files = repo.index_entries(DVCFILE_PATHSPECS) if dvc_repo else []
-    dvcfiles = [(p, oid) for p, oid in files if is_dvcfile(p)]
-    return OutputIndex.load(repo, dvcfiles, state), dvc_repo
-
-
 def _is_binary(head: bytes, attrs: dict[str, str]) -> bool:
     """As git decides for diffs: the diff attribute wins, else a NUL in the first 8000 bytes."""
     if attrs.get("diff") == "unset":
@@ -280,18 +266,6 @@ def _is_binary(head: bytes, attrs: dict[str, str]) -> bool:
     if attrs.get("diff") == "set":
         return False
     return b"\0" in head[:SNIFF_BYTES]
-
-
-def _dvc_project_covers(root: str, paths: Iterable[str]) -> bool:
-    """Whether a `.dvc` folder sits at the root or above any of these paths."""
-    if os.path.isdir(os.path.join(root, ".dvc")):
-        return True
-    dirs: set[str] = set()
-    for parent in {p.rpartition("/")[0] for p in paths}:
-        while parent and parent not in dirs:
-            dirs.add(parent)
-            parent = parent.rpartition("/")[0]
-    return any(os.path.isdir(os.path.join(root, d, ".dvc")) for d in dirs)
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -350,8 +324,8 @@ def _check(args: argparse.Namespace) -> list[Finding]:
             only = repo_paths(repo.root, args.filenames)
         if env_scope is None and args.enforce_all:
             sc, only = scope.index(sorted(only) if only else []), None
-    blobs, outputs, ctx = collect(repo, sc, policy, state, only)
-    return judge(blobs, outputs, policy, ctx)
+    blobs, ctx = collect(repo, sc, policy, state, only)
+    return judge(blobs, policy, ctx)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,128 @@
+"""Which DVC output holds a path, in the commit (or the index) that adds it.
+
+no-large-binaries asks this of every blob it judges: a file inside a DVC output must not go
+into git, but only where that commit's own DVC files say so. A file committed before it was
+tracked by DVC, or after it stopped being, is judged as any other file. Read through the one
+reader of DVC files; parsed files are remembered by blob id.
+"""
+
+import os
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from dataward import scope
+from dataward.adapters.git import Change, Repo
+from dataward.adapters.state import State
+from dataward.formats.dvcfile import DvcOut, OutputIndex, is_dvcfile, read
+
+DVCFILE_PATHSPECS = ("*.dvc", "*dvc.yaml")  # what declares outputs; dvc.lock only hashes them
+HISTORY_CACHE = "dvc-outputs-history.pickle"  # every version seen; the index's is pruned
+
+
+class Owners(NamedTuple):
+    """The DVC outputs of the scope: `ever` holds every output any of its commits (or the
+    index) declares, `files` which DVC files declared each; `staged` marks the index, where
+    `ever` is exactly what is declared now."""
+
+    ever: OutputIndex = OutputIndex([])
+    files: dict[str, set[str]] = {}  # noqa: RUF012 - output path -> DVC files; never mutated
+    staged: bool = False
+
+    def at_commits(self, repo: Repo, changes: list[Change], state: State
+                   ) -> dict[Change, DvcOut]:
+        """The output holding each change's path in the change's own commit. DVC's own
+        files (.dvc files, the .gitignore it writes, .dvcignore) are never data."""
+        changes = [c for c in changes if not is_dvc_metadata(c.path)]
+        if self.staged:
+            return {c: o for c in changes if (o := self.ever.owner(c.path)) is not None}
+        wanted: dict[Change, list[str]] = {}
+        for c in changes:
+            claimants: set[str] = set()
+            for out_path in _prefixes(c.path):
+                claimants |= self.files.get(out_path, set())
+            wanted[c] = sorted(claimants)
+        blobs = repo.blobs_at((c.commit or "", f) for c, files in wanted.items() for f in files)
+        parsed = _parsed(repo, sorted({(f, o) for (_, f), o in blobs.items()}), state,
+                         HISTORY_CACHE)
+        found: dict[Change, DvcOut] = {}
+        for c, files in wanted.items():
+            for f in files:
+                oid = blobs.get((c.commit or "", f))
+                owner = OutputIndex(parsed.get((f, oid), ())).owner(c.path) if oid else None
+                if owner is not None:
+                    found[c] = owner
+                    break
+        return found
+
+
+def is_dvc_metadata(path: str) -> bool:
+    """A file DVC itself keeps in git, beside or inside the data it tracks."""
+    name = path.rpartition("/")[2]
+    return name in (".gitignore", ".dvcignore") or is_dvcfile(path)
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def history_owners(repo: Repo, sc: scope.Scope, state: State) -> tuple[Owners, bool]:
+    """Every DVC output any commit of the scope declares; and whether DVC is in use at its
+    tip. Read from the DVC files of the tip's tree and every version the commits change."""
+    assert sc.tip is not None
+    files = repo.tree_files(sc.tip, [*DVCFILE_PATHSPECS, ".dvc/config", "*/.dvc/config"])
+    dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in files)
+    versions = {(p, oid) for p, oid in files if is_dvcfile(p)}
+    versions |= {v for v in repo.file_versions(sc.revs, DVCFILE_PATHSPECS) if is_dvcfile(v[0])}
+    parsed = _parsed(repo, sorted(versions), state, HISTORY_CACHE)
+    claimed: dict[str, set[str]] = {}
+    outs = []
+    for (path, _), found in parsed.items():
+        for out in found:
+            claimed.setdefault(out.path, set()).add(path)
+            outs.append(out)
+    return Owners(OutputIndex(outs), claimed), dvc_repo
+
+
+def index_owners(repo: Repo, paths: list[str], state: State) -> tuple[Owners, bool]:
+    """The DVC outputs the index declares, and whether a DVC project covers these paths."""
+    if not paths:
+        return Owners(staged=True), True
+    dvc_repo = dvc_project_covers(repo.root, paths)
+    files = repo.index_entries(DVCFILE_PATHSPECS) if dvc_repo else []
+    parsed = _parsed(repo, [(p, oid) for p, oid in files if is_dvcfile(p)], state,
+                     "dvc-outputs-index.pickle", prune=True)
+    return Owners(OutputIndex(o for outs in parsed.values() for o in outs), staged=True), \
+        dvc_repo
+
+
+def _parsed(repo: Repo, dvcfiles: list[tuple[str, str]], state: State, name: str,
+            prune: bool = False) -> dict[tuple[str, str], tuple[DvcOut, ...]]:
+    """Cached outputs of the given (path, blob id) DVC files (outputs with `cache: false`
+    belong in git); parses only blobs not seen before, and remembers them (`prune`: only
+    these, so the cache a commit hook loads stays the size of the index)."""
+    cached = state.load(name, "outputs")
+    known: dict[tuple[str, str], tuple[DvcOut, ...]] = cached if isinstance(cached, dict) else {}
+    todo = [(p, oid) for p, oid in dvcfiles if (p, oid) not in known]
+    if todo:
+        from dataward.formats.yamlsafe import MAX_BYTES
+
+        heads = repo.object_heads((oid for _, oid in todo), MAX_BYTES + 1)
+        for p, oid in todo:
+            known[(p, oid)] = tuple(o for o in read(p, heads.get(oid, b"")).outs if o.cache)
+    current = {k: known[k] for k in dvcfiles}
+    if todo or (prune and len(current) != len(known)):
+        state.save(name, "outputs", current if prune else known)
+    return current
+
+
+def dvc_project_covers(root: str, paths: Iterable[str]) -> bool:
+    """Whether a `.dvc` folder sits at the root or above any of these paths."""
+    if os.path.isdir(os.path.join(root, ".dvc")):
+        return True
+    dirs: set[str] = set()
+    for parent in {p.rpartition("/")[0] for p in paths}:
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    return any(os.path.isdir(os.path.join(root, d, ".dvc")) for d in dirs)
