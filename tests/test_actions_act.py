@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import actrun
 from tests.conftest import GITHUB_REPO, GITHUB_TOKEN
+from tests.harness import actrun
 from tests.harness.dvcremote import DOGS, add_dataset, new_bucket, registry
 from tests.harness.dvcrun import dvc
 from tests.harness.ghstandin import LocalGitHub
