@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dataward.checks.no_large_binaries import main
 from tests.harness.hookrun import Result, runner
@@ -397,3 +399,68 @@ def test_outputs_that_change_shape_are_named_at_their_own_commit(
     found = hook("--all", "--format", "json").findings()
     assert sorted(f["path"] for f in found) == ["out/m/a.pb", "out/m/b.pb"]
     assert all(c1[:12] in f["message"] for f in found)
+
+
+# The property: over any history of a file going in and out of git and of DVC, --all
+# reports a DVC output going into git exactly for the blobs committed while that commit's
+# own DVC files tracked the path (read by the brute force through the one reader).
+
+_step = st.sampled_from(["git-add", "git-change", "git-rm", "dvc-track", "dvc-untrack",
+                         "stage-track", "stage-untrack", "noise"])
+
+
+def _owned_at(repo: GitRepo, sha: str, path: str) -> bool:
+    from dataward.formats.dvcfile import OutputIndex, is_dvcfile, read
+
+    names = repo.git("ls-tree", "-r", "--name-only", sha).stdout.splitlines()
+    outs = [o for n in names if is_dvcfile(n) and not n.endswith("dvc.lock")
+            for o in read(n, repo.git("show", f"{sha}:{n}").stdout.encode()).outs if o.cache]
+    return OutputIndex(outs).owner(path) is not None
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(_step, min_size=1, max_size=10))
+def test_all_reports_exactly_the_blobs_committed_as_dvc_outputs(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+        hook: Callable[..., Result], steps: list[str]) -> None:
+    repo = GitRepo.init(tmp_path_factory.mktemp("h"))
+    repo.write(".dvc/config", "")
+    repo.add(".dvc/config")
+    repo.commit("dvc init")
+    data, n = "d/x.csv", 0
+    for step in steps:
+        n += 1
+        if step in ("git-add", "git-change"):
+            repo.write(data, f"row,{n}\n" * 20)
+            repo.add(data)
+        elif step == "git-rm" and (repo.path / data).exists():
+            repo.git("rm", "-q", "--cached", "--ignore-unmatch", data)
+        elif step == "dvc-track":
+            repo.write("d/x.csv.dvc", f"outs:\n- md5: {n:032x}\n  path: x.csv\n")
+            repo.add("d/x.csv.dvc")
+        elif step == "stage-track":
+            repo.write("dvc.yaml", "stages:\n  s:\n    cmd: c\n    outs:\n    - d\n")
+            repo.add("dvc.yaml")
+        else:
+            gone = {"dvc-untrack": "d/x.csv.dvc", "stage-untrack": "dvc.yaml"}.get(step)
+            if gone:
+                repo.git("rm", "-q", "--cached", "--ignore-unmatch", gone)
+            else:
+                repo.write("notes.txt", f"{n}\n")
+                repo.add("notes.txt")
+        repo.commit(step)
+    expected = set()
+    seen: set[str] = set()
+    for sha in repo.git("rev-list", "--reverse", "HEAD").stdout.split():
+        blob_id = repo.git("rev-parse", "--verify", "-q", f"{sha}:{data}", check=False).stdout
+        oid = blob_id.strip()
+        if oid and oid not in seen:  # the commit that added this blob at this path
+            seen.add(oid)
+            if _owned_at(repo, sha, data):
+                expected.add(sha[:12])
+    monkeypatch.chdir(repo.path)
+    found = hook("--all", "--format", "json").findings()
+    reported = {f["message"].split("added in ")[1][:12] for f in found}
+    assert all("a DVC output of" in f["message"] for f in found)
+    assert reported == expected
