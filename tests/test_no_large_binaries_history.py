@@ -428,9 +428,8 @@ def test_all_reports_exactly_the_blobs_committed_as_dvc_outputs(
     repo.write(".dvc/config", "")
     repo.add(".dvc/config")
     repo.commit("dvc init")
-    data, n = "d/x.csv", 0
-    for step in steps:
-        n += 1
+    data = "d/x.csv"
+    for n, step in enumerate(steps, 1):
         if step in ("git-add", "git-change"):
             repo.write(data, f"row,{n}\n" * 20)
             repo.add(data)
