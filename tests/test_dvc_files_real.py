@@ -75,7 +75,7 @@ def test_earlier_formats_pass(repo: GitRepo, hook, name: str) -> None:
 
     parsed = parse(name, (FORMATS / f"{name}.txt").read_bytes(), DvcFilesPolicy())
     assert parsed.model is not None
-    outs = [o.path for o in parsed.model.outs if o.cache]
+    outs = [o.path for o in parsed.model.outs or () if o.cache]
     repo.write(".gitignore", "".join(f"/{p}\n" for p in outs))
     res = hook(name)
     assert (res.code, res.out) == (0, "")

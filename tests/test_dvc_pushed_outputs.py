@@ -7,26 +7,30 @@ from pathlib import Path
 
 import pytest
 
+from dataward.checks.dvc_pushed.judge import Gap, gap_finding
 from dataward.formats import dvc_config as dvc_remotes
-from dataward.pushed_outputs import (
-    DataOutput,
-    Gap,
-    Unreadable,
-    gap_finding,
-    manifest,
+from dataward.formats.dvcfile import (
+    NO_STAGES,
+    DvcOut,
+    Stages,
     object_key,
-    parse,
-    stage_flags,
+    read,
+    read_manifest,
+    read_stages,
 )
 
 MD5 = "0123456789abcdef0123456789abcdef"
+
+
+def parse(path: str, content: bytes, stages: Stages = NO_STAGES) -> list[DvcOut]:
+    """What dvc-pushed asks of a DVC file: the outputs `dvc pull` fetches from our remote."""
+    return [o for o in read(path, content, stages).outs if o.in_remote]
 DIR = "fedcba9876543210fedcba9876543210.dir"
 
 
 def test_dvc3_and_dvc2_outputs_live_in_different_places() -> None:
     new = parse("data/a.dvc", f"outs:\n- md5: {DIR}\n  hash: md5\n  path: images\n".encode())
     old = parse("b.dvc", f"outs:\n- md5: {MD5}\n  path: b.bin\n".encode())
-    assert isinstance(new, list) and isinstance(old, list)
     assert new[0].path == "data/images" and new[0].is_dir and new[0].line == 2
     assert new[0].key == "files/md5/fe/dcba9876543210fedcba9876543210.dir"
     assert old[0].key == "01/23456789abcdef0123456789abcdef"  # DVC 2: the remote's root
@@ -39,7 +43,7 @@ def test_what_dvc_push_does_not_send_is_not_required() -> None:
             f"- md5: {MD5}\n  hash: md5\n  path: in-git\n  cache: false\n"
             "- path: not-added-yet\n")
     outs = parse("x.dvc", text.encode())
-    assert isinstance(outs, list) and [o.path for o in outs] == ["kept"]
+    assert [o.path for o in outs] == ["kept"]
 
 
 def test_imports_from_a_dvc_repository_are_skipped_but_import_url_is_not() -> None:
@@ -50,13 +54,12 @@ def test_imports_from_a_dvc_repository_are_skipped_but_import_url_is_not() -> No
                   "  hash: md5\n  path: labels.txt\n")
     assert parse("d.dvc", repo_import.encode()) == []
     outs = parse("l.dvc", url_import.encode())
-    assert isinstance(outs, list) and [o.path for o in outs] == ["labels.txt"]
+    assert [o.path for o in outs] == ["labels.txt"]
 
 
 def test_remote_and_wdir() -> None:
     outs = parse("sub/x.dvc", f"wdir: ..\nouts:\n- md5: {MD5}\n  hash: md5\n  path: w.bin\n"
                               "  remote: Archive\n".encode())
-    assert isinstance(outs, list)
     assert (outs[0].path, outs[0].remote, outs[0].target) == ("w.bin", "archive", "sub/x.dvc")
 
 
@@ -68,28 +71,41 @@ def test_dvc_lock_outputs_take_their_options_from_dvc_yaml() -> None:
             f"    - path: model.pt\n      hash: md5\n      md5: {MD5}\n"
             f"    - path: scratch\n      hash: md5\n      md5: {MD5}\n"
             f"    - path: big\n      hash: md5\n      md5: {DIR}\n").encode()
-    outs = parse("ml/dvc.lock", lock, stage_flags(yaml_text))
-    assert isinstance(outs, list)
+    outs = parse("ml/dvc.lock", lock, read_stages("ml/dvc.yaml", yaml_text))
     assert [(o.path, o.remote, o.target) for o in outs] == [
         ("ml/model.pt", None, "ml/model.pt"), ("ml/big", "archive", "ml/big")]
+
+
+def test_dvc_lock_paths_are_relative_to_their_stage_wdir() -> None:
+    # As `dvc repro` writes them (DVC 3.x): dvc.lock repeats dvc.yaml's paths, relative to
+    # the stage's wdir, and does not record the wdir; foreach iterations are `name@item`.
+    yaml_text = (b"stages:\n  prep:\n    wdir: src\n    cmd: c\n    outs:\n"
+                 b"    - ../data/clean\n  each:\n    foreach: [x]\n    do:\n"
+                 b"      wdir: src\n      cmd: c\n      outs:\n      - ../${item}.txt\n")
+    lock = (f"schema: '2.0'\nstages:\n  prep:\n    cmd: c\n    outs:\n"
+            f"    - path: ../data/clean\n      hash: md5\n      md5: {DIR}\n"
+            f"  each@x:\n    cmd: c\n    outs:\n    - path: ../x.txt\n      hash: md5\n"
+            f"      md5: {MD5}\n").encode()
+    outs = parse("ml/dvc.lock", lock, read_stages("ml/dvc.yaml", yaml_text))
+    assert [o.path for o in outs] == ["ml/data/clean", "ml/x.txt"]
 
 
 @pytest.mark.parametrize("content", [b"outs: [\n", b"- just\n- a list\n",
                                      b"<<<<<<< HEAD\nouts: []\n=======\n>>>>>>> b\n"])
 def test_unreadable_dvc_files_are_reported_not_skipped(content: bytes) -> None:
-    assert isinstance(parse("broken.dvc", content), Unreadable)
+    found = read("broken.dvc", content)
+    assert found.problem and found.outs == ()
 
 
 def test_manifests() -> None:
     data = json.dumps([{"md5": MD5, "relpath": "cat/1.jpg"}]).encode()
-    assert manifest(data, legacy=False) == [(object_key(MD5, False), "cat/1.jpg")]
-    assert manifest(data, legacy=True) == [(object_key(MD5, True), "cat/1.jpg")]
+    assert read_manifest(data) == {"cat/1.jpg": MD5}
     for bad in (b"not json", b"{}", b'[{"md5": "xyz", "relpath": "a"}]', b"[1]"):
-        assert manifest(bad, legacy=False) is None
+        assert read_manifest(bad) is None
 
 
 def _gap(missing: list[tuple[str, str]], total: int | None, cached: bool = True) -> Gap:
-    out = DataOutput("dog_and_cat", "dog_and_cat.dvc", 2, DIR, False, None)
+    out = DvcOut("dog_and_cat", "dog_and_cat.dvc", "dog_and_cat", 2, DIR, False)
     return Gap(out, "storage", "s3://lab/store", missing, total, cached)
 
 

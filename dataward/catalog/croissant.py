@@ -6,14 +6,13 @@ is one `cr:FileObject` at its object (`<remote>/files/md5/ab/cdef...`, DVC 2 at 
 a directory is the `cr:FileObject` of its `.dir` manifest plus a `cr:FileSet` of the files the
 manifest lists. `mlcroissant validate --jsonld` accepts every record with no error.
 
-Pure: the catalog in, JSON out; no DVC, no network. Only `write_all` touches the disk.
+Pure: the catalog in, JSON out; no DVC, no network, no disk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import posixpath
 import re
 from collections.abc import Mapping
@@ -21,11 +20,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from dataward.catalog.model import Card, Catalog, Dataset, Maintainer
-from dataward.pushed_outputs import object_key
+from dataward.formats.dvcfile import object_key
 from dataward.report.catalog_text import size as human_size
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
-MEDIA_TYPE = f'application/ld+json; profile="{CONFORMS_TO}"'
 
 # The 1.1 context exactly as mlcroissant writes it (mlcroissant._src.core.rdf.make_context for
 # 1.1; the same keys as mlcommons/croissant datasets/1.1/*): schema.org over https, which is
@@ -418,18 +416,6 @@ def documents(catalog: Catalog, page_urls: Mapping[str, str] | None = None
     names = file_names(catalog)
     return {names[d.name]: dumps(record(d, catalog, (page_urls or {}).get(d.name)))
             for d in catalog.datasets}
-
-
-def write_all(catalog: Catalog, folder: str,
-              page_urls: Mapping[str, str] | None = None) -> list[str]:
-    """Write one record per dataset into `folder` (made if missing); returns the file
-    names, in the catalog's order."""
-    os.makedirs(folder, exist_ok=True)
-    docs = documents(catalog, page_urls)
-    for name, text in docs.items():
-        with open(os.path.join(folder, name), "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    return list(docs)
 
 
 def _stem(name: str) -> str:

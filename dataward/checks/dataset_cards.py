@@ -21,6 +21,7 @@ from dataward.adapters.git import Repo
 from dataward.filenames import read_capped, repo_paths
 from dataward.findings import Finding, Severity
 from dataward.formats import vocabulary
+from dataward.formats.dvcfile import read
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.frontmatter import Unsplit, split
 from dataward.formats.globs import last_match
@@ -380,28 +381,20 @@ def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
 
 
 def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
-    """The file count and kind of a `.dvc` file; None when it cannot be read (dvc-files says
-    why)."""
-    try:
-        data = load(content).data
-    except YamlProblem:
+    """The file count and kind of a `.dvc` file, through the one reader; None when it cannot
+    be read (dvc-files says why)."""
+    found = read(dvcfile, content)
+    if found.problem:
         return None
-    if not isinstance(data, dict):
-        return None
-    deps: list[Any] = data["deps"] if isinstance(data.get("deps"), list) else []
-    is_import = any(isinstance(d, dict) and isinstance(d.get("repo"), dict) for d in deps)
     total: int | None = 0
-    outs: list[Any] = data["outs"] if isinstance(data.get("outs"), list) else []
-    for out in outs:
-        md5 = out.get("md5") if isinstance(out, dict) else None
-        if not isinstance(md5, str) or not md5:
+    for out in found.outs:
+        if out.md5 is None:
             total = None  # not hashed yet
-        elif md5.endswith(".dir"):
-            count = out.get("nfiles")
-            total = total + count if isinstance(count, int) and total is not None else None
+        elif out.is_dir:
+            total = total + out.nfiles if out.nfiles is not None and total is not None else None
         elif total is not None:
             total += 1
-    return Dataset(dvcfile, total if outs else None, is_import)
+    return Dataset(dvcfile, total if found.outs else None, found.imported is not None)
 
 
 # -- pairing: which card belongs to which .dvc file --------------------------------------------

@@ -9,15 +9,14 @@ import argparse
 import bisect
 import os
 import posixpath
-import re
 import stat
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from dataward.adapters.git import Repo
-from dataward.dvc_outs import is_dvcfile, parse_outputs
 from dataward.filenames import read_capped, repo_paths
 from dataward.findings import Finding, Severity
+from dataward.formats.dvcfile import Resolved, is_dvcfile, read, resolve
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.urls import repo_key, within
 from dataward.formats.yamlsafe import MAX_BYTES, Document, YamlProblem, load
@@ -30,7 +29,6 @@ REIMPORT = "let DVC write it: `dvc import URL PATH` again, or `dvc update {file}
 _HINTS = {"md5": RECOMMIT, "size": RECOMMIT, "nfiles": RECOMMIT, "etag": RECOMMIT,
           "hash": RECOMMIT, "url": REIMPORT, "rev_lock": REIMPORT, "rev": REIMPORT}
 # A relative path without `.`/`..` segments, doubled or trailing slashes: already normal.
-_CLEAN = re.compile(r"(?!\.\.?(?:/|$))[^/:]+(?:/(?!\.\.?(?:/|$))[^/:]+)*")
 _INSIDE = ("outputs live inside the repository: move the data there and `dvc add` it, or "
            "track outside data with `dvc import-url`")
 
@@ -140,51 +138,47 @@ def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
     data = doc.data if doc is not None else None
     if doc is None or not isinstance(data, dict) or not isinstance(data.get("outs"), list):
         return [], []
-    base = posixpath.dirname(path)
     wdir: str = data["wdir"] if isinstance(data.get("wdir"), str) else "."
     found, out = [], []
     for i, o in enumerate(data["outs"]):
         if not isinstance(o, dict) or not isinstance(o.get("path"), str):
             continue  # the model's findings cover it
-        written = o["path"].replace("\\", "/")
-        if wdir == "." and _CLEAN.fullmatch(written):  # the usual case: no normpath needed
-            resolved = f"{base}/{written}" if base else written
-        else:
-            resolved = posixpath.normpath(posixpath.join(base, wdir, written))
+        resolved = resolve(path, wdir, o["path"])
         problem = _path_problem(o["path"], wdir, resolved, i)
-        if problem:
-            found.append(finding(path, doc.line_of(("outs", i, "path")), *problem))
+        if problem or resolved.path is None:
+            if problem:
+                found.append(finding(path, doc.line_of(("outs", i, "path")), *problem))
             continue
         md5 = o.get("md5")
         is_dir = md5.lower().endswith(".dir") if isinstance(md5, str) and md5 else None
-        out.append(Claim(resolved, path, doc, i, o.get("cache") is not False, is_dir))
+        out.append(Claim(resolved.path, path, doc, i, o.get("cache") is not False, is_dir))
     return out, found
 
 
-def _path_problem(written: str, wdir: str, resolved: str, i: int) -> tuple[str, str] | None:
+_PROBLEMS = {  # formats.dvcfile.resolve's reasons, as the user wrote the output
+    "empty": ("output {i} has no usable path ({written!r})",
+              "name the data, relative to the .dvc file"),
+    "url": ("output {where} is a URL, not a path in the repository",
+            "track remote data with `dvc import-url URL PATH`"),
+    "absolute-wdir": ("`wdir: {wdir}` is an absolute path", "wdir is relative to the .dvc file"),
+    "absolute": ("output {where} is an absolute path", _INSIDE),
+    "outside": ("output {where} is outside the repository", _INSIDE),
+}
+
+
+def _path_problem(written: str, wdir: str, resolved: Resolved,
+                  i: int) -> tuple[str, str] | None:
     where = f"`{written}`" + (f" (wdir {wdir})" if wdir != "." else "")
-    if written.strip() in ("", ".", "./"):
-        return f"output {i} has no usable path ({written!r})", \
-            "name the data, relative to the .dvc file"
-    if "://" in written:
-        return f"output {where} is a URL, not a path in the repository", \
-            "track remote data with `dvc import-url URL PATH`"
-    if posixpath.isabs(wdir) or _drive(wdir):
-        return f"`wdir: {wdir}` is an absolute path", "wdir is relative to the .dvc file"
-    if written.startswith(("/", "\\")) or _drive(written):
-        return f"output {where} is an absolute path", _INSIDE
-    if resolved == ".." or resolved.startswith("../") or resolved == ".":
-        return f"output {where} is outside the repository", _INSIDE
-    top = resolved.split("/", 1)[0]
+    if resolved.problem is not None:
+        message, hint = _PROBLEMS[resolved.problem]
+        return message.format(i=i, written=written, where=where, wdir=wdir), hint
+    assert resolved.path is not None
+    top = resolved.path.split("/", 1)[0]
     if top in (".git", ".dvc"):
         return f"output {where} is inside {top}/, which belongs to {top[1:]}", _INSIDE
-    if is_dvcfile(resolved):
+    if is_dvcfile(resolved.path):
         return f"output {where} is itself a DVC file", "outputs are data; name the data"
     return None
-
-
-def _drive(path: str) -> bool:
-    return len(path) > 1 and path[1] == ":" and path[0].isalpha()
 
 
 def ignore_query(claim: Claim, ws_kind: str | None) -> list[str]:
@@ -204,7 +198,9 @@ def judge(parsed: Parsed, own: list[Claim], ws: Workspace,
     if model is None or doc is None:
         return []
     found: list[Finding] = []
-    if not model.outs and not model.cmd:
+    # DVC 0.x/1.x stage files may have no outputs: a command (`dvc run`), or only
+    # dependencies and the stage's own md5 (`dvc run -d ... -f F`, a pipeline's end point).
+    if not model.outs and not model.cmd and not (model.deps and model.md5):
         found.append(finding(path, doc.line_of(("outs",)), "declares no outputs",
                              "a .dvc file tracks data: `dvc add PATH` writes a complete one"))
     for i, o in enumerate(model.outs or ()):
@@ -392,7 +388,8 @@ def _other_claims(root: str, checked: set[str], dvcfiles: list[str]) -> list[Cla
             continue
         content = _read(root, p)
         if isinstance(content, bytes):
-            out += [Claim(o.path, p, None, -1, True, None) for o in parse_outputs(p, content)]
+            out += [Claim(o.path, p, None, -1, True, None)
+                    for o in read(p, content).outs if o.cache]
     return out
 
 

@@ -333,26 +333,6 @@ def dir_md5(entries: Mapping[str, str]) -> str:
     return hashlib.md5(manifest_bytes(entries), usedforsecurity=False).hexdigest() + DIR_SUFFIX
 
 
-def parse_manifest(data: bytes) -> dict[str, str]:
-    """relpath -> md5 from a `.dir` object (DVC 2 or 3; extra keys such as size or isexec
-    are ignored). Raises ValueError if it is not one."""
-    try:
-        raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not a DVC .dir manifest: {exc}") from None
-    if not isinstance(raw, list):
-        raise ValueError("not a DVC .dir manifest: not a JSON list")
-    out: dict[str, str] = {}
-    for item in raw:
-        if not isinstance(item, dict):
-            raise ValueError("not a DVC .dir manifest: an entry is not an object")
-        rel, md5 = item.get("relpath"), item.get("md5")
-        if not isinstance(rel, str) or not isinstance(md5, str):
-            raise ValueError(f"not a DVC .dir manifest: entry without relpath and md5: {item}")
-        out[rel] = md5
-    return out
-
-
 # -- many files -------------------------------------------------------------------------------
 
 class Hasher:

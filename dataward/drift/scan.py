@@ -28,6 +28,7 @@ from dataward.drift.model import (
     Unregistered,
 )
 from dataward.formats.dvc_config import load as dvc_settings
+from dataward.formats.dvcfile import read_manifest
 
 # What a top-level name under the root can be without being an ad-hoc dataset copy.
 NOT_DATA = frozenset({".git", ".dvc", ".github", ".hg"})
@@ -294,10 +295,12 @@ class ManifestCache:
                 for sub in (("files", "md5"), ()):
                     try:
                         with open(os.path.join(folder, *sub, md5[:2], md5[2:]), "rb") as fh:
-                            self.known[md5] = dvc_hash.parse_manifest(fh.read())
-                            return self.known[md5]
-                    except (OSError, ValueError):
+                            found = read_manifest(fh.read())
+                    except OSError:
                         continue
+                    if found is not None:
+                        self.known[md5] = found
+                        return found
         return self.known[md5]
 
     def store(self, md5: str, manifest: Mapping[str, str]) -> None:
@@ -308,7 +311,7 @@ def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: Ma
                      project: str) -> None:
     """`.dir` manifests no local cache holds, for directories that match no version, read
     from the DVC remote (the registry's, through dvc): the changed files need them."""
-    from dataward.pushed_outputs import object_key
+    from dataward.formats.dvcfile import object_key
 
     wanted: dict[str | None, set[tuple[str, bool]]] = {}
     for d in catalog.datasets:
@@ -333,8 +336,9 @@ def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: Ma
             remote = open_remote(project, remote_name, timeout=30, jobs=8)
             keys = {object_key(md5, legacy): md5 for md5, legacy in objects}
             for key, data in remote.read(sorted(keys)).items():
-                if data is not None:
-                    manifests.store(keys[key], dvc_hash.parse_manifest(data))
+                files = read_manifest(data) if data is not None else None
+                if files is not None:
+                    manifests.store(keys[key], files)
         except Exception as exc:
             print(f"dataward drift: could not read manifests from remote "
                   f"{remote_name or '(default)'}: {str(exc).splitlines()[0][:200]}",

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
+# A relative path with no `.`/`..` segment, backslash, drive, `${` or trailing '/'.
+_CLEAN = re.compile(r"(?!\.\.?(?:/|$))[^/:\\$]+(?:/(?!\.\.?(?:/|$))[^/:\\$]+)*")
 DVCFILE_PATHSPECS = ("*.dvc", "*dvc.lock", "*dvc.yaml")  # git pathspecs: any folder
 
 
@@ -133,10 +135,13 @@ PATH_PROBLEMS = ("empty", "url", "absolute-wdir", "absolute", "outside", "templa
 
 def resolve(dvcfile: str, wdir: str, written: str) -> Resolved:
     """The repository-relative path an output `written` in `dvcfile` (with `wdir`) names."""
-    if "${" in written or "${" in wdir:
-        return Resolved(None, "template")  # dvc.yaml templating: known only to dvc
     if written.strip() in ("", ".", "./"):
         return Resolved(None, "empty")
+    if wdir in ("", ".") and _CLEAN.fullmatch(written):  # the usual case: nothing to fold
+        folder = posixpath.dirname(dvcfile)
+        return Resolved(f"{folder}/{written}" if folder else written)
+    if ("${" in written or "${" in wdir) and not dvcfile.endswith(".dvc"):
+        return Resolved(None, "template")  # dvc.yaml's templating: known only to dvc
     if "://" in written:
         return Resolved(None, "url")
     if wdir.startswith(("/", "\\")) or _drive(wdir):
@@ -322,6 +327,32 @@ def _text(value: Any) -> str | None:
 def _line_of(text: str, needle: str) -> int | None:
     at = text.find(needle) if needle else -1
     return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def read_manifest(content: bytes) -> dict[str, str] | None:
+    """A `.dir` object's files, relpath -> md5 (DVC 2 or 3; extra keys such as size or
+    isexec are ignored); None when it is not a manifest as DVC writes one."""
+    import json
+
+    try:
+        entries = json.loads(content)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError both
+        return None
+    if not isinstance(entries, list):
+        return None
+    files: dict[str, str] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return None
+        md5, relpath = entry.get("md5"), entry.get("relpath")
+        if not isinstance(md5, str) or not isinstance(relpath, str) or not _is_md5(md5):
+            return None
+        files[relpath] = md5
+    return files
+
+
+def _is_md5(value: str) -> bool:
+    return MD5.fullmatch(value) is not None
 
 
 # -- lookups ----------------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""dvc-pushed: every object a `dvc pull` of the pushed (or merged) revision needs is in the remote.
+
+`dvc status -c` trusts a directory's `.dir` object and misses files deleted inside it;
+`dvc data status --not-in-remote` always exits 0. This gate checks the `.dir` manifest and
+every file it lists, in the remote each output goes to, and fails closed: a remote it could
+not ask is exit 3, never a pass. collect reads what the revisions need from git (through the
+one reader of DVC files), remote asks the remotes, judge turns gaps into findings.
+
+Objects are content-addressed and never change, so the keys a remote was seen to hold are
+remembered (per remote, in the state cache); an unchanged re-check asks the remote nothing
+and does not import dvc. `--no-cache` asks again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from dataward import scope
+from dataward.adapters.git import Repo
+from dataward.adapters.state import State
+from dataward.checks.dvc_pushed.collect import changed_dvc_files, outputs_at
+from dataward.checks.dvc_pushed.judge import CHECK_ID, Gap, dedupe, gap_finding, unreadable
+from dataward.checks.dvc_pushed.remote import Tally, Verifier
+from dataward.errors import UsageError
+from dataward.findings import Finding
+from dataward.formats.dvcfile import DvcFile, DvcOut
+from dataward.runner import add_common_options, run
+
+DEFAULT_TIMEOUT = 60.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=CHECK_ID, description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--rev", metavar="REV",
+                      help="check every dataset at this revision (default without a mode: HEAD)")
+    mode.add_argument("--range", metavar="BASE..HEAD",
+                      help="check the datasets the commits of a range change, at HEAD "
+                           "(a pull request: origin/main...HEAD)")
+    mode.add_argument("--pre-push", metavar="REMOTE", dest="pre_push",
+                      help="as a git pre-push hook: read the pushed refs on stdin")
+    parser.add_argument("--push", action="store_true",
+                        help="run `dvc push` for exactly the outputs with missing objects, "
+                             "then check again")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="ask the remote about every object, even those an earlier check "
+                             "saw there")
+    parser.add_argument("--jobs", type=int, default=min(32, 4 * (os.cpu_count() or 1)),
+                        help="requests in flight at once (default: 4 x cores, at most 32)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds to wait for a remote (default: {DEFAULT_TIMEOUT:g}); "
+                             "past it the check fails closed, exit 3")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say what was checked and how many requests it took")
+    parser.add_argument("filenames", nargs="*", help=argparse.SUPPRESS)  # pre-commit's
+    add_common_options(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.jobs < 1 or args.timeout <= 0:
+        build_parser().error("--jobs and --timeout must be positive")
+    return run(CHECK_ID, args.format, lambda: _check(args))
+
+
+def _check(args: argparse.Namespace) -> list[Finding]:
+    repo = Repo.discover()
+    files: list[DvcFile] = []
+    for tip, only in _targets(repo, args):
+        files += outputs_at(repo, tip, only)
+    if any(f.outs or f.problem for f in files) and \
+            not os.path.isdir(os.path.join(repo.root, ".dvc")):
+        # Without it there is no remote configuration to check against.
+        raise UsageError(f"{repo.root} has DVC files but no .dvc folder at its root",
+                         "run it where `dvc init` was run (a `dvc init --subdir` project is "
+                         "not supported yet)")
+    findings = [unreadable(f) for f in files if f.problem]
+    # What `dvc pull` fetches from this repository's remotes: imports come from their
+    # source's remote, `cache: false` and `push: false` outputs from nowhere.
+    data = dedupe(o for f in files for o in f.outs if o.in_remote)
+    if not data:
+        return findings
+    verifier = Verifier(repo.root, State(repo.common_dir), not args.no_cache, args.timeout,
+                        args.jobs)
+    gaps, tally = verifier.verify(data)
+    if gaps and args.push:
+        gaps, tally = _push(repo.root, verifier, data, gaps, tally)
+    if args.verbose:
+        print(f"{CHECK_ID}: {_n(tally.outputs, 'output')} ({tally.known_complete} known "
+              f"complete from earlier checks); asked about {_n(tally.asked, 'object')} in "
+              f"{_n(tally.requests, 'request')}; {tally.missing} missing", file=sys.stderr)
+    return findings + [gap_finding(g) for g in gaps]
+
+
+def _push(root: str, verifier: Verifier, data: list[DvcOut], gaps: list[Gap],
+          tally: Tally) -> tuple[list[Gap], Tally]:
+    """`dvc push` the outputs with gaps, then upload what dvc skipped, checking after each."""
+    from dataward.adapters import dvc as dvc_adapter
+
+    targets = sorted({g.out.target for g in gaps if not g.manifest_pushed})
+    if targets:
+        code = dvc_adapter.push(root, targets)
+        if code != 0:
+            print(f"{CHECK_ID}: dvc push exited {code}; checking what reached the remote",
+                  file=sys.stderr)
+        gaps, tally = verifier.verify(data)
+    sendable = [g for g in gaps if g.in_local_cache]
+    if sendable:
+        sent = verifier.upload(sendable)
+        print(f"{CHECK_ID}: uploaded {sent} objects that dvc push does not send (files of a "
+              "directory whose .dir manifest the remote already has)", file=sys.stderr)
+        gaps, tally = verifier.verify(data)
+    return gaps, tally
+
+
+def _targets(repo: Repo, args: argparse.Namespace) -> list[tuple[str, set[str] | None]]:
+    """(tip, the DVC files to check there; None for all) for the mode asked for."""
+    if args.rev:
+        return [(scope.commit(repo, args.rev, "--rev"), None)]
+    if args.range:
+        sc = scope.commit_range(repo, args.range)
+        assert sc.tip is not None
+        return [(sc.tip, changed_dvc_files(repo, sc))]
+    if args.pre_push:
+        return [(sc.tip, changed_dvc_files(repo, sc))
+                for sc in scope.per_pushed_ref(repo, args.pre_push, sys.stdin.read().splitlines())
+                if sc.tip is not None]
+    env_scope = scope.from_pre_commit_env(repo, os.environ)
+    if env_scope is not None and env_scope.tip is not None:
+        return [(env_scope.tip, changed_dvc_files(repo, env_scope))]
+    return [(scope.commit(repo, "HEAD", "the default: HEAD"), None)]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
