@@ -1,13 +1,12 @@
 """One family of fatal errors; each carries its exit code and a one-line hint.
 
 Exit codes (README, "Exit codes"): 0 clean, 1 findings, 2 usage or invalid configuration,
-3 could not check. Findings are not errors: they are returned, never raised.
+3 could not check. Findings are not errors: they are returned, never raised, and their code
+(0 or 1) is `dataward.findings.exit_code`; only 2 and 3 are named here.
 """
 
 from __future__ import annotations
 
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_COULD_NOT_CHECK = 3
 

@@ -101,36 +101,6 @@ def test_closing_an_issue_that_never_was_does_nothing(gh: LocalGitHub) -> None:
     assert len(gh.issues(REPO)) == 1
 
 
-def test_put_file_creates_updates_and_skips_unchanged(gh: LocalGitHub) -> None:
-    c = client(gh)
-    assert c.put_file("main", "drift/lab.json", b'{"v": 1}\n', "drift: lab")
-    assert c.put_file("main", "drift/lab.json", b'{"v": 2}\n', "drift: lab")
-    assert c.put_file("main", "drift/lab.json", b'{"v": 2}\n', "drift: lab") is None
-    assert gh.file(REPO, "main", "drift/lab.json") == b'{"v": 2}\n'
-    assert len(gh.commits(REPO, "main")) == 3  # initial, create, update
-    assert c.read_file("main", "drift/lab.json") == b'{"v": 2}\n'
-
-
-def test_put_file_on_a_missing_branch_creates_it(gh: LocalGitHub) -> None:
-    client(gh).put_file("dataward", "drift/lab.json", b"{}\n", "drift: lab")
-    assert gh.files(REPO, "dataward") == {"drift/lab.json": b"{}\n"}
-    assert len(gh.commits(REPO, "dataward")) == 1  # no history of main on it
-
-
-def test_put_file_retries_when_another_writer_got_there_first(gh: LocalGitHub) -> None:
-    c = client(gh)
-    c.put_file("main", "drift/README.md", b"v1\n", "dashboard")
-
-    def race(server: LocalGitHub, request: Request) -> None:
-        server.commit_files(REPO, "main", {"drift/README.md": b"theirs\n"})
-
-    gh.before("repos/create-or-update-file-contents", race, times=1)
-    c.put_file("main", "drift/README.md", b"ours\n", "dashboard")
-    assert gh.file(REPO, "main", "drift/README.md") == b"ours\n"
-    assert [r.status for r in gh.requests
-            if r.operation == "repos/create-or-update-file-contents"][-2:] == [409, 200]
-
-
 def test_commit_files_writes_several_files_in_one_commit(gh: LocalGitHub) -> None:
     c = client(gh)
     files = {"catalog.json": b"{}\n", "croissant/dogs.json": b"{}\n", "index.html": b"<p>"}
@@ -267,11 +237,6 @@ def test_long_reports_are_cut_to_what_github_takes_in_bytes(gh: LocalGitHub) -> 
     assert run["output"]["summary"].endswith("(cut here: GitHub takes no more)")
     [note] = gh.annotations(REPO, run["id"])
     assert len(note["message"].encode()) <= 64 * 1024
-
-
-def test_an_empty_file_is_written(gh: LocalGitHub) -> None:
-    client(gh).put_file("main", "drift/.keep", b"", "keep the folder")
-    assert gh.file(REPO, "main", "drift/.keep") == b""
 
 
 def test_a_read_only_token_is_no_permission_and_never_printed(gh: LocalGitHub) -> None:

@@ -54,11 +54,6 @@ def languages() -> frozenset[str]:
     return frozenset(data["alpha_2"]) | frozenset(data["alpha_3"]) | frozenset(data["special"])
 
 
-def language_source() -> str:
-    data = _load("iso639.json")
-    return f"{data['source']} {data['version']}"
-
-
 def suggest(value: str, choices: Iterable[str]) -> str | None:
     """The closest allowed value to a misspelt one, if any is close."""
     lowered = value.lower().replace("_", "-").replace(" ", "-")

@@ -184,50 +184,6 @@ class Client:
 
     # -- files on a branch ---------------------------------------------------------------------
 
-    def read_file(self, branch: str, path: str) -> bytes | None:
-        with self._errors(f"read {path} on {branch}"):
-            contents = _or_none(self._repo.file_contents, path, ref=branch)
-            return None if contents is None else self._decoded(contents)
-
-    def _decoded(self, contents: Any) -> bytes:
-        """A file's bytes; over 1 MB the contents API sends none, so read its blob."""
-        if contents.encoding == "base64" and contents.decoded is not None:
-            return bytes(contents.decoded)
-        return self._read_blob(contents.sha)
-
-    def put_file(self, branch: str, path: str, content: bytes, message: str,
-                 attempts: int = 6) -> str | None:
-        """Create or update one file through the contents API, with the blob `sha` GitHub
-        asks for; retried when another writer got there first. Returns the new commit's sha,
-        or None when the file already holds `content`."""
-        import github3.exceptions as gherr
-
-        refused = ""
-        for attempt in range(attempts):
-            with self._errors(f"write {path} on {branch}"):
-                current = _or_none(self._repo.file_contents, path, ref=branch)
-                if not content or (current is None and
-                                   _or_none(self._repo.ref, f"heads/{branch}") is None):
-                    # github3 sends nothing for empty content; a new branch needs a first commit
-                    return self.commit_files(branch, {path: content}, message)
-                try:
-                    if current is None:
-                        result = self._repo.create_file(path, message, content, branch=branch)
-                    elif self._decoded(current) == content:
-                        return None
-                    else:
-                        result = current.update(message, content, branch=branch)
-                except (gherr.Conflict, gherr.UnprocessableEntity) as exc:
-                    refused = f"{exc.code} {exc.msg}"
-                    _jitter(attempt)
-                    continue  # another writer changed the file or branch: read it again
-            if not result:
-                raise GitHubUnavailable(f"GitHub did not write {path} on {branch}")
-            return str(result["commit"].sha)
-        raise GitHubUnavailable(f"could not write {path} on {branch}: GitHub answered "
-                                f"{_mask(refused, self._token)} {attempts} times",
-                                "another writer kept changing it, or the branch is protected")
-
     def commit_files(self, branch: str, files: Mapping[str, bytes | None] | FileBuilder,
                      message: str, replace: Sequence[str] = (), attempts: int = 8
                      ) -> str | None:
