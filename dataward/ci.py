@@ -21,6 +21,7 @@ from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError, NoPermission
 from dataward.findings import Finding, Outcome
 from dataward.report import markdown
 from dataward.report.workflow import escape
+from dataward.runner import Request
 
 PR_CHECKS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards")
 CHECK_RUN_NAME = "dataward"
@@ -77,9 +78,9 @@ def _check(args: argparse.Namespace, actions: Actions) -> int:
     pr = actions.pull_request
     commit_range = args.range or (f"{pr.base_sha}..{pr.head_sha}" if pr else
                                   actions.push_range)
-    argv = {"no-large-binaries": ["--range", commit_range] if commit_range else ["--all"],
-            "dvc-pushed": ["--rev", pr.head_sha if pr else "HEAD"]}
-    outcomes = _collect([(c, argv.get(c, [])) for c in ids])
+    requests = {"no-large-binaries": Request(range=commit_range, all=not commit_range),
+                "dvc-pushed": Request(rev=pr.head_sha if pr else "HEAD")}
+    outcomes = _collect([(c, requests.get(c, Request())) for c in ids])
     head = (pr.head_sha if pr else actions.sha) or _resolve("HEAD")
     code = markdown.verdict(outcomes)
     report = markdown.render(outcomes, "dataward", _linker(actions, head), _footer(actions))
@@ -106,8 +107,8 @@ def _check(args: argparse.Namespace, actions: Actions) -> int:
 def _verify_pushed(args: argparse.Namespace, actions: Actions) -> int:
     pr = actions.pull_request
     rev = args.rev or (pr.head_sha if pr else actions.sha) or "HEAD"
-    argv = ["--rev", rev] + (["--timeout", str(args.timeout)] if args.timeout else [])
-    outcomes = _collect([("dvc-pushed", argv)])
+    request = Request(rev=rev, **({"timeout": args.timeout} if args.timeout else {}))
+    outcomes = _collect([("dvc-pushed", request)])
     code = markdown.verdict(outcomes)
     report = markdown.render(outcomes, "dataward dvc-pushed", _linker(actions, rev),
                              _footer(actions))
@@ -140,22 +141,12 @@ def _resolve(rev: str) -> str:
 
 # -- shared -----------------------------------------------------------------------------------
 
-def _collect(runs: Sequence[tuple[str, list[str]]]) -> list[Outcome]:
-    """Run each check's own `main` and keep what it found (a usage error counts as exit 2)."""
-    import importlib
+def _collect(runs: Sequence[tuple[str, Request]]) -> list[Outcome]:
+    """Each check's Outcome, through the one interface its own command uses."""
+    from dataward.checks import check_of
+    from dataward.runner import execute
 
-    from dataward.checks import CHECKS
-    from dataward.runner import collecting
-
-    outcomes: list[Outcome] = []
-    for check_id, argv in runs:
-        with collecting() as got:
-            try:
-                code = importlib.import_module(CHECKS[check_id]).main(argv)
-            except SystemExit as exc:  # argparse
-                code = exc.code if isinstance(exc.code, int) else 2
-        outcomes += got or [Outcome(check_id, code, [], f"exited {code}")]
-    return outcomes
+    return [execute(check_id, check_of(check_id), request) for check_id, request in runs]
 
 
 def _publish(args: argparse.Namespace, actions: Actions, outcomes: Sequence[Outcome],

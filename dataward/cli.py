@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from dataward import __version__
 from dataward.checks import CHECKS
 from dataward.errors import EXIT_USAGE
-from dataward.findings import Finding
 
 # Which checks the plain hooks in hooks/ run at each stage (pre-commit users set stages in
 # .pre-commit-config.yaml instead).
@@ -77,16 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _card_new(dvcfile: str, config_file: str | None) -> int:
-    from dataward.runner import run
+    from dataward.findings import Outcome
+    from dataward.runner import guarded, report
 
-    def body() -> list[Finding]:
+    def body() -> Outcome:
         from dataward.adopt.card_new import new
 
         card = new(dvcfile, config_file)
         print(f"wrote {card}: fill in every TODO, then `git add {card}`")
-        return []
+        return Outcome("card new", 0, [])
 
-    return run("card new", "text", body)
+    return report(guarded("card new", body), "text")
 
 
 def _schema(folder: str, write: bool) -> int:
@@ -103,22 +103,23 @@ def _schema(folder: str, write: bool) -> int:
 
 
 def run_stage(stage: str, hook_args: list[str]) -> int:
-    """Run every check of a stage; the worst exit code wins (3 > 2 > 1 > 0)."""
+    """Run every check of a stage, as its hook; the worst exit code wins (3 > 2 > 1 > 0)."""
+    from dataward.checks import check_of
+    from dataward.runner import Request, execute, report
+
     if stage == "pre-push":
         if not hook_args:
             print("dataward hook pre-push: git passes REMOTE and URL", file=sys.stderr)
             return EXIT_USAGE
-        stdin_lines = sys.stdin.read()
-        codes = []
-        for check_id in STAGES[stage]:
-            sys.stdin = _Replay(stdin_lines)
-            codes.append(_check_main(check_id)(["--pre-push", hook_args[0]]))
-        return max(codes, default=0)
+        # git gives the pushed refs once, on stdin; every check judges the same ones.
+        request = Request(pre_push=hook_args[0], push_lines=tuple(sys.stdin.read().splitlines()))
+        return max(report(execute(c, check_of(c), request), "text") for c in STAGES[stage])
     codes = []
     for check_id in STAGES[stage]:
-        argv = _staged_args(check_id)
-        if argv is not None:
-            codes.append(_check_main(check_id)(argv))
+        files = _staged_files(check_id)
+        if files is not None:
+            outcome = execute(check_id, check_of(check_id), Request(files=tuple(files)))
+            codes.append(report(outcome, "text"))
     return max(codes, default=0)
 
 
@@ -128,8 +129,8 @@ STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$",
                 "dataset-cards": r"\.(dvc|md)$"}
 
 
-def _staged_args(check_id: str) -> list[str] | None:
-    """The files to pass a check at commit; None when it has nothing to look at."""
+def _staged_files(check_id: str) -> list[str] | None:
+    """The files to give a check at commit; None when it has nothing to look at."""
     pattern = STAGED_FILES.get(check_id)
     if pattern is None:
         return []
@@ -144,16 +145,6 @@ def _staged_args(check_id: str) -> list[str] | None:
 def _check_main(check_id: str) -> Callable[[Sequence[str] | None], int]:
     main: Callable[[Sequence[str] | None], int] = importlib.import_module(CHECKS[check_id]).main
     return main
-
-
-class _Replay:
-    """Stands in for stdin so each pre-push check reads the same pushed refs."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def read(self) -> str:
-        return self.text
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
-"""What every check's `main` shares: common options, rendering, and turning errors into exit codes.
+"""The one way a check runs: `run(repo, policy, request) -> Outcome`, called by its console
+script, by the plain hooks (`dataward hook`) and by `dataward ci` alike.
 
-Errors a user can cause print one line and the fix; anything unexpected prints one line and
-where the traceback was written. A gate that could not finish exits 3, never 0.
+`execute` finds the repository and its policy, calls the check and turns every error into an
+Outcome: one a user can cause carries its message and fix; anything unexpected is one line and
+where the traceback was written. A gate that could not finish is exit 3, never 0. `report`
+prints an Outcome in the format asked for. Nothing here is global: callers that run several
+checks (the hooks, CI) simply keep the Outcomes.
 """
 
 from __future__ import annotations
@@ -9,9 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
 from dataward.findings import Finding, Outcome, exit_code
@@ -21,6 +24,91 @@ if TYPE_CHECKING:
     from dataward.policy import Policy
 
 FORMATS = ("github", "json", "sarif", "text")  # dataward.report renders each
+DEFAULT_JOBS = min(32, 4 * (os.cpu_count() or 1))
+
+
+class Request(NamedTuple):
+    """What a check is asked to look at. Each check reads the fields that concern it; the
+    rest keep their defaults. Everything a check would read from the process (stdin, the
+    environment) is here, so a caller decides it."""
+
+    files: tuple[str, ...] = ()  # named on the command line (pre-commit passes them)
+    rev: str | None = None  # one revision (dvc-pushed)
+    range: str | None = None  # BASE..HEAD
+    all: bool = False  # all of history (no-large-binaries)
+    pre_push: str | None = None  # the remote of a plain git pre-push hook
+    push_lines: tuple[str, ...] = ()  # what git gives that hook on stdin
+    env: Mapping[str, str] = {}
+    enforce_all: bool = False  # no-large-binaries: every given file, changed or not
+    maxkb: int | None = None  # no-large-binaries: the size limit, over the policy's
+    profile: Literal["lab", "huggingface"] = "lab"  # dataset-cards
+    push: bool = False  # dvc-pushed: push what is missing, then check again
+    use_cache: bool = True  # dvc-pushed: trust what the remote was seen to hold
+    jobs: int = DEFAULT_JOBS  # dvc-pushed: requests in flight
+    timeout: float = 60.0  # dvc-pushed: seconds to wait for a remote
+    verbose: bool = False
+
+
+Check = Callable[["Repo", "Policy", Request], Outcome]
+
+
+def outcome(check_id: str, findings: Sequence[Finding]) -> Outcome:
+    return Outcome(check_id, exit_code(list(findings)), list(findings))
+
+
+def guarded(check_id: str, body: Callable[[], Outcome]) -> Outcome:
+    """`body()`, with every error it raises as the Outcome of a check that could not run."""
+    try:
+        return body()
+    except DatawardError as err:
+        return Outcome(check_id, err.exit_code, [], err.message, err.hint)
+    except KeyboardInterrupt:
+        raise
+    except Exception:
+        return Outcome(check_id, EXIT_COULD_NOT_CHECK, [], "internal error: could not check",
+                       f"details are in {write_log()}; please report them")
+
+
+def execute(check_id: str, check: Check, request: Request,
+            config: str | None = None) -> Outcome:
+    """Run a check on the repository around the current folder, under its policy."""
+    def body() -> Outcome:
+        from dataward.adapters.git import Repo
+        from dataward.adapters.state import State
+        from dataward.policy import load as load_policy
+
+        repo = Repo.discover()
+        return check(repo, load_policy(repo.root, config, State(repo.common_dir)).policy,
+                     request)
+
+    return guarded(check_id, body)
+
+
+def main(check_id: str, check: Check, request: Request, fmt: str,
+         config: str | None = None) -> int:
+    """What a check's console script does: execute it and print what it came to."""
+    try:
+        return report(execute(check_id, check, request, config), fmt)
+    except KeyboardInterrupt:
+        return 130
+
+
+def report(result: Outcome, fmt: str) -> int:
+    """Print an Outcome as a check's own command does; its exit code."""
+    if result.error:
+        _fatal(result.check, fmt, result.error, result.hint)
+        return result.exit_code
+    if not result.findings and fmt == "text":
+        return result.exit_code  # nothing to say: skip loading the renderers
+    from dataward.report import render
+
+    output = render(result.findings, fmt)
+    if output:
+        try:
+            print(output, flush=True)
+        except BrokenPipeError:  # `| head`: the reader left; exit as we would have
+            _reader_left()
+    return result.exit_code
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -29,49 +117,6 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="policy file (default: dataward.toml, else pyproject.toml "
                              "[tool.dataward], at the repository root)")
-
-
-_collected: list[Outcome] | None = None
-
-
-@contextmanager
-def collecting() -> Iterator[list[Outcome]]:
-    """Within it, checks record their outcome here instead of printing it (the CI commands
-    run several checks and report them together)."""
-    global _collected
-    outer, _collected = _collected, []
-    try:
-        yield _collected
-    finally:
-        _collected = outer
-
-
-def run(check_id: str, fmt: str, body: Callable[[], Sequence[Finding]]) -> int:
-    try:
-        findings = list(body())
-    except DatawardError as err:
-        return _failed(Outcome(check_id, err.exit_code, [], err.message, err.hint), fmt)
-    except KeyboardInterrupt:
-        return 130
-    except Exception:
-        log = write_log()
-        return _failed(Outcome(check_id, EXIT_COULD_NOT_CHECK, [],
-                               "internal error: could not check",
-                               f"details are in {log}; please report them"), fmt)
-    if _collected is not None:
-        _collected.append(Outcome(check_id, exit_code(findings), findings))
-        return exit_code(findings)
-    if not findings and fmt == "text":
-        return 0  # nothing to say: skip loading the renderers
-    from dataward.report import render
-
-    output = render(findings, fmt)
-    if output:
-        try:
-            print(output, flush=True)
-        except BrokenPipeError:  # `| head`: the reader left; exit as we would have
-            _reader_left()
-    return exit_code(findings)
 
 
 def command(prefix: str, body: Callable[[], int]) -> int:
@@ -99,28 +144,6 @@ def command(prefix: str, body: Callable[[], int]) -> int:
 def _reader_left() -> None:
     """Stdout's reader is gone: later writes (and the flush at exit) go nowhere, quietly."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def run_in_repo(check_id: str, args: argparse.Namespace,
-                body: Callable[[Repo, Policy], Sequence[Finding]]) -> int:
-    """`run` for a check of the repository around the current folder, under its policy."""
-    def checked() -> Sequence[Finding]:
-        from dataward.adapters.git import Repo
-        from dataward.adapters.state import State
-        from dataward.policy import load as load_policy
-
-        repo = Repo.discover()
-        return body(repo, load_policy(repo.root, args.config, State(repo.common_dir)).policy)
-
-    return run(check_id, args.format, checked)
-
-
-def _failed(outcome: Outcome, fmt: str) -> int:
-    if _collected is not None:
-        _collected.append(outcome)
-    else:
-        _fatal(outcome.check, fmt, outcome.error, outcome.hint)
-    return outcome.exit_code
 
 
 def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:

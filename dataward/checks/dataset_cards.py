@@ -17,9 +17,10 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
+from dataward import runner
 from dataward.adapters.git import Repo
 from dataward.filenames import read_capped, repo_paths
-from dataward.findings import Finding, Severity
+from dataward.findings import Finding, Outcome, Severity
 from dataward.formats import vocabulary
 from dataward.formats.dvcfile import read
 from dataward.formats.explain import explain, type_name, where
@@ -27,7 +28,7 @@ from dataward.formats.frontmatter import Unsplit, split
 from dataward.formats.globs import last_match
 from dataward.formats.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
 from dataward.policy import DATASHEET_SECTIONS, DatasetCardsPolicy, Policy
-from dataward.runner import add_common_options, run, run_in_repo
+from dataward.runner import Request, add_common_options
 
 CHECK_ID = "dataset-cards"
 Profile = Literal["lab", "huggingface"]
@@ -533,10 +534,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.profile == "huggingface" and args.filenames:
-        return run(CHECK_ID, args.format, lambda: check_files(args.filenames))
-    return run_in_repo(CHECK_ID, args,
-                       lambda repo, policy: check(repo, args.filenames, policy, args.profile))
+    if args.profile == "huggingface" and args.filenames:  # Hub cards anywhere: no repository
+        result = runner.guarded(CHECK_ID, lambda: runner.outcome(
+            CHECK_ID, check_files(args.filenames)))
+        return runner.report(result, args.format)
+    request = Request(files=tuple(args.filenames), profile=args.profile)
+    return runner.main(CHECK_ID, run, request, args.format, args.config)
+
+
+def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
+    return runner.outcome(CHECK_ID, check(repo, request.files, policy, request.profile))
 
 
 if __name__ == "__main__":

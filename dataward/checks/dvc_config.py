@@ -12,12 +12,13 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from dataward import runner
 from dataward.adapters.git import Repo
-from dataward.findings import Finding, Severity
+from dataward.findings import Finding, Outcome, Severity
 from dataward.formats.dvc_config import is_secret
 from dataward.formats.urls import has_credentials, mask, remote_key, scheme, within
-from dataward.policy import DvcConfigPolicy
-from dataward.runner import add_common_options, run_in_repo
+from dataward.policy import DvcConfigPolicy, Policy
+from dataward.runner import Request, add_common_options
 
 CHECK_ID = "dvc-config"
 _SECTION = re.compile(r"^\s*\[+\s*(.*?)\s*\]+\s*(?:#.*)?$")
@@ -207,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run_in_repo(CHECK_ID, args, lambda repo, policy: check(repo, policy.dvc_config))
+    return runner.main(CHECK_ID, run, Request(), args.format, args.config)
+
+
+def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
+    return runner.outcome(CHECK_ID, check(repo, policy.dvc_config))
 
 
 if __name__ == "__main__":

@@ -13,15 +13,16 @@ import stat
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from dataward import runner
 from dataward.adapters.git import Repo
 from dataward.filenames import read_capped, repo_paths
-from dataward.findings import Finding, Severity
+from dataward.findings import Finding, Outcome, Severity
 from dataward.formats.dvcfile import Resolved, is_dvcfile, read, resolve
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.urls import repo_key, within
 from dataward.formats.yamlsafe import MAX_BYTES, Document, YamlProblem, load
-from dataward.policy import DvcFilesPolicy
-from dataward.runner import add_common_options, run_in_repo
+from dataward.policy import DvcFilesPolicy, Policy
+from dataward.runner import Request, add_common_options
 
 CHECK_ID = "dvc-files"
 RECOMMIT = "let DVC write it: `dvc commit {file}` (or `dvc add` the data again); never edit hashes"
@@ -406,8 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run_in_repo(CHECK_ID, args,
-                       lambda repo, policy: check(repo, args.filenames, policy.dvc_files))
+    request = Request(files=tuple(args.filenames))
+    return runner.main(CHECK_ID, run, request, args.format, args.config)
+
+
+def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
+    return runner.outcome(CHECK_ID, check(repo, request.files, policy.dvc_files))
 
 
 if __name__ == "__main__":

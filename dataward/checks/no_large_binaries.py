@@ -12,16 +12,15 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from dataward import scope
+from dataward import runner, scope
 from dataward.adapters.git import SNIFF_BYTES, Change, Repo
 from dataward.adapters.state import State
 from dataward.checks.dvc_owners import Owners, history_owners, index_owners
 from dataward.filenames import repo_paths
-from dataward.findings import Finding
+from dataward.findings import Finding, Outcome
 from dataward.formats.dvcfile import DvcOut
-from dataward.policy import LargeBinariesPolicy
-from dataward.policy import load as load_policy
-from dataward.runner import add_common_options, run
+from dataward.policy import LargeBinariesPolicy, Policy
+from dataward.runner import Request, add_common_options
 
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
@@ -131,7 +130,7 @@ def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
     else:
         what = f"{out_path} is a DVC output of {dvcfile} and must not go into git"
         fix = f"git rm --cached {_q(out_path)} && dvc add {_q(out_path)}"
-    first = min(members, key=lambda b: (b.commit or "", b.path))
+    first = members[0]  # blobs come oldest commit first
     if first.commit is None:
         return Finding(out_path, None, CHECK_ID, what, f"fix: {fix}")
     what += f"; added in {_commit_label(first.commit, ctx)}"
@@ -297,35 +296,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.maxkb is not None and args.maxkb < 0:
         build_parser().error("--maxkb must be 0 or more")
-    return run(CHECK_ID, args.format, lambda: _check(args))
+    lines = tuple(sys.stdin.read().splitlines()) if args.pre_push else ()
+    request = Request(files=tuple(args.filenames), range=args.range, all=args.all,
+                      pre_push=args.pre_push, push_lines=lines, env=dict(os.environ),
+                      enforce_all=args.enforce_all, maxkb=args.maxkb)
+    return runner.main(CHECK_ID, run, request, args.format, args.config)
 
 
-def _check(args: argparse.Namespace) -> list[Finding]:
-    repo = Repo.discover()
+def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
     state = State(repo.common_dir)
-    policy = load_policy(repo.root, args.config, state).policy.no_large_binaries
-    if args.maxkb is not None:
-        policy = LargeBinariesPolicy(args.maxkb, policy.limits, policy.binary_max_kb,
-                                            policy.binary_allow)
+    limits = policy.no_large_binaries
+    if request.maxkb is not None:
+        limits = limits._replace(max_kb=request.maxkb)
     only: set[str] | None = None
-    if args.range:
-        sc = scope.commit_range(repo, args.range)
-    elif args.all:
+    if request.range:
+        sc = scope.commit_range(repo, request.range)
+    elif request.all:
         sc = scope.whole_history(repo)
-    elif args.pre_push:
-        push = scope.from_push_lines(repo, args.pre_push, sys.stdin.read().splitlines())
+    elif request.pre_push:
+        push = scope.from_push_lines(repo, request.pre_push, request.push_lines)
         if push is None:
-            return []
+            return runner.outcome(CHECK_ID, [])
         sc = push
     else:
-        env_scope = scope.from_pre_commit_env(repo, os.environ)
+        env_scope = scope.from_pre_commit_env(repo, request.env)
         sc = env_scope or scope.staged()
-        if env_scope is None and args.filenames:
-            only = repo_paths(repo.root, args.filenames)
-        if env_scope is None and args.enforce_all:
+        if env_scope is None and request.files:
+            only = repo_paths(repo.root, request.files)
+        if env_scope is None and request.enforce_all:
             sc, only = scope.index(sorted(only) if only else []), None
-    blobs, ctx = collect(repo, sc, policy, state, only)
-    return judge(blobs, policy, ctx)
+    blobs, ctx = collect(repo, sc, limits, state, only)
+    return runner.outcome(CHECK_ID, judge(blobs, limits, ctx))
 
 
 if __name__ == "__main__":

@@ -18,16 +18,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from dataward import scope
+from dataward import runner, scope
 from dataward.adapters.git import Repo
 from dataward.adapters.state import State
 from dataward.checks.dvc_pushed.collect import changed_dvc_files, outputs_at
 from dataward.checks.dvc_pushed.judge import CHECK_ID, Gap, dedupe, gap_finding, unreadable
 from dataward.checks.dvc_pushed.remote import Tally, Verifier
 from dataward.errors import UsageError
-from dataward.findings import Finding
+from dataward.findings import Outcome
 from dataward.formats.dvcfile import DvcFile, DvcOut
-from dataward.runner import add_common_options, run
+from dataward.policy import Policy
+from dataward.runner import DEFAULT_JOBS, Request, add_common_options
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true",
                         help="ask the remote about every object, even those an earlier check "
                              "saw there")
-    parser.add_argument("--jobs", type=int, default=min(32, 4 * (os.cpu_count() or 1)),
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help="requests in flight at once (default: 4 x cores, at most 32)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for a remote (default: {DEFAULT_TIMEOUT:g}); "
@@ -64,13 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.jobs < 1 or args.timeout <= 0:
         build_parser().error("--jobs and --timeout must be positive")
-    return run(CHECK_ID, args.format, lambda: _check(args))
+    lines = tuple(sys.stdin.read().splitlines()) if args.pre_push else ()
+    request = Request(rev=args.rev, range=args.range, pre_push=args.pre_push, push_lines=lines,
+                      env=dict(os.environ), push=args.push, use_cache=not args.no_cache,
+                      jobs=args.jobs, timeout=args.timeout, verbose=args.verbose)
+    return runner.main(CHECK_ID, run, request, args.format, args.config)
 
 
-def _check(args: argparse.Namespace) -> list[Finding]:
-    repo = Repo.discover()
+def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
     files: list[DvcFile] = []
-    for tip, only in _targets(repo, args):
+    for tip, only in _targets(repo, request):
         files += outputs_at(repo, tip, only)
     if any(f.outs or f.problem for f in files) and \
             not os.path.isdir(os.path.join(repo.root, ".dvc")):
@@ -83,17 +87,17 @@ def _check(args: argparse.Namespace) -> list[Finding]:
     # source's remote, `cache: false` and `push: false` outputs from nowhere.
     data = dedupe(o for f in files for o in f.outs if o.in_remote)
     if not data:
-        return findings
-    verifier = Verifier(repo.root, State(repo.common_dir), not args.no_cache, args.timeout,
-                        args.jobs)
+        return runner.outcome(CHECK_ID, findings)
+    verifier = Verifier(repo.root, State(repo.common_dir), request.use_cache, request.timeout,
+                        request.jobs)
     gaps, tally = verifier.verify(data)
-    if gaps and args.push:
+    if gaps and request.push:
         gaps, tally = _push(repo.root, verifier, data, gaps, tally)
-    if args.verbose:
+    if request.verbose:
         print(f"{CHECK_ID}: {_n(tally.outputs, 'output')} ({tally.known_complete} known "
               f"complete from earlier checks); asked about {_n(tally.asked, 'object')} in "
               f"{_n(tally.requests, 'request')}; {tally.missing} missing", file=sys.stderr)
-    return findings + [gap_finding(g) for g in gaps]
+    return runner.outcome(CHECK_ID, findings + [gap_finding(g) for g in gaps])
 
 
 def _push(root: str, verifier: Verifier, data: list[DvcOut], gaps: list[Gap],
@@ -117,19 +121,19 @@ def _push(root: str, verifier: Verifier, data: list[DvcOut], gaps: list[Gap],
     return gaps, tally
 
 
-def _targets(repo: Repo, args: argparse.Namespace) -> list[tuple[str, set[str] | None]]:
+def _targets(repo: Repo, request: Request) -> list[tuple[str, set[str] | None]]:
     """(tip, the DVC files to check there; None for all) for the mode asked for."""
-    if args.rev:
-        return [(scope.commit(repo, args.rev, "--rev"), None)]
-    if args.range:
-        sc = scope.commit_range(repo, args.range)
+    if request.rev:
+        return [(scope.commit(repo, request.rev, "--rev"), None)]
+    if request.range:
+        sc = scope.commit_range(repo, request.range)
         assert sc.tip is not None
         return [(sc.tip, changed_dvc_files(repo, sc))]
-    if args.pre_push:
+    if request.pre_push:
         return [(sc.tip, changed_dvc_files(repo, sc))
-                for sc in scope.per_pushed_ref(repo, args.pre_push, sys.stdin.read().splitlines())
+                for sc in scope.per_pushed_ref(repo, request.pre_push, request.push_lines)
                 if sc.tip is not None]
-    env_scope = scope.from_pre_commit_env(repo, os.environ)
+    env_scope = scope.from_pre_commit_env(repo, request.env)
     if env_scope is not None and env_scope.tip is not None:
         return [(env_scope.tip, changed_dvc_files(repo, env_scope))]
     return [(scope.commit(repo, "HEAD", "the default: HEAD"), None)]
