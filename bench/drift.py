@@ -211,7 +211,9 @@ t_start = time.perf_counter()
 import json, sys
 from dataward.drift import scan as drift
 from dataward.drift import cli as drift_cli
+from dataward.drift import hasher
 from dataward.drift import hashing as dvc_hash
+from dataward.drift import judge as drift_judge
 from dataward.drift import state_cache as hash_state
 from dataward.drift.model import DriftReport
 from dataward.report import drift_text
@@ -220,14 +222,14 @@ for owner, name, label in [
         (drift, "scan", "scan (walk, hash, state, judge, report model)"),
         (dvc_hash, "walk", "walk the dataset folder"),
         (drift, "_size", "stat for sizes"),
-        (dvc_hash.Hasher, "hash_files", "hash_files (md5 and state lookups)"),
-        (dvc_hash, "_hash_path", "reading + md5 (all threads)"),
+        (hasher.Hasher, "hash_files", "hash_files (md5 and state lookups)"),
+        (dvc_hash, "hash_path", "reading + md5 (all threads)"),
         (hash_state.HashState, "load", "state: open sqlite"),
         (hash_state.HashState, "get", "state: lookups (all threads)"),
         (hash_state.HashState, "put", "state: put (all threads)"),
         (hash_state.HashState, "prune", "state: prune"),
         (hash_state.HashState, "save", "state: save"),
-        (drift, "judge", "judge"),
+        (drift_judge, "judge", "judge"),
         (DriftReport, "model_dump_json", "report to JSON"),
         (drift_text, "text", "report to text")]:
     timer(owner, name, label)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from dataward.catalog import croissant
+from dataward.catalog import croissant, croissant_vocab
 from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
 from dataward.formats.vocabulary import hub
 
@@ -345,12 +345,12 @@ def test_web_urls_of_registries(repo: str | None, web: str | None) -> None:
 def test_every_hub_license_maps_to_spdx_or_is_known_not_to() -> None:
     from packaging.licenses import canonicalize_license_expression
 
-    for spdx in croissant.SPDX.values():  # real, current SPDX ids (packaging's SPDX list)
+    for spdx in croissant_vocab.SPDX.values():  # real, current SPDX ids (packaging's SPDX list)
         assert canonicalize_license_expression(spdx) == spdx
     no_spdx = {"bigcode-openrail-m", "bigscience-bloom-rail-1.0", "bigscience-openrail-m",
                "bsd", "cc", "creativeml-openrail-m", "deepfloyd-if-license", "gemma", "gfdl",
                "gpl", "lgpl", "llama2", "openrail", "openrail++", "other", "unknown"}
-    assert set(croissant.SPDX) | no_spdx == set(hub("license").values)
+    assert set(croissant_vocab.SPDX) | no_spdx == set(hub("license").values)
     card = _card("x.card.md", license=["llama2", "mit", "unknown"])
     assert croissant.license_value(card, COMMIT, None) == [
         {"@type": "sc:CreativeWork", "name": "Llama 2 Community License Agreement",
@@ -363,4 +363,4 @@ def test_every_hub_license_maps_to_spdx_or_is_known_not_to() -> None:
     ("b.tar.gz", "application/gzip"), ("weights.bin", "application/octet-stream"),
     ("noext", "application/octet-stream")])
 def test_encoding_formats(path: str, fmt: str) -> None:
-    assert croissant.encoding_format(path) == fmt
+    assert croissant_vocab.encoding_format(path) == fmt

@@ -27,10 +27,10 @@ import pytest
 
 from dataward.drift import hashing as dvc_hash
 from dataward.drift import state_cache as hash_state
+from dataward.drift.hasher import Hasher
 from dataward.drift.hashing import (
     DvcIgnoreInCollectedDir,
     DvcIgnoreUnsupported,
-    Hasher,
     LegacyMd5,
     dir_md5,
     manifest_bytes,
@@ -432,7 +432,8 @@ def test_state_prune_and_two_writers(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_hashing_imports_no_dvc() -> None:
-    code = ("import sys, dataward.drift.hashing, dataward.drift.state_cache; "
+    code = ("import sys, dataward.drift.hashing, dataward.drift.hasher, "
+            "dataward.drift.state_cache; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'dvc', 'dvc_data', 'dvc_objects', 'fsspec', 'pydantic', 'yaml'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

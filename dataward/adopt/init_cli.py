@@ -57,7 +57,7 @@ def _init(args: argparse.Namespace) -> int:
     if args.dry_run:
         _show(plan)
         return 0
-    adopt.apply(plan)
+    adopt.apply(repo, plan)
     _report(plan, _uncommitted(repo, plan))
     return 0
 
@@ -127,12 +127,8 @@ def _uncommitted(repo: Repo, plan: Plan) -> list[str]:
                if os.path.exists(os.path.join(plan.root, p))]
     if not present:
         return []
-    # --no-optional-locks: telling what is uncommitted must not rewrite the index.
-    out = repo.run(["--no-optional-locks", "status", "--porcelain", "-z",
-                    "--untracked-files=all", "--", *present])
     found = []
-    for entry in out.decode("utf-8", "replace").split("\0"):
-        status, path = entry[:2], entry[3:]
+    for status, path in repo.status(present):
         # DVC's own files count only until their first commit (dvc init made them).
         if path in plan.managed or (path in DVC_INIT_FILES and status in ("??", "A ")):
             found.append(path)

@@ -2,14 +2,14 @@
 
 `make_plan` reads the repository and decides; it refuses (UsageError, exit 2) before anything
 is written when a step could not be done (no dvc to run `dvc init`, another core.hooksPath,
-a configuration it cannot merge). `apply` then runs the commands and writes the files.
+a configuration it cannot merge). `apply` then runs the commands (git's through the git
+adapter, the others through adapters.tools) and writes the files.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 from importlib import resources
 from typing import NamedTuple
@@ -46,7 +46,7 @@ class FileChange(NamedTuple):
 
 
 class Command(NamedTuple):
-    argv: list[str]
+    argv: list[str]  # a git command's starts with "git"
     shown: str  # as a user would type it
     why: str
 
@@ -74,17 +74,7 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
         raise UsageError(f"--actions-repo {actions_repo!r} is not OWNER/NAME",
                          "give the repository as GitHub names it, e.g. lab-tools/dataward")
     root = repo.root
-    commands: list[Command] = []
-    managed: list[str] = []
-    if not os.path.isdir(os.path.join(root, ".dvc")):
-        if importlib.util.find_spec("dvc") is None:
-            raise UsageError(f"{root} has no .dvc folder and dvc is not installed here to "
-                             "make one",
-                             "pip install 'dataward[dvc]' (or run `dvc init` yourself), then "
-                             "dataward init again; nothing was changed")
-        commands.append(Command([sys.executable, "-m", "dvc", "init", "-q"], "dvc init",
-                                "makes .dvc/, DVC's config and cache"))
-        managed += DVC_INIT_FILES
+    commands, managed = _dvc_init(root)
     files: list[FileChange] = []
     kept: list[tuple[str, str]] = []
     notes: list[str] = []
@@ -130,6 +120,19 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
     else:
         hooks = _plain_hooks(repo)
     return Plan(root, kind, commands, files, hooks, kept, notes, managed)
+
+
+def _dvc_init(root: str) -> tuple[list[Command], list[str]]:
+    """`dvc init` when the repository has no .dvc folder yet, and the files it makes."""
+    if os.path.isdir(os.path.join(root, ".dvc")):
+        return [], []
+    if importlib.util.find_spec("dvc") is None:
+        raise UsageError(f"{root} has no .dvc folder and dvc is not installed here to "
+                         "make one",
+                         "pip install 'dataward[dvc]' (or run `dvc init` yourself), then "
+                         "dataward init again; nothing was changed")
+    return [Command([sys.executable, "-m", "dvc", "init", "-q"], "dvc init",
+                    "makes .dvc/, DVC's config and cache")], list(DVC_INIT_FILES)
 
 
 def _plan_pre_commit_config(root: str, hook_repo: str, rev: str, kind: Kind,
@@ -205,7 +208,7 @@ def _plain_hooks(repo: Repo) -> list[Command]:
     ours = hooks_dir()
     # The hooks run the Python that has this dataward, also from a shell (or a GUI) where
     # its virtual environment is not active: hooks/_dataward.sh reads dataward.python.
-    pin = [] if _git_config(repo, "dataward.python") == sys.executable else [Command(
+    pin = [] if repo.config_value("dataward.python") == sys.executable else [Command(
         ["git", "config", "--local", "dataward.python", sys.executable],
         f"git config dataward.python {sys.executable}",
         "the hooks run this Python, active virtual environment or not")]
@@ -240,16 +243,12 @@ def _plain_hooks(repo: Repo) -> list[Command]:
                     "git runs dataward's plain hooks at commit and push"), *pin]
 
 
-def _git_config(repo: Repo, key: str, *scope: str) -> str:
-    return repo.run(["config", *scope, "--get", key], ok=(0, 1)).decode().strip()
-
-
 def _hooks_path(repo: Repo) -> tuple[str | None, bool]:
     """core.hooksPath as git resolves it, and whether this repository's own config sets it."""
-    out = _git_config(repo, "core.hooksPath")
+    out = repo.config_value("core.hooksPath")
     if not out:
         return None, False
-    local = _git_config(repo, "core.hooksPath", "--local")
+    local = repo.config_value("core.hooksPath", local=True)
     return os.path.join(repo.root, os.path.expanduser(out)), bool(local)
 
 
@@ -308,10 +307,10 @@ def _check_writable(root: str, path: str) -> None:
                              "move it aside, then run dataward init again")
 
 
-def apply(plan: Plan) -> None:
+def apply(repo: Repo, plan: Plan) -> None:
     """Run the commands, write the files, install the hooks; stops at the first failure."""
     for command in plan.commands:
-        _run(plan.root, command)
+        _run(repo, command)
     for change in plan.files:
         target = os.path.join(plan.root, change.path)
         temp = target + ".dataward-new"
@@ -330,13 +329,15 @@ def apply(plan: Plan) -> None:
                              "fix that, then run dataward init again (what was done so far is "
                              "kept, and a second run finishes the rest)") from None
     for command in plan.hooks:
-        _run(plan.root, command)
+        _run(repo, command)
 
 
-def _run(root: str, command: Command) -> None:
-    proc = subprocess.run(command.argv, cwd=root, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-        raise UsageError(f"`{command.shown}` failed: {said[-1] if said else proc.returncode}",
+def _run(repo: Repo, command: Command) -> None:
+    from dataward.adapters import tools
+
+    failed = (repo.attempt(command.argv[1:]) if command.argv[0] == "git"
+              else tools.run(command.argv, repo.root))
+    if failed is not None:
+        raise UsageError(f"`{command.shown}` failed: {failed}",
                          f"run `{command.shown}` yourself to see why, then dataward init "
                          "again (what was done so far is kept)")

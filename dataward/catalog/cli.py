@@ -110,11 +110,7 @@ def registry_url(args: argparse.Namespace, repo: Repo) -> str | None:
     server, name = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     if server and name:
         return f"{server.rstrip('/')}/{name}"
-    import subprocess
-
-    proc = subprocess.run(["git", "remote", "get-url", "origin"], cwd=repo.root,
-                          capture_output=True, text=True, check=False)
-    url = proc.stdout.strip() if proc.returncode == 0 else ""
+    url = repo.remote_url("origin") or ""
     if url and "://" not in url and ":" not in url.split("/")[0]:  # a local path
         url = os.path.normpath(os.path.join(repo.root, url))  # as a clone elsewhere needs it
     return url or None
@@ -189,12 +185,13 @@ class _Newer(Exception):
 
 def _publish(args: argparse.Namespace) -> int:
     import json
-    import subprocess
 
+    from dataward.adapters.git import Repo
     from dataward.adapters.github.client import Client
     from dataward.adapters.github.env import Actions, append_summary, write_output
 
     catalog = _catalog(args)
+    repo = Repo.discover(args.repo)
     actions = Actions.from_environ()
     client = Client(actions.api_url, actions.token, actions.repository)
     ours = files(catalog)
@@ -208,9 +205,7 @@ def _publish(args: argparse.Namespace) -> int:
                 theirs = str(json.loads(read("catalog.json")).get("commit", ""))
             except ValueError:
                 theirs = ""
-            if theirs and theirs != catalog.commit and subprocess.run(
-                    ["git", "merge-base", "--is-ancestor", catalog.commit, theirs],
-                    cwd=args.repo, capture_output=True, check=False).returncode == 0:
+            if theirs and theirs != catalog.commit and repo.is_ancestor(catalog.commit, theirs):
                 raise _Newer(theirs)
         return ours
 

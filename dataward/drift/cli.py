@@ -8,7 +8,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from dataward.errors import CouldNotCheck, UsageError
+from dataward.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -74,6 +74,7 @@ def _check_env(name: str) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from dataward.drift import judge
     from dataward.drift import scan as drift
     from dataward.report import drift_text
 
@@ -112,12 +113,12 @@ def _scan(args: argparse.Namespace) -> int:
 
             append_summary(os.environ.get("GITHUB_STEP_SUMMARY", ""),
                            "### dataward drift\n\n```\n" + drift_text.text(report) + "\n```")
-    return drift.exit_code(report)
+    return judge.exit_code(report)
 
 
 def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
     """The catalog, and folders whose DVC cache may hold `.dir` manifests."""
-    from dataward.adapters.git import Repo
+    from dataward.adapters.git import Repo, clone
     from dataward.catalog import build
     from dataward.catalog import cli as catalog_cli
     from dataward.policy import load as load_policy
@@ -132,30 +133,7 @@ def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
         return build.build(repo, args.rev, policy.dataset_cards,
                            catalog_cli.registry_url(args, repo)), [repo.root]
     with tempfile.TemporaryDirectory(prefix="dataward-registry-") as tmp:
-        import subprocess
-
-        proc = subprocess.run(["git", "clone", "--quiet", "--no-checkout", args.registry, tmp],
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            from urllib.parse import urlsplit
-
-            from dataward.formats.urls import without_credentials
-
-            said = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
-            # git may echo the URL: its password, or a token given as the user, must not
-            # reach the log.
-            shown = without_credentials(args.registry)
-            said = said.replace(args.registry, shown)
-            try:
-                parts = urlsplit(args.registry)
-                secrets = [p for p in (parts.password, parts.username) if p]
-            except ValueError:
-                secrets = []
-            for secret in secrets:
-                said = said.replace(secret, "***")
-            raise CouldNotCheck(f"could not clone {shown}: {said}",
-                                "check the URL and this machine's access to it")
-        repo = Repo.discover(tmp)
+        repo = clone(args.registry, tmp)
         return build.build(repo, args.rev, _policy_at(repo, args.rev).dataset_cards,
                            args.registry), []
 
@@ -165,7 +143,7 @@ def _policy_at(repo: Repo, rev: str) -> Policy:
     from dataward.policy import POLICY_FILES, Policy, parse
 
     for name in POLICY_FILES:
-        raw = repo.run(["show", f"{rev}:{name}"], ok=(0, 128))
+        raw = repo.file_at(rev, name)
         if raw and (name != "pyproject.toml" or b"dataward" in raw):
             return parse(name, raw)
     return Policy()

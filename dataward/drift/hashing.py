@@ -48,13 +48,8 @@ import hashlib
 import json
 import os
 import stat
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from dataward.drift.state_cache import HashState
+from collections.abc import Callable, Mapping
+from typing import Any
 
 DOS2UNIX_CHUNK = 2**20  # DVC reads files in 1 MiB chunks; CRLF is replaced within a chunk
 TEXT_BLOCK = 512  # istextblock looks at this many bytes (dvc_data DEFAULT_CHUNK_SIZE)
@@ -210,7 +205,7 @@ def _md5_fd(fd: int, buf: bytearray, dos2unix: bool,
     return LegacyMd5(md5.hexdigest(), dvc2.hexdigest() if dvc2 is not None else None)
 
 
-def _hash_path(path: str, dos2unix: bool, buf: bytearray,
+def hash_path(path: str, dos2unix: bool, buf: bytearray,
                on_bytes: Callable[[int], None] | None = None
                ) -> tuple[str | LegacyMd5, os.stat_result, bool]:
     """(md5, stat, stable): stable is False if the file changed while it was read."""
@@ -228,12 +223,12 @@ def _hash_path(path: str, dos2unix: bool, buf: bytearray,
 def file_md5(path: str, dos2unix: bool = False) -> str:
     """The md5 DVC records for this file: DVC 3 `hash: md5` by default; with `dos2unix`,
     DVC 3's md5-dos2unix (what DVC 3 compares a DVC 2 file's md5 with)."""
-    return str(_hash_path(path, dos2unix, bytearray(READ_CHUNK))[0])
+    return str(hash_path(path, dos2unix, bytearray(READ_CHUNK))[0])
 
 
 def legacy_md5(path: str) -> LegacyMd5:
     """A DVC 2 file's md5 both ways: DVC 3's md5-dos2unix, and in `.dvc2` DVC 1.x/2.x's."""
-    value = _hash_path(path, True, bytearray(READ_CHUNK))[0]
+    value = hash_path(path, True, bytearray(READ_CHUNK))[0]
     assert isinstance(value, LegacyMd5)
     return value
 
@@ -331,103 +326,3 @@ def manifest_bytes(entries: Mapping[str, str]) -> bytes:
 def dir_md5(entries: Mapping[str, str]) -> str:
     """The folder's md5 as a `.dvc` file records it: `<md5 of the manifest>.dir`."""
     return hashlib.md5(manifest_bytes(entries), usedforsecurity=False).hexdigest() + DIR_SUFFIX
-
-
-# -- many files -------------------------------------------------------------------------------
-
-class Hasher:
-    """Hashes many files on `jobs` threads (md5 runs without the GIL), skipping files the
-    state cache knows unchanged.
-
-    `progress(bytes, files)` receives the totals done so far (cached files count too); it is
-    called from the worker threads, one call at a time. `stats` counts what was really read.
-    """
-
-    def __init__(self, jobs: int, state: HashState | None,
-                 progress: Callable[[int, int], None] | None = None) -> None:
-        self.jobs = max(1, int(jobs))
-        self.state = state
-        self.progress = progress
-        self._lock = threading.Lock()
-        self.bytes_done = 0
-        self.files_done = 0
-        self.stats = {"hashed": 0, "hashed_bytes": 0, "cached": 0, "errors": 0}
-
-    def _advance(self, nbytes: int, nfiles: int) -> None:
-        with self._lock:
-            self.bytes_done += nbytes
-            self.files_done += nfiles
-            if self.progress is not None:
-                self.progress(self.bytes_done, self.files_done)
-
-    def _one(self, path: str, dos2unix: bool, buf: bytearray) -> str | OSError:
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            self._advance(0, 1)
-            return self._failed(exc)
-        if self.state is not None:
-            cached = self.state.get(path, st, dos2unix)
-            if cached is not None:
-                with self._lock:
-                    self.stats["cached"] += 1
-                self._advance(st.st_size, 1)
-                return LegacyMd5.decode_state(cached) if dos2unix else cached
-        started = time.time_ns()
-        try:
-            value, st_after, stable = _hash_path(
-                path, dos2unix, buf, lambda n: self._advance(n, 0))
-        except OSError as exc:
-            self._advance(0, 1)
-            return self._failed(exc)
-        with self._lock:
-            self.stats["hashed"] += 1
-            self.stats["hashed_bytes"] += st_after.st_size
-        self._advance(0, 1)
-        if self.state is not None and stable:
-            stored = value.encode_state() if isinstance(value, LegacyMd5) else value
-            self.state.put(path, st_after, dos2unix, stored, started)
-        return value
-
-    def _failed(self, exc: OSError) -> OSError:
-        with self._lock:
-            self.stats["errors"] += 1
-        return exc
-
-    def hash_files(self, paths: Sequence[str], dos2unix: bool) -> dict[str, str | OSError]:
-        """path -> md5 (a LegacyMd5 with dos2unix) or the OSError that stopped its reading.
-        Paths should be absolute (they key the state cache)."""
-        todo = list(dict.fromkeys(paths))
-        results: dict[str, str | OSError] = {}
-        if not todo:
-            return results
-        it: Iterator[str] = iter(todo)
-        it_lock = threading.Lock()
-        errors: list[BaseException] = []
-
-        def work() -> None:
-            buf = bytearray(max(READ_CHUNK, DOS2UNIX_CHUNK))
-            while not errors:
-                with it_lock:
-                    path = next(it, None)
-                if path is None:
-                    return
-                try:
-                    results[path] = self._one(path, dos2unix, buf)
-                except BaseException as exc:  # not an OSError: a bug, re-raised below
-                    errors.append(exc)
-                    return
-
-        workers = min(self.jobs, len(todo))
-        if workers == 1:
-            work()
-        else:
-            threads = [threading.Thread(target=work, name=f"dataward-hash-{i}", daemon=True)
-                       for i in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
-        return {p: results[p] for p in todo}

@@ -14,12 +14,12 @@ import base64
 import datetime
 import hashlib
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+from dataward.adapters.github.session import rate_limited, retrying_session
 from dataward.errors import GitHubUnavailable, NoPermission, UsageError
 
 # GitHub takes at most 50 annotations per check-run request.
@@ -28,7 +28,6 @@ ANNOTATIONS_PER_REQUEST = 50
 # bytes; counting UTF-8 bytes keeps under both. Annotation messages take 64 KB.
 MAX_BODY = 65_000
 MAX_MESSAGE = 64_000
-
 
 
 # -- the client -------------------------------------------------------------------------------
@@ -69,7 +68,7 @@ class Client:
         self._token = token
         self._settle = timeout[1]  # how long a request GitHub is still working on may take
         self.repository = repository
-        session = _retrying_session(attempts, backoff, max_wait, timeout)
+        session = retrying_session(attempts, backoff, max_wait, timeout)
         self._gh = github3.GitHub(session=session)
         session.base_url = api_url.rstrip("/")
         # github3.py refuses check-run calls unless the session holds an installation token;
@@ -265,14 +264,14 @@ class Client:
             if exc.code == 401:
                 raise GitHubUnavailable(f"could not {doing}: GitHub refused the token ({msg})",
                                         "check the github-token input") from None
-            if exc.code in (403, 404) and not _rate_limited(exc.response):
+            if exc.code in (403, 404) and not rate_limited(exc.response):
                 raise NoPermission(f"could not {doing}: {msg} (HTTP {exc.code})",
                                    "give the job's token the permission (workflow "
                                    "`permissions:`); pull requests from forks get a read-only "
                                    "token") from None
             raise GitHubUnavailable(f"could not {doing}: GitHub answered {exc.code} ({msg})",
                                     "GitHub may be having trouble: run the job again"
-                                    if exc.code >= 500 or _rate_limited(exc.response) else
+                                    if exc.code >= 500 or rate_limited(exc.response) else
                                     "GitHub refused the request; this is a bug or a setting "
                                     "of the repository (a protected branch?)") from None
         except gherr.GitHubException as exc:  # connection errors, timeouts, expired token
@@ -347,84 +346,3 @@ def _tree_entries(files: Mapping[str, bytes | None], existing: Mapping[str, str]
             except UnicodeDecodeError:
                 entries.append({**entry, "sha": blob(data)})
     return entries
-
-
-# -- retries ----------------------------------------------------------------------------------
-
-_RETRY_STATUS = frozenset({500, 502, 503, 504})
-# Writes that must not happen twice: a new comment or issue, annotations appended to a run.
-_UNREPEATABLE = re.compile(r"^POST .*/issues(/\d+/comments)?$|^PATCH .*/check-runs/\d+$")
-
-
-def _rate_limited(response: Any) -> bool:
-    """GitHub's primary and secondary rate limits answer 403 or 429 with these signs."""
-    if response is None or response.status_code not in (403, 429):
-        return False
-    headers = response.headers
-    if response.status_code == 429 or "retry-after" in headers:
-        return True
-    if headers.get("x-ratelimit-remaining") == "0":
-        return True
-    try:
-        return "rate limit" in str(response.json().get("message", "")).lower()
-    except ValueError:
-        return False
-
-
-def _wait_for(response: Any, attempt: int, backoff: float) -> float:
-    """Seconds to wait before retrying, as GitHub asks: Retry-After, else the rate-limit reset,
-    else (secondary limit without a header) a minute; exponential backoff for server errors."""
-    headers = response.headers
-    if "retry-after" in headers:
-        try:
-            return max(0.0, float(headers["retry-after"]))
-        except ValueError:
-            return 60.0
-    if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
-        try:
-            return max(0.0, float(headers["x-ratelimit-reset"]) - time.time()) + 1.0
-        except ValueError:
-            return 60.0
-    if response.status_code in (403, 429):
-        return 60.0
-    return float(backoff * 2 ** attempt)
-
-
-def _retrying_session(attempts: int, backoff: float, max_wait: float,
-                      timeout: tuple[float, float]) -> Any:
-    import requests
-    from github3.session import GitHubSession
-
-    class RetryingSession(GitHubSession):  # type: ignore[misc]
-        """Retries server errors, rate limits and dropped connections, within bounds."""
-
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            # A request GitHub may have carried out before failing is repeated only when a
-            # repeat is harmless; creating a comment or an issue, or adding annotations, is not
-            # (the callers look again before creating). Rate-limited and refused connections
-            # were never carried out.
-            repeatable = method.upper() == "GET" or not _UNREPEATABLE.search(
-                f"{method.upper()} {url}")
-            for attempt in range(attempts):
-                last = attempt == attempts - 1
-                try:
-                    response = super().request(method, url, *args, **kwargs)
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    never_sent = isinstance(exc, requests.ConnectTimeout) or (
-                        not isinstance(exc, requests.Timeout)
-                        and "NewConnectionError" in repr(exc))
-                    if last or not (repeatable or never_sent):
-                        raise
-                    time.sleep(backoff * 2 ** attempt)
-                    continue
-                retry = _rate_limited(response) or (
-                    repeatable and response.status_code in _RETRY_STATUS)
-                if last or not retry:
-                    return response
-                wait = _wait_for(response, attempt, backoff)
-                if wait > max_wait:
-                    return response  # GitHub asks for longer than we may wait: give up now
-                time.sleep(wait)
-            raise AssertionError("unreachable")
-
-    return RetryingSession(default_connect_timeout=timeout[0], default_read_timeout=timeout[1])

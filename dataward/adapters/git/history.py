@@ -1,0 +1,200 @@
+"""Git history: commits, what each changed, and the blobs they bring, read in bulk.
+
+Everything here is one `rev-list`, `diff-tree --stdin` or `log` per question however many
+commits it covers; `parse_raw` reads their `--raw -z` output by offsets.
+"""
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from dataward.adapters.git.process import Git, dec, first_line
+from dataward.errors import CouldNotCheck
+
+GITLINK = "160000"
+NULL_MODE = "000000"
+
+
+class Change(NamedTuple):
+    """A blob that a commit (or the index, when `commit` is None) puts at `path`."""
+
+    path: str
+    oid: str
+    mode: str
+    commit: str | None = None
+
+
+class LogEntry(NamedTuple):
+    sha: str
+    date: str  # author date, ISO 8601 with offset
+    author: str
+    subject: str
+
+
+class FileChange(NamedTuple):
+    """What a commit did to one path: status A(dded), M(odified), D(eleted), R(enamed from
+    `old_path`), C(opied), T(ype changed); `oid` is the blob after the change."""
+
+    path: str
+    oid: str
+    status: str
+    old_path: str | None = None
+
+
+class History(Git):
+    __slots__ = ()
+
+    def resolve_commit(self, rev: str) -> str | None:
+        out = self.ask(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                        f"{rev}^{{commit}}"])
+        return dec(out).strip() if out is not None else None
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """Whether `of` descends from `commit` (or is it); False when either is unknown."""
+        return self.ask(["merge-base", "--is-ancestor", commit, of]) is not None
+
+    def shallow_commits(self) -> frozenset[str]:
+        """Commits whose parents this clone lacks (empty for a full clone)."""
+        try:
+            with open(os.path.join(self.common_dir, "shallow"), encoding="ascii") as fh:
+                return frozenset(line.strip() for line in fh if line.strip())
+        except FileNotFoundError:
+            return frozenset()
+
+    def new_blobs(self, revs: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+        """Commits of `rev-list REVS`, and the size of every blob their trees bring that the
+        excluded revisions lack: `rev-list --objects | cat-file --batch-check`, piped in git."""
+        walk = subprocess.Popen(
+            ["git", "rev-list", "--objects", "--no-object-names", *revs], cwd=self.root,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check = subprocess.run(
+            ["git", "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)",
+             "--buffer"], cwd=self.root, stdin=walk.stdout, capture_output=True, check=False)
+        assert walk.stdout is not None and walk.stderr is not None
+        walk.stdout.close()
+        err = walk.stderr.read()
+        if walk.wait() != 0 or check.returncode != 0:
+            raise CouldNotCheck(f"git rev-list failed: {first_line(err or check.stderr)}",
+                                "check that the repository is intact (git fsck)")
+        commits: list[str] = []
+        sizes: dict[str, int] = {}
+        for line in dec(check.stdout).splitlines():
+            kind, _, rest = line.partition(" ")
+            if kind == "blob":
+                oid, _, size = rest.partition(" ")
+                sizes[oid] = int(size)
+            elif kind == "commit":
+                commits.append(rest.partition(" ")[0])
+            elif rest == "missing":  # "<oid> missing"
+                raise CouldNotCheck(f"object {kind} is not in this clone (a partial clone?)",
+                                    "fetch the full history (a clone without --filter)")
+        return commits, sizes
+
+    def commit_changes(self, revs: Sequence[str], pathspecs: Sequence[str] = ()
+                       ) -> list[Change]:
+        """Every blob each commit of `rev-list REVS` adds or changes, oldest commit first,
+        limited to `pathspecs` when given.
+
+        Merges count only what their resolution adds (combined diff), so a merge of main
+        into a branch does not re-report main.
+        """
+        commits = dec(self.run(["rev-list", "--reverse", "--topo-order", *revs])).split()
+        if not commits:
+            return []
+        out = self.run(
+            ["diff-tree", "--stdin", "-z", "-r", "--raw", "--no-renames", "--no-abbrev",
+             "-c", "--root", "--", *pathspecs],
+            stdin=("\n".join(commits) + "\n").encode("ascii"),
+        )
+        return parse_raw(dec(out).split("\0"), with_commits=True)[0]
+
+    def first_parent_history(self, rev: str, pathspecs: Sequence[str]
+                             ) -> list[tuple[LogEntry, list[FileChange]]]:
+        """The commits of `rev`'s first-parent line that change files matching `pathspecs`,
+        oldest first, each with its changes against its first parent (renames detected: a
+        renamed file is one Change whose `old_path` is set). One `git log`."""
+        out = dec(self.run(["log", "--first-parent", "--diff-merges=first-parent", "--root",
+                            "--reverse", "-z", "--raw", "--no-abbrev", "-M",
+                            "--format=%x01%H%x00%aI%x00%an%x00%s", rev, "--", *pathspecs]))
+        history: list[tuple[LogEntry, list[FileChange]]] = []
+        tokens = iter(out.split("\0"))
+        for token in tokens:  # read in order: metadata may hold any byte but NUL
+            token = token.lstrip("\n")
+            if token.startswith("\x01") and len(token) == 41:
+                header = [token[1:], next(tokens, ""), next(tokens, ""), next(tokens, "")]
+                history.append((LogEntry(*header), []))
+            elif token.startswith(":") and history:
+                _, _, _, new_oid, status = token[1:].split()
+                path, old = next(tokens), None
+                if status[0] in "RC":
+                    old, path = (path if status[0] == "R" else None), next(tokens)
+                history[-1][1].append(FileChange(path, new_oid, status[0], old))
+        return history
+
+    def file_versions(self, revs: Sequence[str], pathspecs: Sequence[str]
+                      ) -> set[tuple[str, str]]:
+        """Every (path, blob id) that the commits of `rev-list REVS` add, change or remove
+        at `pathspecs`: both sides of each change, merges against each parent. With the
+        files of the newest tree, these are every version those commits' trees hold."""
+        out = self.run(["-c", "log.showRoot=true", "log", "--format=", "--raw", "-z", "-m",
+                        "--no-renames", "--no-abbrev", *revs, "--", *pathspecs])
+        versions: set[tuple[str, str]] = set()
+        it = iter(dec(out).split("\0"))
+        for tok in it:
+            tok = tok.lstrip("\n")
+            if not tok.startswith(":"):
+                continue
+            path = next(it, "")
+            meta = tok[1:].split(" ")
+            for mode, oid in ((meta[0], meta[2]), (meta[1], meta[3])):
+                if mode not in (NULL_MODE, GITLINK):
+                    versions.add((path, oid))
+        return versions
+
+    def commit_subjects(self, commits: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(commits))
+        if not wanted:
+            return {}
+        out = self.run(["show", "-s", "--no-walk", "--format=%H %s", *wanted])
+        subjects: dict[str, str] = {}
+        for line in dec(out).splitlines():
+            commit, _, subject = line.partition(" ")
+            subjects[commit] = subject
+        return subjects
+
+
+def parse_raw(fields: list[str], with_commits: bool) -> tuple[list[Change], set[str]]:
+    """Parse `--raw -z` fields: the blobs added or changed, and the blobs deletions remove.
+
+    An entry is ':<modes> <oids> <status>' then the path; diff-tree --stdin puts each commit
+    id before its entries. A plain entry has a fixed layout (':100644 100644 <oid> <oid> M'),
+    read by offsets: a range can hold a hundred thousand. Combined (merge) entries start with
+    one ':' per parent. Submodules are left out.
+    """
+    changes: list[Change] = []
+    removed: set[str] = set()
+    append = changes.append
+    new = tuple.__new__
+    current: str | None = None
+    it = iter(fields)
+    for tok in it:
+        if not tok:
+            continue
+        if tok[0] != ":":
+            if with_commits:
+                current = tok
+            continue
+        path = next(it)
+        if tok[1] != ":":
+            hexlen = (len(tok) - 18) // 2
+            mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
+            if mode == NULL_MODE:
+                removed.add(tok[15:15 + hexlen])
+        else:
+            parents = len(tok) - len(tok.lstrip(":"))
+            meta = tok[parents:].split(" ")
+            mode, oid = meta[parents], meta[2 * parents + 1]
+        if mode != NULL_MODE and mode != GITLINK:
+            append(new(Change, (path, oid, mode, current)))
+    return changes, removed

@@ -1,0 +1,123 @@
+"""Git objects and trees: blob sizes and heads, what a commit's tree holds, a file at a commit.
+
+Each question is one `cat-file --batch(-check)`, `ls-tree` or `diff-tree` for all the
+objects it names.
+"""
+
+import subprocess
+from collections.abc import Iterable, Sequence
+from typing import IO
+
+from dataward.adapters.git.history import parse_raw
+from dataward.adapters.git.process import Git, dec, enc
+from dataward.errors import CouldNotCheck
+
+# Enough to tell binary from text, as git does (FIRST_FEW_BYTES in git's xdiff-interface.c).
+SNIFF_BYTES = 8000
+EMPTY_TREE = {40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+              64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"}
+
+
+class Objects(Git):
+    __slots__ = ()
+
+    def blobs_at(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The blob id at each (commit, path) that exists, in one `cat-file --batch-check`."""
+        wanted = [(c, p) for c, p in dict.fromkeys(pairs) if "\n" not in p]
+        if not wanted:
+            return {}
+        feed = "".join(f"{c}:{p}\n" for c, p in wanted)
+        out = self.run(["cat-file", "--batch-check=%(objecttype) %(objectname)", "--buffer"],
+                       stdin=enc(feed))
+        found = {}
+        for pair, line in zip(wanted, dec(out).splitlines(), strict=False):
+            kind, _, oid = line.partition(" ")
+            if kind == "blob":
+                found[pair] = oid
+        return found
+
+    def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
+        """(path, blob id) of the files in a commit's tree matching glob pathspecs.
+
+        `ls-tree` cannot filter by glob; a diff against the empty tree can, inside git.
+        """
+        out = self.run(["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--no-renames",
+                        EMPTY_TREE[len(commit)], commit, "--", *pathspecs])
+        return [(c.path, c.oid) for c in parse_raw(dec(out).split("\0"), False)[0]]
+
+    def present_at(self, commit: str, paths: Iterable[str]) -> set[tuple[str, str]]:
+        """Which of these literal paths exist in a commit's tree, as (path, blob id)."""
+        wanted = set(paths)
+        if not wanted:
+            return set()
+        out = self.run(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit,
+                        "--", *sorted(wanted)])
+        found = set()
+        for rec in dec(out).split("\0"):
+            meta, _, path = rec.partition("\t")
+            if path in wanted:
+                found.add((path, meta.split()[2]))
+        return found
+
+    def file_at(self, rev: str, path: str) -> bytes:
+        """A file's bytes at `rev`; empty when `rev` has no such file."""
+        return self.run(["show", f"{rev}:{path}"], ok=(0, 128))
+
+    def object_sizes(self, oids: Iterable[str]) -> dict[str, int]:
+        """Sizes of blobs by id, in one `cat-file --batch-check`."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self.run(["cat-file", "--batch-check=%(objectsize)", "--buffer"],
+                       stdin=("\n".join(wanted) + "\n").encode("ascii"))
+        try:
+            return dict(zip(wanted, map(int, out.split()), strict=True))
+        except ValueError:  # a line "<oid> missing" instead of a size
+            missing = next(line for line in dec(out).splitlines() if line.endswith("missing"))
+            raise CouldNotCheck(
+                f"object {missing.split()[0]} is not in this clone (a partial or broken clone?)",
+                "fetch the full history (git fetch --refetch, or a clone without --filter)",
+            ) from None
+
+    def object_heads(self, oids: Iterable[str], nbytes: int = SNIFF_BYTES) -> dict[str, bytes]:
+        """The first `nbytes` of each blob, streamed through one `cat-file --batch`."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        import threading
+
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"], cwd=self.root,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        feed = ("\n".join(wanted) + "\n").encode("ascii")
+        writer = threading.Thread(target=_feed, args=(proc.stdin, feed), daemon=True)
+        writer.start()
+        heads: dict[str, bytes] = {}
+        for oid in wanted:
+            header = proc.stdout.readline().split()
+            if len(header) < 3:
+                proc.kill()
+                raise CouldNotCheck(f"object {oid} could not be read", "run git fsck")
+            size = int(header[2])
+            heads[oid] = proc.stdout.read(min(size, nbytes))
+            _skip(proc.stdout, size - min(size, nbytes) + 1)  # the rest, and the LF
+        writer.join()
+        proc.wait()
+        return heads
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    try:
+        pipe.write(data)
+    finally:
+        pipe.close()
+
+
+def _skip(stream: IO[bytes], n: int) -> None:
+    while n > 0:
+        chunk = stream.read(min(n, 1 << 20))
+        if not chunk:
+            return
+        n -= len(chunk)

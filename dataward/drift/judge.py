@@ -1,0 +1,125 @@
+"""Drift's judgement, pure: a dataset's versions, what was found at its path, and the versions'
+`.dir` manifests in; one report entry out (in sync, behind, partial, modified, missing).
+
+Found values are made by the scan (dataward.drift.scan), which walks and hashes; nothing here
+reads the disk, so every rule is tested on values alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from dataward.catalog.model import Catalog, Dataset, Version
+from dataward.drift.model import STATUSES, Changes, CopyOf, DriftReport, Entry, Status, Summary
+
+
+class Found(NamedTuple):
+    """What is on disk at a dataset's path."""
+
+    kind: str  # "missing", "file", "dir", "error"
+    md5: str | None = None  # a file's md5, or a directory's `<md5>.dir`
+    files: Mapping[str, str] | None = None  # a directory's relpath -> md5
+    reason: str = ""
+    # DVC 1.x/2.x judged text once per file, DVC 3 per 1 MiB chunk: for a DVC 2 output whose
+    # files hash differently under the two rules, what DVC 2 would have recorded.
+    dvc2_md5: str | None = None
+    dvc2_files: Mapping[str, str] | None = None
+
+    def is_(self, md5: str) -> bool:
+        return md5 in (self.md5, self.dvc2_md5)
+
+    def shown(self, md5: str) -> str | None:
+        """The hash to report: the one that matched `md5`, else DVC 3's."""
+        return md5 if self.is_(md5) else self.md5
+
+
+Manifests = Callable[[str], Mapping[str, str] | None]  # `<md5>.dir` -> relpath -> md5
+
+
+def judge(dataset: Dataset, found: Found, manifests: Manifests) -> Entry:
+    current = dataset.current
+    if found.kind == "missing":
+        return _entry(dataset, "missing", None)
+    if found.kind == "error":
+        return _entry(dataset, "not_checked", None, reason=found.reason)
+    if found.is_(dataset.md5):
+        return _entry(dataset, "in_sync", dataset.md5)
+    older = next((v for v in reversed(dataset.versions[:-1]) if found.is_(v.md5)), None)
+    if older is not None:
+        return _entry(dataset, "behind", older.md5, matched_version=older.version,
+                      matched_date=older.date, versions_behind=current.version - older.version)
+    if found.kind == "file" or found.files is None:
+        return _entry(dataset, "modified", found.md5, nearest_version=current.version,
+                      changes=Changes(added=[], removed=[], modified=[dataset.name]))
+    return _nearest(dataset, found, manifests)
+
+
+def _entry(dataset: Dataset, status: Status, actual: str | None, **extra: Any) -> Entry:
+    return Entry(name=dataset.name, status=status, expected_md5=dataset.md5,
+                 expected_version=dataset.current.version, actual_md5=actual, **extra)
+
+
+def _nearest(dataset: Dataset, found: Found, manifests: Manifests) -> Entry:
+    """A directory that matches no version: partial when every file present matches one
+    version (newest first), else modified against the version it differs least from."""
+    assert found.files is not None
+    best: tuple[int, Version, Changes] | None = None
+    for version in reversed(dataset.versions):
+        manifest = manifests(version.md5) if version.md5.endswith(".dir") else None
+        if manifest is None:
+            continue
+        changes = min((diff(manifest, files) for files in (found.files, found.dvc2_files)
+                       if files is not None), key=_count)
+        if not changes.added and not changes.modified and changes.removed:
+            return _entry(dataset, "partial", found.md5, nearest_version=version.version,
+                          changes=changes)
+        if best is None or _count(changes) < best[0]:
+            best = (_count(changes), version, changes)
+    if best is None:
+        return _entry(dataset, "modified", found.md5,
+                      reason="no version's .dir manifest is in a DVC cache here or could be "
+                             "read from the remote, so the changed files are unknown")
+    return _entry(dataset, "modified", found.md5, nearest_version=best[1].version,
+                  changes=best[2])
+
+
+def _count(changes: Changes) -> int:
+    return len(changes.added) + len(changes.removed) + len(changes.modified)
+
+
+def diff(manifest: Mapping[str, str], files: Mapping[str, str]) -> Changes:
+    return Changes(added=sorted(map(printable, set(files) - set(manifest))),
+                   removed=sorted(map(printable, set(manifest) - set(files))),
+                   modified=sorted(printable(p) for p in files.keys() & manifest.keys()
+                                   if files[p] != manifest[p]))
+
+
+def printable(text: str) -> str:
+    """A name as it can be reported: bytes that are not UTF-8 as backslash escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def copy_of(found: Found, catalog: Catalog) -> CopyOf | None:
+    """The dataset version whose hash this is (an ad-hoc copy of a registered dataset)."""
+    for dataset in catalog.datasets:
+        for version in reversed(dataset.versions):
+            if found.md5 is not None and found.is_(version.md5):
+                return CopyOf(dataset=dataset.name, version=version.version)
+    return None
+
+
+def summary(entries: Sequence[Entry], unregistered: int) -> Summary:
+    counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
+    total = len(entries)
+    return Summary(counts=counts, registered=total, in_sync=counts["in_sync"],
+                   coverage=round(counts["in_sync"] / total, 4) if total else 1.0,
+                   unregistered=unregistered)
+
+
+def exit_code(report: DriftReport) -> int:
+    """0 when every dataset is in sync, 1 for any drift, 3 when a dataset could not be read
+    or the registry has none (a scan that saw nothing must not pass)."""
+    if report.summary.counts["not_checked"] or not report.summary.registered:
+        return 3
+    return 0 if report.summary.in_sync == report.summary.registered else 1
