@@ -196,8 +196,8 @@ def _annotate(outcomes: Sequence[Outcome]) -> None:
     from dataward.report import render
 
     findings = [f for o in outcomes for f in o.findings]
-    findings += [Finding(".", None, o.check, f"could not check: {o.error}", o.hint)
-                 for o in outcomes if o.error]
+    findings += [Finding(".", None, o.check, f"could not check: {o.error}", o.hint,
+                         rule="could-not-check") for o in outcomes if o.error]
     if findings:
         print(render(findings, "github"), flush=True)
 

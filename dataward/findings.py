@@ -18,10 +18,12 @@ class Finding(NamedTuple):
     message: str
     hint: str = ""
     severity: Severity = "error"
+    rule: str = ""  # the stable rule id (dataward.rules), which the policy can switch off
 
     def as_dict(self) -> dict[str, object]:
         return {
             "check": self.check,
+            "rule": self.rule,
             "severity": self.severity,
             "path": self.path,
             "line": self.line,

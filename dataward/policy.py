@@ -125,6 +125,11 @@ class Policy(NamedTuple):
                           "registry, where every .dvc file is a dataset with a card; "
                           "`project`: a user's repository, where cards are optional."] = \
         "registry"
+    ignore: Annotated[tuple[str, ...], "Rule ids (docs/checks.md) never reported, such as "
+                      "`card-datasheet-sections`."] = ()
+    per_path_ignores: Annotated[dict[str, tuple[str, ...]], "Glob -> rule ids not reported "
+                                "for the paths it matches, as ruff's per-file-ignores; every "
+                                "matching glob counts."] = {}  # noqa: RUF012
     no_large_binaries: LargeBinariesPolicy = LargeBinariesPolicy()
     dvc_files: DvcFilesPolicy = DvcFilesPolicy()
     dvc_config: DvcConfigPolicy = DvcConfigPolicy()
@@ -133,6 +138,31 @@ class Policy(NamedTuple):
     @property
     def is_registry(self) -> bool:
         return self.repository == "registry"
+
+    def ignores(self, rule: str, path: str) -> bool:
+        """Whether the policy switches this rule off at this path."""
+        if rule in self.ignore:
+            return True
+        if not self.per_path_ignores:
+            return False
+        from dataward.formats.globs import matches
+
+        return any(rule in rules and matches(glob, path)
+                   for glob, rules in self.per_path_ignores.items())
+
+    def problems(self) -> list[tuple[list[str], str]]:
+        from dataward.rules import RULES
+
+        def unknown(rule: str) -> str:
+            return f"{rule!r} is not a rule id (docs/checks.md lists them)"
+
+        bad = [(["ignore"], unknown(r)) for r in self.ignore if r not in RULES]
+        bad += [(["ignore"], f"{r!r} cannot be switched off: a check that could not run "
+                 "fails closed") for r in self.ignore if r == "could-not-check"]
+        bad += [(["per-path-ignores", glob], unknown(r))
+                for glob, rules in self.per_path_ignores.items() for r in rules
+                if r not in RULES]
+        return bad
 
 
 SECTIONS = (LargeBinariesPolicy, DvcFilesPolicy, DvcConfigPolicy, DatasetCardsPolicy)
@@ -216,10 +246,10 @@ def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy
         problems = [([kebab(str(p)) for p in err["loc"]], _explain(err))
                     for err in exc.errors(include_url=False)]
     else:
-        problems = [([kebab(section), *loc], msg)
-                    for section, part in zip(Policy._fields, policy, strict=True)
-                    if isinstance(part, SECTIONS)
-                    for loc, msg in part.problems()]
+        problems = policy.problems() + [
+            ([kebab(section), *loc], msg)
+            for section, part in zip(Policy._fields, policy, strict=True)
+            if isinstance(part, SECTIONS) for loc, msg in part.problems()]
     if not problems:
         return policy
     _refuse(name, text, prefix, problems)

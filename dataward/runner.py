@@ -78,10 +78,19 @@ def execute(check_id: str, check: Check, request: Request,
         from dataward.policy import load as load_policy
 
         repo = Repo.discover()
-        return check(repo, load_policy(repo.root, config, State(repo.common_dir)).policy,
-                     request)
+        policy = load_policy(repo.root, config, State(repo.common_dir)).policy
+        return without_ignored(check(repo, policy, request), policy)
 
     return guarded(check_id, body)
+
+
+def without_ignored(result: Outcome, policy: Policy) -> Outcome:
+    """The Outcome less the findings whose rule the policy switches off there."""
+    if not (policy.ignore or policy.per_path_ignores):
+        return result
+    kept = [f for f in result.findings if not policy.ignores(f.rule, f.path)]
+    return result._replace(findings=kept, exit_code=exit_code(kept)) \
+        if len(kept) != len(result.findings) else result
 
 
 def main(check_id: str, check: Check, request: Request, fmt: str,
@@ -150,7 +159,8 @@ def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
     if fmt == "github":
         from dataward.report import render
 
-        print(render([Finding(".", None, check_id, message, hint)], "github"))
+        print(render([Finding(".", None, check_id, message, hint, rule="could-not-check")],
+                     "github"))
     print(f"{check_id}: {message}", file=sys.stderr)
     if hint:
         print(f"    {hint}", file=sys.stderr)

@@ -22,6 +22,8 @@ class FindingRecord(BaseModel):
     """One problem, located, with the fix."""
 
     check: str = Field(description="The check id (docs/checks.md#<id>).")
+    rule: str = Field(description="The stable rule id (docs/checks.md#<rule>), which a policy "
+                                  "can switch off with `ignore` or `per-path-ignores`.")
     severity: Literal["error", "warning"] = Field(description="Errors fail the check.")
     path: str = Field(description="Repository-relative path, or `.` for the repository.")
     line: int | None = Field(ge=1, description="1-based line; null when it has none.")

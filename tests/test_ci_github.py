@@ -176,8 +176,8 @@ def test_a_read_only_token_reports_through_annotations_with_the_same_verdict(
                                     head_repo="student/registry"), "check")
     assert got.code == 1
     assert gh.check_runs(REPO) == [] and gh.comments(REPO, 7) == []
-    assert "::error file=model.pt,title=no-large-binaries::" in got.stdout
-    assert "::error file=fish.dvc,title=dataset-cards::" in got.stdout
+    assert "::error file=model.pt,title=no-large-binaries large-file::" in got.stdout
+    assert "::error file=fish.dvc,title=dataset-cards card-missing::" in got.stdout
     [line] = [x for x in got.stdout.splitlines() if x.startswith("::warning title=dataward::")]
     assert "cannot write to lab/registry" in line and "from a fork gets a read-only token" in line
     assert "### ❌ dataward: 2 errors" in got.summary

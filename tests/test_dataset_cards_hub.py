@@ -348,4 +348,4 @@ def test_text_output_shows_file_line_and_hint(hub, hook) -> None:
     assert res.code == 1
     assert res.out.splitlines()[:2] == [
         "card.md:3: [dataset-cards] `license` is 'Apache-2.0', not a license value the Hub "
-        "allows", "    did you mean `apache-2.0`?"]
+        "allows [card-value-not-allowed]", "    did you mean `apache-2.0`?"]

@@ -154,12 +154,13 @@ def test_a_dataset_without_a_card_is_an_error_naming_the_card(dogs: GitRepo, hoo
     res = run(hook)
     assert res.code == 1
     assert res.findings() == [{
-        "check": "dataset-cards", "severity": "error", "path": "dogs.dvc", "line": None,
+        "check": "dataset-cards", "rule": "card-missing", "severity": "error",
+        "path": "dogs.dvc", "line": None,
         "message": "has no dataset card (dogs.card.md)",
         "hint": "`dataward card new dogs.dvc` writes one to fill in"}]
     text = hook()
     assert text.code == 1
-    assert text.out.startswith("dogs.dvc: [dataset-cards] has no dataset card (dogs.card.md)\n"
+    assert text.out.startswith("dogs.dvc: [dataset-cards] has no dataset card (dogs.card.md) [card-missing]\n"
                                "    `dataward card new dogs.dvc` writes one to fill in\n")
 
 
@@ -242,7 +243,8 @@ def test_a_card_without_a_dvc_file_is_an_error(dogs: GitRepo, hook) -> None:
     res = run(hook)
     assert res.code == 1
     assert res.findings() == [{
-        "check": "dataset-cards", "severity": "error", "path": "cats.card.md", "line": 1,
+        "check": "dataset-cards", "rule": "card-orphan", "severity": "error",
+        "path": "cats.card.md", "line": 1,
         "message": "is a dataset card without a .dvc file",
         "hint": "rename it to match its .dvc file (`git mv`), or remove it if the dataset is "
                 "gone (`git rm`)"}]

@@ -115,7 +115,7 @@ def test_no_default_remote_warns_and_policy_makes_it_an_error(repo: GitRepo, hoo
     res = hook()
     assert (res.code, res.out.splitlines()[0]) == (0, (
         ".dvc/config:2: [dvc-config, warning] the default remote `storge` has no "
-        "['remote \"storge\"'] section (remotes here: storage)"))
+        "['remote \"storge\"'] section (remotes here: storage) [default-remote-undefined]"))
     repo.write("pyproject.toml", "[tool.dataward.dvc-config]\nrequire-remote = true\n")
     assert hook().code == 1
 

@@ -83,8 +83,8 @@ class Dataset(NamedTuple):
 
 
 def finding(path: str, line: int | None, message: str, hint: str,
-            severity: Severity = "error") -> Finding:
-    return Finding(path, line, CHECK_ID, message, hint, severity)
+            severity: Severity = "error", *, rule: str) -> Finding:
+    return Finding(path, line, CHECK_ID, message, hint, severity, rule)
 
 
 # -- read: bytes -> card and its own findings -------------------------------------------------
@@ -93,7 +93,8 @@ def read_card(path: str, content: bytes, profile: Profile,
               policy: DatasetCardsPolicy, registry: bool = True) -> Card:
     parts = split(content)
     if isinstance(parts, Unsplit):
-        return Card(path, None, 0, "", 1, [finding(path, parts.line, parts.message, parts.hint)])
+        return Card(path, None, 0, "", 1, [finding(path, parts.line, parts.message, parts.hint,
+                                                   rule="card-front-matter")])
     offset = parts.yaml_line - 1
     try:
         doc = load(parts.yaml, CARD)
@@ -102,19 +103,22 @@ def read_card(path: str, content: bytes, profile: Profile,
         message = re.sub(r"(?<=on line )(\d+)", lambda m: str(int(m.group(1)) + offset),
                          p.message)  # "first on line N" counts front-matter lines
         return Card(path, None, offset, parts.body, parts.body_line,
-                    [finding(path, line, f"front matter {message}", p.hint)])
+                    [finding(path, line, f"front matter {message}", p.hint,
+                             rule="card-merge-conflict" if p.kind == "conflict"
+                             else "card-not-yaml")])
     card = Card(path, doc, offset, parts.body, parts.body_line, [])
     if doc.data is None:
         severity: Severity = "error" if profile == "lab" else "warning"
         card.findings.append(finding(path, parts.yaml_line, "has an empty front matter",
                                      "describe the dataset: license, language, size, ...",
-                                     severity))
+                                     severity, rule="card-empty-front-matter"))
         if profile == "huggingface":
             return card
     elif not isinstance(doc.data, dict):
         card.findings.append(finding(
             path, parts.yaml_line, f"front matter is a YAML {type_name(doc.data)}, not a "
-            "mapping", "write `key: value` lines, such as `license: cc-by-4.0`"))
+            "mapping", "write `key: value` lines, such as `license: cc-by-4.0`",
+            rule="card-front-matter-not-mapping"))
         return card
     data = card.data or {}
     found = card.findings
@@ -140,12 +144,13 @@ def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Findi
         if key in LEGACY_KEYS:
             found.append(finding(card.path, card.line((key,)), f"`{key}` is the old name of "
                                  f"`{LEGACY_KEYS[key]}`; the Hub ignores it",
-                                 f"rename it `{LEGACY_KEYS[key]}`", "warning"))
+                                 f"rename it `{LEGACY_KEYS[key]}`", "warning",
+                                 rule="card-legacy-key"))
             continue
         near = vocabulary.suggest(key, known)
         if near and near != key:
             found.append(finding(card.path, card.line((key,)), f"`{key}` is not a card key",
-                                 f"did you mean `{near}`?", "warning"))
+                                 f"did you mean `{near}`?", "warning", rule="card-unknown-key"))
     return found
 
 
@@ -160,7 +165,8 @@ def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
         # `version: 1.10` is the number 1.1: say so, rather than "must be a string".
         found.append(finding(card.path, card.line(("version",)), f"`version` is read as the "
                              f"number {data['version']}, not a label", "quote it, such as "
-                             "`version: \"1.10\"`, so YAML keeps it as written"))
+                             "`version: \"1.10\"`, so YAML keeps it as written",
+                             rule="card-version-number"))
         data = {k: v for k, v in data.items() if k != "version"}
     try:
         model.model_validate(data)
@@ -173,7 +179,7 @@ def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
     for loc, message in explain(data, errors):
         key = next((p for p in loc if isinstance(p, str)), "")
         found.append(finding(card.path, card.line(loc), message,
-                             _HINTS.get(key, "fix the value")))
+                             _HINTS.get(key, "fix the value"), rule="card-invalid-value"))
     return found
 
 
@@ -190,7 +196,8 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
             if value in vocab.deprecated:
                 found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is "
                                      f"{value!r}, a deprecated value ({vocab.deprecated[value]})",
-                                     _replacement(value, vocab), "warning"))
+                                     _replacement(value, vocab), "warning",
+                                     rule="card-deprecated-value"))
                 continue
             if _is_todo(value):
                 continue  # reported once by _todos
@@ -199,7 +206,8 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
                 key, f"allowed: {', '.join(vocab.ordered()[:12])}"
                 + (", ..." if len(vocab.values) > 12 else ""))
             found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is {value!r}, "
-                                 f"not a {key} value the Hub allows", hint))
+                                 f"not a {key} value the Hub allows", hint,
+                                 rule="card-value-not-allowed"))
     found += _languages(card, data)
     license_ = data.get("license")
     licenses = license_ if isinstance(license_, list) else [license_]
@@ -207,7 +215,8 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
         found.append(finding(card.path, card.line(("license",)),
                              "`license: other` without `license_name`",
                              "name the license (`license_name: my-license-1.0`) and say where "
-                             "its text is (`license_link: LICENSE.md`)"))
+                             "its text is (`license_link: LICENSE.md`)",
+                             rule="card-license-unnamed"))
     return found
 
 
@@ -231,7 +240,8 @@ def _languages(card: Card, data: dict[str, Any]) -> list[Finding]:
         else:
             hint = "use an ISO 639-1 code such as `en`, or ISO 639-3 such as `eng`"
         found.append(finding(card.path, card.line(loc),
-                             f"`{where(loc)}` is {value!r}, not an ISO 639 language code", hint))
+                             f"`{where(loc)}` is {value!r}, not an ISO 639 language code", hint,
+                             rule="card-language-code"))
     return found
 
 
@@ -252,7 +262,7 @@ def _todos(card: Card, value: Any, loc: tuple[Any, ...]) -> list[Finding]:
     if isinstance(value, str):
         if _is_todo(value):
             return [finding(card.path, card.line(loc), f"`{where(loc)}` is still TODO",
-                            _HINTS.get(str(loc[0]), "fill it in"))]
+                            _HINTS.get(str(loc[0]), "fill it in"), rule="card-todo-value")]
         return []
     if isinstance(value, dict):
         return [f for k, v in value.items() for f in _todos(card, v, (*loc, k))]
@@ -271,12 +281,14 @@ def _lab_rules(card: Card, data: dict[str, Any], policy: DatasetCardsPolicy,
             if value is None or value == [] or value == "":
                 state = "is missing" if key not in data else "is empty"
                 found.append(finding(path, card.line((key,)) if key in data else 2,
-                                     f"`{key}` {state}", _HINTS.get(key, "fill it in")))
+                                     f"`{key}` {state}", _HINTS.get(key, "fill it in"),
+                                     rule="card-missing-key"))
     if data.get("personal_data") is True and not data.get("personal_data_basis"):
         found.append(finding(path, card.line(("personal_data",)),
                              "`personal_data: true` without `personal_data_basis`",
                              "say on what basis the lab holds it (consent, ethics approval "
-                             "number, ...) in `personal_data_basis`"))
+                             "number, ...) in `personal_data_basis`",
+                             rule="card-personal-data-basis"))
     found += _body_rules(card, policy)
     return found
 
@@ -287,14 +299,15 @@ def _body_rules(card: Card, policy: DatasetCardsPolicy) -> list[Finding]:
                 if (m := _HEADING.match(line))]
     heading_lines = {i for i, _ in headings}
     found = [finding(card.path, card.body_line + i, "still has a TODO", "write the text it "
-                     "asks for") for i, line in enumerate(lines) if _is_todo(line)]
+                     "asks for",
+                     rule="card-todo-text") for i, line in enumerate(lines) if _is_todo(line)]
     described = any(line.strip() and i not in heading_lines and not _PLACEHOLDER.match(line)
                     for i, line in enumerate(lines))
     if not described:
         found.append(finding(card.path, card.body_line - (not lines), "has no description "
                              "after the front "
                              "matter", "write a paragraph: what the data is, how it was made, "
-                             "and what it is for"))
+                             "and what it is for", rule="card-no-description"))
     required = {s.lower() for s in policy.required_sections}
     missing: list[str] = []
     empty: list[tuple[str, int]] = []
@@ -311,11 +324,12 @@ def _body_rules(card: Card, policy: DatasetCardsPolicy) -> list[Finding]:
         if section.lower() in required:
             found.append(finding(card.path, card.body_line, f"has no `{section}` section",
                                  f"add a `## {section}` heading and answer its questions "
-                                 "(the policy requires it)"))
+                                 "(the policy requires it)", rule="card-missing-section"))
     for section, line in empty:
         if section.lower() in required:
             found.append(finding(card.path, line, f"the `{section}` section is empty",
-                                 "answer its questions (the policy requires it)"))
+                                 "answer its questions (the policy requires it)",
+                                 rule="card-empty-section"))
     optional_missing = [s for s in missing if s.lower() not in required]
     optional_empty = [s for s, _ in empty if s.lower() not in required]
     if policy.recommend_sections and (optional_missing or optional_empty):
@@ -325,7 +339,8 @@ def _body_rules(card: Card, policy: DatasetCardsPolicy) -> list[Finding]:
                    f"{'s' if len(optional_empty) > 1 else ''}"] if optional_empty else [])
         found.append(finding(card.path, card.body_line, f"has {' and '.join(parts)}",
                              "Datasheets for Datasets recommends each: `## Motivation`, "
-                             "`## Composition`, ... with a few sentences", "warning"))
+                             "`## Composition`, ... with a few sentences", "warning",
+                             rule="card-datasheet-sections"))
     return found
 
 
@@ -378,7 +393,8 @@ def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
     return [finding(card.path, card.line(("size_categories",)),
                     f"`size_categories` is {', '.join(values)}, but {files} "
                     f"record{'s' if len(datasets) == 1 else ''} {what}",
-                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data")]
+                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data",
+                    rule="card-size-mismatch")]
 
 
 def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
@@ -421,7 +437,7 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
     """
     existing = set(cards)
     found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
-                     NEW_CARD.format(dvc=d))
+                     NEW_CARD.format(dvc=d), rule="card-missing")
              for d in datasets if card_path(d, pattern) not in existing
              and last_match(exclude, d) is None]
     owned = {card_path(d, pattern) for d in dvcfiles}
@@ -430,7 +446,7 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
             continue
         found.append(finding(c, 1, "is a dataset card without a .dvc file",
                              "rename it to match its .dvc file (`git mv`), or remove it if "
-                             "the dataset is gone (`git rm`)"))
+                             "the dataset is gone (`git rm`)", rule="card-orphan"))
     return found
 
 
@@ -504,7 +520,8 @@ def check_files(names: Sequence[str]) -> list[Finding]:
     for name in names:
         content = read_capped(os.getcwd(), name, MAX_BYTES + 1)
         if content is None:
-            found.append(finding(name, None, "does not exist", "check the file name"))
+            found.append(finding(name, None, "does not exist", "check the file name",
+                                 rule="card-not-found"))
         elif isinstance(content, OSError):
             found.append(_unreadable(name, content))
         else:
@@ -513,7 +530,8 @@ def check_files(names: Sequence[str]) -> list[Finding]:
 
 
 def _unreadable(path: str, exc: OSError) -> Finding:
-    return finding(path, None, f"cannot be read: {exc.strerror}", "check the file's permissions")
+    return finding(path, None, f"cannot be read: {exc.strerror}", "check the file's permissions",
+                   rule="card-unreadable")
 
 
 def build_parser() -> argparse.ArgumentParser:

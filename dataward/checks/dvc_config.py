@@ -33,8 +33,8 @@ class ConfigFile(NamedTuple):
 
 
 def finding(path: str, line: int | None, message: str, hint: str,
-            severity: Severity = "error") -> Finding:
-    return Finding(path, line, CHECK_ID, message, hint, severity)
+            severity: Severity = "error", *, rule: str) -> Finding:
+    return Finding(path, line, CHECK_ID, message, hint, severity, rule)
 
 
 # -- parse ------------------------------------------------------------------------------------
@@ -44,7 +44,8 @@ def parse(path: str, content: bytes) -> ConfigFile | Finding:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return finding(path, content.count(b"\n", 0, exc.start) + 1, "is not UTF-8 text",
-                       "DVC reads its config as UTF-8; restore the file from git")
+                       "DVC reads its config as UTF-8; restore the file from git",
+                       rule="config-not-utf8")
     from configobj import ConfigObj, ConfigObjError
 
     try:
@@ -55,8 +56,10 @@ def parse(path: str, content: bytes) -> ConfigFile | Finding:
         line = getattr(errors[0], "line_number", None)
         kind = "a duplicate key or section" if "Duplicate" in str(errors[0]) else \
             "neither a [section] header nor `key = value`"
-        return finding(path, line, f"cannot be read by DVC: line {line} is {kind}",
-                       "fix that line (`dvc config --list` shows what DVC reads)")
+        where = f"line {line}" if line else "a line"
+        return finding(path, line, f"cannot be read by DVC: {where} is {kind}",
+                       "fix that line (`dvc config --list` shows what DVC reads)",
+                       rule="config-unparsable")
     sections = {str(name): _lower_keys(value) for name, value in obj.dict().items()
                 if isinstance(value, dict)}
     return ConfigFile(path, sections, _locate(text))
@@ -100,12 +103,14 @@ def judge(cfg: ConfigFile, policy: DvcConfigPolicy) -> list[Finding]:
             if is_secret(key) and value not in ("", None):
                 remote = m.group(1) if m else None
                 found.append(finding(cfg.path, line, f"[{name}] holds `{key}`, a credential, "
-                                     "in a file committed to git", _move_hint(remote, key)))
+                                     "in a file committed to git", _move_hint(remote, key),
+                                     rule="credential-in-config"))
             elif key == "url" and isinstance(value, str) and has_credentials(value):
                 found.append(finding(cfg.path, line, f"[{name}] url {mask(value)} carries a "
                                      "password", "drop it from the URL and set it with `dvc "
                                      f"remote modify --local {m.group(1) if m else 'NAME'} "
-                                     "password ...`; revoke it if it was ever pushed"))
+                                     "password ...`; revoke it if it was ever pushed",
+                                     rule="password-in-url"))
     found += _judge_remotes(cfg, remotes, policy)
     return found
 
@@ -127,19 +132,19 @@ def _judge_remotes(cfg: ConfigFile, remotes: dict[str, str],
     if not default:
         found.append(finding(cfg.path, cfg.lines.get(("core", "")), "names no default remote, "
                              "so `dvc push` and `dvc pull` have nowhere to go",
-                             "dvc remote add -d NAME URL", severity))
+                             "dvc remote add -d NAME URL", severity, rule="no-default-remote"))
     elif default not in remotes:
         known = ", ".join(sorted(remotes)) or "none"
         found.append(finding(cfg.path, core_line, f"the default remote `{default}` has no "
                              f"['remote \"{default}\"'] section (remotes here: {known})",
                              f"dvc remote add -d {default} URL, or `dvc remote default NAME`",
-                             severity))
+                             severity, rule="default-remote-undefined"))
     for remote, section in remotes.items():
         url = cfg.sections[section].get("url")
         line = cfg.lines.get((section, "url")) or cfg.lines.get((section, ""))
         if not isinstance(url, str) or not url.strip():
             found.append(finding(cfg.path, line, f"remote `{remote}` has no url",
-                                 f"dvc remote modify {remote} url URL"))
+                                 f"dvc remote modify {remote} url URL", rule="remote-without-url"))
             continue
         shown = mask(url)
         if policy.remote_schemes and scheme(url) not in {s.lower() for s in policy.remote_schemes}:
@@ -147,13 +152,15 @@ def _judge_remotes(cfg: ConfigFile, remotes: dict[str, str],
                                  f"({shown}); the policy allows "
                                  f"{', '.join(policy.remote_schemes)}",
                                  "point it at the lab's storage (`dvc remote modify "
-                                 f"{remote} url URL`), or change remote-schemes in [dvc-config]"))
+                                 f"{remote} url URL`), or change remote-schemes in [dvc-config]",
+                                 rule="remote-scheme-not-allowed"))
         elif policy.remote_urls and not any(within(remote_key(url), remote_key(u))
                                             for u in policy.remote_urls):
             found.append(finding(cfg.path, line, f"remote `{remote}` ({shown}) is outside the "
                                  f"allowed storage: {', '.join(policy.remote_urls)}",
                                  f"dvc remote modify {remote} url URL, with a URL under one "
-                                 "of those (remote-urls in [dvc-config])"))
+                                 "of those (remote-urls in [dvc-config])",
+                                 rule="remote-url-not-allowed"))
     return found
 
 
@@ -170,14 +177,15 @@ def check(repo: Repo, policy: DvcConfigPolicy) -> list[Finding]:
             found.append(_config_local(path, folder, path in committed))
         elif posixpath.basename(path) == ".dvc":
             found.append(finding(path, None, "is a file, where DVC keeps its folder",
-                                 f"git rm --cached {path}, move the file aside, then `dvc init`"))
+                                 f"git rm --cached {path}, move the file aside, then `dvc init`",
+                                 rule="dvc-folder-is-file"))
     for path in (p for p in present if posixpath.basename(p) == "config"):
         try:
             with open(os.path.join(repo.root, path), "rb") as fh:
                 content = fh.read(1 << 20)
         except OSError as exc:
             found.append(finding(path, None, f"cannot be read: {exc.strerror}",
-                                 "check the file's permissions"))
+                                 "check the file's permissions", rule="config-unreadable"))
             continue
         parsed = parse(path, content)
         found += [parsed] if isinstance(parsed, Finding) else judge(parsed, policy)
@@ -189,10 +197,10 @@ def _config_local(path: str, folder: str, committed: bool) -> Finding:
         return finding(path, None, "is committed to git; it is DVC's place for credentials "
                        "and machine-local settings", f"git rm --cached {path} (the file stays), "
                        f"check that {folder}/.gitignore lists /config.local, and revoke any "
-                       "credential in it if it was ever pushed")
+                       "credential in it if it was ever pushed", rule="config-local-committed")
     return finding(path, None, "is not ignored by git, so `git add` would commit its "
                    "credentials", f"add `/config.local` to {folder}/.gitignore (`dvc init` "
-                   "writes it)")
+                   "writes it)", rule="config-local-not-ignored")
 
 
 def build_parser() -> argparse.ArgumentParser:

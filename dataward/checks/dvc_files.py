@@ -67,8 +67,8 @@ class Workspace(NamedTuple):
 
 
 def finding(path: str, line: int | None, message: str, hint: str,
-            severity: Severity = "error") -> Finding:
-    return Finding(path, line, CHECK_ID, message, hint, severity)
+            severity: Severity = "error", *, rule: str) -> Finding:
+    return Finding(path, line, CHECK_ID, message, hint, severity, rule)
 
 
 # -- parse: bytes -> model, or findings -------------------------------------------------------
@@ -77,14 +77,17 @@ def parse(path: str, content: bytes, policy: DvcFilesPolicy) -> Parsed:
     try:
         doc = load(content)
     except YamlProblem as p:
-        return Parsed(path, None, None, [finding(path, p.line, p.message, p.hint)])
+        rule = "dvcfile-merge-conflict" if p.kind == "conflict" else "dvcfile-not-yaml"
+        return Parsed(path, None, None, [finding(path, p.line, p.message, p.hint, rule=rule)])
     if doc.data is None:
-        return Parsed(path, doc, None, [finding(path, 1, "is empty", "restore it from git "
-                                                "(`git checkout -- FILE`) or `dvc add` the data")])
+        hint = f"restore it from git (`git checkout HEAD -- {_q(path)}`) or `dvc add` the data"
+        return Parsed(path, doc, None, [finding(path, 1, "is empty", hint,
+                                                rule="dvcfile-empty")])
     if not isinstance(doc.data, dict):
         return Parsed(path, doc, None, [finding(
             path, doc.line_of(()), f"is a YAML {type_name(doc.data)}, not a mapping",
-            "a .dvc file is a mapping with an `outs:` list; restore it from git")])
+            "a .dvc file is a mapping with an `outs:` list; restore it from git",
+            rule="dvcfile-not-mapping")])
     from pydantic import ValidationError
 
     from dataward.formats.dvcfile_model import DvcFile
@@ -97,7 +100,8 @@ def parse(path: str, content: bytes, policy: DvcFilesPolicy) -> Parsed:
     severity: Severity = "error" if policy.unknown_keys == "error" else "warning"
     found = [finding(path, doc.line_of(loc), f"`{where(loc)}` is not a key DVC writes",
                      "a newer DVC may write it (update dataward), or it is a typo; "
-                     'unknown-keys = "error" under [dvc-files] refuses such keys', severity)
+                     'unknown-keys = "error" under [dvc-files] refuses such keys', severity,
+                     rule="dvcfile-unknown-key")
              for loc in unknown]
     found += _type_findings(path, doc, [e for e in errors if e["type"] != "extra_forbidden"])
     model = None
@@ -111,7 +115,7 @@ def _type_findings(path: str, doc: Document, errors: list[Any]) -> list[Finding]
     for loc, message in explain(doc.data, errors):
         key = next((p for p in reversed(loc) if isinstance(p, str)), "")
         hint = _HINTS.get(key, "fix the value, or restore the file from git").format(file=path)
-        found.append(finding(path, doc.line_of(loc), message, hint))
+        found.append(finding(path, doc.line_of(loc), message, hint, rule="dvcfile-invalid-value"))
     return found
 
 
@@ -148,7 +152,9 @@ def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
         problem = _path_problem(o["path"], wdir, resolved, i)
         if problem or resolved.path is None:
             if problem:
-                found.append(finding(path, doc.line_of(("outs", i, "path")), *problem))
+                message, hint, rule = problem
+                found.append(finding(path, doc.line_of(("outs", i, "path")), message, hint,
+                                     rule=rule))
             continue
         md5 = o.get("md5")
         is_dir = md5.lower().endswith(".dir") if isinstance(md5, str) and md5 else None
@@ -156,29 +162,33 @@ def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
     return out, found
 
 
-_PROBLEMS = {  # formats.dvcfile.resolve's reasons, as the user wrote the output
-    "empty": ("output {i} has no usable path ({written!r})",
+_PROBLEMS = {  # formats.dvcfile.resolve's reasons, as the user wrote the output: rule, ...
+    "empty": ("output-empty-path", "output {i} has no usable path ({written!r})",
               "name the data, relative to the .dvc file"),
-    "url": ("output {where} is a URL, not a path in the repository",
+    "url": ("output-url", "output {where} is a URL, not a path in the repository",
             "track remote data with `dvc import-url URL PATH`"),
-    "absolute-wdir": ("`wdir: {wdir}` is an absolute path", "wdir is relative to the .dvc file"),
-    "absolute": ("output {where} is an absolute path", _INSIDE),
-    "outside": ("output {where} is outside the repository", _INSIDE),
+    "absolute-wdir": ("absolute-wdir", "`wdir: {wdir}` is an absolute path",
+                      "wdir is relative to the .dvc file"),
+    "absolute": ("output-absolute-path", "output {where} is an absolute path", _INSIDE),
+    "outside": ("output-outside-repo", "output {where} is outside the repository", _INSIDE),
 }
 
 
 def _path_problem(written: str, wdir: str, resolved: Resolved,
-                  i: int) -> tuple[str, str] | None:
+                  i: int) -> tuple[str, str, str] | None:
+    """(message, fix, rule) for an output whose path is no place for data."""
     where = f"`{written}`" + (f" (wdir {wdir})" if wdir != "." else "")
     if resolved.problem is not None:
-        message, hint = _PROBLEMS[resolved.problem]
-        return message.format(i=i, written=written, where=where, wdir=wdir), hint
+        rule, message, hint = _PROBLEMS[resolved.problem]
+        return message.format(i=i, written=written, where=where, wdir=wdir), hint, rule
     assert resolved.path is not None
     top = resolved.path.split("/", 1)[0]
     if top in (".git", ".dvc"):
-        return f"output {where} is inside {top}/, which belongs to {top[1:]}", _INSIDE
+        return (f"output {where} is inside {top}/, which belongs to {top[1:]}", _INSIDE,
+                "output-in-metadata-dir")
     if is_dvcfile(resolved.path):
-        return f"output {where} is itself a DVC file", "outputs are data; name the data"
+        return (f"output {where} is itself a DVC file", "outputs are data; name the data",
+                "output-is-dvcfile")
     return None
 
 
@@ -203,12 +213,14 @@ def judge(parsed: Parsed, own: list[Claim], ws: Workspace,
     # dependencies and the stage's own md5 (`dvc run -d ... -f F`, a pipeline's end point).
     if not model.outs and not model.cmd and not (model.deps and model.md5):
         found.append(finding(path, doc.line_of(("outs",)), "declares no outputs",
-                             "a .dvc file tracks data: `dvc add PATH` writes a complete one"))
+                             "a .dvc file tracks data: `dvc add PATH` writes a complete one",
+                             rule="no-outputs"))
     for i, o in enumerate(model.outs or ()):
         if o.nfiles is not None and not o.is_dir:
             found.append(finding(path, doc.line_of(("outs", i, "nfiles")),
                                  f"`outs[{i}].nfiles` is set, but the md5 is not a folder's "
-                                 "(no `.dir`)", RECOMMIT.format(file=path)))
+                                 "(no `.dir`)", RECOMMIT.format(file=path),
+                                 rule="nfiles-without-dir"))
     for c in own:
         found += _judge_claim(c, ws)
     for i, dep in enumerate(model.deps or ()):
@@ -217,13 +229,14 @@ def judge(parsed: Parsed, own: list[Claim], ws: Workspace,
         line = doc.line_of(("deps", i, "repo"))
         if dep.repo.rev_lock is None:
             found.append(finding(path, line, f"import from {dep.repo.url} is not pinned "
-                                 "(no `rev_lock`)", f"`dvc update {path}` pins it to a commit"))
+                                 "(no `rev_lock`)", f"`dvc update {path}` pins it to a commit",
+                                 rule="import-not-pinned"))
         allowed = policy.import_urls
         if allowed and not any(within(repo_key(dep.repo.url), repo_key(a)) for a in allowed):
             found.append(finding(path, doc.line_of(("deps", i, "repo", "url")),
                                  f"imports from {dep.repo.url}, which is not an allowed "
                                  "registry", f"import from {' or '.join(allowed)} "
-                                 "(import-urls under [dvc-files])"))
+                                 "(import-urls under [dvc-files])", rule="import-not-allowed"))
     return found
 
 
@@ -234,31 +247,34 @@ def _judge_claim(c: Claim, ws: Workspace) -> list[Finding]:
         what = ("a folder's (ends in `.dir`), but it is a file" if c.is_dir
                 else "a file's, but it is a folder")
         found.append(finding(c.dvcfile, c.line, f"the md5 of `{c.path}` is {what}",
-                             f"`dvc add {c.path}` again to record what is there"))
+                             f"`dvc add {_q(c.path)}` again to record what is there",
+                             rule="output-kind-mismatch"))
     link, outside = ws.links.get(c.path, ("", False))
     if outside:
         found.append(finding(c.dvcfile, c.line, f"`{c.path}` leads outside the repository "
                              f"through the symlink `{link}`",
                              "keep outputs inside the repository; for data elsewhere use "
-                             "`dvc import-url`, or share the cache (`dvc cache dir`)"))
+                             "`dvc import-url`, or share the cache (`dvc cache dir`)",
+                             rule="output-symlink-outside"))
     elif link:
         found.append(finding(c.dvcfile, c.line, f"`{c.path}` is reached through the symlink "
                              f"`{link}`; DVC does not track data inside symlinked folders",
-                             "name the real folder in the path, relative to the .dvc file"))
+                             "name the real folder in the path, relative to the .dvc file",
+                             rule="output-through-symlink"))
     if link:
         return found
     if not c.cached:
         return found
     if _is_tracked(ws.tracked, c.path):
         found.append(finding(c.dvcfile, c.line, f"`{c.path}` is committed to git as well as "
-                             "tracked by DVC", f"git rm -r --cached {c.path} (the files stay "
-                             "on disk), then commit"))
+                             "tracked by DVC", f"git rm -r --cached {_q(c.path)} (the files stay "
+                             "on disk), then commit", rule="output-committed"))
     elif not any(q in ws.ignored for q in ignore_query(c, kind)):
         parent, name = posixpath.split(c.path)
         gitignore = posixpath.join(parent, ".gitignore")
         found.append(finding(c.dvcfile, c.line, f"`{c.path}` is not ignored by git, so "
                              "`git add` would commit the data", f"add `/{name}` to {gitignore} "
-                             "(`dvc add` writes it)"))
+                             "(`dvc add` writes it)", rule="output-not-ignored"))
     return found
 
 
@@ -296,7 +312,8 @@ def overlaps(all_claims: list[Claim], checked: set[str]) -> list[Finding]:
                        "inside": f"`{c.path}` is inside `{o.path}`, an output of {other}",
                        "holds": f"`{c.path}` holds `{o.path}`, an output of {other}"}[how]
             found.append(finding(c.dvcfile, c.line, message, "each path belongs to one DVC "
-                                 f"file: `dvc remove` one of them ({c.dvcfile} or {o.dvcfile})"))
+                                 f"file: `dvc remove` one of them ({c.dvcfile} or {o.dvcfile})",
+                                 rule="output-claimed-twice"))
     return found
 
 
@@ -343,7 +360,7 @@ def _read(root: str, path: str) -> bytes | Finding | None:
     content = read_capped(root, path, MAX_BYTES + 1)
     if isinstance(content, OSError):
         return finding(path, None, f"cannot be read: {content.strerror}",
-                       "check the file's permissions")
+                       "check the file's permissions", rule="dvcfile-unreadable")
     return content
 
 
@@ -392,6 +409,13 @@ def _other_claims(root: str, checked: set[str], dvcfiles: list[str]) -> list[Cla
             out += [Claim(o.path, p, None, -1, True, None)
                     for o in read(p, content).outs if o.cache]
     return out
+
+
+def _q(path: str) -> str:
+    """A path as a shell reads it back, for hints that are pasted."""
+    import shlex
+
+    return shlex.quote(path)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from dataward.runner import Request, add_common_options
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024
+DVC_OUTPUT_RULE = "dvc-output-in-git"
 
 
 class Blob(NamedTuple):
@@ -89,8 +90,9 @@ def judge(blobs: Sequence[Blob], policy: LargeBinariesPolicy, ctx: Context) -> l
         limit = limit_kb(policy, blob.path)
         blimit = binary_limit_kb(policy, blob.path) if blob.binary else None
         if blob.size > limit * 1024:
-            what = f"is {_human(blob.size)}, over the {limit} KB limit"
+            what, rule = f"is {_human(blob.size)}, over the {limit} KB limit", "large-file"
         elif blimit is not None and blob.size > blimit * 1024:
+            rule = "binary-file"
             what = (f"is a {_human(blob.size)} binary file; binaries over {blimit} KB are "
                     "not allowed here" if blimit else
                     f"is a binary file ({_human(blob.size)}); binary files are not allowed here")
@@ -100,23 +102,24 @@ def judge(blobs: Sequence[Blob], policy: LargeBinariesPolicy, ctx: Context) -> l
             findings.append(_finding(blob, ctx,
                 f"is marked filter=lfs, but git got the file itself ({_human(blob.size)}), "
                 "not an LFS pointer",
-                f"git lfs install && git rm --cached {_q(blob.path)} && git add {_q(blob.path)}"))
+                f"git lfs install && git rm --cached {_q(blob.path)} && git add {_q(blob.path)}",
+                "lfs-not-pointer"))
         else:
-            findings.append(_finding(blob, ctx, what, _data_fix(blob.path, ctx)))
+            findings.append(_finding(blob, ctx, what, _data_fix(blob.path, ctx), rule))
     for (out_path, dvcfile), members in sorted(in_dvc.items()):
         findings.append(_dvc_output_finding(out_path, dvcfile, members, ctx))
     return findings
 
 
-def _finding(blob: Blob, ctx: Context, what: str, fix: str) -> Finding:
+def _finding(blob: Blob, ctx: Context, what: str, fix: str, rule: str) -> Finding:
     message = f"{blob.path} {what}"
     if blob.commit is None:
-        return Finding(blob.path, None, CHECK_ID, message, f"fix: {fix}")
+        return Finding(blob.path, None, CHECK_ID, message, f"fix: {fix}", rule=rule)
     message += f"; added in {_commit_label(blob.commit, ctx)}"
     if not blob.at_tip:
         message += ", and deleted later, but it stays in history"
     return Finding(blob.path, None, CHECK_ID, message,
-                   _history_fix(blob.path, blob.commit, ctx, keep_data=blob.at_tip))
+                   _history_fix(blob.path, blob.commit, ctx, keep_data=blob.at_tip), rule=rule)
 
 
 def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
@@ -132,10 +135,11 @@ def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
         fix = f"git rm --cached {_q(out_path)} && dvc add {_q(out_path)}"
     first = members[0]  # blobs come oldest commit first
     if first.commit is None:
-        return Finding(out_path, None, CHECK_ID, what, f"fix: {fix}")
+        return Finding(out_path, None, CHECK_ID, what, f"fix: {fix}", rule=DVC_OUTPUT_RULE)
     what += f"; added in {_commit_label(first.commit, ctx)}"
     return Finding(out_path, None, CHECK_ID, what,
-                   _history_fix(out_path, first.commit, ctx, keep_data=True))
+                   _history_fix(out_path, first.commit, ctx, keep_data=True),
+                   rule=DVC_OUTPUT_RULE)
 
 
 def _data_fix(path: str, ctx: Context) -> str:

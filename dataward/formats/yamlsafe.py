@@ -25,11 +25,12 @@ _BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlProblem(Exception):
-    def __init__(self, line: int | None, message: str, hint: str) -> None:
+    def __init__(self, line: int | None, message: str, hint: str, kind: str = "yaml") -> None:
         super().__init__(message)
         self.line = line
         self.message = message
         self.hint = hint
+        self.kind = kind  # "conflict" for merge-conflict markers (a rule of their own)
 
 
 class Document(NamedTuple):
@@ -60,12 +61,12 @@ class Kind(NamedTuple):
 
 DVC_FILE = Kind(
     "a DVC metadata file", "DVC",
-    "restore it from git (`git checkout -- FILE`) or re-create it with `dvc add`",
+    "restore it from git (`git checkout HEAD -- FILE`) or re-create it with `dvc add`",
     "a .dvc file is a few hundred bytes; was data saved under this name?",
     "or pick the data and re-run `dvc add`")
 CARD = Kind(
     "a card's front matter", "the Hub",
-    "restore it from git (`git checkout -- FILE`) or write it again",
+    "restore it from git (`git checkout HEAD -- FILE`) or write it again",
     "keep the front matter to metadata; long text belongs in the Markdown body",
     "or merge the two versions by hand")
 
@@ -105,7 +106,7 @@ def load(content: bytes, kind: Kind = DVC_FILE) -> Document:
         line = content.count(b"\n", 0, conflict.start()) + 1
         raise YamlProblem(line, "holds merge-conflict markers",
                           "resolve the conflict: keep one side (`git checkout --ours/--theirs "
-                          f"FILE`), {kind.conflict_hint}, then remove the markers")
+                          f"FILE`), {kind.conflict_hint}, then remove the markers", "conflict")
     text = _decode(content, kind)
     if not text.strip():
         return Document(None, None)

@@ -47,11 +47,11 @@ def render(outcomes: Sequence[Outcome], title: str,
         lines.append(f"| `{o.check}` | {_result(o)} |")
     findings = sorted((f for o in outcomes for f in o.findings), key=_order)
     if findings:
-        lines += ["", "| | check | where | problem | fix |", "|---|---|---|---|---|"]
+        lines += ["", "| | rule | where | problem | fix |", "|---|---|---|---|---|"]
         for f in findings[:MAX_ROWS]:
             where = _cell(f.path + (f":{f.line}" if f.line else ""))
             url = link(f)
-            lines.append(f"| {ICONS[f.severity]} | `{f.check}` | "
+            lines.append(f"| {ICONS[f.severity]} | {_rule(f)} | "
                          f"{f'[{where}]({url})' if url else where} | {_cell(f.message)} | "
                          f"{_cell(f.hint)} |")
         if len(findings) > MAX_ROWS:
@@ -72,6 +72,15 @@ def _result(o: Outcome) -> str:
     if warnings:
         return f"⚠️ {count(warnings, 'warning')}"
     return "✅ passed"
+
+
+def _rule(f: Finding) -> str:
+    """The rule id, linked to what it means and how to fix it."""
+    if not f.rule:
+        return f"`{f.check}`"
+    from dataward.rules import docs_url
+
+    return f"[`{f.rule}`]({docs_url(f.rule)})"
 
 
 def _cell(text: str) -> str:

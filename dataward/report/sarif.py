@@ -1,4 +1,4 @@
-"""SARIF 2.1.0, for code scanning: one rule per check id, one result per finding."""
+"""SARIF 2.1.0, for code scanning: one rule per rule id, one result per finding."""
 
 from __future__ import annotations
 
@@ -8,19 +8,15 @@ from urllib.parse import quote
 
 from dataward import __version__
 from dataward.findings import Finding
+from dataward.rules import DOCS, RULES, docs_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-DOCS = "https://github.com/dataward/dataward/blob/main/docs/checks.md"
 
 
 def render(findings: Sequence[Finding]) -> str:
-    rule_ids = sorted({f.check for f in findings})
-    rules = [
-        {"id": rid, "name": rid, "helpUri": f"{DOCS}#{rid}",
-         "shortDescription": {"text": rid}}
-        for rid in rule_ids
-    ]
-    results = [_result(f, rule_ids.index(f.check)) for f in findings]
+    rule_ids = sorted({_rule_id(f) for f in findings})
+    rules = [_rule(rid) for rid in rule_ids]
+    results = [_result(f, rule_ids.index(_rule_id(f))) for f in findings]
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -35,13 +31,24 @@ def render(findings: Sequence[Finding]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
+def _rule_id(f: Finding) -> str:
+    return f.rule or f.check
+
+
+def _rule(rid: str) -> dict[str, object]:
+    known = RULES.get(rid)
+    return {"id": rid, "name": rid, "helpUri": docs_url(rid),
+            "shortDescription": {"text": known.summary if known else rid},
+            "properties": {"check": known.check if known else rid}}
+
+
 def _result(f: Finding, rule_index: int) -> dict[str, object]:
     location: dict[str, object] = {"artifactLocation": {"uri": quote(f.path)}}
     if f.line is not None:
         location["region"] = {"startLine": max(f.line, 1)}
     text = f.message + (f"\nFix: {f.hint}" if f.hint else "")
     return {
-        "ruleId": f.check,
+        "ruleId": _rule_id(f),
         "ruleIndex": rule_index,
         "level": f.severity,
         "message": {"text": text},

@@ -1,4 +1,4 @@
-"""`path:line: [check-id] message`, then the fix indented beneath it."""
+"""`path:line: [check-id] message [rule-id]`, then the fix indented beneath it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def render(findings: Sequence[Finding]) -> str:
     for f in findings:
         where = display(f.path) + (f":{f.line}" if f.line is not None else "")
         tag = f.check if f.severity == "error" else f"{f.check}, warning"
-        lines.append(f"{where}: [{tag}] {f.message}")
+        rule = f" [{f.rule}]" if f.rule else ""
+        lines.append(f"{where}: [{tag}] {f.message}{rule}")
         for hint_line in f.hint.splitlines():
             lines.append(f"    {hint_line}")
     if findings:

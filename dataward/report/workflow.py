@@ -26,7 +26,7 @@ def render(findings: Sequence[Finding]) -> str:
         props = [f"file={_prop(f.path)}"]
         if f.line is not None:
             props.append(f"line={f.line}")
-        props.append(f"title={_prop(f.check)}")
+        props.append(f"title={_prop(f'{f.check} {f.rule}' if f.rule else f.check)}")
         body = f.message + (f"\n{f.hint}" if f.hint else "")
         lines.append(f"::{f.severity} {','.join(props)}::{escape(body)}")
     return "\n".join(lines)

@@ -45,7 +45,7 @@ def gap_finding(gap: Gap) -> Finding:
                 "uploads the missing files from this machine's cache")
     else:
         hint = f"dvc push {out.target}"
-    return Finding(out.dvcfile, out.line, CHECK_ID, message, hint)
+    return Finding(out.dvcfile, out.line, CHECK_ID, message, hint, rule="objects-not-in-remote")
 
 
 def dedupe(outputs: Iterable[DvcOut]) -> list[DvcOut]:
@@ -56,4 +56,5 @@ def dedupe(outputs: Iterable[DvcOut]) -> list[DvcOut]:
 def unreadable(dvcfile: DvcFile) -> Finding:
     """A DVC file nobody can pull from: dvc cannot read it either."""
     return Finding(dvcfile.path, None, CHECK_ID, f"cannot be read: {dvcfile.problem}",
-                   "fix the file (the dvc-files hook says how); dvc cannot pull it either")
+                   "fix the file (the dvc-files hook says how); dvc cannot pull it either",
+                   rule="dvcfile-unpullable")
