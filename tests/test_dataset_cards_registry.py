@@ -160,7 +160,8 @@ def test_a_dataset_without_a_card_is_an_error_naming_the_card(dogs: GitRepo, hoo
         "hint": "`dataward card new dogs.dvc` writes one to fill in"}]
     text = hook()
     assert text.code == 1
-    assert text.out.startswith("dogs.dvc: [dataset-cards] has no dataset card (dogs.card.md) [card-missing]\n"
+    assert text.out.startswith("dogs.dvc: [dataset-cards] has no dataset card (dogs.card.md) "
+                               "[card-missing]\n"
                                "    `dataward card new dogs.dvc` writes one to fill in\n")
 
 
