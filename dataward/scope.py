@@ -73,11 +73,11 @@ def commit_range(repo: Repo, spec: str) -> Scope:
     base_rev, head_rev = (part or "HEAD" for part in spec.split(sep, 1))
     base, head = _need(repo, base_rev, spec), _need(repo, head_rev, spec)
     if sep == "...":
-        out = repo.run(["merge-base", base, head]).decode().split()
-        if not out:
+        common = repo.merge_base(base, head)
+        if common is None:
             raise CouldNotCheck(f"{base_rev} and {head_rev} share no history in this clone",
                                 SHALLOW_HINT)
-        base = out[0]
+        base = common
     return Scope("range", f"commits {spec}", (f"{base}..{head}",), head)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dataward import __version__
-from dataward.adapters.git import LogEntry, Repo
+from dataward.adapters.git import Repo
 from dataward.catalog.history import datasets_of, shown, version, versions
 from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
 from dataward.errors import CouldNotCheck, UsageError
@@ -55,7 +55,7 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
     lines = versions(history, read_dvcfile)
     cards = _cards(repo, commit, [p for p, _ in current], policy.card)
     default, remotes = _remotes(repo, commit)
-    entry, committed = _commit_entry(repo, commit)
+    entry, committed = repo.commit_entry(commit)
 
     datasets = []
     for path, oid in current:
@@ -85,12 +85,6 @@ def _dataset(out: DvcOut, seen: list[Version], card: Card | None, default: str |
                         rev=source.rev, rev_lock=source.rev_lock) if source else None,
         card=card, versions=seen)
 
-
-def _commit_entry(repo: Repo, commit: str) -> tuple[LogEntry, str]:
-    """The commit as a version would name it, and its committer date."""
-    out = repo.run(["log", "-1", "-z", "--format=%H%x00%aI%x00%an%x00%s%x00%cI", commit])
-    sha, date, author, subject, committed = out.decode("utf-8", "replace").split("\0")[:5]
-    return LogEntry(sha, date, author, subject), committed
 
 def _remotes(repo: Repo, commit: str) -> tuple[str | None, dict[str, dict[str, str]]]:
     """The default remote and the remotes, from `.dvc/config` as committed (never

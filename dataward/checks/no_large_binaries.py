@@ -197,29 +197,14 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     commit is judged by its own DVC files: a file committed before it was a DVC output (or
     after it stopped being one) is no DVC output going into git.
     """
-    owners: Owners
     if sc.tip is None:
         changes = sc.changes(repo)
         if only is not None:
             changes = [c for c in changes if c.path in only]
         sizes = repo.object_sizes(c.oid for c in changes)
         owners, dvc_repo = index_owners(repo, [c.path for c in changes], state)
-        suspects: set[str] = set()
     else:
-        sizes = sc.new_blobs(repo)
-        owners, dvc_repo = history_owners(repo, sc, state) if sizes else (Owners(), True)
-        floor = _smallest_limit(policy) * 1024
-        suspects = {oid for oid, size in sizes.items() if size > floor}
-        # One walk of history: the whole of it for suspects (which covers DVC outputs too),
-        # else only the paths inside some commit's DVC outputs, else none.
-        if suspects:
-            changes = sc.changes(repo)
-        elif owners.ever.by_path:
-            changes = sc.changes(repo, [":(literal)" + p for p in sorted(owners.ever.by_path)])
-        else:
-            changes = []
-        changes = [c for c in changes if c.oid in suspects
-                   or (c.oid in sizes and owners.ever.owner(c.path))]
+        changes, sizes, owners, dvc_repo = _history_changes(repo, sc, policy, state)
 
     sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
              if policy.binary_max_kb is not None else [])
@@ -252,6 +237,27 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     subjects = repo.commit_subjects(commits)
     roots = frozenset(c for c in commits if repo.resolve_commit(f"{c}^") is None)
     return blobs, Context(sc.kind, dvc_repo, subjects, roots)
+
+
+def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: State
+                     ) -> tuple[list[Change], dict[str, int], Owners, bool]:
+    """The changes of a history scope that could draw a finding, the sizes of the blobs it
+    brings, the DVC outputs of its commits, and whether DVC is in use at its tip."""
+    sizes = sc.new_blobs(repo)
+    owners, dvc_repo = history_owners(repo, sc, state) if sizes else (Owners(), True)
+    floor = _smallest_limit(policy) * 1024
+    suspects = {oid for oid, size in sizes.items() if size > floor}
+    # One walk of history: the whole of it for suspects (which covers DVC outputs too),
+    # else only the paths inside some commit's DVC outputs, else none.
+    if suspects:
+        changes = sc.changes(repo)
+    elif owners.ever.by_path:
+        changes = sc.changes(repo, [":(literal)" + p for p in sorted(owners.ever.by_path)])
+    else:
+        changes = []
+    changes = [c for c in changes if c.oid in suspects
+               or (c.oid in sizes and owners.ever.owner(c.path))]
+    return changes, sizes, owners, dvc_repo
 
 
 def _smallest_limit(policy: LargeBinariesPolicy) -> int:

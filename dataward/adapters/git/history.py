@@ -50,6 +50,18 @@ class History(Git):
                         f"{rev}^{{commit}}"])
         return dec(out).strip() if out is not None else None
 
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits; None when they share no history."""
+        out = self.ask(["merge-base", a, b])
+        return dec(out).split()[0] if out and out.split() else None
+
+    def commit_entry(self, commit: str) -> tuple[LogEntry, str]:
+        """A commit as a log names it (id, author date, author, subject), and its committer
+        date."""
+        out = self.run(["log", "-1", "-z", "--format=%H%x00%aI%x00%an%x00%s%x00%cI", commit])
+        sha, date, author, subject, committed = dec(out).split("\0")[:5]
+        return LogEntry(sha, date, author, subject), committed
+
     def is_ancestor(self, commit: str, of: str) -> bool:
         """Whether `of` descends from `commit` (or is it); False when either is unknown."""
         return self.ask(["merge-base", "--is-ancestor", commit, of]) is not None

@@ -1,34 +1,19 @@
-"""`dataset-cards`: every dataset in the registry has a card, and the card is true.
-
-A card is Markdown with YAML front matter beside its `.dvc` file (`dog_and_cat.dvc` ->
-`dog_and_cat.card.md`, or the policy's `card` pattern). Hugging Face keys keep the Hub's
-meaning and allowed values, judged offline; the lab's keys (maintainers, source, ...) come on
-top. `read_card`, `agree` and `pairing` are pure; `check` is the one adapter to git and files.
-
-`--profile huggingface` judges only the Hub's keys of the given files: a Hub card, offline.
-"""
+"""A card, read and judged on its own: the front matter's keys and values (the Hub's
+vocabulary, the lab's keys), and its text (TODOs, the description, the policy's sections).
+Pure: bytes in, a Card with its findings out."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import posixpath
 import re
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
-from dataward import runner
-from dataward.adapters.git import Repo
-from dataward.filenames import read_capped, repo_paths
-from dataward.findings import Finding, Outcome, Severity
+from dataward.findings import Finding, Severity
 from dataward.formats import vocabulary
-from dataward.formats.dvcfile import read
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.frontmatter import Unsplit, split
-from dataward.formats.globs import last_match
-from dataward.formats.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
-from dataward.policy import DATASHEET_SECTIONS, DatasetCardsPolicy, Policy
-from dataward.runner import Request, add_common_options
+from dataward.formats.yamlsafe import CARD, Document, YamlProblem, load
+from dataward.policy import DATASHEET_SECTIONS, DatasetCardsPolicy
 
 CHECK_ID = "dataset-cards"
 Profile = Literal["lab", "huggingface"]
@@ -49,8 +34,6 @@ _HINTS = {
 _HUB_EXTRAS = ("viewer", "extra_gated_prompt", "extra_gated_fields", "extra_gated_heading",
                "extra_gated_description", "extra_gated_button_content", "train-eval-index",
                "config_names", "arxiv", "thumbnail", "dataset_summary", "model-index")
-_SIZE = re.compile(r"^(?:(\d+)([KMBT]?)<n<(\d+)([KMBT]?)|n<(\d+)([KMBT]?)|n>(\d+)([KMBT]?))$")
-_UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 _BCP47 = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})+")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _PLACEHOLDER = re.compile(r"^\s*(?:TODO\b.*|\[More Information Needed\]|<!--.*?-->)\s*$")
@@ -72,14 +55,6 @@ class Card(NamedTuple):
     def line(self, loc: Sequence[Any]) -> int | None:
         line = self.doc.line_of(tuple(loc)) if self.doc is not None else None
         return line + self.offset if line is not None else None
-
-
-class Dataset(NamedTuple):
-    """What a card's `.dvc` file says about the data."""
-
-    dvcfile: str
-    nfiles: int | None  # None when unknown (no hash yet, or an old DVC without nfiles)
-    is_import: bool  # `dvc import` from another repository: its card lives there
 
 
 def finding(path: str, line: int | None, message: str, hint: str,
@@ -175,7 +150,7 @@ def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
     else:
         return found
     errors = [e for e in errors  # a TODO is reported as one, not as a wrong value too
-              if not (isinstance(e.get("input"), str) and _is_todo(e["input"]))]
+              if not (isinstance(e.get("input"), str) and is_todo(e["input"]))]
     for loc, message in explain(data, errors):
         key = next((p for p in loc if isinstance(p, str)), "")
         found.append(finding(card.path, card.line(loc), message,
@@ -187,7 +162,7 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
     """The Hub's vocabulary keys: allowed values, deprecated ones, and near misses."""
     found = []
     for key in vocabulary.KEYS:
-        for loc, value in _strings(data, key):
+        for loc, value in strings(data, key):
             if key == "source_datasets":
                 continue  # `original`, `extended|NAME`, or a dataset id: free text on the Hub
             vocab = vocabulary.hub(key)
@@ -199,7 +174,7 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
                                      _replacement(value, vocab), "warning",
                                      rule="card-deprecated-value"))
                 continue
-            if _is_todo(value):
+            if is_todo(value):
                 continue  # reported once by _todos
             near = vocabulary.suggest(value, vocab.values)
             hint = f"did you mean `{near}`?" if near else _HINTS.get(
@@ -229,8 +204,8 @@ def _replacement(value: str, vocab: vocabulary.Vocabulary) -> str:
 
 def _languages(card: Card, data: dict[str, Any]) -> list[Finding]:
     found = []
-    for loc, value in _strings(data, "language"):
-        if _is_todo(value) or value in vocabulary.languages():
+    for loc, value in strings(data, "language"):
+        if is_todo(value) or value in vocabulary.languages():
             continue
         if value.lower() in vocabulary.languages():
             hint = f"ISO 639 codes are lower case: `{value.lower()}`"
@@ -245,7 +220,7 @@ def _languages(card: Card, data: dict[str, Any]) -> list[Finding]:
     return found
 
 
-def _strings(data: dict[str, Any], key: str) -> list[tuple[tuple[Any, ...], str]]:
+def strings(data: dict[str, Any], key: str) -> list[tuple[tuple[Any, ...], str]]:
     value = data.get(key)
     if isinstance(value, str):
         return [((key,), value)]
@@ -254,13 +229,13 @@ def _strings(data: dict[str, Any], key: str) -> list[tuple[tuple[Any, ...], str]
     return []
 
 
-def _is_todo(value: str) -> bool:
+def is_todo(value: str) -> bool:
     return value.strip().upper().startswith("TODO")
 
 
 def _todos(card: Card, value: Any, loc: tuple[Any, ...]) -> list[Finding]:
     if isinstance(value, str):
-        if _is_todo(value):
+        if is_todo(value):
             return [finding(card.path, card.line(loc), f"`{where(loc)}` is still TODO",
                             _HINTS.get(str(loc[0]), "fill it in"), rule="card-todo-value")]
         return []
@@ -300,7 +275,7 @@ def _body_rules(card: Card, policy: DatasetCardsPolicy) -> list[Finding]:
     heading_lines = {i for i, _ in headings}
     found = [finding(card.path, card.body_line + i, "still has a TODO", "write the text it "
                      "asks for",
-                     rule="card-todo-text") for i, line in enumerate(lines) if _is_todo(line)]
+                     rule="card-todo-text") for i, line in enumerate(lines) if is_todo(line)]
     described = any(line.strip() and i not in heading_lines and not _PLACEHOLDER.match(line)
                     for i, line in enumerate(lines))
     if not described:
@@ -352,217 +327,3 @@ def _section_name(heading: str) -> str:
     return re.sub(r"^[\d.\s]+", "", heading).strip().lower()
 
 
-# -- agree: the card and its data --------------------------------------------------------------
-
-def size_range(category: str) -> tuple[int, int] | None:
-    """[low, high) of a size category (`1K<n<10K` -> (1000, 10000)); None for `other`."""
-    m = _SIZE.match(category)
-    if not m:
-        return None
-    g = m.groups()
-    if g[0] is not None:
-        return int(g[0]) * _UNITS[g[1]], int(g[2]) * _UNITS[g[3]]
-    if g[4] is not None:
-        return 0, int(g[4]) * _UNITS[g[5]]
-    return int(g[6]) * _UNITS[g[7]], 2**63
-
-
-def category_of(n: int) -> str:
-    vocab = vocabulary.hub("size_categories")
-    for category in vocab.ordered():
-        bounds = size_range(category)
-        if bounds and bounds[0] <= n < bounds[1]:
-            return category
-    return "other"
-
-
-def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
-    """`size_categories` must hold the number of files the `.dvc` files record."""
-    data = card.data
-    if data is None or not datasets or any(d.nfiles is None for d in datasets):
-        return []
-    n = sum(d.nfiles or 0 for d in datasets)
-    values = [v for _, v in _strings(data, "size_categories")]
-    if not values or any(_is_todo(v) for v in values):
-        return []
-    ranges = [r for r in map(size_range, values) if r]
-    if any(low <= n < high for low, high in ranges):
-        return []
-    files = ", ".join(d.dvcfile for d in datasets)
-    what = f"{n} file{'s' if n != 1 else ''}"
-    return [finding(card.path, card.line(("size_categories",)),
-                    f"`size_categories` is {', '.join(values)}, but {files} "
-                    f"record{'s' if len(datasets) == 1 else ''} {what}",
-                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data",
-                    rule="card-size-mismatch")]
-
-
-def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
-    """The file count and kind of a `.dvc` file, through the one reader; None when it cannot
-    be read (dvc-files says why)."""
-    found = read(dvcfile, content)
-    if found.problem:
-        return None
-    total: int | None = 0
-    for out in found.outs:
-        if out.md5 is None:
-            total = None  # not hashed yet
-        elif out.is_dir:
-            total = total + out.nfiles if out.nfiles is not None and total is not None else None
-        elif total is not None:
-            total += 1
-    return Dataset(dvcfile, total if found.outs else None, found.imported is not None)
-
-
-# -- pairing: which card belongs to which .dvc file --------------------------------------------
-
-def card_path(dvcfile: str, pattern: str) -> str:
-    folder, name = posixpath.split(dvcfile)
-    path = pattern.replace("{dir}", folder or ".").replace("{name}", name[: -len(".dvc")])
-    return posixpath.normpath(path)
-
-
-def card_pathspec(pattern: str) -> str:
-    """A git pathspec that finds every file the pattern could name."""
-    glob = pattern.replace("{dir}/", "**/").replace("{dir}", "**").replace("{name}", "*")
-    return f":(glob){glob}"
-
-
-def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[str],
-            pattern: str, exclude: Sequence[str]) -> list[Finding]:
-    """Registry rules: every dataset has a card, and every card a `.dvc` file.
-
-    `datasets` are the `.dvc` files to judge (imports left out: their card is in the
-    repository they come from); `dvcfiles` every `.dvc` file, any of which may own a card.
-    """
-    existing = set(cards)
-    found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
-                     NEW_CARD.format(dvc=d), rule="card-missing")
-             for d in datasets if card_path(d, pattern) not in existing
-             and last_match(exclude, d) is None]
-    owned = {card_path(d, pattern) for d in dvcfiles}
-    for c in cards:
-        if c in owned:
-            continue
-        found.append(finding(c, 1, "is a dataset card without a .dvc file",
-                             "rename it to match its .dvc file (`git mv`), or remove it if "
-                             "the dataset is gone (`git rm`)", rule="card-orphan"))
-    return found
-
-
-# -- the adapter: files and git ---------------------------------------------------------------
-
-def check(repo: Repo, names: Sequence[str], policy: Policy,
-          profile: Profile) -> list[Finding]:
-    cp = policy.dataset_cards
-    registry = policy.is_registry
-    root = repo.root
-    listed = repo.ls_files([":(glob)**/*.dvc", card_pathspec(cp.card)], untracked=True)
-    dvcfiles = [p for p in listed if p.endswith(".dvc") and not p.startswith(".dvc/")]
-    cards = [p for p in listed if _is_card(p, cp.card)]
-    card_set, dvc_set = set(cards), set(dvcfiles)
-    owners: dict[str, list[str]] = {}
-    for d in dvcfiles:
-        owners.setdefault(card_path(d, cp.card), []).append(d)
-    if names:
-        given = repo_paths(root, names)
-        want_dvc = {g for g in given if g.endswith(".dvc")}
-        want_cards = {g for g in given if g in card_set or _is_card(g, cp.card)}
-        want_cards |= {card_path(d, cp.card) for d in want_dvc} & card_set
-        want_dvc |= {d for c in want_cards for d in owners.get(c, [])}
-    else:
-        want_dvc, want_cards = set(dvcfiles), set(cards)
-    datasets: dict[str, Dataset] = {}
-    for d in sorted(want_dvc):
-        content = read_capped(root, d, MAX_BYTES + 1)
-        if isinstance(content, bytes):
-            info = dataset_of(d, content)
-            if info is not None:
-                datasets[d] = info
-    needing = [d for d in sorted(want_dvc) if d in dvc_set
-               and not (d in datasets and datasets[d].is_import)]
-    found: list[Finding] = []
-    plain: set[str] = set()
-    for c in sorted(want_cards):
-        content = read_capped(root, c, MAX_BYTES + 1)
-        if content is None:
-            continue
-        if isinstance(content, OSError):
-            found.append(_unreadable(c, content))
-            continue
-        if "{name}" not in cp.card and c not in owners and not content.startswith(b"---"):
-            plain.add(c)  # `{dir}/README.md` names every README: this one is not a card
-            continue
-        card = read_card(c, content, profile, cp, registry)
-        found += card.findings
-        mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
-        found += agree(card, mine)
-    if registry:
-        judged = card_set & (want_cards | {card_path(d, cp.card) for d in needing})
-        found += pairing(needing, dvcfiles, sorted(judged - plain), cp.card, cp.exclude)
-    return found
-
-
-def _is_card(path: str, pattern: str) -> bool:
-    return _card_regex(pattern).fullmatch(path) is not None
-
-
-def _card_regex(pattern: str) -> re.Pattern[str]:
-    body = re.escape(pattern)
-    body = body.replace(re.escape("{dir}") + "/", "(?:.+/)?").replace(re.escape("{dir}"), ".+")
-    return re.compile(body.replace(re.escape("{name}"), "[^/]+"))
-
-
-def check_files(names: Sequence[str]) -> list[Finding]:
-    """`--profile huggingface` on files: no repository, no pairing, no lab keys."""
-    found: list[Finding] = []
-    policy = DatasetCardsPolicy()
-    for name in names:
-        content = read_capped(os.getcwd(), name, MAX_BYTES + 1)
-        if content is None:
-            found.append(finding(name, None, "does not exist", "check the file name",
-                                 rule="card-not-found"))
-        elif isinstance(content, OSError):
-            found.append(_unreadable(name, content))
-        else:
-            found += read_card(name, content, "huggingface", policy, registry=False).findings
-    return found
-
-
-def _unreadable(path: str, exc: OSError) -> Finding:
-    return finding(path, None, f"cannot be read: {exc.strerror}", "check the file's permissions",
-                   rule="card-unreadable")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=CHECK_ID,
-        description="Check that every dataset has a card, that each card is valid "
-                    "(Hugging Face keys and values, and the lab's keys), and that it agrees "
-                    "with its .dvc file.")
-    p.add_argument("filenames", nargs="*",
-                   help="cards or .dvc files (a .dvc file brings its card); default: the "
-                        "whole repository")
-    p.add_argument("--profile", choices=("lab", "huggingface"), default="lab",
-                   help="lab (default): registry rules and lab keys; huggingface: only the "
-                        "Hub's keys and values of the given cards, offline")
-    add_common_options(p)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.profile == "huggingface" and args.filenames:  # Hub cards anywhere: no repository
-        result = runner.guarded(CHECK_ID, lambda: runner.outcome(
-            CHECK_ID, check_files(args.filenames)))
-        return runner.report(result, args.format)
-    request = Request(files=tuple(args.filenames), profile=args.profile)
-    return runner.main(CHECK_ID, run, request, args.format, args.config)
-
-
-def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
-    return runner.outcome(CHECK_ID, check(repo, request.files, policy, request.profile))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""A card and its data: which card belongs to which .dvc file, and whether the card's
+`size_categories` agrees with the file count the .dvc file records. Pure."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from dataward.checks.dataset_cards.read import NEW_CARD, Card, finding, is_todo, strings
+from dataward.findings import Finding
+from dataward.formats import vocabulary
+from dataward.formats.dvcfile import read
+from dataward.formats.globs import last_match
+
+_SIZE = re.compile(r"^(?:(\d+)([KMBT]?)<n<(\d+)([KMBT]?)|n<(\d+)([KMBT]?)|n>(\d+)([KMBT]?))$")
+_UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+
+
+class Dataset(NamedTuple):
+    """What a card's `.dvc` file says about the data."""
+
+    dvcfile: str
+    nfiles: int | None  # None when unknown (no hash yet, or an old DVC without nfiles)
+    is_import: bool  # `dvc import` from another repository: its card lives there
+
+
+# -- agree: the card and its data --------------------------------------------------------------
+
+def size_range(category: str) -> tuple[int, int] | None:
+    """[low, high) of a size category (`1K<n<10K` -> (1000, 10000)); None for `other`."""
+    m = _SIZE.match(category)
+    if not m:
+        return None
+    g = m.groups()
+    if g[0] is not None:
+        return int(g[0]) * _UNITS[g[1]], int(g[2]) * _UNITS[g[3]]
+    if g[4] is not None:
+        return 0, int(g[4]) * _UNITS[g[5]]
+    return int(g[6]) * _UNITS[g[7]], 2**63
+
+
+def category_of(n: int) -> str:
+    vocab = vocabulary.hub("size_categories")
+    for category in vocab.ordered():
+        bounds = size_range(category)
+        if bounds and bounds[0] <= n < bounds[1]:
+            return category
+    return "other"
+
+
+def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
+    """`size_categories` must hold the number of files the `.dvc` files record."""
+    data = card.data
+    if data is None or not datasets or any(d.nfiles is None for d in datasets):
+        return []
+    n = sum(d.nfiles or 0 for d in datasets)
+    values = [v for _, v in strings(data, "size_categories")]
+    if not values or any(is_todo(v) for v in values):
+        return []
+    ranges = [r for r in map(size_range, values) if r]
+    if any(low <= n < high for low, high in ranges):
+        return []
+    files = ", ".join(d.dvcfile for d in datasets)
+    what = f"{n} file{'s' if n != 1 else ''}"
+    return [finding(card.path, card.line(("size_categories",)),
+                    f"`size_categories` is {', '.join(values)}, but {files} "
+                    f"record{'s' if len(datasets) == 1 else ''} {what}",
+                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data",
+                    rule="card-size-mismatch")]
+
+
+def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
+    """The file count and kind of a `.dvc` file, through the one reader; None when it cannot
+    be read (dvc-files says why)."""
+    found = read(dvcfile, content)
+    if found.problem:
+        return None
+    total: int | None = 0
+    for out in found.outs:
+        if out.md5 is None:
+            total = None  # not hashed yet
+        elif out.is_dir:
+            total = total + out.nfiles if out.nfiles is not None and total is not None else None
+        elif total is not None:
+            total += 1
+    return Dataset(dvcfile, total if found.outs else None, found.imported is not None)
+
+
+# -- pairing: which card belongs to which .dvc file --------------------------------------------
+
+def card_path(dvcfile: str, pattern: str) -> str:
+    folder, name = posixpath.split(dvcfile)
+    path = pattern.replace("{dir}", folder or ".").replace("{name}", name[: -len(".dvc")])
+    return posixpath.normpath(path)
+
+
+def card_pathspec(pattern: str) -> str:
+    """A git pathspec that finds every file the pattern could name."""
+    glob = pattern.replace("{dir}/", "**/").replace("{dir}", "**").replace("{name}", "*")
+    return f":(glob){glob}"
+
+
+def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[str],
+            pattern: str, exclude: Sequence[str]) -> list[Finding]:
+    """Registry rules: every dataset has a card, and every card a `.dvc` file.
+
+    `datasets` are the `.dvc` files to judge (imports left out: their card is in the
+    repository they come from); `dvcfiles` every `.dvc` file, any of which may own a card.
+    """
+    existing = set(cards)
+    found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
+                     NEW_CARD.format(dvc=d), rule="card-missing")
+             for d in datasets if card_path(d, pattern) not in existing
+             and last_match(exclude, d) is None]
+    owned = {card_path(d, pattern) for d in dvcfiles}
+    for c in cards:
+        if c in owned:
+            continue
+        found.append(finding(c, 1, "is a dataset card without a .dvc file",
+                             "rename it to match its .dvc file (`git mv`), or remove it if "
+                             "the dataset is gone (`git rm`)", rule="card-orphan"))
+    return found
+
+
