@@ -296,3 +296,17 @@ def test_the_brute_force_walk_is_not_vacuous(tmp_path: Path) -> None:
         assert [len(v) for v in brute_force(repo, reg).values()] == [3]
         reg.moves[2] = {}
         assert [len(v) for v in brute_force(repo, reg).values()] == [2]
+
+
+def test_a_machine_holding_the_first_version_is_behind_not_modified(repo: GitRepo) -> None:
+    # What drift said of dataset-registry's get-started/data.xml before: the first version,
+    # lost from the catalog by the re-spelling, "matched no version".
+    from dataward.drift.judge import Found, judge
+
+    d = "get-started/data.xml.dvc"
+    commit(repo, {d: dvcfile(M[1], "get-started/data.xml", "..")}, "v1")
+    commit(repo, {d: dvcfile(M[2], "data.xml")}, "re-spelt, new data")
+    catalog = build(Repo.discover(str(repo.path)), "HEAD", DatasetCardsPolicy())
+    (dataset,) = catalog.datasets
+    entry = judge(dataset, Found("file", M[1][:32]), lambda md5: None)
+    assert (entry.status, entry.matched_version, entry.versions_behind) == ("behind", 1, 1)
