@@ -293,7 +293,7 @@ for owner, name, label in [
         (git.Repo, "first_parent_history", "git log + parse"),
         (git.Repo, "tree_files", "tree at HEAD"),
         (git.Repo, "object_heads", "cat-file --batch + read"),
-        (catalog, "parse_dvcfile", "parse .dvc files"),
+        (catalog, "read", "parse .dvc files"),
         (catalog, "versions", "versions from history"),
         (catalog, "_cards", "cards"),
         (catalog, "build", "build (all of the above and the models)"),
