@@ -347,6 +347,14 @@ def test_a_dvc_yaml_stage_output_judged_from_its_commit(repo: GitRepo, base: str
     assert finding["message"].startswith(
         "models/model.pt is a DVC output of dvc.yaml and must not go into git")
     assert added[:12] in finding["message"]
+    # The stage tracks it: `dvc add` would claim it a second time (models/model.pt.dvc).
+    assert "git rm -r -q --cached models/model.pt && git commit --amend" in finding["hint"]
+    assert "dvc add" not in finding["hint"]
+    repo.write("models/model.pt", blob(20 * KB, seed=7))
+    repo.add("models/model.pt")
+    (staged,) = hook("--format", "json").findings()
+    assert staged["hint"] == ("fix: git rm --cached models/model.pt\ndvc.yaml tracks it "
+                              "already: `dvc commit dvc.yaml` records the data if it changed")
 
 
 def test_dvc_pointer_files_in_a_folder_that_becomes_an_output(

@@ -125,20 +125,25 @@ def _finding(blob: Blob, ctx: Context, what: str, fix: str, rule: str) -> Findin
 def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
                         ctx: Context) -> Finding:
     directory = any(b.path != out_path for b in members)
+    rm = "git rm -r --cached" if directory else "git rm --cached"
     if directory:
         what = (f"{len(members)} file{'s' if len(members) > 1 else ''} of {out_path}/, "
                 f"a DVC output of {dvcfile}, {'are' if len(members) > 1 else 'is'} "
                 "going into git")
-        fix = f"git rm -r --cached {_q(out_path)} && dvc add {_q(out_path)}"
     else:
         what = f"{out_path} is a DVC output of {dvcfile} and must not go into git"
-        fix = f"git rm --cached {_q(out_path)} && dvc add {_q(out_path)}"
+    # `dvc add OUT` writes OUT.dvc: right when that is the file tracking it; for a stage's
+    # output or another .dvc file it would claim the path a second time.
+    own = dvcfile == out_path + ".dvc"
+    fix = f"{rm} {_q(out_path)}" + (f" && dvc add {_q(out_path)}" if own else
+                                    f"\n{dvcfile} tracks it already: `dvc commit {_q(dvcfile)}` "
+                                    "records the data if it changed")
     first = members[0]  # blobs come oldest commit first
     if first.commit is None:
         return Finding(out_path, None, CHECK_ID, what, f"fix: {fix}", rule=DVC_OUTPUT_RULE)
     what += f"; added in {_commit_label(first.commit, ctx)}"
     return Finding(out_path, None, CHECK_ID, what,
-                   _history_fix(out_path, first.commit, ctx, keep_data=True),
+                   _history_fix(out_path, first.commit, ctx, keep_data=own),
                    rule=DVC_OUTPUT_RULE)
 
 
@@ -152,7 +157,8 @@ def _data_fix(path: str, ctx: Context) -> str:
 
 
 def _history_fix(path: str, commit: str, ctx: Context, keep_data: bool) -> str:
-    """How to take a blob out of the commits that are not yet published (or, for --all, are)."""
+    """How to take a blob out of the commits that are not yet published (or, for --all, are);
+    `keep_data`: `dvc add` it there (no DVC file tracks it yet, or PATH.dvc does)."""
     if ctx.kind == "all":
         return (f"fix: it is in published history; rewrite it with git filter-repo "
                 f"--invert-paths --path {_q(path)}, coordinated with everyone who cloned")
