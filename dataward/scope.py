@@ -4,6 +4,7 @@ Each scope resolves to git revisions up front and fails closed: a revision this 
 not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
 """
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -11,6 +12,7 @@ from dataward.adapters.git import Change, Repo
 from dataward.errors import CouldNotCheck, UsageError
 
 ZERO_OID = "0" * 40
+_OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 SHALLOW_HINT = ("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` "
                 "in actions/checkout")
 
@@ -121,8 +123,15 @@ def _pushed_refs(repo: Repo, lines: Iterable[str]) -> list[tuple[str, str | None
     pushed: list[tuple[str, str | None]] = []
     for line in lines:
         parts = line.split()
-        if len(parts) != 4:
+        if not parts:
             continue
+        if len(parts) != 4 or not all(_OID.fullmatch(p) for p in (parts[1], parts[3])):
+            # A gate that skipped what it cannot read would pass what it never saw.
+            raise CouldNotCheck(
+                f"cannot read the pre-push line {line[:200]!r}: git gives four fields, "
+                "`<local ref> <local sha> <remote ref> <remote sha>`",
+                "run it as git's pre-push hook (or `dataward hook pre-push REMOTE URL`), "
+                "which feeds it these lines on stdin")
         _local_ref, local_sha, _remote_ref, remote_sha = parts
         if local_sha == ZERO_OID:  # deleting a remote branch adds nothing
             continue

@@ -497,3 +497,20 @@ def test_a_dvc_output_is_named_at_the_first_commit_that_put_it_in_git(
     (finding,) = hook("--all", "--format", "json").findings()
     assert finding["message"].startswith("2 files of data/, a DVC output of data.dvc")
     assert f"added in {first[:12]}" in finding["message"]
+
+
+@pytest.mark.parametrize("line", [
+    "refs/heads/main {sha} refs/heads/main {zero} extra",  # a fifth field
+    "refs/heads/main {sha} refs/heads/main",  # three
+    "refs/heads/main not-a-sha refs/heads/main {zero}",
+])
+def test_a_pre_push_line_it_cannot_read_fails_closed(repo: GitRepo, base: str, line: str) -> None:
+    import sys
+
+    text = line.format(sha=base, zero="0" * 40) + "\n"
+    for argv in (["-m", "dataward", "hook", "pre-push", "origin", "url"],
+                 ["-m", "dataward", "check", "no-large-binaries", "--pre-push", "origin"]):
+        proc = subprocess.run([sys.executable, *argv], cwd=repo.path, input=text.encode(),
+                              capture_output=True, check=False)
+        assert proc.returncode == 3, (argv, proc.stderr)
+        assert b"cannot read the pre-push line" in proc.stderr
