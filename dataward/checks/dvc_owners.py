@@ -16,20 +16,19 @@ from dataward.adapters.state import State
 from dataward.formats.dvcfile import DvcOut, OutputIndex, is_dvcfile, read
 
 DVCFILE_PATHSPECS = ("*.dvc", "*dvc.yaml")  # what declares outputs; dvc.lock only hashes them
-HISTORY_CACHE = "dvc-outputs-history.pickle"  # every version seen; the index's is pruned
 
 
 class Owners(NamedTuple):
     """The DVC outputs of the scope: `ever` holds every output any of its commits (or the
-    index) declares, `files` which DVC files declared each; `staged` marks the index, where
-    `ever` is exactly what is declared now."""
+    index) declares, `files` which DVC files declared each, `parsed` each version of those
+    files read; `staged` marks the index, where `ever` is exactly what is declared now."""
 
     ever: OutputIndex = OutputIndex([])
     files: dict[str, set[str]] = {}  # noqa: RUF012 - output path -> DVC files; never mutated
+    parsed: dict[tuple[str, str], tuple[DvcOut, ...]] = {}  # noqa: RUF012 - (path, blob) -> outs
     staged: bool = False
 
-    def at_commits(self, repo: Repo, changes: list[Change], state: State
-                   ) -> dict[Change, DvcOut]:
+    def at_commits(self, repo: Repo, changes: list[Change]) -> dict[Change, DvcOut]:
         """The output holding each change's path in the change's own commit. DVC's own
         files (.dvc files, the .gitignore it writes, .dvcignore) are never data."""
         changes = [c for c in changes if not is_dvc_metadata(c.path)]
@@ -42,13 +41,13 @@ class Owners(NamedTuple):
                 claimants |= self.files.get(out_path, set())
             wanted[c] = sorted(claimants)
         blobs = repo.blobs_at((c.commit or "", f) for c, files in wanted.items() for f in files)
-        parsed = _parsed(repo, sorted({(f, o) for (_, f), o in blobs.items()}), state,
-                         HISTORY_CACHE)
         found: dict[Change, DvcOut] = {}
         for c, files in wanted.items():
             for f in files:
+                # Every version a commit of the scope holds was read by history_owners.
                 oid = blobs.get((c.commit or "", f))
-                owner = OutputIndex(parsed.get((f, oid), ())).owner(c.path) if oid else None
+                owner = OutputIndex(self.parsed.get((f, oid), ())).owner(c.path) if oid \
+                    else None
                 if owner is not None:
                     found[c] = owner
                     break
@@ -74,14 +73,14 @@ def history_owners(repo: Repo, sc: scope.Scope, state: State) -> tuple[Owners, b
     dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in files)
     versions = {(p, oid) for p, oid in files if is_dvcfile(p)}
     versions |= {v for v in repo.file_versions(sc.revs, DVCFILE_PATHSPECS) if is_dvcfile(v[0])}
-    parsed = _parsed(repo, sorted(versions), state, HISTORY_CACHE)
+    parsed = _parsed(repo, sorted(versions), state, "dvc-outputs-history.pickle")
     claimed: dict[str, set[str]] = {}
     outs = []
     for (path, _), found in parsed.items():
         for out in found:
             claimed.setdefault(out.path, set()).add(path)
             outs.append(out)
-    return Owners(OutputIndex(outs), claimed), dvc_repo
+    return Owners(OutputIndex(outs), claimed, parsed), dvc_repo
 
 
 def index_owners(repo: Repo, paths: list[str], state: State) -> tuple[Owners, bool]:

@@ -220,7 +220,7 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     binary = {(c.path, c.oid) for c in sniff if _is_binary(heads[c.oid], attrs.get(c.path, {}))}
     over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
     flagged = set(over) | {c for c in sniff if (c.path, c.oid) in binary}
-    owned = owners.at_commits(repo, [c for c in changes if owners.ever.owner(c.path)], state)
+    owned = owners.at_commits(repo, [c for c in changes if owners.ever.owner(c.path)])
     # Each (path, blob) once, at the first (oldest) commit that added it.
     firsts: dict[tuple[str, str], Change] = {}
     for change in changes:

@@ -124,13 +124,11 @@ def object_key(md5: str, legacy: bool) -> str:
 # -- paths ------------------------------------------------------------------------------------
 
 class Resolved(NamedTuple):
-    """An output's workspace path, or why it has none (`problem` is one of PATH_PROBLEMS)."""
+    """An output's workspace path, or why it has none (`problem`: "empty", "url",
+    "absolute-wdir", "absolute", "outside" or "template")."""
 
     path: str | None
     problem: str | None = None
-
-
-PATH_PROBLEMS = ("empty", "url", "absolute-wdir", "absolute", "outside", "template")
 
 
 def resolve(dvcfile: str, wdir: str, written: str) -> Resolved:
@@ -198,54 +196,51 @@ def read_stages(dvcfile: str, content: bytes) -> Stages:
         doc = load(content).data
     except YamlProblem:
         return NO_STAGES
-    wdirs: dict[str, str] = {}
-    options: dict[str, OutOptions] = {}
-    for stage_name, stage in _stages(doc):
-        wdir = stage["wdir"] if isinstance(stage.get("wdir"), str) else ""
-        wdirs[stage_name] = wdir
-        for written, opts in _declared(stage):
-            path = resolve(dvcfile, wdir, written).path
-            if path is not None:
-                options[path] = opts
-    return Stages(wdirs, options)
+    wdirs = {name: wdir for name, wdir, _ in _stage_bodies(doc)}
+    return Stages(wdirs, {path: opts for _, path, opts in _declared(dvcfile, doc)})
 
 
-def _stages(doc: Any) -> list[tuple[str, dict[str, Any]]]:
-    """dvc.yaml's stages; a `foreach`/`matrix` stage as its `do` body."""
+def _stage_bodies(doc: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """dvc.yaml's stages as (name, wdir, body); a `foreach`/`matrix` stage as its `do`."""
     stages = doc.get("stages") if isinstance(doc, dict) else None
     found = []
     for stage_name, stage in stages.items() if isinstance(stages, dict) else []:
         if isinstance(stage, dict) and isinstance(stage.get("do"), dict):
             stage = stage["do"]
         if isinstance(stage, dict):
-            found.append((str(stage_name), stage))
+            wdir = stage["wdir"] if isinstance(stage.get("wdir"), str) else ""
+            found.append((str(stage_name), wdir, stage))
     return found
 
 
-def _declared(stage: dict[str, Any]) -> list[tuple[str, OutOptions]]:
-    """A dvc.yaml stage's outputs: `- path` or `- path: {cache: false, push: false, ...}`."""
+def _declared(dvcfile: str, doc: Any) -> list[tuple[str, str, OutOptions]]:
+    """dvc.yaml's outputs as (path as written, workspace path, options); paths only dvc can
+    resolve are left out."""
     found = []
-    for key in ("outs", "metrics", "plots"):
-        for spec in _list(stage.get(key)):
-            if isinstance(spec, str):
-                found.append((spec, OutOptions()))
-            elif isinstance(spec, dict) and len(spec) == 1:
-                (written, opts), = spec.items()
-                if isinstance(written, str):
-                    found.append((written, _options(opts if isinstance(opts, dict) else {})))
+    for _, wdir, stage in _stage_bodies(doc):
+        for key in ("outs", "metrics", "plots"):
+            for spec in _list(stage.get(key)):
+                entry = _stage_spec(spec)
+                path = resolve(dvcfile, wdir, entry[0]).path if entry else None
+                if entry and path is not None:
+                    found.append((entry[0], path, entry[1]))
     return found
+
+
+def _stage_spec(spec: Any) -> tuple[str, OutOptions] | None:
+    """`- path` or `- path: {cache: false, push: false, remote: ...}`."""
+    if isinstance(spec, str):
+        return spec, OutOptions()
+    if isinstance(spec, dict) and len(spec) == 1:
+        (written, opts), = spec.items()
+        if isinstance(written, str):
+            return written, _options(opts if isinstance(opts, dict) else {})
+    return None
 
 
 def _stage_outs(dvcfile: str, doc: dict[str, Any]) -> list[DvcOut]:
-    outs = []
-    for _, stage in _stages(doc):
-        wdir = stage["wdir"] if isinstance(stage.get("wdir"), str) else ""
-        for written, opts in _declared(stage):
-            path = resolve(dvcfile, wdir, written).path
-            if path is not None:
-                outs.append(DvcOut(path, dvcfile, written, None, None, False, None, None,
-                                   opts.cache, opts.push, opts.remote))
-    return outs
+    return [DvcOut(path, dvcfile, written, None, None, False, None, None, opts.cache,
+                   opts.push, opts.remote) for written, path, opts in _declared(dvcfile, doc)]
 
 
 def _lock_outs(dvcfile: str, doc: dict[str, Any], text: str, stages: Stages) -> list[DvcOut]:
@@ -345,14 +340,10 @@ def read_manifest(content: bytes) -> dict[str, str] | None:
         if not isinstance(entry, dict):
             return None
         md5, relpath = entry.get("md5"), entry.get("relpath")
-        if not isinstance(md5, str) or not isinstance(relpath, str) or not _is_md5(md5):
+        if not isinstance(md5, str) or not isinstance(relpath, str) or not MD5.fullmatch(md5):
             return None
         files[relpath] = md5
     return files
-
-
-def _is_md5(value: str) -> bool:
-    return MD5.fullmatch(value) is not None
 
 
 # -- lookups ----------------------------------------------------------------------------------
