@@ -20,8 +20,9 @@ from dataward.adapters.github.env import Actions, append_summary, write_output
 from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError, NoPermission
 from dataward.findings import Finding, Outcome
 from dataward.report import markdown
-from dataward.report.workflow import escape
-from dataward.runner import Request
+from dataward.report.escape import terminal, visible
+from dataward.report.workflow import command
+from dataward.runner import MAX_TIMEOUT, Request, timeout_seconds
 
 PR_CHECKS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards")
 CHECK_RUN_NAME = "dataward"
@@ -44,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pushed = sub.add_parser("verify-pushed", help="the dvc-pushed gate (actions/verify-pushed)")
     pushed.add_argument("--rev", help="commit to check (default: the pull request's head, "
                                       "else GITHUB_SHA, else HEAD)")
-    pushed.add_argument("--timeout", type=float, help="seconds to wait for the remote")
+    pushed.add_argument("--timeout", type=timeout_seconds,
+                        help=f"seconds to wait for the remote (over 0, at most {MAX_TIMEOUT:.0f})")
     check.add_argument("--name", default=CHECK_RUN_NAME,
                        help=f"the check run's name, and the comment's (default: "
                             f"{CHECK_RUN_NAME}); give each use of the action its own")
@@ -174,19 +176,23 @@ def _publish(args: argparse.Namespace, actions: Actions, outcomes: Sequence[Outc
         if denied or failed:
             _annotate(outcomes)
         if denied:
-            print(f"::warning title=dataward::{escape(denied.message)}. The token cannot "
-                  f"write to {actions.repository} ("
-                  + ("a pull request from a fork gets a read-only token"
-                     if actions.pull_request and actions.pull_request.from_fork else
-                     "give the job `checks: write` and `pull-requests: write` in permissions:")
-                  + "): the findings are in these annotations (GitHub shows 10 of each kind "
-                  "per step) and all of them in the job summary.")
+            print(command("warning", f"{denied.message}. The token cannot "
+                          f"write to {actions.repository} ("
+                          + ("a pull request from a fork gets a read-only token"
+                             if actions.pull_request and actions.pull_request.from_fork else
+                             "give the job `checks: write` and `pull-requests: write` in "
+                             "permissions:")
+                          + "): the findings are in these annotations (GitHub shows 10 of "
+                          "each kind per step) and all of them in the job summary.",
+                          title="dataward"))
         if failed:
-            print(f"::error title=dataward::{escape(failed.message)}")
-            print(f"dataward ci: {failed.message}\n    {failed.hint}", file=sys.stderr)
+            print(command("error", failed.message, title="dataward"))
+            print(f"dataward ci: {terminal(failed.message)}\n    {terminal(failed.hint)}",
+                  file=sys.stderr)
             code = max(code, failed.exit_code, EXIT_COULD_NOT_CHECK)
     print(f"dataward: {markdown.headline(outcomes)}"
-          + (f"; reported as {', '.join(s for s in said if s)}" if any(said) else ""))
+          + (f"; reported as {terminal(', '.join(s for s in said if s))}" if any(said)
+             else ""))
     findings = [f for o in outcomes for f in o.findings]
     write_output(actions.output, {"findings": str(len(findings)), "result": _result(code)})
     return code
@@ -203,8 +209,9 @@ def _annotate(outcomes: Sequence[Outcome]) -> None:
 
 
 def _annotations(outcomes: Sequence[Outcome]) -> list[Annotation]:
-    return [Annotation(f.path, f.line or 1, LEVELS[f.severity], f.check,
-                       f.message + (f"\n{f.hint}" if f.hint else ""))
+    # The API takes JSON text: an undecodable byte of a name is shown (`\xe9`), not sent.
+    return [Annotation(visible(f.path), f.line or 1, LEVELS[f.severity], f.check,
+                       visible(f.message + (f"\n{f.hint}" if f.hint else ""), keep="\n\t"))
             for o in outcomes for f in o.findings if f.path not in ("", ".")]
 
 

@@ -52,8 +52,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--write", action="store_true", help="regenerate them from the models")
     mode.add_argument("--check", action="store_true", help="exit 1 when any is stale")
     schema.add_argument("--dir", default="schemas", help="where they are (default: schemas)")
-    args = parser.parse_args(argv)
+    # `dataward ci --help`: argparse leaves an option before the REMAINDER unparsed; it is
+    # the ci parser's to read (it lists ci's own commands).
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "ci":
+        args.ci_args = extra + args.ci_args
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from dataward.runner import refuse_closed_stdout, written
 
+    closed = refuse_closed_stdout("dataward")
+    if closed is not None:
+        return closed
+    return written(f"dataward {args.command}", lambda: _dispatch(args))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check_main(args.check_id)(args.args)
     if args.command == "ci":
@@ -61,8 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return ci_module.main(args.ci_args)
     if args.command == "init":
+        from dataward.adopt import init_cli
+
         return init_cli.main(args)
     if args.command == "drift":
+        from dataward.drift import cli as drift_cli
+
         return drift_cli.main(args)
     if args.command in ("catalog", "ls", "show"):
         from dataward.catalog import cli as catalog_cli
@@ -71,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "card":
         return _card_new(args.dvcfile, args.config)
     if args.command == "schema":
-        return _schema(args.dir, args.write)
+        from dataward.runner import command
+
+        return command("dataward schema", lambda: _schema(args.dir, args.write))
     return run_stage(args.stage, args.hook_args)
 
 
@@ -80,10 +100,13 @@ def _card_new(dvcfile: str, config_file: str | None) -> int:
     from dataward.runner import guarded, report
 
     def body() -> Outcome:
+        from shlex import quote
+
         from dataward.adopt.card_new import new
+        from dataward.report.escape import terminal
 
         card = new(dvcfile, config_file)
-        print(f"wrote {card}: fill in every TODO, then `git add {card}`")
+        print(terminal(f"wrote {card}: fill in every TODO, then `git add {quote(str(card))}`"))
         return Outcome("card new", 0, [])
 
     return report(guarded("card new", body), "text")
@@ -91,14 +114,15 @@ def _card_new(dvcfile: str, config_file: str | None) -> int:
 
 def _schema(folder: str, write: bool) -> int:
     from dataward import schemas
+    from dataward.report.escape import terminal
 
     if write:
         for path in schemas.write(folder):
-            print(f"wrote {path}")
+            print(f"wrote {terminal(str(path))}")
         return 0
     old = schemas.stale(folder)
     for path in old:
-        print(f"{path} is stale: run `dataward schema --write`", file=sys.stderr)
+        print(f"{terminal(str(path))} is stale: run `dataward schema --write`", file=sys.stderr)
     return 1 if old else 0
 
 

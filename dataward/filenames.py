@@ -22,13 +22,3 @@ def _needs_resolving(name: str) -> bool:
     return (os.sep != "/" or name.startswith(("/", "./", "../")) or "/./" in name
             or "/../" in name)
 
-
-def read_capped(root: str, path: str, limit: int) -> bytes | OSError | None:
-    """Up to `limit` bytes of a file; None when it is gone (deleted, not yet staged)."""
-    try:
-        with open(os.path.join(root, path), "rb") as fh:
-            return fh.read(limit)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return exc

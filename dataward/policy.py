@@ -6,12 +6,15 @@ bytes are new, and the validated policy is kept in the state cache keyed by thos
 """
 
 import os
+import shlex
 from typing import Annotated, Any, Literal, NamedTuple, NoReturn
 
 from dataward.adapters.state import State
 from dataward.errors import ConfigError
 
 POLICY_FILES = ("dataward.toml", "pyproject.toml")
+MAX_POLICY_BYTES = 4 << 20  # a pyproject.toml is kilobytes; /dev/zero must not fill memory
+MAX_NESTING = 32  # a policy is three levels deep; deeper arrays exhaust the TOML reader
 # Read by pydantic when it validates these NamedTuples: unknown keys are errors.
 _PYDANTIC_CONFIG = {"extra": "forbid"}
 
@@ -177,16 +180,10 @@ class LoadedPolicy(NamedTuple):
 
 def load(root: str, explicit: str | None = None, state: State | None = None) -> LoadedPolicy:
     """The policy for the repository at `root`; raises ConfigError (exit 2) when invalid."""
-    path = explicit or next(
-        (p for p in (os.path.join(root, f) for f in POLICY_FILES) if os.path.isfile(p)), None)
-    if path is None:
+    found = _read(root, explicit)
+    if found is None:
         return LoadedPolicy(Policy(), None)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the policy: {exc.strerror}",
-                          "check the path given to --config") from None
+    path, raw = found
     import hashlib
 
     key = hashlib.sha256(os.path.basename(path).encode() + b"\0" + raw).hexdigest()
@@ -197,6 +194,28 @@ def load(root: str, explicit: str | None = None, state: State | None = None) -> 
     policy = parse(path, raw)
     state.save("policy.pickle", key, policy)
     return LoadedPolicy(policy, path)
+
+
+def _read(root: str, explicit: str | None) -> tuple[str, bytes] | None:
+    """--config, else the first of POLICY_FILES at the root: regular files only, bounded,
+    never blocking, never through a link out of the repository (a pull request must not make
+    CI quote the runner's files in policy errors)."""
+    from dataward.adapters.files import Refused, fix_for, read_given
+
+    for path in [explicit] if explicit else [os.path.join(root, f) for f in POLICY_FILES]:
+        try:
+            return path, read_given(path, MAX_POLICY_BYTES, root)
+        except FileNotFoundError:
+            if explicit:
+                raise ConfigError(f"{path}: cannot read the policy: no such file",
+                                  "check the path given to --config") from None
+        except OSError as exc:
+            refused = isinstance(exc, Refused)
+            raise ConfigError(f"{path}: {exc.strerror}" if refused else
+                              f"{path}: cannot read the policy: {exc.strerror}",
+                              "pass --config a regular policy file" if explicit and refused
+                              else fix_for(path, exc)) from None
+    return None
 
 
 def toml() -> Any:
@@ -214,20 +233,52 @@ def parse(path: str, raw: bytes) -> Policy:
     """The policy in a file's bytes (`path` names it in messages); ConfigError when invalid."""
     tomllib = toml()
     name = os.path.basename(path)
-    text = raw.decode("utf-8", "replace")
+    text = _decode(name, path, raw)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = _line_of_toml_error(str(exc), text)
         raise ConfigError(f"{name}:{line}: not valid TOML: {exc}",
                           "fix the syntax on that line") from None
+    except RecursionError:
+        data = None  # nested deeper than the reader's stack
+    if data is None or _depth(data) > MAX_NESTING:
+        raise ConfigError(f"{name}: nested over {MAX_NESTING} levels deep: not a policy",
+                          f"a policy is `key = value` lines in [sections]: is {path} right?")
     in_pyproject = name == "pyproject.toml"
     if in_pyproject:
-        data = data.get("tool", {}).get("dataward", {})
+        tool = data.get("tool", {})
+        data = tool.get("dataward", {}) if isinstance(tool, dict) else tool
         if not isinstance(data, dict):
-            raise ConfigError(f"{name}: [tool.dataward] must be a table",
+            at = _line_of_key(text, "", ["tool", "dataward"] if isinstance(tool, dict)
+                              else ["tool"])
+            raise ConfigError(f"{name}:{at or 1}: [tool.dataward] must be a table",
                               "write it as a [tool.dataward] section")
     return _validate(name, text, data, "tool.dataward" if in_pyproject else "")
+
+
+def _decode(name: str, path: str, raw: bytes) -> str:
+    """TOML is UTF-8: a Latin-1 policy is refused, not read with replacement characters."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        q, new = shlex.quote(path), shlex.quote(path + ".utf8")
+        raise ConfigError(f"{name}:{line}: not UTF-8 text (byte {exc.start} is "
+                          f"0x{raw[exc.start]:02X}); TOML is UTF-8",
+                          f"convert it: `iconv -f latin1 -t utf-8 {q} > {new} && mv {new} {q}`"
+                          ) from None
+
+
+def _depth(data: Any) -> int:
+    """How deeply tables and arrays nest (up to MAX_NESTING + 1), counted without recursion."""
+    deepest, todo = 0, [(data, 1)]
+    while todo and deepest <= MAX_NESTING:
+        value, level = todo.pop()
+        deepest = max(deepest, level)
+        children = value.values() if isinstance(value, dict) else value
+        todo += [(c, level + 1) for c in children if isinstance(c, (dict, list))]
+    return deepest
 
 
 def _validate(name: str, text: str, data: dict[str, Any], prefix: str) -> Policy:

@@ -63,7 +63,8 @@ RULES: dict[str, Rule] = {
         config_unparsable="a DVC config file cannot be parsed as DVC parses it",
         config_unreadable="a DVC config file cannot be read from disk",
         credential_in_config="a credential is in a DVC config file committed to git",
-        password_in_url="a remote's URL carries a password",
+        password_in_url="a URL in a DVC config carries a credential (user, password, token or "
+                        "signed query)",
         no_default_remote="no default remote: `dvc push` and `dvc pull` have nowhere to go",
         default_remote_undefined="the default remote names no defined remote",
         remote_without_url="a remote has no url",
@@ -79,6 +80,7 @@ RULES: dict[str, Rule] = {
         card_orphan="a card has no .dvc file",
         card_not_found="a file named on the command line does not exist",
         card_unreadable="a card cannot be read from disk",
+        card_not_utf8="a card's text is not UTF-8",
         card_front_matter="a card has no front matter, or it is not closed",
         card_merge_conflict="a card holds merge-conflict markers",
         card_not_yaml="a card's front matter is not valid YAML",

@@ -14,9 +14,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from dataward.errors import EXIT_COULD_NOT_CHECK, DatawardError
+from dataward.errors import EXIT_COULD_NOT_CHECK, EXIT_USAGE, DatawardError
 from dataward.findings import Finding, Outcome, exit_code
 
 if TYPE_CHECKING:
@@ -96,6 +96,9 @@ def without_ignored(result: Outcome, policy: Policy) -> Outcome:
 def main(check_id: str, check: Check, request: Request, fmt: str,
          config: str | None = None) -> int:
     """What a check's console script does: execute it and print what it came to."""
+    closed = refuse_closed_stdout(check_id)
+    if closed is not None:
+        return closed
     try:
         return report(execute(check_id, check, request, config), fmt)
     except KeyboardInterrupt:
@@ -117,7 +120,61 @@ def report(result: Outcome, fmt: str) -> int:
             print(output, flush=True)
         except BrokenPipeError:  # `| head`: the reader left; exit as we would have
             _reader_left()
+        except OSError as exc:  # a full disk, a closed terminal: the report is lost
+            return _unwritable(result.check, exc)
     return result.exit_code
+
+
+MAX_TIMEOUT = 86_400.0
+
+
+def timeout_seconds(text: str) -> float:
+    """argparse type of every `--timeout`: a finite number of seconds, over 0 and at most a
+    day (nan, inf or 1e300 would reach socket and thread calls that cannot take them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_TIMEOUT:  # False for nan too
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds over 0 and at most {MAX_TIMEOUT:.0f}")
+    return value
+
+
+def stdout_closed() -> bool:
+    """Whether standard output is closed (`>&-`): Python then has no sys.stdout, and the next
+    file opened would take its descriptor and receive what we print."""
+    if sys.stdout is None:
+        return True
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False  # replaced by a caller (a test's capture): it is theirs to judge
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
+
+
+def refuse_closed_stdout(prefix: str) -> int | None:
+    """Exit 2 with a message when stdout is closed; None when it is open."""
+    if not stdout_closed():
+        return None
+    if sys.stderr is not None:
+        print(f"{prefix}: standard output is closed; run it with stdout open (redirect it: "
+              "`> /dev/null` to discard it)", file=sys.stderr, flush=True)
+    return EXIT_USAGE
+
+
+def _unwritable(prefix: str, exc: OSError) -> int:
+    """Writing to stdout failed: say so on stderr, exit 3 (the report did not reach anyone),
+    and let the flush at exit go to /dev/null instead of raising again."""
+    _reader_left()
+    if sys.stderr is not None:
+        print(f"{prefix}: could not write to standard output: {exc.strerror or exc}",
+              file=sys.stderr, flush=True)
+    return EXIT_COULD_NOT_CHECK
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -132,22 +189,71 @@ def command(prefix: str, body: Callable[[], int]) -> int:
     """A subcommand (`dataward init`, `catalog`, `drift`, `ci`): an error a user can cause
     prints its message and fix under `prefix`; a reader that left (`| head`) is no error;
     anything unexpected prints one line and where the traceback was written, exit 3."""
+    closed = refuse_closed_stdout(prefix)
+    if closed is not None:
+        return closed
     try:
         return body()
     except DatawardError as err:
-        print(f"{prefix}: {err.message}", file=sys.stderr)
-        if err.hint:
-            print(f"    {err.hint}", file=sys.stderr)
+        _say(prefix, err.message, err.hint)
         return err.exit_code
     except BrokenPipeError:
         _reader_left()
         return 0
     except KeyboardInterrupt:
         return 130
+    except StdoutFailed as exc:
+        return _unwritable(prefix, exc)
     except Exception:
         print(f"{prefix}: internal error; details are in {write_log()}; please report them",
               file=sys.stderr)
         return EXIT_COULD_NOT_CHECK
+
+
+class StdoutFailed(OSError):
+    """Writing to standard output failed (a full disk, an I/O error): not a reader leaving."""
+
+
+class _Guarded:
+    """sys.stdout, telling its own write errors apart from every other OSError."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._inner.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailed(exc.errno, exc.strerror) from exc
+
+    def flush(self) -> None:
+        try:
+            self._inner.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailed(exc.errno, exc.strerror) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def written(prefix: str, body: Callable[[], int]) -> int:
+    """`body()`, where failing to write to stdout is a message and exit 3 (or a quiet exit for
+    a reader that left, `| head`), not a traceback."""
+    inner = sys.stdout
+    sys.stdout = _Guarded(inner)
+    try:
+        return body()
+    except BrokenPipeError:
+        _reader_left()
+        return 0
+    except StdoutFailed as exc:
+        return _unwritable(prefix, exc)
+    finally:
+        sys.stdout = inner
 
 
 def _reader_left() -> None:
@@ -161,9 +267,16 @@ def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
 
         print(render([Finding(".", None, check_id, message, hint, rule="could-not-check")],
                      "github"))
-    print(f"{check_id}: {message}", file=sys.stderr)
-    if hint:
-        print(f"    {hint}", file=sys.stderr)
+    _say(check_id, message, hint)
+
+
+def _say(prefix: str, message: str, hint: str) -> None:
+    """An error on stderr: the names in it shown, never run by a terminal or GitHub."""
+    from dataward.report.escape import terminal, terminal_text
+
+    lines = [f"{prefix}: {terminal(message)}"]
+    lines += [f"    {terminal(line)}" for line in hint.split("\n") if line]
+    print(terminal_text("\n".join(lines)), file=sys.stderr, flush=True)
 
 
 def write_log() -> str:
@@ -171,7 +284,9 @@ def write_log() -> str:
     import tempfile
     import traceback
 
+    from dataward.formats.urls import mask_text
+
     fd, path = tempfile.mkstemp(prefix="dataward-error-", suffix=".log")
     with os.fdopen(fd, "w") as fh:
-        fh.write(traceback.format_exc())
+        fh.write(mask_text(traceback.format_exc()))  # a URL in a message may hold a token
     return path

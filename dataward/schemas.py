@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from dataward.adapters.files import read_given, write_replacing
+
 BASE_URL = "https://github.com/dataward/dataward/raw/main/schemas/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -136,8 +138,13 @@ def write(folder: str) -> list[str]:
         path = os.path.join(folder, name)
         text = render(name)
         if _read(path) != text:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            try:
+                write_replacing(path, text.encode())
+            except OSError as exc:
+                from dataward.errors import UsageError
+
+                raise UsageError(f"{path}: {exc.strerror}", "remove it, or pass --dir a "
+                                 "folder of regular files") from None
             written.append(path)
     return written
 
@@ -148,8 +155,9 @@ def stale(folder: str) -> list[str]:
 
 
 def _read(path: str) -> str | None:
+    """The schema file's text; None when missing, or when it is no regular UTF-8 file of a
+    sane size (a FIFO there must not hang `--check`: it is stale, and `--write` refuses it)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
+        return read_given(path, 16 << 20).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None

@@ -17,27 +17,47 @@ SHALLOW_HINT = ("fetch the full history: `git fetch --unshallow`, or `fetch-dept
                 "in actions/checkout")
 
 
+class Loose(NamedTuple):
+    """A pushed ref that ends, through its tags, at a tree or a blob instead of a commit:
+    what it holds is pushed, though no commit of the push adds it."""
+
+    local_ref: str
+    remote_ref: str
+    remote: str
+    kind: str  # "tree" or "blob"
+    oid: str
+
+
 class Scope(NamedTuple):
     kind: str  # "staged", "index", "range" or "all"
     description: str
     revs: tuple[str, ...] = ()  # for "index": the paths
-    tip: str | None = None  # the commit whose tree is "now"; None means the index
+    tip: str | None = None  # the commit whose tree is "now"; None for the index (or a push
+    # of trees and blobs only)
+    loose: tuple[Loose, ...] = ()
+
+    @property
+    def history(self) -> bool:
+        return self.kind in ("range", "all")
 
     def changes(self, repo: Repo, pathspecs: Sequence[str] = ()) -> list[Change]:
-        """The (path, blob) pairs the scope adds; for history, limited to `pathspecs`."""
+        """The (path, blob) pairs the scope's commits (or the index) add, moves included
+        (`moved_from` set); for history, limited to `pathspecs`."""
         if self.kind == "staged":
-            return repo.staged_changes()
+            return repo.staged_changes(moves=True)
         if self.kind == "index":
             return repo.index_changes(self.revs)
         return repo.commit_changes(self.revs, pathspecs)
 
     def new_blobs(self, repo: Repo) -> dict[str, int]:
-        """History scopes: the size of each blob new to the range, by id.
+        """History scopes: the size of each blob new to the range (its loose trees and blobs
+        included), by id.
 
         Fails closed when the range reaches past a shallow clone's boundary: commits there
         look like new roots, and everything they hold would look new.
         """
-        commits, sizes = repo.new_blobs(self.revs)
+        loose = tuple(item.oid for item in self.loose)
+        commits, sizes = repo.new_blobs((*loose, *self.revs), edges=bool(loose))
         cut = repo.shallow_commits().intersection(commits)
         if cut:
             raise CouldNotCheck(
@@ -98,29 +118,48 @@ def from_pre_commit_env(repo: Repo, env: Mapping[str, str]) -> Scope | None:
 
 
 def from_push_lines(repo: Repo, remote: str, lines: Iterable[str]) -> Scope | None:
-    """The scope of a plain git pre-push hook: `<local ref> <sha> <remote ref> <sha>` lines."""
-    pushed = _pushed_refs(repo, lines)
+    """The scope of a plain git pre-push hook: `<local ref> <sha> <remote ref> <sha>` lines.
+
+    Every object a pushed ref reaches and the remote lacks: the commits (through any tags)
+    and what they add, and trees and blobs that a tag (or any ref) points at directly.
+    """
+    pushed = _pushed_refs(repo, remote, lines)
     if not pushed:
         return None
-    tips = [tip for tip, _ in pushed]
-    known_remote = [sha for _, sha in pushed if sha]
+    tips = [p.peeled for p in pushed if p.kind == "commit"]
+    loose = tuple(Loose(p.local_ref, p.remote_ref, remote, p.kind, p.peeled)
+                  for p in pushed if p.kind != "commit")
+    known_remote = [p.remote_sha for p in pushed if p.remote_sha]
     revs = (*tips, "--not", *known_remote, f"--remotes={remote}")
-    return Scope("range", f"commits pushed to {remote}", revs, tips[-1])
+    return Scope("range", f"commits pushed to {remote}", revs, tips[-1] if tips else None,
+                 loose)
 
 
 def per_pushed_ref(repo: Repo, remote: str, lines: Iterable[str]) -> list[Scope]:
-    """One scope per pushed ref, each with its own tip: what that ref's commits change, seen
-    at the commit the remote ref will point at."""
+    """One scope per pushed ref that ends at a commit, each with its own tip: what that
+    ref's commits change, seen at the commit the remote ref will point at."""
     scopes = []
-    for tip, remote_sha in _pushed_refs(repo, lines):
-        revs = (tip, "--not", *([remote_sha] if remote_sha else []), f"--remotes={remote}")
-        scopes.append(Scope("range", f"commits pushed to {remote} ({tip[:12]})", revs, tip))
+    for p in _pushed_refs(repo, remote, lines):
+        if p.kind != "commit":
+            continue
+        revs = (p.peeled, "--not", *([p.remote_sha] if p.remote_sha else []),
+                f"--remotes={remote}")
+        scopes.append(Scope("range", f"commits pushed to {remote} ({p.peeled[:12]})", revs,
+                            p.peeled))
     return scopes
 
 
-def _pushed_refs(repo: Repo, lines: Iterable[str]) -> list[tuple[str, str | None]]:
-    """(local sha, remote sha if this clone has it) per pushed ref; deletions are skipped."""
-    pushed: list[tuple[str, str | None]] = []
+class _Pushed(NamedTuple):
+    local_ref: str
+    remote_ref: str
+    kind: str  # what the pushed object is once its tags are peeled: commit, tree or blob
+    peeled: str
+    remote_sha: str | None  # what the remote ref holds now, when this clone has it
+
+
+def _pushed_refs(repo: Repo, remote: str, lines: Iterable[str]) -> list[_Pushed]:
+    """The pushed refs, tags peeled; deletions are skipped."""
+    parsed: list[list[str]] = []
     for line in lines:
         parts = line.split()
         if not parts:
@@ -132,12 +171,26 @@ def _pushed_refs(repo: Repo, lines: Iterable[str]) -> list[tuple[str, str | None
                 "`<local ref> <local sha> <remote ref> <remote sha>`",
                 "run it as git's pre-push hook (or `dataward hook pre-push REMOTE URL`), "
                 "which feeds it these lines on stdin")
-        _local_ref, local_sha, _remote_ref, remote_sha = parts
-        if local_sha == ZERO_OID:  # deleting a remote branch adds nothing
-            continue
-        known = remote_sha != ZERO_OID and repo.resolve_commit(remote_sha) is not None
-        pushed.append((local_sha, remote_sha if known else None))
+        if parts[1] != ZERO_OID:  # deleting a remote ref adds nothing
+            parsed.append(parts)
+    peeled = repo.peel(oid for p in parsed for oid in (p[1], p[3]) if oid != ZERO_OID)
+    pushed = []
+    for local_ref, local_sha, remote_ref, remote_sha in parsed:
+        if local_sha not in peeled:
+            raise CouldNotCheck(
+                f"{local_ref} is pushed as {local_sha[:12]}, which is not in this clone",
+                f"run `git fsck`, then push again: git push {_q(remote)} {_q(local_ref)}")
+        kind, oid = peeled[local_sha]
+        # Any object this clone has of the remote's is known there, whatever its type.
+        known = remote_sha if remote_sha in peeled else None
+        pushed.append(_Pushed(local_ref, remote_ref, kind, oid, known))
     return pushed
+
+
+def _q(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
 
 
 def commit(repo: Repo, rev: str, context: str) -> str:

@@ -306,7 +306,7 @@ def test_file_names_are_safe_and_never_collide() -> None:
     catalog = CATALOG.model_copy(update={"datasets": [
         _dataset(n, REVIEWS_MD5, [_version(1, REVIEWS_MD5, "2024-01-01T00:00:00Z")])
         for n in names]})
-    files = croissant.file_names(catalog)
+    files = dict(zip(names, croissant.file_names(catalog), strict=True))
     assert files["plain"] == "plain.json"
     assert files["a b:c"] == "a_b_c.json"
     assert len(set(files.values())) == len(names)
@@ -314,6 +314,31 @@ def test_file_names_are_safe_and_never_collide() -> None:
     for name in names[:3]:
         assert files[name].startswith(("images__dogs-", "Images__Dogs-"))
     assert all(len(f) < 255 and "/" not in f for f in files.values())
+
+
+def test_a_path_two_dvc_files_claim_gets_a_record_per_file(tmp_path: Path,
+                                                            offline: None) -> None:
+    """`a.dvc` and `sub/b.dvc` (with `path: ../reviews.csv`) both claim reviews.csv:
+    dvc-files reports it; the catalog publishes what each says, never one over the other."""
+    import mlcroissant as mlc
+
+    other = REVIEWS.model_copy(update={"dvc_file": "sub/b.dvc", "md5": SCANS_MD5})
+    catalog = CATALOG.model_copy(update={"datasets": [REVIEWS, other]})
+    docs = croissant.documents(catalog)
+    assert len(docs) == 2 and all(n.startswith("reviews.csv-") for n in docs)
+    urls = set()
+    for name, text in docs.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        doc = json.loads(text)
+        dataset = mlc.Dataset(jsonld=str(tmp_path / name))
+        assert dataset.metadata.ctx.issues.errors == set()
+        mine = "sub/b.dvc" if doc["identifier"]["value"] == SCANS_MD5 else "reviews.csv.dvc"
+        theirs = "reviews.csv.dvc" if mine == "sub/b.dvc" else "sub/b.dvc"
+        assert f"This record is {mine}'s: {theirs} also claims reviews.csv" in (
+            doc["description"])
+        urls.add(doc["url"])
+    assert urls == {f"{REGISTRY}/blob/{COMMIT}/reviews.csv.dvc",
+                    f"{REGISTRY}/blob/{COMMIT}/sub/b.dvc"}
 
 
 def test_remote_urls_are_published_without_credentials_or_relative_paths() -> None:

@@ -522,5 +522,5 @@ def test_card_new_refuses_what_is_not_a_dvc_file(dogs: GitRepo, dataward) -> Non
     assert "not a .dvc file" in res.err
     res = dataward("card", "new", "cats.dvc")
     assert res.code == 2
-    assert "cats.dvc cannot be read" in res.err
+    assert "cats.dvc does not exist" in res.err
     assert not (dogs.path / "cats.card.md").exists()

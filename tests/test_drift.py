@@ -243,7 +243,7 @@ def test_a_registry_url_that_cannot_be_cloned_never_shows_its_secret(tmp_path: P
                            str(tmp_path), "--registry", url],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 3, proc.stderr
-    assert "could not clone https://127.0.0.1:1/datasets.git:" in proc.stderr
+    assert "could not clone https://***@127.0.0.1:1/datasets.git:" in proc.stderr
     for secret in ("s3cr3t-pass-0001", "ghp_tokenAsUser0123456789"):
         assert secret not in proc.stdout + proc.stderr
 

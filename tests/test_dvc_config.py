@@ -72,8 +72,9 @@ def test_a_password_in_the_url_is_masked(repo: GitRepo, hook) -> None:
                               f"    url = https://alice:{SECRET}@dav.lab.example/dvc\n")
     res = hook()
     assert res.code == 1
-    assert "url https://alice:***@dav.lab.example/dvc carries a password" in res.out
-    assert SECRET not in res.out + res.err
+    assert "url https://***@dav.lab.example/dvc carries a credential" in res.out
+    assert "dvc remote modify web url URL" in res.out
+    assert SECRET not in res.out + res.err and "alice" not in res.out + res.err
 
 
 def test_an_unparsable_line_is_reported_without_its_content(repo: GitRepo, hook) -> None:

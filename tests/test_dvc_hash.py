@@ -37,7 +37,7 @@ from dataward.drift.hashing import (
     walk,
 )
 from dataward.drift.state_cache import HashState
-from dataward.formats.dvcfile import read_manifest
+from dataward.formats.manifest import read_manifest
 
 DVC = str(Path(sys.executable).parent / "dvc")
 MiB = 2**20

@@ -23,6 +23,7 @@ from tests.harness.dvcremote import (
     from_template,
     manifest,
     new_bucket,
+    object_key,
     pushed,
     registry,
     set_keys,
@@ -333,3 +334,30 @@ def test_many_objects_are_asked_about_by_listing_not_one_by_one(s3: S3Server,
     (finding,) = findings(proc)
     assert "2 of 601 objects" in str(finding["message"])
     assert "frames/0007.png" in str(finding["message"])
+
+
+def test_an_object_of_the_wrong_size_is_not_there_and_push_replaces_it(
+        s3: S3Server, pushed_copy: Copy) -> None:
+    """A truncated or overwritten object: the key is taken, so `dvc push` sends nothing; the
+    size the .dvc file records tells it apart, and `--push` uploads the right bytes over it."""
+    repo, bucket = pushed_copy
+    repo.write("model/weights.bin", b"\x00weights" * 100)
+    dvc(repo.path, "add", "-q", "model/weights.bin")
+    repo.git("add", "-A")
+    repo.commit("weights")
+    dvc(repo.path, "push", "-q")
+    import hashlib
+
+    md5 = hashlib.md5(b"\x00weights" * 100).hexdigest()
+    s3.client().put_object(Bucket=bucket, Key=object_key(md5), Body=b"\x00weig")
+
+    proc = pushed(repo, "--format", "json")
+    assert proc.returncode == 1
+    (finding,) = findings(proc)
+    assert finding["path"] == "model/weights.bin.dvc"
+    assert "model/weights.bin is not what model/weights.bin.dvc records: its size is not " \
+        "the 800 bytes" in str(finding["message"])
+    assert "dvc-pushed --push --rev HEAD" in str(finding["hint"])
+    fixed = pushed(repo, "--push")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert pushed(repo, "--no-cache").returncode == 0

@@ -15,9 +15,9 @@ from dataward.formats.dvcfile import (
     Stages,
     object_key,
     read,
-    read_manifest,
     read_stages,
 )
+from dataward.formats.manifest import read_manifest
 
 MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -100,8 +100,16 @@ def test_unreadable_dvc_files_are_reported_not_skipped(content: bytes) -> None:
 def test_manifests() -> None:
     data = json.dumps([{"md5": MD5, "relpath": "cat/1.jpg"}]).encode()
     assert read_manifest(data) == {"cat/1.jpg": MD5}
-    for bad in (b"not json", b"{}", b'[{"md5": "xyz", "relpath": "a"}]', b"[1]"):
+    for bad in (b"not json", b"{}", b'[{"md5": "xyz", "relpath": "a"}]', b"[1]",
+                json.dumps([{"md5": MD5, "relpath": "../../etc/passwd"}]).encode(),
+                json.dumps([{"md5": MD5, "relpath": "/etc/passwd"}]).encode(),
+                b"[" * 100_000 + b"]" * 100_000):
         assert read_manifest(bad) is None
+    # stored under a key, the bytes must be that key's (drift trusts no shared cache)
+    import hashlib
+
+    assert read_manifest(data, hashlib.md5(data).hexdigest() + ".dir") == {"cat/1.jpg": MD5}
+    assert read_manifest(data, MD5 + ".dir") is None
 
 
 def _gap(missing: list[tuple[str, str]], total: int | None, cached: bool = True) -> Gap:
@@ -146,3 +154,35 @@ def test_dvc_config_levels_merge_as_dvc_merges_them(tmp_path: Path,
     assert dvc_remotes.identity(settings.remotes["storage"]) == \
         "s3://lab/store|http://127.0.0.1:9000"
     assert settings.cache_dir == str(tmp_path / "cache")
+
+
+def test_findings_mask_the_remote_url_and_quote_the_target() -> None:
+    out = DvcOut("my data", "my data.dvc", "my data", 2, MD5, False)
+    for url, shown in (("https://user:tok3n-secret@host/x", "https://***@host/x"),
+                       ("webdav://user:p@ss@host/x", "webdav://***@host/x")):
+        finding = gap_finding(Gap(out, "web", url, [("k", "my data")], 1, True))
+        assert shown in finding.message and "tok3n" not in finding.message
+        assert "p@ss" not in finding.message
+        assert finding.hint == "dvc push 'my data.dvc'"
+
+
+def test_a_manifest_must_hash_to_its_key_and_parse_as_dvc_writes_it() -> None:
+    import hashlib
+
+    from dataward.checks.dvc_pushed.manifest import verify
+
+    def out_for(data: bytes, nfiles: int | None = 2) -> DvcOut:
+        return DvcOut("imgs", "imgs.dvc", "imgs", 2, hashlib.md5(data).hexdigest() + ".dir",
+                      False, 10, nfiles)
+
+    good = json.dumps([{"md5": MD5, "relpath": "a/b.jpg"}, {"md5": MD5, "relpath": "c.jpg"}],
+                      sort_keys=True).encode()
+    assert verify(good, out_for(good)) == [(object_key(MD5, False), "a/b.jpg"),
+                                           (object_key(MD5, False), "c.jpg")]
+    assert "do not hash to" in str(verify(good + b" ", out_for(good)))
+    for bad, why in ((b"<html></html>", "not JSON"), (b"[" * 100_000, "nested too deep"),
+                     (b"[]", "lists no files"), (b'{"a": 1}', "not a list"),
+                     (json.dumps([{"md5": MD5, "relpath": "../x"}] * 2).encode(), "inside"),
+                     (json.dumps([{"md5": MD5, "relpath": "/etc/x"}]).encode(), "inside"),
+                     (json.dumps([{"md5": MD5, "relpath": "a"}]).encode(), "nfiles: 2")):
+        assert why in str(verify(bad, out_for(bad))), bad[:40]

@@ -159,3 +159,22 @@ def test_console_script_and_dataward_check_agree(repo: GitRepo) -> None:
                         "model.pt"], capture_output=True, text=True)
     assert a.returncode == b.returncode == 1
     assert json.loads(a.stdout) == json.loads(b.stdout)
+
+
+def test_a_replace_ref_does_not_hide_a_staged_blob(repo: GitRepo, hook) -> None:
+    from pathlib import Path
+
+    repo.write("model.pt", blob(2 * KB * KB))
+    repo.add("model.pt")
+    big = repo.git("rev-parse", ":model.pt").stdout.strip()
+    small = repo.git("hash-object", "-w", "--stdin", input=b"tiny\n").stdout.strip()
+    repo.git("replace", big, small)
+    assert repo.git("cat-file", "-s", big).stdout.strip() == "5"  # git itself is fooled
+    res = hook("model.pt")
+    assert res.code == 1 and "model.pt is 2.0 MB, over the 500 KB limit" in res.out
+    # The installed hook, as `git commit` runs it, judges the blob that is committed.
+    repo.git("config", "core.hooksPath", str(Path(__file__).resolve().parent.parent / "hooks"))
+    done = repo.git("commit", "-m", "model", check=False)
+    assert done.returncode == 1
+    assert "model.pt is 2.0 MB" in done.stdout + done.stderr
+    assert repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0

@@ -209,10 +209,7 @@ def test_pre_commit_push_of_a_new_root_branch(repo: GitRepo, base: str, hook,
 
 @pytest.fixture
 def pushable(repo: GitRepo, base: str, tmp_path: Path) -> GitRepo:
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    repo.git("remote", "add", "origin", str(remote))
-    repo.git("push", "-q", "origin", "main")
+    repo.push_to_bare(tmp_path / "remote.git")
     repo.git("config", "core.hooksPath", HOOKS)
     return repo
 
@@ -267,6 +264,10 @@ def test_range_rename_of_a_legacy_blob_passes(repo: GitRepo, hook) -> None:
     repo.git("mv", "legacy.bin", "archive/legacy.bin")
     repo.commit("move it")
     assert hook("--range", f"{base}..HEAD") == Result(0, "", "")
+    # --all lists what to purge: the blob stays in the clone at each path history gave it
+    # (KempnerInstitute/DVC moved its notebooks four times; naming one path left three)
+    found = hook("--all", "--format", "json").findings()
+    assert sorted(f["path"] for f in found) == ["archive/legacy.bin", "legacy.bin"]
 
 
 def test_dvc_output_committed_in_a_range(repo: GitRepo, base: str, hook) -> None:
@@ -521,3 +522,19 @@ def test_a_pre_push_line_it_cannot_read_fails_closed(repo: GitRepo, base: str, l
                               capture_output=True, check=False)
         assert proc.returncode == 3, (argv, proc.stderr)
         assert b"cannot read the pre-push line" in proc.stderr
+
+
+def test_a_replace_ref_does_not_hide_a_committed_blob(repo: GitRepo, base: str, hook) -> None:
+    repo.write("model.pt", blob(2 * KB * KB))
+    repo.add("model.pt")
+    added = repo.commit("model")
+    big = repo.git("rev-parse", "HEAD:model.pt").stdout.strip()
+    small = repo.git("hash-object", "-w", "--stdin", input=b"tiny\n").stdout.strip()
+    repo.git("replace", big, small)
+    # Replacing the commit too: its stand-in has no model.pt at all.
+    repo.git("replace", added, base)
+    for argv in (["--all"], ["--range", f"{base}..{added}"]):
+        (f,) = hook(*argv, "--format", "json").findings()
+        assert f["path"] == "model.pt", argv
+        assert f"model.pt is 2.0 MB, over the 500 KB limit; added in {added[:12]}" \
+            in f["message"]

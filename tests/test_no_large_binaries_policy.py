@@ -190,3 +190,53 @@ def test_a_large_file_in_a_dvc_project_gets_the_dvc_fix(repo: GitRepo, hook) -> 
     assert f["hint"].startswith("fix: git rm --cached 'results/run 1.bin' && "
                                 "dvc add 'results/run 1.bin'\n"
                                 "then commit 'results/run 1.bin.dvc' and results/.gitignore")
+
+
+ALLOWED_BIN = """
+[no-large-binaries]
+max-kb = 100
+limits = { "allowed/*.bin" = 4096 }
+"""
+
+
+@pytest.fixture
+def allowed(repo: GitRepo) -> str:
+    """A 1 MB binary the policy allows at allowed/w.bin, committed; returns that commit."""
+    repo.write("dataward.toml", ALLOWED_BIN)
+    repo.write("allowed/w.bin", blob(1024 * KB))
+    repo.add("dataward.toml", "allowed/w.bin")
+    return repo.commit("allowed weights")
+
+
+def _verdicts(hook: Callable[..., Result], base: str) -> dict[str, list[str]]:
+    """The paths flagged at commit time's successor scopes: a range, --all, and a push."""
+    return {argv[0]: paths(hook(*argv, "--format", "json"))
+            for argv in (["--range", f"{base}..HEAD"], ["--all"])}
+
+
+@pytest.mark.parametrize("how", ["copy", "move"])
+def test_an_allowed_blob_at_a_stricter_path_is_flagged_at_commit_and_in_ci(
+        repo: GitRepo, allowed: str, hook, how: str) -> None:
+    if how == "copy":
+        repo.write("strict/w.bin", (repo.path / "allowed/w.bin").read_bytes())
+        repo.add("strict/w.bin")
+    else:
+        (repo.path / "strict").mkdir()
+        repo.git("mv", "allowed/w.bin", "strict/w.bin")
+    same = repo.git("rev-parse", ":strict/w.bin").stdout.strip()
+    assert same == repo.git("rev-parse", f"{allowed}:allowed/w.bin").stdout.strip()
+    at_commit = hook("--format", "json")
+    assert paths(at_commit) == ["strict/w.bin"]
+    assert "over the 100 KB limit" in at_commit.findings()[0]["message"]
+    repo.commit(f"{how} to a stricter path")
+    assert _verdicts(hook, allowed) == {"--range": ["strict/w.bin"], "--all": ["strict/w.bin"]}
+
+
+def test_a_move_to_a_path_no_stricter_adds_nothing(repo: GitRepo, allowed: str, hook) -> None:
+    (repo.path / "allowed/old").mkdir()
+    repo.git("mv", "allowed/w.bin", "allowed/old/w.bin")  # "allowed/*.bin" is one level only
+    assert paths(hook("--format", "json")) == ["allowed/old/w.bin"]  # stricter: judged
+    repo.git("mv", "allowed/old/w.bin", "allowed/x.bin")  # back under the same limit
+    assert hook("--format", "json").code == 0
+    repo.commit("rename")
+    assert _verdicts(hook, allowed) == {"--range": [], "--all": []}

@@ -68,3 +68,40 @@ def test_warnings_alone_exit_0() -> None:
     assert exit_code([FINDINGS[1]]) == 0
     assert exit_code(FINDINGS) == 1
     assert exit_code([]) == 0
+
+
+HOSTILE = Finding("x\n::error title=a::b\x1b[31m\udce9.bin", None, "no-large-binaries",
+                  "big \x07", "fix: git rm --cached 'x\n::warning::c'", rule="large-file")
+
+
+def test_text_shows_control_characters_and_starts_no_workflow_command() -> None:
+    lines = render([HOSTILE], "text").splitlines()
+    assert lines[0] == ('"x\\n::error title=a::b\\x1b[31m\\xe9.bin": [no-large-binaries] '
+                        'big \\x07 [large-file]')
+    assert lines[1:3] == ["    fix: git rm --cached 'x", "    \\x3a:warning::c'"]
+
+
+def test_github_keeps_each_finding_on_one_command_line() -> None:
+    out = render([HOSTILE], "github")
+    assert out.count("\n") == 0 and out.startswith("::error file=x%0A%3A%3Aerror title=a%3A")
+    assert "\\x1b[31m\\xe9.bin" in out and "\x1b" not in out
+
+
+def test_json_and_sarif_are_utf8_with_the_byte_shown() -> None:
+    doc = json.loads(render([HOSTILE], "json").encode("utf-8"))
+    assert doc["findings"][0]["path"] == "x\n::error title=a::b\x1b[31m\\xe9.bin"
+    sarif = render([HOSTILE], "sarif")
+    sarif.encode("utf-8")  # strict
+    uri = json.loads(sarif)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert uri["artifactLocation"]["uri"].endswith("%1B%5B31m%E9.bin")  # the byte itself
+
+
+def test_markdown_cells_escape_tables_links_code_and_html() -> None:
+    from dataward.findings import Outcome
+    from dataward.report import markdown
+
+    evil = Finding("a|b`c`[d](e)<img src=x>.bin", 2, "dvc-files", "m|<script>", "h\nnext")
+    out = markdown.render([Outcome("dvc-files", 1, [evil])], "dataward")
+    row = out.splitlines()[-1]
+    assert row == ("| ❌ | `dvc-files` | a\\|b\\`c\\`\\[d\\](e)&lt;img src=x&gt;.bin:2 | "
+                   "m\\|&lt;script&gt; | h<br>next |")

@@ -27,7 +27,7 @@ def test_prefixes_stop_at_path_boundaries() -> None:
     assert remote_key("S3://Lab-Data/Registry/") == "s3://lab-data/Registry"
 
 
-def test_passwords_are_masked_and_user_names_kept() -> None:
-    assert mask("https://alice:p/ss@dav.example/x") == "https://alice:***@dav.example/x"
+def test_user_information_is_masked_and_ssh_users_kept() -> None:
+    assert mask("https://alice:p/ss@dav.example/x") == "https://***@dav.example/x"
     assert mask("ssh://git@host/x") == "ssh://git@host/x"
     assert has_credentials("https://alice:pw@host") and not has_credentials("ssh://git@host/x")

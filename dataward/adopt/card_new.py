@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import posixpath
 
+from dataward.adapters.files import escapes, fix_for, read_capped, why
 from dataward.adapters.git import Repo
 from dataward.checks.dataset_cards import Dataset, card_path, category_of, dataset_of
 from dataward.errors import UsageError
-from dataward.filenames import read_capped, repo_paths
+from dataward.filenames import repo_paths
 from dataward.formats.yamlsafe import MAX_BYTES
 from dataward.policy import load as load_policy
 
@@ -104,10 +105,15 @@ def new(dvcfile_arg: str, config_file: str | None) -> str:
         raise UsageError(f"{dvcfile_arg} is not a .dvc file",
                          "give the .dvc file of the dataset, e.g. `dataward card new "
                          "dog_and_cat.dvc`")
+    if dvcfile == ".." or dvcfile.startswith("../"):
+        raise UsageError(f"{dvcfile_arg} is outside the repository at {repo.root}",
+                         "run `dataward card new` in the repository that holds the .dvc file")
     content = read_capped(repo.root, dvcfile, MAX_BYTES + 1)
-    if not isinstance(content, bytes):
-        raise UsageError(f"{dvcfile_arg} cannot be read",
-                         "`dvc add DATA` first; it writes DATA.dvc")
+    if content is None:
+        raise UsageError(f"{dvcfile_arg} does not exist", "`dvc add DATA` first; it writes "
+                         "DATA.dvc")
+    if isinstance(content, OSError):
+        raise UsageError(f"{dvcfile_arg} {why(content)}", fix_for(dvcfile, content))
     dataset = dataset_of(dvcfile, content)
     if dataset is None:
         raise UsageError(f"{dvcfile_arg} is not a readable .dvc file",
@@ -117,10 +123,27 @@ def new(dvcfile_arg: str, config_file: str | None) -> str:
     if os.path.lexists(target):
         raise UsageError(f"{card} already exists; it was left as it is",
                          f"edit it, or check it with `dataset-cards {card}`")
-    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-    own = read_capped(repo.root, TEMPLATE_FILE, MAX_BYTES)  # the lab's, when it has one
-    base = own.decode("utf-8", "replace") if isinstance(own, bytes) else template()
-    text = fill(base, dvcfile, dataset, policy.dataset_cards.required_keys)
-    with open(target, "x", encoding="utf-8") as fh:
-        fh.write(text)
+    if escapes(repo.root, target):
+        raise UsageError(f"{card} is in a folder that links outside the repository; nothing "
+                         "was written", "make that folder a real folder of the repository")
+    text = fill(_template(repo.root), dvcfile, dataset, policy.dataset_cards.required_keys)
+    try:
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        # "x": never over a card, nor through a link put there since the check above.
+        with open(target, "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{card}: cannot be written: {exc.strerror}",
+                         "check that its folder is a folder you can write to") from None
     return card
+
+
+def _template(root: str) -> str:
+    """The lab's template when it has one, else dataward's; one that cannot be read (a link
+    out of the repository, a FIFO) is an error rather than quietly replaced."""
+    own = read_capped(root, TEMPLATE_FILE, MAX_BYTES)
+    if own is None:
+        return template()
+    if isinstance(own, OSError):
+        raise UsageError(f"{TEMPLATE_FILE} {why(own)}", fix_for(TEMPLATE_FILE, own))
+    return own.decode("utf-8", "replace")

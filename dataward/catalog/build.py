@@ -20,7 +20,7 @@ from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, V
 from dataward.errors import CouldNotCheck, UsageError
 from dataward.formats.dvcfile import DvcOut, read
 from dataward.formats.globs import last_match
-from dataward.formats.urls import without_credentials
+from dataward.formats.urls import public
 from dataward.policy import DatasetCardsPolicy
 
 DVC_FILES = ("*.dvc",)  # git pathspec: any folder
@@ -52,7 +52,8 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
             cache[path, oid] = None if found.problem else datasets_of(found.outs)
         return cache[path, oid]
 
-    lines = versions(history, read_dvcfile)
+    lines = versions(history, read_dvcfile,
+                     lambda merge: repo.merged_changes(merge, DVC_FILES))
     cards = _cards(repo, commit, [p for p, _ in current], policy.card)
     default, remotes = _remotes(repo, commit)
     entry, committed = repo.commit_entry(commit)
@@ -66,7 +67,7 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
             datasets.append(_dataset(out, seen, cards.get(path), default, remotes))
     datasets.sort(key=lambda d: d.name)
     return Catalog(schema_version=1, generator=f"dataward {__version__}",
-                   registry=without_credentials(registry_url) if registry_url else None,
+                   registry=public(registry_url) if registry_url else None,
                    commit=commit, date=committed, datasets=datasets)
 
 
@@ -74,14 +75,14 @@ def _dataset(out: DvcOut, seen: list[Version], card: Card | None, default: str |
              remotes: dict[str, dict[str, str]]) -> Dataset:
     remote = None if out.imported else (out.remote or default)
     url = remotes.get(remote, {}).get("url") if remote else None
-    url = without_credentials(url) if url else None
+    url = public(url) if url else None
     source = out.imported
     return Dataset(
         name=shown(out.path), dvc_file=shown(out.dvcfile), path=shown(out.path),
         md5=out.md5 or "", hash="md5-dos2unix" if out.legacy else "md5", size=out.size,
         nfiles=out.nfiles, is_dir=out.is_dir, remote=remote, remote_url=url,
         object_url=f"{url.rstrip('/')}/{out.key}" if url else None,
-        imported=Import(url=without_credentials(source.url), path=source.path,
+        imported=Import(url=public(source.url), path=source.path,
                         rev=source.rev, rev_lock=source.rev_lock) if source else None,
         card=card, versions=seen)
 

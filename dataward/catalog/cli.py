@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pydantic stays out of `dataward hook`'s start-up, which par
     from dataward.catalog.model import Catalog, Dataset
 
 DEFAULT_BRANCH = "dataward"
+MAX_CATALOG_BYTES = 256 << 20  # thousands of datasets' versions fit; /dev/zero does not
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -119,11 +120,11 @@ def registry_url(args: argparse.Namespace, repo: Repo) -> str | None:
 def load_catalog(path: str) -> Catalog:
     from pydantic import ValidationError
 
+    from dataward.adapters.files import read_given
     from dataward.catalog.model import Catalog
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return Catalog.model_validate_json(fh.read())
+    try:  # regular files only, bounded: `--catalog` a FIFO must not hang `dataward ls`
+        return Catalog.model_validate_json(read_given(path, MAX_CATALOG_BYTES).decode())
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}", "pass a catalog.json that "
                          "`dataward catalog build` wrote") from None
@@ -230,13 +231,14 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _write(path: str, text: str) -> None:
+    """Through a unique temporary file: a link is written through, a FIFO or device refused,
+    and a user's own `OUTPUT.tmp` left alone."""
+    from dataward.adapters.files import Refused, write_replacing
+
     try:
-        folder = os.path.dirname(path)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_replacing(path, text.encode())
+    except Refused as exc:
+        raise UsageError(f"{path} {exc.strerror}", "name a regular file to write, or a new "
+                         "one") from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}", "choose a folder you can write to") from None

@@ -94,7 +94,8 @@ def distribution(dataset: Dataset, catalog: Catalog) -> list[dict[str, Any]]:
     if url is None:
         return []
     legacy = dataset.hash == "md5-dos2unix"
-    get = f"`dvc import {catalog.registry} {dataset.name}`" if catalog.registry else None
+    get = f"`dvc import {public_url(catalog.registry)} {dataset.name}`" \
+        if catalog.registry else None
     base = posixpath.basename(dataset.path.rstrip("/")) or dataset.path
     if not dataset.is_dir:
         obj: dict[str, Any] = {
@@ -158,14 +159,15 @@ def object_url(dataset: Dataset) -> str | None:
 
 
 def public_url(url: str) -> str:
-    """A URL fit to publish: no user or password; an absolute local path as a file: URL."""
+    """A URL fit to publish: user information left out and secret query values masked
+    (`***`); an absolute local path as a file: URL."""
     if url.startswith("/"):
         return "file://" + quote(url)
     if re.match(r"^[A-Za-z]:[\\/]", url):
         return "file:///" + quote(url.replace("\\", "/"), safe="/:")
-    from dataward.formats.urls import without_credentials
+    from dataward.formats.urls import public
 
-    return without_credentials(url)
+    return public(url)
 
 
 def web_url(repo: str | None) -> str | None:
@@ -207,7 +209,7 @@ def license_value(card: Card, commit: str, web: str | None) -> list[Any]:
             link = card.license_link
             inside = posixpath.normpath(link).lstrip("/") if link else ".."
             if link and re.match(r"^https?://", link):
-                work["url"] = link
+                work["url"] = public_url(link)
             elif link and web and not inside.startswith(".."):
                 work["url"] = f"{web}/blob/{commit}/{quote(inside)}"
             elif link:
@@ -219,22 +221,29 @@ def license_value(card: Card, commit: str, web: str | None) -> list[Any]:
     return out
 
 
-def file_names(catalog: Catalog) -> dict[str, str]:
-    """Each dataset's record file name, by dataset name: `images/dogs` -> `images__dogs.json`.
+def file_names(catalog: Catalog) -> list[str]:
+    """Each dataset's record file name, in the catalog's order: `images/dogs` ->
+    `images__dogs.json`.
 
     Characters other than letters, digits, `.`, `_` and `-` become `_` (`/` becomes `__`).
     Names that would collide, on a case-insensitive file system too, each get `-` and the
     first 8 hex digits of the sha1 of the dataset's name; so does a name too long for a file.
+    A name that several `.dvc` files claim (dvc-files reports that) gives one record per
+    `.dvc` file: the sha1 is then of the `.dvc` file's path and the name.
     """
-    stems = {d.name: _stem(d.name) for d in catalog.datasets}
+    claims: dict[str, int] = {}
+    for d in catalog.datasets:
+        claims[d.name] = claims.get(d.name, 0) + 1
+    stems = [_stem(d.name) for d in catalog.datasets]
     seen: dict[str, int] = {}
-    for stem in stems.values():
+    for stem in stems:
         seen[stem.lower()] = seen.get(stem.lower(), 0) + 1
-    out = {}
-    for name, stem in stems.items():
+    out = []
+    for d, stem in zip(catalog.datasets, stems, strict=True):
         if seen[stem.lower()] > 1 or len(stem) > _MAX_STEM:
-            stem = f"{stem[:_MAX_STEM]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
-        out[name] = f"{stem}.json"
+            which = d.name if claims[d.name] == 1 else f"{d.dvc_file}\n{d.name}"
+            stem = f"{stem[:_MAX_STEM]}-{hashlib.sha1(which.encode()).hexdigest()[:8]}"
+        out.append(f"{stem}.json")
     return out
 
 
@@ -247,9 +256,8 @@ def documents(catalog: Catalog, page_urls: Mapping[str, str] | None = None
               ) -> dict[str, str]:
     """Every dataset's record as published, by file name (see `file_names`), in the
     catalog's order. `page_urls` maps a dataset's name to its human page."""
-    names = file_names(catalog)
-    return {names[d.name]: dumps(record(d, catalog, (page_urls or {}).get(d.name)))
-            for d in catalog.datasets}
+    return {name: dumps(record(d, catalog, (page_urls or {}).get(d.name)))
+            for name, d in zip(file_names(catalog), catalog.datasets, strict=True)}
 
 
 def _stem(name: str) -> str:
@@ -316,14 +324,14 @@ def _add_card(doc: dict[str, Any], card: Card, catalog: Catalog, web: str | None
             "The dataset's card declares that it holds no personal data.")
     if card.source:
         source = card.source.strip()
-        doc["isBasedOn"] = (source if re.match(r"^https?://\S+$", source)
+        doc["isBasedOn"] = (public_url(source) if re.match(r"^https?://\S+$", source)
                             else {"@type": "sc:CreativeWork", "description": source})
 
 
 def _description(dataset: Dataset, catalog: Catalog) -> str:
     if dataset.card and dataset.card.description.strip():
-        return dataset.card.description.strip()
-    where = f" in the DVC registry {catalog.registry}" if catalog.registry else ""
+        return _sentences(dataset.card.description.strip(), _shared(dataset, catalog))
+    where = f" in the DVC registry {public_url(catalog.registry)}" if catalog.registry else ""
     what = (f"Directory {dataset.path}{where}" if dataset.is_dir
             else f"File {dataset.path}{where}")
     facts = []
@@ -339,7 +347,18 @@ def _description(dataset: Dataset, catalog: Catalog) -> str:
         f"Imported with `dvc import {public_url(dataset.imported.url)} "
         f"{dataset.imported.path}`; its "
         "bytes are in that repository's DVC remote." if dataset.imported else None,
-        "It has no dataset card yet." if dataset.card is None else None)
+        "It has no dataset card yet." if dataset.card is None else None,
+        _shared(dataset, catalog))
+
+
+def _shared(dataset: Dataset, catalog: Catalog) -> str | None:
+    """A path several `.dvc` files claim has one record per file: say which this is."""
+    others = sorted(d.dvc_file for d in catalog.datasets
+                    if d.name == dataset.name and d.dvc_file != dataset.dvc_file)
+    if not others:
+        return None
+    return (f"This record is {dataset.dvc_file}'s: {', '.join(others)} also "
+            f"claim{'s' if len(others) == 1 else ''} {dataset.path} (dvc-files reports it).")
 
 
 def _sentences(*parts: str | None) -> str:

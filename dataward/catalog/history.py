@@ -20,6 +20,8 @@ from dataward.formats.dvcfile import DvcOut
 
 # (the .dvc file's path, its blob id) -> its datasets; None when it cannot be read
 Reader = Callable[[str, str], "tuple[DvcOut, ...] | None"]
+# a merge -> the changes of each commit it brings, oldest first
+Merged = Callable[[LogEntry], "list[list[FileChange]]"]
 Lines = dict[str, list[Version]]  # workspace path -> versions, oldest first
 
 
@@ -28,17 +30,19 @@ def datasets_of(outs: Sequence[DvcOut]) -> tuple[DvcOut, ...]:
     return tuple(o for o in outs if o.md5 and o.cache)
 
 
-def versions(history: Sequence[tuple[LogEntry, list[FileChange]]], read: Reader) -> Lines:
-    """Every live dataset's versions after walking `history` (oldest commit first)."""
-    walk = _Walk(read)
+def versions(history: Sequence[tuple[LogEntry, list[FileChange]]], read: Reader,
+             merged: Merged | None = None) -> Lines:
+    """Every live dataset's versions after walking `history` (oldest commit first);
+    `merged` looks into a merge for the renames its one diff hides."""
+    walk = _Walk(read, merged)
     for entry, changes in history:
         walk.commit(entry, changes)
     return walk.lines
 
 
 class _Walk:
-    def __init__(self, read: Reader) -> None:
-        self.read = read
+    def __init__(self, read: Reader, merged: Merged | None) -> None:
+        self.read, self.merged = read, merged
         self.files: dict[str, tuple[DvcOut, ...]] = {}  # .dvc file -> its datasets now
         self.claims: dict[str, dict[str, DvcOut]] = {}  # workspace path -> .dvc file -> out
         self.lines: Lines = {}
@@ -46,7 +50,10 @@ class _Walk:
     def commit(self, entry: LogEntry, changes: list[FileChange]) -> None:
         touched: set[str] = set()
         moves: dict[str, str] = {}  # old workspace path -> new, within one .dvc file's life
-        for change in _paired(changes, self.files, self.read):
+        paired = _paired(changes, self.files, self.read)
+        if self.merged is not None and len(entry.parents) > 1:
+            paired = _renamed_in_branch(paired, self.merged(entry))
+        for change in paired:
             old_file = change.old_path if change.status == "R" and change.old_path \
                 else change.path
             before = self.files.get(old_file, ())
@@ -125,6 +132,30 @@ def _paired(changes: list[FileChange], files: dict[str, tuple[DvcOut, ...]],
         new_md5s = {o.md5 for o in read(added[0].path, added[0].oid) or ()}
         if old_md5s & new_md5s:
             pairs[added[0].path] = deleted[0].path
+    if not pairs:
+        return changes
+    gone = set(pairs.values())
+    return [FileChange(c.path, c.oid, "R", pairs[c.path]) if c.path in pairs else c
+            for c in changes if not (c.status == "D" and c.path in gone)]
+
+
+def _renamed_in_branch(changes: list[FileChange],
+                       brought: list[list[FileChange]]) -> list[FileChange]:
+    """A merge's deletes and adds that are renames made along the merged branch: a `dvc
+    move` and a new hash in one branch show, against the first parent, as a delete and an
+    add that share neither a name nor a hash; the branch's own commits show the move."""
+    deleted = {c.path for c in changes if c.status == "D"}
+    added = {c.path for c in changes if c.status == "A"}
+    if not deleted or not added:
+        return changes
+    chain: dict[str, str] = {}  # a path the merge's first parent has -> where it went
+    for commit in brought:
+        for c in _paired(commit, {}, lambda _path, _oid: None):
+            if c.status != "R" or c.old_path is None:
+                continue
+            origin = next((k for k, v in chain.items() if v == c.old_path), c.old_path)
+            chain[origin] = c.path
+    pairs = {new: old for old, new in chain.items() if old in deleted and new in added}
     if not pairs:
         return changes
     gone = set(pairs.values())

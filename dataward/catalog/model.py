@@ -6,9 +6,23 @@ a test validates built catalogs against it. Field names are what a user reads in
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from dataward.formats.urls import public
+
+
+def _masked(url: str | None) -> str | None:
+    return None if url is None else public(url)
+
+
+# A URL the catalog holds: masked however the catalog was made (built here, or read from a
+# catalog.json someone else wrote), so catalog.json, the page and the Croissant records never
+# carry a password, a token or a signed query; user information is left out, not shown as
+# `***@`, so the URL still works for a public remote and in a pasted `dvc import`.
+PublicUrl = Annotated[str, AfterValidator(public)]
+OptionalPublicUrl = Annotated[str | None, AfterValidator(_masked)]
 
 
 class _Model(BaseModel):
@@ -64,7 +78,7 @@ class Card(_Model):
 class Import(_Model):
     """Where an imported dataset comes from (`dvc import`)."""
 
-    url: str
+    url: PublicUrl
     path: str
     rev: str | None = None
     rev_lock: str | None = None
@@ -86,9 +100,10 @@ class Dataset(_Model):
     is_dir: bool
     remote: str | None = Field(description="The DVC remote's name (the output's own, else the "
                                            "default); null for an import.")
-    remote_url: str | None = Field(description="The remote's URL; null when unknown.")
-    object_url: str | None = Field(description="Where the current object (a directory's .dir "
-                                               "manifest) is in the remote.")
+    remote_url: OptionalPublicUrl = Field(description="The remote's URL; null when unknown.")
+    object_url: OptionalPublicUrl = Field(description="Where the current object (a "
+                                                      "directory's .dir manifest) is in the "
+                                                      "remote.")
     imported: Import | None = Field(description="Set when the dataset is a `dvc import`.")
     card: Card | None = Field(description="The dataset's card; null when it has none.")
     versions: list[Version] = Field(min_length=1, description="Oldest first; the last is the "
@@ -104,7 +119,7 @@ class Catalog(_Model):
 
     schema_version: Literal[1] = Field(description="Changes when the format changes.")
     generator: str = Field(description="`dataward <version>`.")
-    registry: str | None = Field(description="The registry's URL (for `dvc import`); null "
+    registry: OptionalPublicUrl = Field(description="The registry's URL (for `dvc import`); null "
                                              "when unknown.")
     commit: str = Field(pattern=r"^[0-9a-f]{40}$", description="The registry commit "
                                                                "described.")

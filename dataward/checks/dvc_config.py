@@ -6,17 +6,18 @@ offending line) are replaced by messages that do not.
 """
 
 import argparse
-import os
 import posixpath
 import re
+import shlex
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from dataward import runner
+from dataward.adapters.files import read_capped
 from dataward.adapters.git import Repo
 from dataward.findings import Finding, Outcome, Severity
 from dataward.formats.dvc_config import is_secret
-from dataward.formats.urls import has_credentials, mask, remote_key, scheme, within
+from dataward.formats.urls import has_credentials, mask, mask_text, remote_key, scheme, within
 from dataward.policy import DvcConfigPolicy, Policy
 from dataward.runner import Request, add_common_options
 
@@ -24,6 +25,7 @@ CHECK_ID = "dvc-config"
 _SECTION = re.compile(r"^\s*\[+\s*(.*?)\s*\]+\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([^=\s\[#][^=]*?)\s*=")
 _REMOTE = re.compile(r"""^remote\s+["'](.+)["']$""")
+MAX_CONFIG = 16 << 20  # DVC reads the whole file; no real config comes near this
 
 
 class ConfigFile(NamedTuple):
@@ -34,7 +36,8 @@ class ConfigFile(NamedTuple):
 
 def finding(path: str, line: int | None, message: str, hint: str,
             severity: Severity = "error", *, rule: str) -> Finding:
-    return Finding(path, line, CHECK_ID, message, hint, severity, rule)
+    # Section names, keys and values come from the file: any URL in them is shown masked.
+    return Finding(path, line, CHECK_ID, mask_text(message), mask_text(hint), severity, rule)
 
 
 # -- parse ------------------------------------------------------------------------------------
@@ -98,21 +101,45 @@ def judge(cfg: ConfigFile, policy: DvcConfigPolicy) -> list[Finding]:
         m = _REMOTE.match(name)
         if m:
             remotes[m.group(1)] = name
-        for key, value in options.items():
-            line = cfg.lines.get((name, key))
-            if is_secret(key) and value not in ("", None):
-                remote = m.group(1) if m else None
-                found.append(finding(cfg.path, line, f"[{name}] holds `{key}`, a credential, "
-                                     "in a file committed to git", _move_hint(remote, key),
-                                     rule="credential-in-config"))
-            elif key == "url" and isinstance(value, str) and has_credentials(value):
-                found.append(finding(cfg.path, line, f"[{name}] url {mask(value)} carries a "
-                                     "password", "drop it from the URL and set it with `dvc "
-                                     f"remote modify --local {m.group(1) if m else 'NAME'} "
-                                     "password ...`; revoke it if it was ever pushed",
-                                     rule="password-in-url"))
+        found += _credentials(cfg, name, options, m.group(1) if m else None)
     found += _judge_remotes(cfg, remotes, policy)
     return found
+
+
+def _credentials(cfg: ConfigFile, name: str, options: dict[str, Any],
+                 remote: str | None) -> list[Finding]:
+    """Every secret of one section and of the sections nested in it (`[[sub]]`): an option
+    that holds one, and any value that is a URL with a user, a password or a secret in its
+    query (configobj reads `a, b` as a list: each item counts)."""
+    found = []
+    for key, value in options.items():
+        line = cfg.lines.get((name, key))
+        if isinstance(value, dict):
+            found += _credentials(cfg, str(key), _lower_keys(value), remote)
+        elif is_secret(key) and value not in ("", None):
+            found.append(finding(cfg.path, line, f"[{name}] holds `{key}`, a credential, "
+                                 "in a file committed to git", _move_hint(remote, key),
+                                 rule="credential-in-config"))
+        elif any(has_credentials(v) for v in _texts(value)):
+            shown = ", ".join(mask(v) for v in _texts(value))
+            found.append(finding(cfg.path, line, f"[{name}] {key} {shown} carries a credential "
+                                 "(a user, password or token in the URL, or a secret in its "
+                                 "query), in a file committed to git", _url_hint(remote, key),
+                                 rule="password-in-url"))
+    return found
+
+
+def _texts(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [v for v in items if isinstance(v, str)]
+
+
+def _url_hint(remote: str | None, key: str) -> str:
+    name = shlex.quote(remote) if remote else "NAME"
+    return (f"give the URL without it (`dvc remote modify {name} {key} URL`) and keep the "
+            f"credential in .dvc/config.local (`dvc remote modify --local {name} password "
+            "...`, or user, token, sas_token, access_key_id: what the remote takes); revoke "
+            "it if it was ever pushed")
 
 
 def _move_hint(remote: str | None, key: str) -> str:
@@ -180,15 +207,22 @@ def check(repo: Repo, policy: DvcConfigPolicy) -> list[Finding]:
                                  f"git rm --cached {path}, move the file aside, then `dvc init`",
                                  rule="dvc-folder-is-file"))
     for path in (p for p in present if posixpath.basename(p) == "config"):
-        try:
-            with open(os.path.join(repo.root, path), "rb") as fh:
-                content = fh.read(1 << 20)
-        except OSError as exc:
-            found.append(finding(path, None, f"cannot be read: {exc.strerror}",
-                                 "check the file's permissions", rule="config-unreadable"))
-            continue
-        parsed = parse(path, content)
-        found += [parsed] if isinstance(parsed, Finding) else judge(parsed, policy)
+        content = read_capped(repo.root, path, MAX_CONFIG + 1)
+        if content is None:
+            continue  # deleted, not yet staged as deleted
+        if isinstance(content, OSError):
+            found.append(finding(path, None, f"cannot be read: {content.strerror}",
+                                 "check the file's permissions (DVC reads a regular file "
+                                 "here)", rule="config-unreadable"))
+        elif len(content) > MAX_CONFIG:
+            # DVC reads the whole file: judging a part could pass a key that follows it.
+            found.append(finding(path, None, f"is larger than {MAX_CONFIG >> 20} MiB, so it "
+                                 "is not checked", "a DVC config is a few lines: restore it "
+                                 f"(git checkout -- {shlex.quote(path)}) and redo the change "
+                                 "with `dvc remote` or `dvc config`", rule="config-unreadable"))
+        else:
+            parsed = parse(path, content)
+            found += [parsed] if isinstance(parsed, Finding) else judge(parsed, policy)
     return found
 
 

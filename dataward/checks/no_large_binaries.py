@@ -40,6 +40,7 @@ class Blob(NamedTuple):
     lfs_pointer: bool = False
     at_tip: bool = True  # still at this path in the newest commit of the scope
     dvc_owner: DvcOut | None = None  # the DVC output holding this path in its own commit
+    via: scope.Loose | None = None  # pushed in a tree or as a blob a ref points at, no commit
 
 
 class Context(NamedTuple):
@@ -55,7 +56,9 @@ class Context(NamedTuple):
 
 
 def limit_kb(policy: LargeBinariesPolicy, path: str) -> int:
-    if not policy.limits:
+    """The size limit at `path`; a blob a ref points at has no path (""): the limits that
+    name no path judge it."""
+    if not policy.limits or not path:
         return policy.max_kb
     from dataward.formats.globs import last_match
 
@@ -65,8 +68,8 @@ def limit_kb(policy: LargeBinariesPolicy, path: str) -> int:
 
 def binary_limit_kb(policy: LargeBinariesPolicy, path: str) -> int | None:
     """The stricter limit for binaries at this path, or None when only the size limit applies."""
-    if policy.binary_max_kb is None:
-        return None
+    if policy.binary_max_kb is None or not path:
+        return policy.binary_max_kb
     from dataward.formats.globs import last_match
 
     return None if last_match(policy.binary_allow, path) else policy.binary_max_kb
@@ -76,6 +79,13 @@ def needs_sniff(policy: LargeBinariesPolicy, path: str, size: int) -> bool:
     """Whether telling binary from text could change the verdict on this blob."""
     blimit = binary_limit_kb(policy, path)
     return blimit is not None and blimit * 1024 < size <= limit_kb(policy, path) * 1024
+
+
+def stricter(policy: LargeBinariesPolicy, path: str, than: str) -> bool:
+    """Whether some blob passes at `than` but not at `path`: a move there needs judging."""
+    limit, old = binary_limit_kb(policy, path), binary_limit_kb(policy, than)
+    return limit_kb(policy, path) < limit_kb(policy, than) or \
+        (limit is not None and (old is None or limit < old))
 
 
 def judge(blobs: Sequence[Blob], policy: LargeBinariesPolicy, ctx: Context) -> list[Finding]:
@@ -98,7 +108,9 @@ def judge(blobs: Sequence[Blob], policy: LargeBinariesPolicy, ctx: Context) -> l
                     f"is a binary file ({_human(blob.size)}); binary files are not allowed here")
         else:
             continue
-        if blob.lfs:
+        if blob.via is not None:
+            findings.append(_loose_finding(blob, what, rule))
+        elif blob.lfs:
             findings.append(_finding(blob, ctx,
                 f"is marked filter=lfs, but git got the file itself ({_human(blob.size)}), "
                 "not an LFS pointer",
@@ -120,6 +132,25 @@ def _finding(blob: Blob, ctx: Context, what: str, fix: str, rule: str) -> Findin
         message += ", and deleted later, but it stays in history"
     return Finding(blob.path, None, CHECK_ID, message,
                    _history_fix(blob.path, blob.commit, ctx, keep_data=blob.at_tip), rule=rule)
+
+
+def _loose_finding(blob: Blob, what: str, rule: str) -> Finding:
+    """A blob pushed in a tree or as a blob that a ref (a tag, mostly) points at: no commit
+    holds it, so the fix is to drop the ref, here and (if it got there) on the remote."""
+    assert blob.via is not None
+    v, local = blob.via, blob.via.local_ref.startswith("refs/")
+    ref = v.local_ref if local else v.remote_ref
+    kind, _, short = ref.partition("refs/")[2].partition("/")
+    noun = {"tags": "tag", "heads": "branch"}.get(kind) if ref.startswith("refs/") else None
+    label = f"{noun} {short}" if noun else ref
+    name = f"{blob.path} (in {label}, a tree)" if blob.path else f"{label} (a blob)"
+    drop = {"tag": f"git tag -d {_q(short)}", "branch": f"git branch -D {_q(short)}"}.get(
+        noun or "", f"git update-ref -d {_q(ref)}")
+    hint = (f"fix: {label} points at a {v.kind}, not a commit: do not push it"
+            + (f"; delete it here: {drop}" if local else "")
+            + f"\nif an earlier push sent it, delete it there: git push {_q(v.remote)} "
+            f"{_q(':' + v.remote_ref)}")
+    return Finding(name, None, CHECK_ID, f"{name} {what}", hint, rule=rule)
 
 
 def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
@@ -197,46 +228,53 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
             only: set[str] | None = None) -> tuple[list[Blob], Context]:
     """The blobs that could draw a finding, and what judging them needs to know.
 
-    History (a range, a push, --all) is read the cheap way first: the sizes of the blobs it
-    brings, by `rev-list --objects | cat-file`. Paths and commits are looked up only for
-    blobs that could draw a finding, and for paths that DVC tracks in some commit. Each
-    commit is judged by its own DVC files: a file committed before it was a DVC output (or
-    after it stopped being one) is no DVC output going into git.
+    Each (path, blob) is judged at its path, wherever else the blob already is: a copy of an
+    allowed file to a stricter path draws the same finding at commit, in a range and in
+    --all. A move adds no data and is judged only when its new path is stricter than the old,
+    except by --all, whose findings name every path to purge from history.
+    Each commit is judged by its own DVC files: a file committed before it was a DVC output
+    (or after it stopped being one) is no DVC output going into git.
     """
-    if sc.tip is None:
+    via: dict[Change, scope.Loose] = {}
+    if not sc.history:
         changes = sc.changes(repo)
         if only is not None:
             changes = [c for c in changes if c.path in only]
         sizes = repo.object_sizes(c.oid for c in changes)
         owners, dvc_repo = index_owners(repo, [c.path for c in changes], state)
     else:
-        changes, sizes, owners, dvc_repo = _history_changes(repo, sc, policy, state)
+        changes, sizes, owners, dvc_repo, via = _history_changes(repo, sc, policy, state)
+    # --all is a purge list: a blob left at any path of history is still in the clone.
+    changes = [c for c in changes if sc.kind == "all" or c.moved_from is None
+               or stricter(policy, c.path, c.moved_from)]
 
     sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
              if policy.binary_max_kb is not None else [])
     heads = repo.object_heads(c.oid for c in sniff)
-    attrs = repo.check_attr((c.path for c in sniff), ["diff", "filter"])
+    attrs = repo.check_attr((c.path for c in sniff if c.path), ["diff", "filter"])
     # Keyed by path too: attributes are per path, and one blob can sit at several paths.
     binary = {(c.path, c.oid) for c in sniff if _is_binary(heads[c.oid], attrs.get(c.path, {}))}
     over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
     flagged = set(over) | {c for c in sniff if (c.path, c.oid) in binary}
-    owned = owners.at_commits(repo, [c for c in changes if owners.ever.owner(c.path)])
-    # Each (path, blob) once, at the first (oldest) commit that added it.
+    owned = owners.at_commits(repo, [c for c in changes
+                                     if c not in via and owners.ever.owner(c.path)])
+    # Each (path, blob) once, at the first (oldest) commit that added it; commits first.
     firsts: dict[tuple[str, str], Change] = {}
     for change in changes:
         if change in flagged or change in owned:
             firsts.setdefault((change.path, change.oid), change)
     judged = list(firsts.values())
 
-    flag_attrs = repo.check_attr((c.path for c in judged if c in flagged), ["filter"])
+    flag_attrs = repo.check_attr((c.path for c in judged if c in flagged and c.path),
+                                 ["filter"])
     lfs = {p for p, a in flag_attrs.items() if a.get("filter") == "lfs"}
     lfs_heads = repo.object_heads(c.oid for c in judged
                                   if c.path in lfs and sizes[c.oid] <= LFS_POINTER_MAX)
-    at_tip = repo.present_at(sc.tip, (c.path for c in judged)) if sc.tip else set()
+    at_tip = repo.present_at(sc.tip, (c.path for c in judged if c.commit)) if sc.tip else set()
     blobs = [
         Blob(c.path, c.oid, sizes[c.oid], c.commit, (c.path, c.oid) in binary, c.path in lfs,
              lfs_heads.get(c.oid, b"").startswith(LFS_POINTER_PREFIX),
-             sc.tip is None or (c.path, c.oid) in at_tip, owned.get(c))
+             c.commit is None or (c.path, c.oid) in at_tip, owned.get(c), via.get(c))
         for c in judged
     ]
     commits = {c.commit for c in judged if c.commit}
@@ -246,24 +284,34 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
 
 
 def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: State
-                     ) -> tuple[list[Change], dict[str, int], Owners, bool]:
-    """The changes of a history scope that could draw a finding, the sizes of the blobs it
-    brings, the DVC outputs of its commits, and whether DVC is in use at its tip."""
+                     ) -> tuple[list[Change], dict[str, int], Owners, bool,
+                                dict[Change, scope.Loose]]:
+    """The changes of a history scope that could draw a finding (those of a push's loose
+    trees and blobs last, with the ref that holds each), the sizes of their blobs, the DVC
+    outputs of its commits, and whether DVC is in use at its tip."""
     sizes = sc.new_blobs(repo)
-    owners, dvc_repo = history_owners(repo, sc, state) if sizes else (Owners(), True)
+    owners, dvc_repo = history_owners(repo, sc, state) if sc.tip else (Owners(), True)
     floor = _smallest_limit(policy) * 1024
-    suspects = {oid for oid, size in sizes.items() if size > floor}
-    # One walk of history: the whole of it for suspects (which covers DVC outputs too),
-    # else only the paths inside some commit's DVC outputs, else none.
-    if suspects:
-        changes = sc.changes(repo)
-    elif owners.ever.by_path:
-        changes = sc.changes(repo, [":(literal)" + p for p in sorted(owners.ever.by_path)])
+    if sc.kind == "all":
+        # Every blob of its history is new to --all: their sizes say whether any change can
+        # draw a finding, and one walk of history covers them (and DVC outputs), else only
+        # the paths inside some commit's DVC outputs, else none.
+        suspects = {oid for oid, size in sizes.items() if size > floor}
+        pathspecs = [] if suspects else [":(literal)" + p for p in sorted(owners.ever.by_path)]
+        changes = sc.changes(repo, pathspecs) if suspects or pathspecs else []
     else:
-        changes = []
-    changes = [c for c in changes if c.oid in suspects
-               or (c.oid in sizes and owners.ever.owner(c.path))]
-    return changes, sizes, owners, dvc_repo
+        # A range or a push may copy a blob it does not bring to a stricter path: walk it.
+        changes = sc.changes(repo)
+        sizes = {**repo.object_sizes(c.oid for c in changes if c.oid not in sizes), **sizes}
+    changes = [c for c in changes if sizes[c.oid] > floor or owners.ever.owner(c.path)]
+    via: dict[Change, scope.Loose] = {}
+    for loose in sc.loose:
+        files = (repo.tree_files(loose.oid, []) if loose.kind == "tree" else [("", loose.oid)])
+        for path, oid in files:
+            # What the remote has already is not judged again; nor what is small anywhere.
+            if sizes.get(oid, 0) > floor:
+                via.setdefault(Change(path, oid, "100644"), loose)
+    return [*changes, *via], sizes, owners, dvc_repo, via
 
 
 def _smallest_limit(policy: LargeBinariesPolicy) -> int:

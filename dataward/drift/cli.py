@@ -45,6 +45,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     state.add_argument("--no-state", action="store_true", help="hash every file again")
     scan.add_argument("--format", choices=("text", "json", "github"), default="text",
                       help="what to print (default: text)")
+    from dataward.runner import MAX_TIMEOUT, timeout_seconds
+
+    scan.add_argument("--timeout", type=timeout_seconds, default=DEFAULT_TIMEOUT,
+                      metavar="SECONDS",
+                      help=f"how long cloning --registry URL may take (default: "
+                           f"{DEFAULT_TIMEOUT:.0f}, at most {MAX_TIMEOUT:.0f}); past it, exit 3")
     publish = actions.add_parser("publish", help="commit a report to the dataward branch "
                                                  "and regenerate the dashboard")
     publish.add_argument("report", metavar="REPORT.json")
@@ -62,6 +68,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+DEFAULT_TIMEOUT = 600.0
+MAX_REPORT = 256 << 20  # a report lists datasets and unregistered folders: far below this
 
 
 def _check_env(name: str) -> None:
@@ -98,7 +106,10 @@ def _scan(args: argparse.Namespace) -> int:
           f"({size(stats.get('hashed_bytes', 0))}); "
           f"{stats.get('cached', 0)} unchanged since the last scan"
           + ("" if state else " (--no-state)"), file=sys.stderr)
-    text = report.model_dump_json(indent=2) + "\n"
+    from dataward.report.escape import to_json
+
+    # to_json: a name's DEL or C1 byte (0x9b starts a terminal sequence) as a \u escape
+    text = to_json(report.model_dump(mode="json")) + "\n"
     if args.output:
         _write(args.output, text)
     if args.format == "json":
@@ -110,15 +121,16 @@ def _scan(args: argparse.Namespace) -> int:
             if commands:
                 print(commands)
             from dataward.adapters.github.env import append_summary
+            from dataward.report.escape import markdown_block
 
             append_summary(os.environ.get("GITHUB_STEP_SUMMARY", ""),
-                           "### dataward drift\n\n```\n" + drift_text.text(report) + "\n```")
+                           "### dataward drift\n\n" + markdown_block(drift_text.text(report)))
     return judge.exit_code(report)
 
 
 def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
     """The catalog, and folders whose DVC cache may hold `.dir` manifests."""
-    from dataward.adapters.git import Repo, clone
+    from dataward.adapters.git import Repo
     from dataward.catalog import build
     from dataward.catalog import cli as catalog_cli
     from dataward.policy import load as load_policy
@@ -133,9 +145,43 @@ def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
         return build.build(repo, args.rev, policy.dataset_cards,
                            catalog_cli.registry_url(args, repo)), [repo.root]
     with tempfile.TemporaryDirectory(prefix="dataward-registry-") as tmp:
-        repo = clone(args.registry, tmp)
+        repo = _clone(args.registry, tmp, args.timeout)
         return build.build(repo, args.rev, _policy_at(repo, args.rev).dataset_cards,
                            args.registry), []
+
+
+def _clone(url: str, dest: str, timeout: float) -> Repo:
+    """The registry cloned into `dest` (nothing checked out), within `timeout` seconds: a
+    server that accepts and never answers must not hang a scheduled scan. On timeout the whole
+    process group goes, git's remote helpers too. Messages show the URL masked.
+
+    (dataward.adapters.git.clone has no timeout; this is the bounded one drift needs.)"""
+    import signal
+    import subprocess
+
+    from dataward.adapters.git import Repo
+    from dataward.adapters.git.process import GIT
+    from dataward.errors import CouldNotCheck
+    from dataward.formats.urls import mask, mask_text
+
+    # `--`: a URL starting with '-' is a URL, never an option such as --upload-pack.
+    proc = subprocess.Popen([*GIT, "clone", "--quiet", "--no-checkout", "--", url, dest],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise CouldNotCheck(f"cloning {mask(url)} took more than {timeout:g} s",
+                            "is the server up and answering? Retry later, or raise "
+                            "--timeout") from None
+    if proc.returncode != 0:
+        said = (err.decode("utf-8", "replace").strip().splitlines() or ["git failed"])[-1]
+        raise CouldNotCheck(f"could not clone {mask(url)}: {mask_text(said)}",
+                            "check the URL and this machine's access to it")
+    return Repo.discover(dest)
 
 
 def _policy_at(repo: Repo, rev: str) -> Policy:
@@ -207,16 +253,17 @@ def _progress() -> Progress | None:
 def _publish(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from dataward.adapters.files import read_given, why
     from dataward.adapters.github.client import Client
     from dataward.adapters.github.env import Actions
     from dataward.drift.model import DriftReport
     from dataward.report import drift_text
+    from dataward.report.escape import terminal
 
-    try:
-        with open(args.report, encoding="utf-8") as fh:
-            report = DriftReport.model_validate_json(fh.read())
+    try:  # bytes: text that is not UTF-8 is a ValidationError like any other bad JSON
+        report = DriftReport.model_validate_json(read_given(args.report, MAX_REPORT))
     except OSError as exc:
-        raise UsageError(f"{args.report}: {exc.strerror}",
+        raise UsageError(f"{args.report}: {why(exc)}",
                          "pass the report `dataward drift scan -o` wrote") from None
     except ValidationError as exc:
         raise UsageError(f"{args.report} is not a drift report ({exc.error_count()} "
@@ -251,10 +298,10 @@ def _publish(args: argparse.Namespace) -> int:
                                   f"({report.summary.in_sync} of {report.summary.registered} "
                                   "in sync)")
     except _Older as newer:
-        print(f"{args.branch} already holds a later report of {report.env} ({newer}); "
-              "this one is not published")
+        print(f"{terminal(args.branch)} already holds a later report of {report.env} "
+              f"({terminal(str(newer))}); this one is not published")
         return 0
-    print(f"drift report of {report.env} published to {args.branch}"
+    print(f"drift report of {report.env} published to {terminal(args.branch)}"
           + (f" as {sha[:12]}" if sha else " (unchanged)"))
     if args.issue:
         _issue(client, report)
@@ -267,11 +314,13 @@ class _Older(Exception):
 
 def _issue(client: Client, report: DriftReport) -> None:
     from dataward.report import drift_text
+    from dataward.report.escape import markdown, markdown_block
 
     drifting = report.summary.in_sync != report.summary.registered
-    body = (f"`dataward drift scan` on **{report.env}** ({report.host}, `{report.root}`) at "
-            f"{report.time}, against registry commit {report.registry_commit[:12]}:\n\n```\n"
-            + drift_text.text(report) + "\n```\n\n"
+    body = (f"`dataward drift scan` on **{report.env}** ({markdown(report.host)}, "
+            f"{markdown(report.root)}) at {markdown(report.time)}, against registry commit "
+            f"{report.registry_commit[:12]}:\n\n" + markdown_block(drift_text.text(report))
+            + "\n\n"
             + ("This issue closes itself when the environment is back in sync."
                if drifting else "Back in sync: closed by dataward."))
     number = client.upsert_issue(f"dataward:drift:{report.env}",

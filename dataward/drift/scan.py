@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
 from dataward import __version__
+from dataward.adapters.files import read_given
 from dataward.catalog.model import Catalog
 from dataward.drift import hasher, hashing
 from dataward.drift import judge as judging
 from dataward.drift.judge import Found, copy_of, printable, summary
 from dataward.drift.model import DriftReport, Unregistered
 from dataward.formats.dvc_config import load as dvc_settings
-from dataward.formats.dvcfile import read_manifest
+from dataward.formats.manifest import MAX_MANIFEST, read_manifest
 
 if TYPE_CHECKING:
     from dataward.drift.state_cache import HashState
@@ -133,8 +134,10 @@ def _hash(plans: Plans, sizes: Mapping[str, int], jobs: int, state: HashState | 
         if state.problem:
             import sys
 
-            print(f"dataward drift: the hash cache {state_file} is not in use ({state.problem}): "
-                  "every file was hashed", file=sys.stderr)
+            from dataward.report.escape import terminal
+
+            print(f"dataward drift: the hash cache {terminal(str(state_file))} is not in use "
+                  f"({terminal(state.problem)}): every file was hashed", file=sys.stderr)
     return hashes, dict(many.stats)
 
 
@@ -194,9 +197,9 @@ class ManifestCache:
             self.known[md5] = None
             for folder in self.cache_dirs:
                 for sub in (("files", "md5"), ()):
-                    try:
-                        with open(os.path.join(folder, *sub, md5[:2], md5[2:]), "rb") as fh:
-                            found = read_manifest(fh.read())
+                    try:  # a regular file only (a FIFO in a shared cache must not hang)
+                        found = read_manifest(read_given(
+                            os.path.join(folder, *sub, md5[:2], md5[2:]), MAX_MANIFEST), md5)
                     except OSError:
                         continue
                     if found is not None:
@@ -237,12 +240,16 @@ def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: Ma
             remote = open_remote(project, remote_name, timeout=30, jobs=8)
             keys = {object_key(md5, legacy): md5 for md5, legacy in objects}
             for key, data in remote.read(sorted(keys)).items():
-                files = read_manifest(data) if data is not None else None
+                files = read_manifest(data, keys[key]) if data is not None else None
                 if files is not None:
                     manifests.store(keys[key], files)
         except Exception as exc:
+            from dataward.formats.urls import mask_text
+            from dataward.report.escape import terminal
+
+            said = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
             print(f"dataward drift: could not read manifests from remote "
-                  f"{remote_name or '(default)'}: {str(exc).splitlines()[0][:200]}",
+                  f"{terminal(remote_name or '(default)')}: {terminal(mask_text(said))}",
                   file=sys.stderr)
 
 
@@ -259,8 +266,10 @@ def _tracked_folders(root: str) -> set[str]:
     if problem is not None:
         import sys
 
-        print(f"dataward drift: cannot list the files git tracks in {root} "
-              f"({problem}); folders of the checkout may be listed as unregistered",
+        from dataward.report.escape import terminal
+
+        print(f"dataward drift: cannot list the files git tracks in {terminal(root)} "
+              f"({terminal(problem)}); folders of the checkout may be listed as unregistered",
               file=sys.stderr)
     return {p.split("/")[0] for p in paths if "/" in p}
 

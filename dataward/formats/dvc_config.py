@@ -88,12 +88,16 @@ def identity(options: dict[str, str]) -> str:
     return f"{options.get('url', '')}|{options.get('endpointurl', '')}"
 
 
+MAX_CONFIG = 16 << 20  # DVC reads a config whole; no real one comes near this
+
+
 def _read(path: str) -> dict[str, dict[str, str]]:
-    if not os.path.isfile(path):
-        return {}
+    """One level's sections; {} when it is missing, not a regular file (a FIFO must not hang
+    a hook), larger than MAX_CONFIG or unreadable: dvc itself then says what is wrong."""
+    from dataward.adapters.files import read_given
+
     try:
-        with open(path, "rb") as fh:
-            return sections(fh.read())
+        return sections(read_given(path, MAX_CONFIG))
     except OSError:
         return {}
 

@@ -124,20 +124,29 @@ def object_key(md5: str, legacy: bool) -> str:
 # -- paths ------------------------------------------------------------------------------------
 
 class Resolved(NamedTuple):
-    """An output's workspace path, or why it has none (`problem`: "empty", "url",
-    "absolute-wdir", "absolute", "outside" or "template")."""
+    """An output's workspace path, or why it has none (`problem`: "empty", "unusable" (a NUL,
+    too long or too deep for a file system), "url", "absolute-wdir", "absolute", "outside" or
+    "template")."""
 
     path: str | None
     problem: str | None = None
+
+
+# No file system holds a path over 4096 bytes (Linux's PATH_MAX) or with a NUL; and no
+# dataset nests 255 folders deep, while callers walk a path's folders one by one.
+MAX_PATH_BYTES = 4096
+MAX_PATH_DEPTH = 255
 
 
 def resolve(dvcfile: str, wdir: str, written: str) -> Resolved:
     """The repository-relative path an output `written` in `dvcfile` (with `wdir`) names."""
     if written.strip() in ("", ".", "./"):
         return Resolved(None, "empty")
+    if not _usable(written) or not _usable(wdir):
+        return Resolved(None, "unusable")
     if wdir in ("", ".") and _CLEAN.fullmatch(written):  # the usual case: nothing to fold
         folder = posixpath.dirname(dvcfile)
-        return Resolved(f"{folder}/{written}" if folder else written)
+        return _checked(f"{folder}/{written}" if folder else written)
     if ("${" in written or "${" in wdir) and not dvcfile.endswith(".dvc"):
         return Resolved(None, "template")  # dvc.yaml's templating: known only to dvc
     if "://" in written:
@@ -151,7 +160,18 @@ def resolve(dvcfile: str, wdir: str, written: str) -> Resolved:
     path = posixpath.normpath(joined)
     if path in (".", "..") or path.startswith("../"):
         return Resolved(None, "outside")
-    return Resolved(path)
+    return _checked(path)
+
+
+def _checked(path: str) -> Resolved:
+    return Resolved(path) if _usable(path) else Resolved(None, "unusable")
+
+
+def _usable(path: str) -> bool:
+    """Whether a file system could hold `path` at all (see MAX_PATH_BYTES)."""
+    return "\0" not in path and len(path) <= MAX_PATH_BYTES \
+        and len(path.encode("utf-8", "surrogatepass")) <= MAX_PATH_BYTES \
+        and path.count("/") + path.count("\\") < MAX_PATH_DEPTH
 
 
 def _drive(path: str) -> bool:
@@ -322,28 +342,6 @@ def _text(value: Any) -> str | None:
 def _line_of(text: str, needle: str) -> int | None:
     at = text.find(needle) if needle else -1
     return text.count("\n", 0, at) + 1 if at >= 0 else None
-
-
-def read_manifest(content: bytes) -> dict[str, str] | None:
-    """A `.dir` object's files, relpath -> md5 (DVC 2 or 3; extra keys such as size or
-    isexec are ignored); None when it is not a manifest as DVC writes one."""
-    import json
-
-    try:
-        entries = json.loads(content)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError both
-        return None
-    if not isinstance(entries, list):
-        return None
-    files: dict[str, str] = {}
-    for entry in entries:
-        if not isinstance(entry, dict):
-            return None
-        md5, relpath = entry.get("md5"), entry.get("relpath")
-        if not isinstance(md5, str) or not isinstance(relpath, str) or not MD5.fullmatch(md5):
-            return None
-        files[relpath] = md5
-    return files
 
 
 # -- lookups ----------------------------------------------------------------------------------

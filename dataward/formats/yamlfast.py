@@ -21,6 +21,7 @@ _LINE = re.compile(r"( *)(?:(-)(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?
 _HASH = re.compile(r"[0-9a-fA-F]{20,}(?:\.dir)?")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _MAX_INDENT = 200
+_MAX_KEY = 1024  # YAML's bound on a plain (simple) key: past it, the full parser says why
 _STR, _INT, _BOOL = ("tag:yaml.org,2002:" + t for t in ("str", "int", "bool"))
 
 
@@ -49,7 +50,7 @@ def load(text: str, resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]) -> 
         if col > _MAX_INDENT:
             raise _Unsure
         if key:
-            if _scalar(key, resolvers) != key:
+            if len(key) > _MAX_KEY or _scalar(key, resolvers) != key:
                 raise _Unsure  # a key YAML reads as something else (`null:`, `~:`)
             toks.append(_Tok(col, len(indent) if dash else -1, key, value))
         elif dash and bare:

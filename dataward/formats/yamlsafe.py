@@ -20,6 +20,7 @@ MAX_NODES = 10_000  # after alias expansion
 MAX_DEPTH = 100
 # libyaml composes recursively in C; below this bound on depth it cannot overflow.
 _C_SAFE_DEPTH = 1000
+_LONG_KEY = 1024  # YAML refuses a plain key longer than this
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7}|\|{7})(?: |\r?$)", re.MULTILINE)
 _BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -44,6 +45,8 @@ class Document(NamedTuple):
             loader = _Loader(self.text)
             try:
                 node = loader.get_single_node()
+            except (yaml.YAMLError, YamlProblem):  # the fast path and libyaml disagree:
+                return None  # a finding without its line beats no finding
             finally:
                 loader.dispose()
         return line_of(node, loc)
@@ -199,6 +202,9 @@ def _parse_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     if "\t" in source[: len(source) - len(source.lstrip())] or "found character '\\t'" in problem:
         return YamlProblem(line, "is indented with a tab", "YAML indents with spaces only; "
                            "replace the tab with spaces")
+    if "simple key" in (exc.context or "") and len(source) > _LONG_KEY:
+        return YamlProblem(line, f"has a key over {_LONG_KEY} characters (YAML's limit)",
+                           "keys are short field names; fix that line or restore the file")
     return YamlProblem(line, f"is not valid YAML: {problem}", "fix the syntax on that line")
 
 

@@ -1,6 +1,8 @@
 """The catalog in a terminal: `dataward ls` (one table) and `dataward show` (one dataset).
 
 Tables are drawn with rich when it is installed (it comes with dvc), else as aligned text.
+Every value (names, card fields, commit messages, authors) is a user's: it goes through
+dataward.report.escape.terminal, so none can colour, move the cursor or start a line.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dataward.catalog.model import Catalog, Dataset
+from dataward.report.escape import terminal, terminal_text
 from dataward.report.text import count
 
 
@@ -64,13 +67,15 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
     else:
         lines.append("  no card")
     lines += ["", "Use it:"] + [f"  {c}" for c in commands(catalog, dataset)]
-    print("\n".join(lines) + "\n")
+    print(terminal_text("\n".join(terminal(line) for line in lines)) + "\n")
     rows = [(str(v.version), v.date[:10], v.author, v.message, size(v.size), v.commit[:12])
             for v in reversed(dataset.versions)]
     _table("versions", ("version", "date", "author", "message", "size", "commit"), rows)
 
 
 def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    title = terminal_text(terminal(title))
+    rows = [[terminal_text(terminal(c)) for c in row] for row in rows]
     try:
         from rich.console import Console
         from rich.table import Table

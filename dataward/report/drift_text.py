@@ -1,5 +1,8 @@
 """Drift reports for people: a scan's lines in a terminal, GitHub annotations, and the lab's
-dashboard (drift/README.md: one datasets x environments matrix)."""
+dashboard (drift/README.md: one datasets x environments matrix).
+
+Names here are folder names on a machine and paths in the registry: anyone who can create a
+folder chooses them, so each goes through dataward.report.escape for its channel."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from datetime import datetime, timezone
 
 from dataward.drift.model import DriftReport, Entry
 from dataward.report.catalog_text import size
+from dataward.report.escape import markdown as _md
+from dataward.report.escape import terminal, terminal_text
 from dataward.report.text import count
 
 SYMBOLS = {"in_sync": "✅", "behind": "⏪", "modified": "✏️", "partial": "◐", "missing": "∅",
@@ -41,34 +46,39 @@ def _few(paths: Sequence[str], n: int = 3) -> str:
 
 
 def text(report: DriftReport) -> str:
+    """The report for a terminal or a log: every name shown, none able to start a line."""
     s = report.summary
-    lines = [f"{report.env} ({report.root}) against {report.registry or 'the registry'} at "
-             f"{report.registry_commit[:12]}: {s.in_sync} of {s.registered} datasets in sync "
-             f"({s.coverage:.0%})"]
-    width = max((len(e.name) for e in report.datasets), default=0)
+    lines = [f"{terminal(report.env)} ({terminal(report.root)}) against "
+             f"{terminal(report.registry or 'the registry')} at "
+             f"{terminal(report.registry_commit[:12])}: {s.in_sync} of {s.registered} "
+             f"datasets in sync ({s.coverage:.0%})"]
+    names = {n: terminal(n) for n in [e.name for e in report.datasets]
+             + [u.name for u in report.unregistered]}
+    width = max((len(names[e.name]) for e in report.datasets), default=0)
     for e in report.datasets:
-        lines.append(f"  {SYMBOLS[e.status]} {e.name.ljust(width)}  {describe(e)}")
+        lines.append(f"  {SYMBOLS[e.status]} {names[e.name].ljust(width)}  "
+                     f"{terminal(describe(e))}")
     for u in report.unregistered:
         if u.reason:
-            lines.append(f"  + {u.name.ljust(width)}  unregistered, could not be read: "
-                         f"{u.reason}")
+            lines.append(f"  + {names[u.name].ljust(width)}  unregistered, could not be "
+                         f"read: {terminal(u.reason)}")
             continue
-        copy = (f"; a copy of {u.copy_of.dataset} version {u.copy_of.version}"
+        copy = (f"; a copy of {terminal(u.copy_of.dataset)} version {u.copy_of.version}"
                 if u.copy_of else "")
-        lines.append(f"  + {u.name.ljust(width)}  unregistered: {size(u.size)} in "
+        lines.append(f"  + {names[u.name].ljust(width)}  unregistered: {size(u.size)} in "
                      f"{u.nfiles} files{copy}")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def workflow_commands(report: DriftReport) -> str:
-    from dataward.report.workflow import escape
+    from dataward.report.workflow import command
 
     out = []
     for e in report.datasets:
         if e.status != "in_sync":
             level = "error" if e.status == "not_checked" else "warning"
-            out.append(f"::{level} title=drift on {escape(report.env)}::"
-                       f"{escape(f'{e.name}: {describe(e)}')}")
+            out.append(command(level, f"{e.name}: {describe(e)}",
+                               title=f"drift on {report.env}"))
     return "\n".join(out)
 
 
@@ -103,25 +113,19 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
     if any(r.unregistered for r in reports):
         lines.append("| *not in the registry* | " + " | ".join(
             "<br>".join(_md(u.name) + (f" (= {_md(u.copy_of.dataset)} v{u.copy_of.version})"
-                                      if u.copy_of else "") for u in r.unregistered)
+                                       if u.copy_of else "") for u in r.unregistered)
             for r in reports) + " |")
     lines += ["", "| environment | host | root | reported | registry at | in sync |",
               "|---|---|---|---|---|---|"]
     for r in reports:
-        lines.append(f"| {_md(r.env)} | {_md(r.host)} | {_md(r.root)} | {r.time} "
+        lines.append(f"| {_md(r.env)} | {_md(r.host)} | {_md(r.root)} | {_md(r.time)} "
                      f"({_age(r.time, now)}) | "
-                     f"{r.registry_commit[:12]} | {r.summary.in_sync} of "
+                     f"{_md(r.registry_commit[:12])} | {r.summary.in_sync} of "
                      f"{r.summary.registered} |")
     lines += ["", "✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
               "◐ partly there · ∅ missing · ❓ could not be read; vN is the version held. "
               f"Written {now.strftime('%Y-%m-%d %H:%M UTC')}."]
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    """Text in a Markdown table cell: no column breaks, no HTML, no code spans."""
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-            .replace("<", "&lt;").replace("\n", " "))
 
 
 def _age(stamp: str, now: datetime) -> str:

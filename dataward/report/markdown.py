@@ -1,7 +1,8 @@
 """Outcomes of several checks as Markdown: the job summary, the sticky comment, check-run text.
 
 One table of checks, one table of findings (each linked to its line at the checked commit).
-GitHub renders table cells as inline Markdown with HTML, so cells escape `|`, `<` and newlines.
+GitHub renders table cells as inline Markdown with HTML: every value goes through
+dataward.report.escape.markdown.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from dataward.findings import Finding, Outcome
+from dataward.report.escape import markdown as _cell
 from dataward.report.text import count
 
 MAX_ROWS = 200  # GitHub caps bodies at 65,536 characters; the check run lists every finding
@@ -44,19 +46,19 @@ def render(outcomes: Sequence[Outcome], title: str,
     lines = [f"### {icon} {title}: {headline(outcomes)}", "",
              "| check | result |", "|---|---|"]
     for o in outcomes:
-        lines.append(f"| `{o.check}` | {_result(o)} |")
+        lines.append(f"| `{o.check}` | {_result(o)} |")  # our ids: plain words
     findings = sorted((f for o in outcomes for f in o.findings), key=_order)
     if findings:
         lines += ["", "| | rule | where | problem | fix |", "|---|---|---|---|---|"]
         for f in findings[:MAX_ROWS]:
             where = _cell(f.path + (f":{f.line}" if f.line else ""))
-            url = link(f)
+            url = _link(link, f)
             lines.append(f"| {ICONS[f.severity]} | {_rule(f)} | "
                          f"{f'[{where}]({url})' if url else where} | {_cell(f.message)} | "
                          f"{_cell(f.hint)} |")
         if len(findings) > MAX_ROWS:
             lines.append(f"\n... and {len(findings) - MAX_ROWS} more: see the annotations")
-    if footer:
+    if footer:  # our own Markdown (the run's link): not a user's value
         lines += ["", f"<sub>{footer}</sub>"]
     return "\n".join(lines) + "\n"
 
@@ -83,9 +85,13 @@ def _rule(f: Finding) -> str:
     return f"[`{f.rule}`]({docs_url(f.rule)})"
 
 
-def _cell(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
-            .replace("\r", "").replace("\n", "<br>"))
+def _link(link: Callable[[Finding], str], f: Finding) -> str:
+    """The finding's URL, percent-encoded, or none: a name that is not UTF-8 has no URL."""
+    try:
+        url = link(f)
+    except UnicodeEncodeError:
+        return ""
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
 def _order(f: Finding) -> tuple[int, str, int, str]:

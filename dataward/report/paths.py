@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+from dataward.report.escape import visible
 
 
 def display(path: str) -> str:
-    """Quote and C-escape a path only when it holds control characters or quotes."""
-    if path.isprintable() and '"' not in path and "\\" not in path:
+    """The path as is, or quoted with its specials escaped (`"caf\\xe9.bin"`, `"a\\nb"`) when
+    it holds control characters, undecodable bytes or quotes, or starts like a workflow
+    command (`::`, `#`) or a quote would."""
+    shown = visible(path)
+    if shown == path and '"' not in path and "\\" not in path \
+            and not path.lstrip().startswith((":", "#")):
         return path
-    out = []
-    for ch in path:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif not ch.isprintable():
-            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8", "surrogateescape"))
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + visible(path.replace("\\", "\\\\").replace('"', '\\"')) + '"'

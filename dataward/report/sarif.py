@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from urllib.parse import quote
 
 from dataward import __version__
 from dataward.findings import Finding
+from dataward.report.escape import to_json, visible
 from dataward.rules import DOCS, RULES, docs_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -28,7 +28,7 @@ def render(findings: Sequence[Finding]) -> str:
             "results": results,
         }],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return to_json(doc)
 
 
 def _rule_id(f: Finding) -> str:
@@ -43,7 +43,12 @@ def _rule(rid: str) -> dict[str, object]:
 
 
 def _result(f: Finding, rule_index: int) -> dict[str, object]:
-    location: dict[str, object] = {"artifactLocation": {"uri": quote(f.path)}}
+    # A URI names bytes: an undecodable byte of the name is percent-encoded as itself.
+    try:
+        uri = quote(f.path.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # a lone surrogate no byte made
+        uri = quote(visible(f.path))
+    location: dict[str, object] = {"artifactLocation": {"uri": uri}}
     if f.line is not None:
         location["region"] = {"startLine": max(f.line, 1)}
     text = f.message + (f"\nFix: {f.hint}" if f.hint else "")

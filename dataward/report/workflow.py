@@ -1,7 +1,8 @@
-"""GitHub Actions workflow commands (`::error file=...,line=...,title=...::message`).
+"""GitHub Actions workflow commands (`::error file=...,line=...,title=...::message`): the only
+lines dataward prints that start with `::`.
 
-Escaping follows the runner's rules: data escapes %, CR and LF; property values also
-escape ':' and ','.
+Escaping follows the runner's rules (dataward.report.escape): data escapes %, CR and LF;
+property values also escape ':' and ','.
 """
 
 from __future__ import annotations
@@ -9,24 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dataward.findings import Finding
+from dataward.report.escape import workflow_data, workflow_property
+
+escape = workflow_data  # the name other modules have imported
 
 
-def escape(s: str) -> str:
-    """A workflow command's message: %, CR and LF escaped, so it stays one command."""
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(s: str) -> str:
-    return escape(s).replace(":", "%3A").replace(",", "%2C")
+def command(level: str, message: str, **props: str | int | None) -> str:
+    """One workflow command; every value escaped for its place."""
+    given = ",".join(f"{k}={workflow_property(str(v))}" for k, v in props.items()
+                     if v is not None)
+    return f"::{level} {given}::{workflow_data(message)}" if given \
+        else f"::{level}::{workflow_data(message)}"
 
 
 def render(findings: Sequence[Finding]) -> str:
     lines = []
     for f in findings:
-        props = [f"file={_prop(f.path)}"]
-        if f.line is not None:
-            props.append(f"line={f.line}")
-        props.append(f"title={_prop(f'{f.check} {f.rule}' if f.rule else f.check)}")
         body = f.message + (f"\n{f.hint}" if f.hint else "")
-        lines.append(f"::{f.severity} {','.join(props)}::{escape(body)}")
+        lines.append(command(f.severity, body, file=f.path, line=f.line,
+                             title=f"{f.check} {f.rule}" if f.rule else f.check))
     return "\n".join(lines)

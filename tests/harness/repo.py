@@ -46,6 +46,12 @@ class GitRepo:
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").stdout.strip()
 
+    def push_to_bare(self, remote: Path) -> None:
+        """A bare repository at `remote` as `origin`, with main pushed to it."""
+        subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+        self.git("remote", "add", "origin", str(remote))
+        self.git("push", "-q", "origin", "main")
+
 
 def blob(size: int, binary: bool = True, seed: int = 0) -> bytes:
     """Deterministic content of `size` bytes; binary ones hold NUL bytes, text ones do not."""

@@ -196,3 +196,74 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
     finally:
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
+
+
+class WebServer:
+    """A plain HTTP server on 127.0.0.1 and a free port, in a thread; whoever starts it stops
+    it. mode "lie" answers 200 with an HTML page to every request (a captive portal, a
+    proxy's error page, a mistyped endpoint); "files" serves `folder` as an HTTP DVC remote
+    is served (GET and HEAD of the files, 404 for anything else)."""
+
+    PAGE = (b"<!doctype html><html><head><title>Welcome</title></head><body>"
+            b"<p>Please accept the terms of use to continue.</p></body></html>")
+
+    def __init__(self, mode: str = "lie", folder: str | None = None) -> None:
+        import functools
+        import http.server
+
+        self.mode, self.requests = mode, 0
+        server = self
+
+        class Lying(http.server.BaseHTTPRequestHandler):
+            def _page(self, body: bool) -> None:
+                server.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(WebServer.PAGE)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(WebServer.PAGE)
+
+            def do_GET(self) -> None:
+                self._page(True)
+
+            do_POST = do_PUT = do_DELETE = do_GET
+
+            def do_HEAD(self) -> None:
+                self._page(False)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Files(http.server.SimpleHTTPRequestHandler):
+            def send_head(self) -> Any:
+                server.requests += 1
+                return super().send_head()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        handler: Any = Lying if mode == "lie" else functools.partial(Files, directory=folder)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> WebServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(10)
+
+    def __enter__(self) -> WebServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

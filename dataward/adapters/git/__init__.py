@@ -12,7 +12,7 @@ import subprocess
 
 from dataward.adapters.git.history import GITLINK, NULL_MODE, Change, FileChange, History, LogEntry
 from dataward.adapters.git.objects import EMPTY_TREE, SNIFF_BYTES, Objects
-from dataward.adapters.git.process import dec
+from dataward.adapters.git.process import GIT, dec
 from dataward.adapters.git.worktree import WorkTree
 from dataward.errors import CouldNotCheck, UsageError
 
@@ -37,7 +37,7 @@ class Repo(History, Objects, WorkTree):
             if found is not None:
                 return found
         proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+            [*GIT, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
             cwd=start, capture_output=True, check=False,
         )
         if proc.returncode != 0:
@@ -53,18 +53,18 @@ def clone(url: str, dest: str) -> Repo:
     """A clone of `url` in the empty folder `dest`, nothing checked out (history is all a
     registry's catalog needs). CouldNotCheck when git fails, with no credential of the URL
     in the message."""
-    proc = subprocess.run(["git", "clone", "--quiet", "--no-checkout", url, dest],
+    proc = subprocess.run([*GIT, "clone", "--quiet", "--no-checkout", url, dest],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         from urllib.parse import urlsplit
 
-        from dataward.formats.urls import without_credentials
+        from dataward.formats.urls import mask, mask_text
 
         said = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
         # git may echo the URL: its password, or a token given as the user, must not
         # reach the log.
-        shown = without_credentials(url)
-        said = said.replace(url, shown)
+        shown = mask(url)
+        said = mask_text(said.replace(url, shown))
         try:
             parts = urlsplit(url)
             secrets = [p for p in (parts.password, parts.username) if p]
@@ -84,7 +84,7 @@ def tracked_paths(root: str) -> tuple[list[str], str | None]:
     safe.directory: a runner user may read a checkout someone else owns, which git refuses
     otherwise.
     """
-    proc = subprocess.run(["git", "-c", f"safe.directory={os.path.abspath(root)}", "-C", root,
+    proc = subprocess.run([*GIT, "-c", f"safe.directory={os.path.abspath(root)}", "-C", root,
                            "ls-files", "-z"], capture_output=True, check=False)
     problem = None
     if proc.returncode != 0:

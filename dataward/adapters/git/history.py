@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from dataward.adapters.git.process import Git, dec, first_line
+from dataward.adapters.git.process import GIT, Git, dec, first_line
 from dataward.errors import CouldNotCheck
 
 GITLINK = "160000"
@@ -17,12 +17,14 @@ NULL_MODE = "000000"
 
 
 class Change(NamedTuple):
-    """A blob that a commit (or the index, when `commit` is None) puts at `path`."""
+    """A blob that a commit (or the index, when `commit` is None) puts at `path`;
+    `moved_from`: a path the same commit deletes that blob from (a move, or a rename)."""
 
     path: str
     oid: str
     mode: str
     commit: str | None = None
+    moved_from: str | None = None
 
 
 class LogEntry(NamedTuple):
@@ -30,6 +32,7 @@ class LogEntry(NamedTuple):
     date: str  # author date, ISO 8601 with offset
     author: str
     subject: str
+    parents: tuple[str, ...] = ()  # known where the walk needs them (first_parent_history)
 
 
 class FileChange(NamedTuple):
@@ -74,14 +77,21 @@ class History(Git):
         except FileNotFoundError:
             return frozenset()
 
-    def new_blobs(self, revs: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    def new_blobs(self, revs: Sequence[str], edges: bool = False
+                  ) -> tuple[list[str], dict[str, int]]:
         """Commits of `rev-list REVS`, and the size of every blob their trees bring that the
-        excluded revisions lack: `rev-list --objects | cat-file --batch-check`, piped in git."""
+        excluded revisions lack: `rev-list --objects | cat-file --batch-check`, piped in git.
+
+        `edges`: REVS name trees or blobs too. git then marks the trees of every excluded
+        commit as known (as `push` does for a thin pack), not only those of the parents of
+        the commits it walks: a tree has no parents to reach them by.
+        """
+        edge = ["--objects-edge-aggressive"] if edges else []
         walk = subprocess.Popen(
-            ["git", "rev-list", "--objects", "--no-object-names", *revs], cwd=self.root,
+            [*GIT, "rev-list", "--objects", *edge, "--no-object-names", *revs], cwd=self.root,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         check = subprocess.run(
-            ["git", "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)",
+            [*GIT, "cat-file", "--batch-check=%(objecttype) %(objectname) %(objectsize)",
              "--buffer"], cwd=self.root, stdin=walk.stdout, capture_output=True, check=False)
         assert walk.stdout is not None and walk.stderr is not None
         walk.stdout.close()
@@ -98,7 +108,7 @@ class History(Git):
                 sizes[oid] = int(size)
             elif kind == "commit":
                 commits.append(rest.partition(" ")[0])
-            elif rest == "missing":  # "<oid> missing"
+            elif rest == "missing" and kind[0] != "-":  # "<oid> missing"; "-<oid>": an edge
                 raise CouldNotCheck(f"object {kind} is not in this clone (a partial clone?)",
                                     "fetch the full history (a clone without --filter)")
         return commits, sizes
@@ -119,7 +129,7 @@ class History(Git):
              "-c", "--root", "--", *pathspecs],
             stdin=("\n".join(commits) + "\n").encode("ascii"),
         )
-        return parse_raw(dec(out).split("\0"), with_commits=True)[0]
+        return parse_raw(dec(out).split("\0"), with_commits=True)
 
     def first_parent_history(self, rev: str, pathspecs: Sequence[str]
                              ) -> list[tuple[LogEntry, list[FileChange]]]:
@@ -128,21 +138,20 @@ class History(Git):
         renamed file is one Change whose `old_path` is set). One `git log`."""
         out = dec(self.run(["log", "--first-parent", "--diff-merges=first-parent", "--root",
                             "--reverse", "-z", "--raw", "--no-abbrev", "-M",
-                            "--format=%x01%H%x00%aI%x00%an%x00%s", rev, "--", *pathspecs]))
-        history: list[tuple[LogEntry, list[FileChange]]] = []
-        tokens = iter(out.split("\0"))
-        for token in tokens:  # read in order: metadata may hold any byte but NUL
-            token = token.lstrip("\n")
-            if token.startswith("\x01") and len(token) == 41:
-                header = [token[1:], next(tokens, ""), next(tokens, ""), next(tokens, "")]
-                history.append((LogEntry(*header), []))
-            elif token.startswith(":") and history:
-                _, _, _, new_oid, status = token[1:].split()
-                path, old = next(tokens), None
-                if status[0] in "RC":
-                    old, path = (path if status[0] == "R" else None), next(tokens)
-                history[-1][1].append(FileChange(path, new_oid, status[0], old))
-        return history
+                            "--format=%x01%H%x00%P%x00%aI%x00%an%x00%s", rev, "--",
+                            *pathspecs]))
+        return _parse_log(out)
+
+    def merged_changes(self, merge: LogEntry, pathspecs: Sequence[str]) -> list[list[FileChange]]:
+        """The changes at `pathspecs` of each commit a merge brings (those of its second
+        and later parents its first parent lacks), oldest first, renames detected: what the
+        merge's one diff against its first parent folds together."""
+        if len(merge.parents) < 2:
+            return []
+        out = dec(self.run(["log", "--reverse", "--topo-order", "--no-merges", "-z", "--raw",
+                            "--no-abbrev", "-M", "--format=%x01%H%x00%P%x00%aI%x00%an%x00%s",
+                            *merge.parents[1:], f"^{merge.parents[0]}", "--", *pathspecs]))
+        return [changes for _, changes in _parse_log(out)]
 
     def file_versions(self, revs: Sequence[str], pathspecs: Sequence[str]
                       ) -> set[tuple[str, str]]:
@@ -176,8 +185,28 @@ class History(Git):
         return subjects
 
 
-def parse_raw(fields: list[str], with_commits: bool) -> tuple[list[Change], set[str]]:
-    """Parse `--raw -z` fields: the blobs added or changed, and the blobs deletions remove.
+def _parse_log(out: str) -> list[tuple[LogEntry, list[FileChange]]]:
+    """`git log -z --raw` with the format `%x01%H%x00%P%x00%aI%x00%an%x00%s`."""
+    history: list[tuple[LogEntry, list[FileChange]]] = []
+    tokens = iter(out.split("\0"))
+    for token in tokens:  # read in order: metadata may hold any byte but NUL
+        token = token.lstrip("\n")
+        if token.startswith("\x01") and len(token) == 41:
+            sha, parents = token[1:], next(tokens, "")
+            date, author, subject = next(tokens, ""), next(tokens, ""), next(tokens, "")
+            history.append((LogEntry(sha, date, author, subject, tuple(parents.split())), []))
+        elif token.startswith(":") and history:
+            _, _, _, new_oid, status = token[1:].split()
+            path, old = next(tokens), None
+            if status[0] in "RC":
+                old, path = (path if status[0] == "R" else None), next(tokens)
+            history[-1][1].append(FileChange(path, new_oid, status[0], old))
+    return history
+
+
+def parse_raw(fields: list[str], with_commits: bool) -> list[Change]:
+    """Parse `--raw -z` fields: the blobs added or changed, each with the path a deletion
+    in the same commit takes it from (`moved_from`), if any.
 
     An entry is ':<modes> <oids> <status>' then the path; diff-tree --stdin puts each commit
     id before its entries. A plain entry has a fixed layout (':100644 100644 <oid> <oid> M'),
@@ -185,7 +214,7 @@ def parse_raw(fields: list[str], with_commits: bool) -> tuple[list[Change], set[
     one ':' per parent. Submodules are left out.
     """
     changes: list[Change] = []
-    removed: set[str] = set()
+    removed: dict[tuple[str | None, str], str] = {}
     append = changes.append
     new = tuple.__new__
     current: str | None = None
@@ -202,11 +231,14 @@ def parse_raw(fields: list[str], with_commits: bool) -> tuple[list[Change], set[
             hexlen = (len(tok) - 18) // 2
             mode, oid = tok[8:14], tok[16 + hexlen:16 + 2 * hexlen]
             if mode == NULL_MODE:
-                removed.add(tok[15:15 + hexlen])
+                removed.setdefault((current, tok[15:15 + hexlen]), path)
         else:
             parents = len(tok) - len(tok.lstrip(":"))
             meta = tok[parents:].split(" ")
             mode, oid = meta[parents], meta[2 * parents + 1]
         if mode != NULL_MODE and mode != GITLINK:
-            append(new(Change, (path, oid, mode, current)))
-    return changes, removed
+            append(new(Change, (path, oid, mode, current, None)))
+    if removed:
+        changes = [c._replace(moved_from=removed[(c.commit, c.oid)])
+                   if (c.commit, c.oid) in removed else c for c in changes]
+    return changes

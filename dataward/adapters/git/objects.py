@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO
 
 from dataward.adapters.git.history import parse_raw
-from dataward.adapters.git.process import Git, dec, enc
+from dataward.adapters.git.process import GIT, Git, dec, enc
 from dataward.errors import CouldNotCheck
 
 # Enough to tell binary from text, as git does (FIRST_FEW_BYTES in git's xdiff-interface.c).
@@ -36,14 +36,30 @@ class Objects(Git):
                 found[pair] = oid
         return found
 
+    def peel(self, oids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """What each object is once its tags (nested ones too) are peeled: oid -> (type, id)
+        of the commit, tree or blob it ends at; objects this clone lacks are left out."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self.run(["cat-file", "--batch-check=%(objecttype) %(objectname)", "--buffer"],
+                       stdin=enc("".join(f"{oid}^{{}}\n" for oid in wanted)))
+        found = {}
+        for oid, line in zip(wanted, dec(out).splitlines(), strict=False):
+            kind, _, peeled = line.partition(" ")
+            if peeled != "missing" and kind in ("commit", "tree", "blob"):
+                found[oid] = (kind, peeled)
+        return found
+
     def tree_files(self, commit: str, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
-        """(path, blob id) of the files in a commit's tree matching glob pathspecs.
+        """(path, blob id) of the files in a commit's (or a tree's) tree matching glob
+        pathspecs.
 
         `ls-tree` cannot filter by glob; a diff against the empty tree can, inside git.
         """
         out = self.run(["diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--no-renames",
                         EMPTY_TREE[len(commit)], commit, "--", *pathspecs])
-        return [(c.path, c.oid) for c in parse_raw(dec(out).split("\0"), False)[0]]
+        return [(c.path, c.oid) for c in parse_raw(dec(out).split("\0"), False)]
 
     def present_at(self, commit: str, paths: Iterable[str]) -> set[tuple[str, str]]:
         """Which of these literal paths exist in a commit's tree, as (path, blob id)."""
@@ -87,7 +103,7 @@ class Objects(Git):
         import threading
 
         proc = subprocess.Popen(
-            ["git", "cat-file", "--batch"], cwd=self.root,
+            [*GIT, "cat-file", "--batch"], cwd=self.root,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         assert proc.stdin is not None and proc.stdout is not None

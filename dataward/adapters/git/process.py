@@ -10,6 +10,11 @@ from collections.abc import Sequence
 
 from dataward.errors import CouldNotCheck
 
+# Every git dataward starts reads the objects as they are, never through `git replace`: a
+# replace ref is local (never pushed), so honouring it would judge a small stand-in while
+# the real, large object is what gets committed and pushed.
+GIT = ("git", "--no-replace-objects")
+
 
 def dec(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
@@ -52,7 +57,7 @@ class Git:
             ok: tuple[int, ...] = (0,)) -> bytes:
         """git's output; an exit code not in `ok` is CouldNotCheck (exit 3)."""
         proc = subprocess.run(
-            ["git", *args], cwd=self.root, input=stdin, capture_output=True, check=False,
+            [*GIT, *args], cwd=self.root, input=stdin, capture_output=True, check=False,
         )
         if proc.returncode not in ok:
             raise CouldNotCheck(
@@ -64,13 +69,13 @@ class Git:
     def ask(self, args: Sequence[str]) -> bytes | None:
         """git's output, or None when it fails: for questions whose failure is the answer
         (no such commit, no such remote, not an ancestor)."""
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False)
+        proc = subprocess.run([*GIT, *args], cwd=self.root, capture_output=True, check=False)
         return proc.stdout if proc.returncode == 0 else None
 
     def attempt(self, args: Sequence[str]) -> str | None:
         """Run a command a user could have typed (`git config ...` for `dataward init`):
         None when it worked, else the last line it said (or its exit code)."""
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True,
+        proc = subprocess.run([*GIT, *args], cwd=self.root, capture_output=True, text=True,
                               check=False)
         if proc.returncode == 0:
             return None

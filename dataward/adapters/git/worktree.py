@@ -13,18 +13,18 @@ from dataward.adapters.git.process import Git, dec, enc
 class WorkTree(Git):
     __slots__ = ()
 
-    def staged_changes(self) -> list[Change]:
+    def staged_changes(self, moves: bool = False) -> list[Change]:
         """Blobs the index adds or changes against HEAD (all of them before the first commit).
 
-        A file moved or renamed unchanged adds no blob to history and is left out.
+        A file moved or renamed unchanged adds no blob to history: it is left out, unless
+        `moves` asks for it (its `moved_from` says where it was).
         """
         out = self.run([
             "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-color",
             "--no-ext-diff", "--diff-filter=AMTD",
         ])
-        changes, removed = parse_raw(dec(out).split("\0"), with_commits=False)
-        # A blob that a deletion in the same commit takes away is a move: no new data.
-        return [c for c in changes if c.oid not in removed]
+        changes = parse_raw(dec(out).split("\0"), with_commits=False)
+        return changes if moves else [c for c in changes if c.moved_from is None]
 
     def check_attr(self, paths: Iterable[str], attrs: Sequence[str]) -> dict[str, dict[str, str]]:
         """Git attributes of each path (values: 'set', 'unset', 'unspecified' or a string)."""

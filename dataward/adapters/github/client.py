@@ -295,7 +295,11 @@ def _reason(exc: BaseException) -> str:
 
 
 def _mask(text: str, token: str) -> str:
-    return text.replace(token, "***") if len(token) >= 8 else text
+    """GitHub's or the network's words without the job's token, nor any credential in a URL
+    they quote."""
+    from dataward.formats.urls import mask_text
+
+    return mask_text(text.replace(token, "***") if len(token) >= 8 else text)
 
 
 def _now() -> str:

@@ -69,7 +69,10 @@ class Actions(NamedTuple):
             return ""
         from urllib.parse import quote
 
-        return f"{self.server_url}/{self.repository}/blob/{sha}/{quote(path)}" + (
+        # A name git holds that is not UTF-8 comes as surrogate escapes: its raw bytes are
+        # what GitHub's URL needs, percent-encoded.
+        raw = quote(path.encode("utf-8", "surrogateescape"))
+        return f"{self.server_url}/{self.repository}/blob/{sha}/{raw}" + (
             f"#L{line}" if line else "")
 
 
@@ -122,8 +125,12 @@ def write_output(path: str, values: Mapping[str, str]) -> None:
 
 
 def append_summary(path: str, markdown: str) -> None:
+    """Append to the job summary, which everyone who can read the run sees: any URL in it is
+    masked (a remote's password, a signed query), whatever report wrote it."""
+    from dataward.formats.urls import mask_text
+
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(markdown.rstrip("\n") + "\n")
+            fh.write(mask_text(markdown.rstrip("\n")) + "\n")
 
 

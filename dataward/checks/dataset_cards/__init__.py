@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 
 from dataward import runner
+from dataward.adapters.files import fix_for, read_capped, why
 from dataward.adapters.git import Repo
 from dataward.checks.dataset_cards.pairing import (
     Dataset,
@@ -36,7 +37,7 @@ from dataward.checks.dataset_cards.read import (
     finding,
     read_card,
 )
-from dataward.filenames import read_capped, repo_paths
+from dataward.filenames import repo_paths
 from dataward.findings import Finding, Outcome
 from dataward.formats.yamlsafe import MAX_BYTES
 from dataward.policy import DatasetCardsPolicy, Policy
@@ -85,7 +86,10 @@ def check(repo: Repo, names: Sequence[str], policy: Policy,
         if content is None:
             continue
         if isinstance(content, OSError):
-            found.append(_unreadable(c, content))
+            if "{name}" in cp.card or c in owners:
+                found.append(_unreadable(c, content))
+            else:
+                plain.add(c)  # perhaps a README, not a card: it is not read to find out
             continue
         if "{name}" not in cp.card and c not in owners and not content.startswith(b"---"):
             plain.add(c)  # `{dir}/README.md` names every README: this one is not a card
@@ -127,8 +131,7 @@ def check_files(names: Sequence[str]) -> list[Finding]:
 
 
 def _unreadable(path: str, exc: OSError) -> Finding:
-    return finding(path, None, f"cannot be read: {exc.strerror}", "check the file's permissions",
-                   rule="card-unreadable")
+    return finding(path, None, why(exc), fix_for(path, exc), rule="card-unreadable")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ Pure: bytes in, a Card with its findings out."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -12,7 +13,7 @@ from dataward.findings import Finding, Severity
 from dataward.formats import vocabulary
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.frontmatter import Unsplit, split
-from dataward.formats.yamlsafe import CARD, Document, YamlProblem, load
+from dataward.formats.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
 from dataward.policy import DATASHEET_SECTIONS, DatasetCardsPolicy
 
 CHECK_ID = "dataset-cards"
@@ -81,7 +82,7 @@ def read_card(path: str, content: bytes, profile: Profile,
                     [finding(path, line, f"front matter {message}", p.hint,
                              rule="card-merge-conflict" if p.kind == "conflict"
                              else "card-not-yaml")])
-    card = Card(path, doc, offset, parts.body, parts.body_line, [])
+    card = Card(path, doc, offset, parts.body, parts.body_line, _not_utf8(path, content))
     if doc.data is None:
         severity: Severity = "error" if profile == "lab" else "warning"
         card.findings.append(finding(path, parts.yaml_line, "has an empty front matter",
@@ -106,6 +107,26 @@ def read_card(path: str, content: bytes, profile: Profile,
         found += [f for f in _lab_rules(card, data, policy, registry)
                   if not (f.message.endswith("is empty") and f.line in flagged)]
     return card
+
+
+def _not_utf8(path: str, content: bytes) -> list[Finding]:
+    """The first byte that is not UTF-8 (the front matter's own reader reports those before
+    the body is reached); the Hub and every Markdown tool would show garbage there."""
+    start = 3 if content.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        content[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = start + exc.start
+        if len(content) > MAX_BYTES and exc.reason == "unexpected end of data":
+            return []  # the read stopped inside a character, not the writer
+        line = content.count(b"\n", 0, at) + 1
+        q = shlex.quote(path)
+        new = shlex.quote(path + ".utf8")
+        return [finding(path, line, f"is not UTF-8 text: byte {at} (line {line}) is "
+                        f"0x{content[at]:02X}",
+                        f"convert it from its encoding (latin1, cp1252, ...): `iconv -f latin1 "
+                        f"-t utf-8 {q} > {new} && mv {new} {q}`", rule="card-not-utf8")]
+    return []
 
 
 def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:

@@ -12,6 +12,7 @@ import stat
 from collections.abc import Sequence
 
 from dataward import runner
+from dataward.adapters.files import fix_for, read_capped, why
 from dataward.adapters.git import Repo
 from dataward.checks.dvc_files.judge import judge, overlaps
 from dataward.checks.dvc_files.parse import (
@@ -23,7 +24,7 @@ from dataward.checks.dvc_files.parse import (
     ignore_query,
     parse,
 )
-from dataward.filenames import read_capped, repo_paths
+from dataward.filenames import repo_paths
 from dataward.findings import Finding, Outcome
 from dataward.formats.dvcfile import is_dvcfile, read
 from dataward.formats.yamlsafe import MAX_BYTES
@@ -75,8 +76,8 @@ def _read(root: str, path: str) -> bytes | Finding | None:
     """The file's first bytes; None when it is gone (deleted, not yet staged as deleted)."""
     content = read_capped(root, path, MAX_BYTES + 1)
     if isinstance(content, OSError):
-        return finding(path, None, f"cannot be read: {content.strerror}",
-                       "check the file's permissions", rule="dvcfile-unreadable")
+        return finding(path, None, why(content), fix_for(path, content),
+                       rule="dvcfile-unreadable")
     return content
 
 
@@ -111,12 +112,17 @@ def check(repo: Repo, names: Sequence[str], policy: DvcFilesPolicy) -> list[Find
     ws = workspace(repo, own)
     for parsed, file_claims in parsed_files:
         found += judge(parsed, file_claims, ws, policy)
-    found += overlaps(own + _other_claims(repo.root, checked, dvcfiles), checked)
-    return found
+    others, unread = _other_claims(repo.root, checked, dvcfiles)
+    found += overlaps(own + others, checked)
+    return found + unread
 
 
-def _other_claims(root: str, checked: set[str], dvcfiles: list[str]) -> list[Claim]:
-    out = []
+def _other_claims(root: str, checked: set[str],
+                  dvcfiles: list[str]) -> tuple[list[Claim], list[Finding]]:
+    """The outputs other DVC files claim; a dvc.yaml that cannot be read is reported, as its
+    claims could not be weighed (a link out of the repository is never read)."""
+    out: list[Claim] = []
+    unread: list[Finding] = []
     for p in dvcfiles:
         if p in checked:
             continue
@@ -124,7 +130,9 @@ def _other_claims(root: str, checked: set[str], dvcfiles: list[str]) -> list[Cla
         if isinstance(content, bytes):
             out += [Claim(o.path, p, None, -1, True, None)
                     for o in read(p, content).outs if o.cache]
-    return out
+        elif isinstance(content, Finding) and not p.endswith(".dvc"):
+            unread.append(content)
+    return out, unread
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -153,6 +153,11 @@ def claims(parsed: Parsed) -> tuple[list[Claim], list[Finding]]:
 _PROBLEMS = {  # formats.dvcfile.resolve's reasons, as the user wrote the output: rule, ...
     "empty": ("output-empty-path", "output {i} has no usable path ({written!r})",
               "name the data, relative to the .dvc file"),
+    # A NUL, over 4096 bytes or 255 folders deep: no file system holds it; {short} keeps
+    # the message short where the path may be 4 KB long.
+    "unusable": ("output-empty-path", "output {i} has no usable path ({short}): it holds a NUL "
+                 "or is too long or too deep for a file system",
+                 "name the data, relative to the .dvc file"),
     "url": ("output-url", "output {where} is a URL, not a path in the repository",
             "track remote data with `dvc import-url URL PATH`"),
     "absolute-wdir": ("absolute-wdir", "`wdir: {wdir}` is an absolute path",
@@ -168,7 +173,9 @@ def _path_problem(written: str, wdir: str, resolved: Resolved,
     where = f"`{written}`" + (f" (wdir {wdir})" if wdir != "." else "")
     if resolved.problem is not None:
         rule, message, hint = _PROBLEMS[resolved.problem]
-        return message.format(i=i, written=written, where=where, wdir=wdir), hint, rule
+        short = repr(written[:60] + ("..." if len(written) > 60 else ""))
+        return (message.format(i=i, written=written, where=where, wdir=wdir, short=short),
+                hint, rule)
     assert resolved.path is not None
     top = resolved.path.split("/", 1)[0]
     if top in (".git", ".dvc"):

@@ -3,8 +3,12 @@
 `dvc status -c` trusts a directory's `.dir` object and misses files deleted inside it;
 `dvc data status --not-in-remote` always exits 0. This gate checks the `.dir` manifest and
 every file it lists, in the remote each output goes to, and fails closed: a remote it could
-not ask is exit 3, never a pass. collect reads what the revisions need from git (through the
-one reader of DVC files), remote asks the remotes, judge turns gaps into findings.
+not ask, or one that does not answer as its protocol does (a page that says 200 to everything),
+is exit 3, never a pass. No status code alone proves an object is there: a `.dir` manifest
+must hash to its key and parse as DVC writes it, and an object must have the size its DVC
+file records (remote.py and manifest.py say how). collect reads what the revisions need from
+git (through the one reader of DVC files), remote asks the remotes, judge turns gaps into
+findings.
 
 Objects are content-addressed and never change, so the keys a remote was seen to hold are
 remembered (per remote, in the state cache); an unchanged re-check asks the remote nothing
@@ -51,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "saw there")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help="requests in flight at once (default: 4 x cores, at most 32)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=runner.timeout_seconds, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for a remote (default: {DEFAULT_TIMEOUT:g}); "
                              "past it the check fails closed, exit 3")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -63,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.jobs < 1 or args.timeout <= 0:
-        build_parser().error("--jobs and --timeout must be positive")
+    if args.jobs < 1:
+        build_parser().error("--jobs must be positive")
     lines = tuple(sys.stdin.read().splitlines()) if args.pre_push else ()
     request = Request(rev=args.rev, range=args.range, pre_push=args.pre_push, push_lines=lines,
                       env=dict(os.environ), push=args.push, use_cache=not args.no_cache,

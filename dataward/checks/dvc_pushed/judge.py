@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from dataward.findings import Finding
 from dataward.formats.dvcfile import DvcFile, DvcOut
+from dataward.formats.urls import mask
 
 CHECK_ID = "dvc-pushed"
 
@@ -20,12 +22,14 @@ class Gap(NamedTuple):
     missing: list[tuple[str, str]]  # (object key, what to call it)
     total: int | None  # objects the output has; None when its manifest is nowhere
     in_local_cache: bool  # this machine can send them
+    bad: str | None = None  # "<label> is not what <dvcfile> records: <why>": a key taken
 
     @property
     def manifest_pushed(self) -> bool:
         """The `.dir` is in the remote but files are not: `dvc push` trusts the `.dir` and
         sends nothing (dvc-data's remote index), so only an upload of the files fixes it."""
-        return self.out.is_dir and all(key != self.out.key for key, _ in self.missing)
+        return self.out.is_dir and self.bad is None and \
+            all(key != self.out.key for key, _ in self.missing)
 
 
 def gap_finding(gap: Gap) -> Finding:
@@ -35,16 +39,26 @@ def gap_finding(gap: Gap) -> Finding:
     count = f"{len(names)} of {gap.total}" if gap.total is not None else f"{len(names)}"
     noun = "object is" if len(names) == 1 and gap.total in (None, 1) else "objects are"
     out = gap.out
-    message = f"{out.path}: {count} {noun} not in remote '{gap.remote}' ({gap.url}): {shown}"
-    if not gap.in_local_cache:
-        hint = (f"this machine's DVC cache lacks them too: run `dvc push {out.target}` where "
+    target = shlex.quote(out.target)
+    message = f"{out.path}: {count} {noun} not in remote '{gap.remote}' ({mask(gap.url)}): {shown}"
+    if gap.bad:
+        # The key is taken, so `dvc push` (which asks only "is it there?") sends nothing.
+        message += f"; the remote's copy of {gap.bad}, so `dvc pull` of it fails"
+        hint = ("`dvc push` skips objects the remote already has: run `dvc-pushed --push --rev "
+                "HEAD`, which uploads this machine's copies over the bad ones"
+                if gap.in_local_cache else
+                "this machine's DVC cache lacks the data: on a machine that has it, run "
+                "`dvc-pushed --push --rev HEAD` (`dvc push` skips objects the remote already "
+                "has)")
+    elif not gap.in_local_cache:
+        hint = (f"this machine's DVC cache lacks them too: run `dvc push {target}` where "
                 "the data was added, or get the data back and `dvc add` it again")
     elif gap.manifest_pushed:
         hint = ("`dvc push` sends nothing here (the remote has the .dir manifest, so dvc "
                 "takes the files as there too): run `dvc-pushed --push --rev HEAD`, which "
                 "uploads the missing files from this machine's cache")
     else:
-        hint = f"dvc push {out.target}"
+        hint = f"dvc push {target}"
     return Finding(out.dvcfile, out.line, CHECK_ID, message, hint, rule="objects-not-in-remote")
 
 

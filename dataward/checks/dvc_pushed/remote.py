@@ -8,11 +8,16 @@ and does not import dvc. Only presence is remembered, never absence.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
+from dataward.adapters.files import read_given
 from dataward.adapters.state import State
 from dataward.checks.dvc_pushed.judge import Gap
-from dataward.formats.dvcfile import DvcOut, object_key, read_manifest
+from dataward.checks.dvc_pushed.manifest import verify
+from dataward.formats.dvcfile import DvcOut
+from dataward.formats.manifest import MAX_MANIFEST
+from dataward.formats.urls import scheme
 
 if TYPE_CHECKING:
     from dataward.adapters.dvc import Remote
@@ -77,14 +82,13 @@ class _RemoteCheck:
     """One remote's share of a check."""
 
     def __init__(self, verifier: Verifier, name: str | None) -> None:
-        from dataward.formats.dvc_config import identity
-
         self.v, self.name = verifier, name
         options = verifier.settings.remotes.get(name) if name else None
         self.url = options.get("url", "") if options else ""
-        self.identity = identity(options) if options and self.url else None
+        self.identity = endpoint_identity(options, os.environ) if options and self.url else None
         self.known = self._load()
         self._remote: Remote | None = None
+        self.fetched = 0  # manifests read in the current run
 
     def remote(self) -> Remote:
         """The remote through dvc, opened on first need; its identity as dvc resolves it."""
@@ -94,8 +98,9 @@ class _RemoteCheck:
             self._remote = dvc_adapter.open_remote(self.v.root, self.name, self.v.timeout,
                                                    self.v.jobs)
             self.name, self.url = self._remote.name, self._remote.url
-            if self._remote.identity != self.identity:
-                self.identity = self._remote.identity
+            identity = endpoint_identity(self._remote.options, os.environ)
+            if identity != self.identity:
+                self.identity = identity
                 self.known = self._load()
         return self._remote
 
@@ -104,10 +109,17 @@ class _RemoteCheck:
             self.remote()  # no default remote: dvc says so, as `dvc push` would (exit 2)
         requests_before = self._remote.requests if self._remote else 0
         todo = [o for o in outs if not (o.is_dir and o.key in self.known.complete)]
-        plan = self._plan(todo)
-        unknown = {key for entries in plan.values() for key, _ in entries} - self.known.keys
+        self.fetched = 0
+        plan, bad, gone = self._plan(todo)
+        unknown = {key for entries in plan.values() for key, _ in entries} - \
+            self.known.keys - set(bad) - gone
         if unknown:
-            self.known.keys.update(self.remote().present(unknown))
+            # Where the DVC file records a size, a file output must have it.
+            sizes = {o.key: o.size for o in todo if not o.is_dir and o.size is not None}
+            remote = self.remote()
+            self.known.keys.update(remote.present(unknown, sizes))
+            bad.update({o.key: f"its size is not the {o.size} bytes {o.dvcfile} records"
+                        for o in todo if o.key in remote.mismatched & unknown})
         gaps = []
         for out in todo:
             absent = [(key, label) for key, label in plan[out] if key not in self.known.keys]
@@ -116,42 +128,63 @@ class _RemoteCheck:
                     self.known.complete.add(out.key)
                 continue
             listed = plan[out][0][1] != UNLISTED
+            why = next((f"{label} is not what {out.dvcfile} records: {bad[key]}"
+                        for key, label in absent if key in bad), None)
             gaps.append(Gap(out, self.name or "", self.url, absent,
                             len(plan[out]) if listed else None,
-                            any(os.path.exists(self.cache_path(k)) for k, _ in absent[:50])))
+                            any(os.path.exists(self.cache_path(k)) for k, _ in absent[:50]),
+                            why))
         self._save()
         requests = (self._remote.requests if self._remote else 0) - requests_before
-        return gaps, Tally(len(outs), len(outs) - len(todo), len(unknown),
+        return gaps, Tally(len(outs), len(outs) - len(todo), len(unknown) + self.fetched,
                            sum(len(g.missing) for g in gaps), requests)
 
-    def _plan(self, outs: list[DvcOut]) -> dict[DvcOut, list[tuple[str, str]]]:
+    def _plan(self, outs: list[DvcOut]) -> tuple[dict[DvcOut, list[tuple[str, str]]],
+                                                 dict[str, str], set[str]]:
         """Each output's objects as (key, what to call it): a file output is its one object;
-        a directory is its `.dir` manifest and every file listed there."""
-        manifests = {o.key: self._local_manifest(o) for o in outs if o.is_dir}
-        fetch = sorted(k for k, entries in manifests.items() if entries is None)
-        if fetch:  # a CI runner has no cache: only the small manifests come from the remote
-            for key, data in self.remote().read(fetch).items():
-                if data is not None:
-                    self.known.keys.add(key)  # it was just read back from the remote
-                    manifests[key] = _entries(data, legacy=not key.startswith("files/"))
+        a directory is its `.dir` manifest and every file listed there. Also which `.dir`
+        keys the remote holds something else under (key -> why) and which it lacks."""
+        dirs = [o for o in outs if o.is_dir]
+        local = {o.key: self._local_manifest(o) for o in dirs}
+        # The remote's manifest is read unless an earlier check proved it: only bytes that
+        # hash to their key prove it is there (a listing or a 200 does not), and a CI runner
+        # has no copy of its own. Manifests are small next to the files they list.
+        fetch = sorted({o.key for o in dirs if o.key not in self.known.keys or not local[o.key]})
+        answers = self.remote().read(fetch) if fetch else {}
+        self.fetched = len(fetch)
+        bad: dict[str, str] = {}
         plan: dict[DvcOut, list[tuple[str, str]]] = {}
         for out in outs:
-            entries = manifests.get(out.key) if out.is_dir else None
             if not out.is_dir:
                 plan[out] = [(out.key, out.path)]
-            elif entries is None:  # in neither place: nothing can list the files
-                plan[out] = [(out.key, UNLISTED)]
+                continue
+            entries, data = local[out.key], answers.get(out.key)
+            if data is not None:
+                found = verify(data, out)
+                if isinstance(found, str):
+                    bad[out.key] = found
+                else:
+                    self.known.keys.add(out.key)  # proven: its bytes hash to its key
+                    entries = found
+            label = f"{out.path}/ (the .dir manifest)"
+            if entries is None:  # nothing here can list the files
+                plan[out] = [(out.key, label if out.key in bad else UNLISTED)]
             else:
-                plan[out] = [(out.key, f"{out.path}/ (the .dir manifest)")] + [
-                    (key, f"{out.path}/{relpath}") for key, relpath in entries]
-        return plan
+                plan[out] = [(out.key, label)] + [(key, f"{out.path}/{relpath}")
+                                                  for key, relpath in entries]
+        gone = {key for key in answers if answers[key] is None}
+        if (gone | set(bad)) & self.known.keys:  # seen once, gone or bad now: forget it
+            self.known.keys.difference_update(gone | set(bad))
+            self._saved_sizes = (-1, -1)  # the sets shrank: the next save must write
+        return plan, bad, gone
 
     def _local_manifest(self, out: DvcOut) -> list[tuple[str, str]] | None:
-        try:
-            with open(self.cache_path(out.key), "rb") as fh:
-                return _entries(fh.read(), out.legacy)
+        """This machine's copy, if it is the manifest (a cache can hold a bad copy too)."""
+        try:  # a regular file only: a FIFO in the cache must not block the push
+            found = verify(read_given(self.cache_path(out.key), MAX_MANIFEST), out)
         except OSError:
             return None
+        return None if isinstance(found, str) else found
 
     def cache_path(self, key: str) -> str:
         return os.path.join(self.v.settings.cache_dir, *key.split("/"))
@@ -160,7 +193,8 @@ class _RemoteCheck:
         import hashlib
 
         digest = hashlib.sha1((self.identity or "").encode()).hexdigest()[:16]
-        return f"pushed-{digest}.pickle"
+        # `pushed2-`: earlier releases took a listing's or a 200's word for a manifest.
+        return f"pushed2-{digest}.pickle"
 
     def _load(self) -> Known:
         self._saved_sizes = (0, 0)
@@ -184,11 +218,30 @@ class _RemoteCheck:
 
 
 UNLISTED = ("the .dir manifest, which lists the files: it is in neither this machine's cache "
-            "nor the remote")
+             "nor the remote")
 
 
-def _entries(content: bytes, legacy: bool) -> list[tuple[str, str]] | None:
-    """A `.dir` manifest's files as (object key, relpath); None when it is not one."""
-    files = read_manifest(content)
-    return None if files is None else [(object_key(md5, legacy), rel)
-                                        for rel, md5 in files.items()]
+# What decides which server an S3 remote's keys are asked of, besides the remote's own
+# options: botocore reads these (and the profile's `endpoint_url` in the AWS config file).
+ENDPOINT_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+                "AWS_CONFIG_FILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_REGION",
+                "AWS_DEFAULT_REGION")
+ENDPOINT_OPTIONS = ("url", "endpointurl", "profile", "region", "credentialpath", "configpath")
+
+
+def endpoint_identity(options: Mapping[str, str], env: Mapping[str, str]) -> str:
+    """What the presence cache of a remote is keyed by: every source of where its objects
+    are asked for. A presence seen through one endpoint is no presence at another (the
+    same bucket name on a different server), so any change of these starts afresh."""
+    import hashlib
+
+    parts = [f"{k}={options.get(k, '')}" for k in ENDPOINT_OPTIONS]
+    if scheme(options.get("url", "")) == "s3":
+        parts += [f"{k}={env.get(k, '')}" for k in ENDPOINT_ENV]
+        config = env.get("AWS_CONFIG_FILE") or os.path.join(os.path.expanduser("~"), ".aws",
+                                                            "config")
+        try:  # a profile's endpoint_url lives there
+            parts.append(hashlib.sha256(read_given(config, 16 << 20)).hexdigest())
+        except OSError:
+            parts.append("no aws config")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
