@@ -26,21 +26,21 @@ def kebab(name: str) -> str:
 class LargeBinariesPolicy(NamedTuple):
     """`[no-large-binaries]`; sizes are in KB of 1024 bytes, as pre-commit-hooks' --maxkb."""
 
-    max_kb: Annotated[int, "Largest blob allowed into git, in KB (1024 bytes)."] = 500
-    limits: Annotated[dict[str, int], "Glob -> KB, overriding max-kb for matching paths; "
-                      "later patterns win, as in .gitattributes."] = {}  # noqa: RUF012
-    binary_max_kb: Annotated[int | None, "Binaries (as git decides) above this size are "
-                             "refused; 0 refuses every binary. Unset judges binaries by the "
-                             "size limits alone."] = None
+    max_kb: Annotated[int, "Largest binary allowed into git, in KB (1024 bytes)."] = 500
+    text_max_kb: Annotated[int, "Largest text file allowed into git, in KB: lockfiles and "
+                           "notebooks of a few MB are normal, a 40 MB CSV is data."] = 5120
+    limits: Annotated[dict[str, int], "Glob -> KB, overriding max-kb and text-max-kb at "
+                      "matching paths; later globs win (.gitattributes)."] = {}  # noqa: RUF012
+    binary_max_kb: Annotated[int | None, "Binaries above this size are refused; 0 refuses "
+                             "every binary. Unset: the size limits alone judge them."] = None
     binary_allow: Annotated[list[str], "Globs of binaries that binary-max-kb does not apply "
                             "to (icons, figures in docs)."] = []  # noqa: RUF012
 
     def problems(self) -> list[tuple[list[str], str]]:
         """Range errors that types alone do not catch, as (key path, message)."""
-        sizes: list[tuple[list[str], int | None]] = [
-            (["max-kb"], self.max_kb), (["binary-max-kb"], self.binary_max_kb),
-            *((["limits", pattern], kb) for pattern, kb in self.limits.items()),
-        ]
+        sizes = [(["max-kb"], self.max_kb), (["text-max-kb"], self.text_max_kb),
+                 (["binary-max-kb"], self.binary_max_kb),
+                 *((["limits", pattern], kb) for pattern, kb in self.limits.items())]
         return [(loc, f"must be 0 or more KB, not {kb}")
                 for loc, kb in sizes if kb is not None and kb < 0]
 
@@ -95,32 +95,16 @@ class DatasetCardsPolicy(NamedTuple):
                                   "empty but not required."] = True
     exclude: Annotated[list[str], "Globs of .dvc files that are not datasets and need no card "
                        "(models, scratch data)."] = []  # noqa: RUF012
+    strict: Annotated[bool, "Make everything the Hub only warns about an error."] = False
+    strict_keys: Annotated[list[str], "Make what the Hub only warns about an error for these "
+                           "keys (`annotations_creators`, ...)."] = []  # noqa: RUF012
+    one_example_per_file: Annotated[bool, "Each file a .dvc file records is one example: "
+                                    "size_categories is compared with the file count."] = False
 
     def problems(self) -> list[tuple[list[str], str]]:
-        bad: list[tuple[list[str], str]] = []
-        card = self.card
-        if not card.endswith(".md"):
-            bad.append((["card"], f"{card!r} must name a Markdown file (end in .md)"))
-        if not any(p in card for p in CARD_PLACEHOLDERS):
-            bad.append((["card"], f"{card!r} must use {{dir}} or {{name}}"))
-        stripped = card
-        for p in CARD_PLACEHOLDERS:
-            if stripped.count(p) > 1:
-                bad.append((["card"], f"{card!r} uses {p} more than once"))
-            stripped = stripped.replace(p, "")
-        if "{" in stripped or "}" in stripped:
-            bad.append((["card"], f"{card!r}: the only placeholders are {{dir}} and {{name}}"))
-        if card.startswith("/") or ".." in card.split("/") or "\\" in card:
-            bad.append((["card"], f"{card!r} must be a relative path with / and no .."))
-        from dataward.formats.card import LAB_KEYS, hub_keys
+        from dataward.formats.card import policy_problems
 
-        known = set(hub_keys()) | set(LAB_KEYS)
-        bad += [(["required-keys"], f"{k!r} is not a card key") for k in self.required_keys
-                if k not in known]
-        bad += [(["required-sections"], f"{s!r} is not one of {', '.join(DATASHEET_SECTIONS)}")
-                for s in self.required_sections
-                if s.lower() not in (d.lower() for d in DATASHEET_SECTIONS)]
-        return bad
+        return policy_problems(self)
 
 
 class Policy(NamedTuple):

@@ -56,6 +56,9 @@ RULES: dict[str, Rule] = {
         output_committed="an output is committed to git as well as tracked by DVC",
         output_not_ignored="an output is not ignored by git",
         output_claimed_twice="two DVC files claim the same path, or one holds another's",
+        output_path_stale="an output is neither there nor ignored, its `path:` left behind "
+                          "by a move of its .dvc file",
+        no_dvc_folder="a .dvc file is committed where no .dvc/ folder makes a DVC project",
     ),
     **_rules(
         "dvc-config",

@@ -139,7 +139,8 @@ def licenses(markdown: str, source: str, ref: str) -> dict[str, Any]:
     table = region.group(1) if region else markdown
     names: dict[str, str] = {}
     for row in table.splitlines():
-        m = re.match(r"\s*\|?\s*(.+?)\s*\|\s*`([^`]+)`\s*\|?\s*$", row)
+        # a row may end in an HTML comment (`| Llama 3 | `llama3` | <!-- license: ... -->`)
+        m = re.match(r"\s*\|?\s*(.+?)\s*\|\s*`([^`]+)`\s*\|?(?:\s*<!--.*?-->)?\s*$", row)
         if m:
             names[m.group(2)] = m.group(1).replace("\\*", "*")
     if len(names) < 20:

@@ -14,16 +14,23 @@ import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from shlex import quote, split
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import tests.test_catalog_html as html
 from dataward.adapters.git import Repo
 from dataward.catalog.build import build
+from dataward.catalog.history import tagged
+from dataward.catalog.model import Catalog
 from dataward.formats.dvcfile import read
 from dataward.policy import DatasetCardsPolicy
+from dataward.report.catalog_text import commands, rev
+from tests.harness.dvcrun import dvc
 from tests.harness.repo import GitRepo
+from tests.test_catalog import dataward
 
 M = {n: f"{n:x}" * 32 for n in range(1, 10)}  # md5s: M[1] .. M[9]
 
@@ -314,3 +321,80 @@ def test_a_machine_holding_the_first_version_is_behind_not_modified(repo: GitRep
     (dataset,) = catalog.datasets
     entry = judge(dataset, Found("file", M[1][:32]), lambda md5: None)
     assert (entry.status, entry.matched_version, entry.versions_behind) == ("behind", 1, 1)
+
+
+# -- dvc.lock: pipeline outputs are datasets too ------------------------------------------------
+
+LOCK = ("schema: '2.0'\nstages:\n  testset:\n    cmd: make\n    outs:\n    - path: ./raw/testset/\n"
+        "      md5: {}.dir\n      size: 10\n      nfiles: 1\n      hash: md5\n")
+YAML = "stages:\n  testset:\n    wdir: {}\n    cmd: make\n    outs: [./raw/testset/]\n"
+
+
+def test_a_dvc_yaml_changed_alone_moves_its_lock_outputs_with_their_history(
+        repo: GitRepo) -> None:
+    c1 = commit(repo, {"p/dvc.yaml": YAML.format("data"), "p/dvc.lock": LOCK.format(M[1])}, "v1")
+    c2 = commit(repo, {"p/dvc.yaml": YAML.format("../data")}, "the stage now writes at the top")
+    assert versions(repo) == {"data/raw/testset": [(M[1][:32] + ".dir", c1)]}, c2
+    c3 = commit(repo, {"p/dvc.lock": LOCK.format(M[2])}, "v2")
+    catalog = build(Repo.discover(str(repo.path)), "HEAD", DatasetCardsPolicy())
+    assert [(d.name, d.dvc_file, d.stage, [(v.md5, v.commit, v.stage) for v in d.versions])
+            for d in catalog.datasets] == [("data/raw/testset", "p/dvc.lock", "testset", [
+                (M[1][:32] + ".dir", c1, "testset"), (M[2][:32] + ".dir", c3, "testset")])]
+
+
+PIPELINE = ("stages:\n  testset:\n    wdir: data\n    cmd: mkdir -p raw/testset && cp ../source"
+            ".txt raw/testset/a.txt\n    deps: [../source.txt]\n    outs: [./raw/testset/]\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._'$`;&|!*-]{0,20}", fullmatch=True),
+                      min_size=1, max_size=4, unique=True))
+def test_any_tag_name_is_pasted_back_as_itself(names: list[str]) -> None:
+    c, date = html.sha(1), "2024-01-01T00:00:00+00:00"
+    (d,) = tagged([html.dataset("a b", [html.version(1, 1, 1, None, date, "m", "x.dvc")])], [c],
+                  {c: names})
+    catalog = Catalog(schema_version=1, generator="dataward", registry="/srv/my reg", commit=c,
+                      date=date, datasets=[d])
+    assert sorted(d.current.tags) == sorted(names)
+    assert split(commands(catalog, d, rev(d.current))[0]) == [
+        "dvc", "import", "/srv/my reg", "a b", "--rev", d.current.tags[0]]
+
+
+def test_real_dvc_repro_outputs_and_tags_name_what_dvc_import_gets(repo: GitRepo,
+                                                                   tmp_path: Path) -> None:
+    dvc(repo.path, "init", "-q")
+    dvc(repo.path, "remote", "add", "-d", "store", str(tmp_path / "store"))
+    made = {}
+    for n, text in enumerate(["one\n", "two\n"], 1):
+        commit(repo, {"source.txt": text, "dvc.yaml": PIPELINE, "data/.keep": ""}, "inputs")
+        dvc(repo.path, "repro", "-q")
+        dvc(repo.path, "push", "-q")
+        made[n] = commit(repo, {}, f"testset v{n}")
+        if n == 1:  # several tags on v1: the oldest commit's first, each in version order
+            repo.git("tag", "v1.0.0-final")
+            repo.git("tag", "v1.0.0")
+            commit(repo, {"README.md": "the registry\n"}, "unrelated")
+            repo.git("tag", "-a", "-m", "release", "v1.10.0")
+            repo.git("tag", "v1.9.0")
+    repo.git("tag", "-a", "-m", "release", "v2.0.0")
+    repo.git("switch", "-q", "-c", "side")
+    commit(repo, {"source.txt": "side\n"}, "off the main line")
+    repo.git("tag", "side-tag")
+    repo.git("switch", "-q", "main")
+    # DVC wrote the output where the catalog says it is, and holds it as the lock says.
+    assert (repo.path / "data/raw/testset/a.txt").read_text() == "two\n"
+    assert "up to date" in dvc(repo.path, "status")
+    (d,) = build(Repo.discover(str(repo.path)), "HEAD", DatasetCardsPolicy()).datasets
+    assert (d.name, d.dvc_file, d.stage) == ("data/raw/testset", "dvc.lock", "testset")
+    assert [(v.version, v.commit, v.tags) for v in d.versions] == [
+        (1, made[1], ["v1.0.0", "v1.0.0-final", "v1.9.0", "v1.10.0"]),
+        (2, made[2], ["v2.0.0"])]
+    url = str(repo.path)
+    shown = dataward(repo.path, "show", "data/raw/testset", "--registry-url", url)
+    assert shown.returncode == 0 and "  dvc.lock (stage testset): " in shown.stdout, shown.stderr
+    assert f"  v2: dvc import {quote(url)} data/raw/testset --rev v2.0.0\n" \
+           f"  v1: dvc import {quote(url)} data/raw/testset --rev v1.0.0\n" in shown.stdout
+    # The command, pasted in a user's project, gets version 1's bytes.
+    dvc(GitRepo.init(tmp_path / "user").path, "init", "-q")
+    dvc(tmp_path / "user", "import", "-q", url, "data/raw/testset", "--rev", "v1.0.0")
+    assert (tmp_path / "user/testset/a.txt").read_text() == "one\n"

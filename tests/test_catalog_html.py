@@ -356,3 +356,45 @@ def test_chromium_missing_is_a_failure_that_says_how_to_install(
     assert find_chromium() is None
     with pytest.raises(BrowserError, match="apt-get install chromium"):
         Chromium(tmp_path)
+
+
+def pipeline_catalog() -> Catalog:
+    # A dvc.lock output without a card, versions named by tags; a card with no description.
+    tagged = [version(1, 0x51, 10, 1, "2024-01-01T00:00:00+00:00", "v1", "dvc.lock"),
+              version(2, 0x52, 20, 1, "2024-02-01T00:00:00+00:00", "v2", "dvc.lock"),
+              version(3, 0x53, 30, 1, "2024-03-01T00:00:00+00:00", "v3", "dvc.lock")]
+    tagged = [v.model_copy(update={"stage": "testset", "tags": tags})
+              for v, tags in zip(tagged, [["v1.0.0", "v1.1.0"], [], ["it's-v3"]], strict=True)]
+    bare = dataset("tables/bare.csv", [version(1, 0x61, 5, None, "2024-01-01T00:00:00+00:00",
+                                               "bare", "tables/bare.csv.dvc")],
+                   card=card("tables/bare.card.md", "# Only a heading\n", description=""))
+    return Catalog(schema_version=1, generator="dataward 0.1.0", registry=REGISTRY,
+                   commit=sha(0x53), date="2024-03-01T00:00:00+00:00", datasets=[
+                       dataset("data/raw/testset", tagged, stage="testset"), bare])
+
+
+def test_no_description_shows_nothing_and_tags_name_versions(browser: Chromium,
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "catalog.html"
+    path.write_text(render(pipeline_catalog()), encoding="utf-8")
+    tab = browser.new_page()
+    try:
+        for name in ("tables/bare.csv", "data/raw/testset"):
+            tab.open(path.as_uri() + "#dataset=" + name)
+            text = tab.eval("document.getElementById('detail').innerText")
+            assert "null" not in text and "undefined" not in text
+            assert tab.eval("[...document.getElementById('detail').childNodes]"
+                            ".filter((n) => n.nodeType !== 1).map((n) => n.textContent)") == []
+        assert "data/raw/testset · v3 (it's-v3) · last change 2024-03-01 · 30 B" in text
+        assert "This dataset has no card: it is the output of a pipeline stage, testset in " \
+               "dvc.lock." in text
+        assert "Pipeline file\ndvc.lock\nStage\ntestset" in text
+        history = tab.eval("""[...document.querySelectorAll('#detail table.history tbody tr')]
+            .map((tr) => [tr.children[0].innerText.trim(), tr.lastChild.innerText.trim()])""")
+        command = f"dvc import {REGISTRY} data/raw/testset --rev"
+        assert history == [["v3 current\nit's-v3", f"{command} 'it'\"'\"'s-v3'"],
+                           ["v2", f"{command} {sha(0x52)}"],
+                           ["v1\nv1.0.0, v1.1.0", f"{command} v1.0.0"]]
+        assert tab.errors() == []
+    finally:
+        tab.send("Page.close")

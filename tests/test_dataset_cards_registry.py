@@ -286,42 +286,76 @@ def test_a_readme_with_front_matter_and_no_dvc_file_is_an_orphan_card(empty: Git
 
 # -- the card agrees with its data -----------------------------------------------------------
 
-def test_size_categories_must_hold_the_file_count(dogs: GitRepo, hook) -> None:
-    dogs.write("dogs.card.md", card(size="1K<n<10K"))
-    res = run(hook)
-    errs = errors(res)
-    assert res.code == 1
-    assert [(f["path"], f["line"]) for f in errs] == [("dogs.card.md", 4)]
-    assert "`size_categories`" in errs[0]["message"]
-    assert "dogs.dvc records 3 files" in errs[0]["message"]
-    assert "`size_categories: [n<1K]`" in errs[0]["hint"]
+def sizes(res: Result) -> list[tuple[str, int, str, str]]:
+    return [(f["path"], f["line"], f["severity"], f["message"]) for f in res.findings()
+            if f["rule"] == "card-size-mismatch"]
 
+
+def test_size_categories_counts_files_only_where_a_file_is_one_example(dogs: GitRepo,
+                                                                       hook) -> None:
+    dogs.write("dogs.card.md", card(size="1K<n<10K"))
+    assert run(hook).findings() == []  # 3 files may hold 5,000 examples: not compared
+    said = "`size_categories` is 1K<n<10K, but dogs.dvc records 3 files, one example each"
+    dogs.write("dogs.card.md", card(size="1K<n<10K", extra="one_example_per_file: true\n"))
+    res = run(hook)
+    assert res.code == 0  # never an error for a file count: the Hub does not compare
+    assert sizes(res) == [("dogs.card.md", 4, "warning",
+                           f"{said} (the card's `one_example_per_file: true`)")]
+    assert "`size_categories: [n<1K]`" in res.findings()[0]["hint"]
+    assert run(hook, "--strict").code == 0
+    dogs.write("dataward.toml", "[dataset-cards]\none-example-per-file = true\n")
+    dogs.write("dogs.card.md", card(size="1K<n<10K"))
+    assert sizes(run(hook)) == [("dogs.card.md", 4, "warning",
+                                 f"{said} (the policy's `one-example-per-file`)")]
+    dogs.write("dogs.card.md", card(size="1K<n<10K", extra="one_example_per_file: false\n"))
+    assert run(hook).findings() == []  # the card knows its data better than the policy
     dogs.write("dogs.card.md", card(size="n<1K"))
+    assert run(hook).findings() == []
+
+
+def test_a_single_xml_file_of_10k_posts_may_say_10k(dogs: GitRepo, hook) -> None:
+    dogs.write("dogs.card.md", card())
+    dogs.write("posts.xml", "<posts>" + "<post>hi</post>" * 10_000 + "</posts>")
+    dvc(dogs.path, "add", "-q", "posts.xml")
+    dogs.write("posts.xml.card.md", card(size="10K<n<100K"))
     res = run(hook)
     assert (res.code, res.findings()) == (0, [])
+    info = "dataset_info:\n  splits:\n  - name: train\n    num_examples: {n}\n"
+    dogs.write("posts.xml.card.md", card(size="10K<n<100K", extra=info.format(n=10_000)))
+    assert (run(hook).code, run(hook).findings()) == (0, [])
+    # Where the card counts its examples, that count is what is compared.
+    dogs.write("posts.xml.card.md", card(size="10K<n<100K", extra=info.format(n=500)))
+    res = run(hook)
+    assert res.code == 0
+    assert sizes(res) == [("posts.xml.card.md", 4, "warning", "`size_categories` is "
+                           "10K<n<100K, but `dataset_info` counts 500 examples")]
+    assert run(hook, "--strict").code == 1  # the card contradicts itself: strict refuses
 
 
 def test_a_single_file_counts_one(dogs: GitRepo, hook) -> None:
+    dogs.write("dataward.toml", "[dataset-cards]\none-example-per-file = true\n")
     dogs.write("dogs.card.md", card())
     dogs.write("labels.csv", "file,label\ndog.0.jpg,sit\n")
     dvc(dogs.path, "add", "-q", "labels.csv")
     dogs.write("labels.csv.card.md", card(size="1K<n<10K"))
-    errs = errors(run(hook))
-    assert [(f["path"], f["line"]) for f in errs] == [("labels.csv.card.md", 4)]
-    assert "labels.csv.dvc records 1 file" in errs[0]["message"]
-    assert "`size_categories: [n<1K]`" in errs[0]["hint"]
+    res = run(hook)
+    assert [(p, line) for p, line, _, _ in sizes(res)] == [("labels.csv.card.md", 4)]
+    assert "labels.csv.dvc records 1 file, one example each" in res.findings()[0]["message"]
+    assert "`size_categories: [n<1K]`" in res.findings()[0]["hint"]
 
 
 def test_datasets_sharing_a_folder_card_add_up(empty: GitRepo, hook) -> None:
-    empty.write("dataward.toml", '[dataset-cards]\ncard = "{dir}/README.md"\n')
+    empty.write("dataward.toml", '[dataset-cards]\ncard = "{dir}/README.md"\n'
+                                 "one-example-per-file = true\n")
     empty.write("dogs/a.csv", "x\n1\n")
     empty.write("dogs/b.csv", "x\n2\n")
     dvc(empty.path, "add", "-q", "dogs/a.csv", "dogs/b.csv")
     empty.write("dogs/README.md", card(size="n>1T"))
-    errs = errors(run(hook))
-    assert [(f["path"], f["line"]) for f in errs] == [("dogs/README.md", 4)]
-    assert "record 2 files" in errs[0]["message"]
-    assert "dogs/a.csv.dvc" in errs[0]["message"] and "dogs/b.csv.dvc" in errs[0]["message"]
+    res = run(hook)
+    assert [(p, line) for p, line, _, _ in sizes(res)] == [("dogs/README.md", 4)]
+    message = res.findings()[0]["message"]
+    assert "record 2 files" in message
+    assert "dogs/a.csv.dvc" in message and "dogs/b.csv.dvc" in message
 
 
 # -- the lab's keys --------------------------------------------------------------------------
@@ -434,10 +468,8 @@ def test_in_a_project_cards_are_optional_but_still_validated(dogs: GitRepo, hook
     res = run(hook)
     errs = errors(res)
     assert res.code == 1
-    assert [(f["line"], f["message"].split(" is ")[0]) for f in errs] == [
-        (2, "`license`"), (3, "`size_categories`")]
+    assert [(f["line"], f["message"].split(" is ")[0]) for f in errs] == [(2, "`license`")]
     assert errs[0]["hint"] == "did you mean `apache-2.0`?"
-    assert "n<1K" in errs[1]["hint"]
     assert not any("missing" in f["message"] for f in res.findings())  # no required keys
     dogs.write("orphan.card.md", card())
     errs = errors(run(hook))
@@ -480,11 +512,11 @@ def test_a_dvc_file_brings_its_card(dogs: GitRepo, hook) -> None:
 
 
 def test_a_card_alone_is_checked_against_its_dvc_file(dogs: GitRepo, hook) -> None:
-    dogs.write("dogs.card.md", card(size="1M<n<10M"))
+    dogs.write("dogs.card.md", card(size="1M<n<10M", extra="one_example_per_file: true\n"))
     dogs.write("cats.card.md", card())
-    errs = errors(run(hook, "dogs.card.md"))
-    assert [(f["path"], f["line"]) for f in errs] == [("dogs.card.md", 4)]
-    assert "dogs.dvc records 3 files" in errs[0]["message"]
+    res = run(hook, "dogs.card.md")
+    assert [(p, line) for p, line, _, _ in sizes(res)] == [("dogs.card.md", 4)]
+    assert "dogs.dvc records 3 files" in res.findings()[0]["message"]
     errs = errors(run(hook, "cats.card.md"))
     assert [(f["path"], f["message"]) for f in errs] == [
         ("cats.card.md", "is a dataset card without a .dvc file")]
@@ -499,11 +531,11 @@ def test_a_dvc_file_given_without_its_card(dogs: GitRepo, hook) -> None:
 
 def test_from_a_subfolder_names_are_relative_to_it(dogs: GitRepo, hook,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    dogs.write("dogs.card.md", card(size="1M<n<10M"))
+    dogs.write("dogs.card.md", card(size="1M<n<10M", extra="one_example_per_file: true\n"))
     (dogs.path / "sub").mkdir()
     monkeypatch.chdir(dogs.path / "sub")
-    errs = errors(run(hook, "../dogs.card.md"))
-    assert [(f["path"], f["line"]) for f in errs] == [("dogs.card.md", 4)]
+    res = run(hook, "../dogs.card.md")
+    assert [(p, line) for p, line, _, _ in sizes(res)] == [("dogs.card.md", 4)]
 
 
 # -- the policy ------------------------------------------------------------------------------
@@ -524,3 +556,38 @@ def test_card_new_refuses_what_is_not_a_dvc_file(dogs: GitRepo, dataward) -> Non
     assert res.code == 2
     assert "cats.dvc does not exist" in res.err
     assert not (dogs.path / "cats.card.md").exists()
+
+
+def test_strict_promotes_what_the_hub_only_warns_about(dogs: GitRepo, hook) -> None:
+    dogs.write("dogs.card.md", card(extra="annotations_creators: [gpt-4]\n"
+                                          "task_categories: [conversational]\n"))
+    res = run(hook)
+    assert res.code == 0  # warnings alone pass
+    assert [(f["line"], f["severity"], f["rule"]) for f in res.findings()] == [
+        (10, "warning", "card-value-not-allowed"), (11, "warning", "card-deprecated-value")]
+    assert res.findings()[0]["message"] == ("`annotations_creators[0]` is 'gpt-4', not an "
+                                            "annotations_creators value the Hub lists")
+    dogs.write("dataward.toml", '[dataset-cards]\nstrict-keys = ["annotations_creators"]\n')
+    res = run(hook)
+    assert res.code == 1
+    assert [(f["line"], f["severity"]) for f in res.findings()] == [
+        (10, "error"), (11, "warning")]
+    dogs.write("dataward.toml", "[dataset-cards]\nstrict = true\n")
+    res = run(hook)
+    assert [(f["line"], f["severity"]) for f in res.findings()] == [(10, "error"), (11, "error")]
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ('strict-keys = ["licence"]', "dataset-cards.strict-keys: 'licence' is not a key the Hub "
+                                  "only warns about; one of annotations_creators, "
+                                  "dataset_info,"),
+    ('strict-keys = ["license"]', "dataset-cards.strict-keys: 'license' is always an error: "
+                                  "the Hub refuses a bad value"),
+    ('strict = "yes"', "dataset-cards.strict: "),
+])
+def test_a_bad_strict_value_exits_2_naming_the_line(dogs: GitRepo, hook, line: str,
+                                                    words: str) -> None:
+    dogs.write("dataward.toml", f"[dataset-cards]\n{line}\n")
+    res = hook()
+    assert (res.code, res.out) == (2, "")
+    assert f"dataward.toml:2: {words}" in res.err, res.err

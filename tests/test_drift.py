@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import BIN, GITHUB_REPO, GITHUB_TOKEN, _hermetic
 from tests.harness.dvcremote import Template, from_template
@@ -415,3 +417,162 @@ def test_a_registry_checkout_does_not_list_its_own_folders(registry: Registry, t
     code, report = scan_catalog(catalog, checkout, **env)
     assert code == 0
     assert [u["name"] for u in report["unregistered"]] == ["scratch"]
+
+
+# -- environments that hold a subset (--datasets) ----------------------------------------------
+
+@pytest.fixture
+def gpu_box(tmp_path: Path) -> Path:
+    """A GPU box meant to hold fish only: fish as in the registry, no dog_and_cat."""
+    root = tmp_path / "gpu"
+    put(root, FISH)
+    return root
+
+
+def test_a_box_holding_its_subset_is_in_sync(registry: Registry, gpu_box: Path,
+                                             tmp_path: Path) -> None:
+    schema = json.loads((ROOT / "schemas" / "drift-report.schema.json").read_text())
+    code, report, _ = scan(registry, gpu_box, "gpu-box", tmp_path)
+    assert code == 1 and entries(report)["dog_and_cat"]["status"] == "missing"  # without
+    code, report, out = scan(registry, gpu_box, "gpu-box", tmp_path, "--datasets", " fish, ")
+    assert code == 0, out
+    jsonschema.validate(report, schema)
+    assert report["selection"] == ["fish"] and list(entries(report)) == ["fish"]
+    assert report["not_expected"] == [{"name": "dog_and_cat", "version": 3, "present": False}]
+    s = report["summary"]
+    assert (s["registered"], s["expected"], s["in_sync"], s["coverage"]) == (2, 1, 1, 1.0)
+    assert report["unregistered"] == []
+    assert "1 of 1 datasets in sync (100%); 1 of 2 datasets expected here (--datasets fish)" \
+        in out
+    assert "not expected here: dog_and_cat" in out
+
+
+def test_drift_among_the_expected_is_exit_1_and_others_are_never_drift(
+        registry: Registry, lab: Path, tmp_path: Path) -> None:
+    """The lab server holds fish in sync and dog_and_cat behind: with dog_and_cat expected it
+    drifts; with fish expected it is in sync, and dog_and_cat, there on disk, is listed as
+    present but not expected (not unregistered, not hashed)."""
+    code, report, out = scan(registry, lab, "lab-server", tmp_path, "--datasets", "dog_*")
+    assert code == 1
+    assert entries(report)["dog_and_cat"]["status"] == "behind"
+    assert report["not_expected"] == [{"name": "fish", "version": 1, "present": True}]
+    assert "fish         not expected here, yet present (not checked)" in out
+    code, report, out = scan(registry, lab, "lab-server", tmp_path, "--datasets", "fish")
+    assert code == 0, out
+    assert report["not_expected"] == [{"name": "dog_and_cat", "version": 3, "present": True}]
+    assert sorted(u["name"] for u in report["unregistered"]) == ["dogs_backup", "imagenet_copy"]
+    assert "behind" not in out
+
+
+def test_several_globs_and_repeated_options_select_their_union(registry: Registry, lab: Path,
+                                                               tmp_path: Path) -> None:
+    code, report, _ = scan(registry, lab, "lab-server", tmp_path, "--datasets", "fi?h",
+                           "--datasets", "**/dog_and_cat,fish")
+    assert code == 1
+    assert report["selection"] == ["fi?h", "**/dog_and_cat", "fish"]
+    assert sorted(entries(report)) == ["dog_and_cat", "fish"] and report["not_expected"] == []
+
+
+def scan_error(registry: Registry, root: Path, tmp_path: Path, *datasets: str
+               ) -> subprocess.CompletedProcess[str]:
+    out = tmp_path / "report.json"
+    proc = subprocess.run([f"{BIN}/dataward", "drift", "scan", "--env", "gpu", "--root",
+                           str(root), "--registry", str(registry.path), "--no-state", "-o",
+                           str(out), *datasets], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()  # nothing scanned
+    return proc
+
+
+@pytest.mark.parametrize(("given", "said", "hint"), [
+    ("fihs", "'fihs' matches no registered dataset; did you mean fish?", "--datasets fish"),
+    ("Dog_*", "did you mean dog_and_cat?", "--datasets dog_and_cat"),
+    ("fish,dog_and_kat", "did you mean dog_and_cat?", "--datasets fish,dog_and_cat"),
+    ("fish,zzzzzzz", "'zzzzzzz' matches no registered dataset",
+     "the registry's datasets: dog_and_cat, fish"),
+    (" , ", "--datasets names no dataset", "--datasets 'dog_and_cat,fish'"),
+    ("!fish", "a glob cannot exclude datasets", "fish,images/*"),
+])
+def test_a_glob_that_matches_nothing_is_exit_2_with_what_was_meant(
+        registry: Registry, gpu_box: Path, tmp_path: Path, given: str, said: str,
+        hint: str) -> None:
+    proc = scan_error(registry, gpu_box, tmp_path, "--datasets", given)
+    assert said in proc.stderr and hint in proc.stderr
+
+
+NAME_LETTERS = "abcdefghijklmnopqrstuvwxyz_"
+
+
+@st.composite
+def misspelt(draw: st.DrawFn) -> tuple[str, str]:
+    """A dataset name and one typo of it: a letter dropped, added, swapped, or the case."""
+    name = draw(st.sampled_from(["dog_and_cat", "fish"]))
+    i = draw(st.integers(0, len(name) - 1))
+    how = draw(st.sampled_from(["drop", "add", "swap", "case"]))
+    if how == "drop":
+        typo = name[:i] + name[i + 1:]
+    elif how == "add":
+        typo = name[:i] + draw(st.sampled_from(NAME_LETTERS)) + name[i:]
+    elif how == "swap" and i + 1 < len(name):
+        typo = name[:i] + name[i + 1] + name[i] + name[i + 2:]
+    else:
+        typo = name[:i] + name[i].upper() + name[i + 1:]
+    assume(typo != name)
+    return name, typo
+
+
+@given(misspelt())
+@settings(max_examples=10, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_misspelt_dataset_names_the_one_meant(registry: Registry, gpu_box: Path,
+                                                tmp_path: Path, case: tuple[str, str]) -> None:
+    name, typo = case
+    proc = scan_error(registry, gpu_box, tmp_path, "--datasets", f"fish,{typo}")
+    assert f"did you mean {name}" in proc.stderr
+    fixed = "fish" if name == "fish" else "fish,dog_and_cat"
+    assert f"--datasets {fixed}\n" in proc.stderr
+
+
+@given(st.lists(st.text("abcXYZ_-.", min_size=1, max_size=8).map(lambda s: f"sets/{s}"),
+                min_size=1, max_size=6, unique_by=str.lower))
+def test_every_name_selects_itself_and_its_other_case_names_it(names: list[str]) -> None:
+    from dataward.drift.selection import select
+    from dataward.errors import UsageError
+
+    for name in names:
+        assert name in select(names, [name])
+        other = name.swapcase()
+        if other == name:
+            continue
+        with pytest.raises(UsageError) as err:
+            select(names, [other])
+        assert err.value.message.endswith(f"did you mean {name}?") or \
+            f"did you mean {name} or" in err.value.message
+
+
+def test_the_dashboard_and_the_issue_count_only_the_expected(
+        registry: Registry, lab: Path, gpu_box: Path, github: LocalGitHub,
+        tmp_path: Path) -> None:
+    """The nightly issue of a box holding its subset closes; the dashboard shows what each
+    environment is meant to hold. A report written before --datasets existed still shows."""
+    scan(registry, gpu_box, "gpu-box", tmp_path)
+    assert publish(tmp_path / "gpu-box.json", github, "--issue").returncode == 0
+    [issue] = github.issues(GITHUB_REPO)
+    assert issue["state"] == "open"
+    code, _, _ = scan(registry, gpu_box, "gpu-box", tmp_path, "--datasets", "fish")
+    assert code == 0
+    proc = publish(tmp_path / "gpu-box.json", github, "--issue")
+    assert proc.returncode == 0 and "closed" in proc.stdout, proc.stdout + proc.stderr
+    [issue] = github.issues(GITHUB_REPO)
+    assert issue["state"] == "closed" and "Back in sync" in issue["body"]
+    assert "1 of 2 datasets expected here" in issue["body"]
+    scan(registry, lab, "lab-server", tmp_path)
+    old = json.loads((tmp_path / "lab-server.json").read_text())
+    del old["selection"], old["not_expected"], old["summary"]["expected"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert publish(tmp_path / "old.json", github).returncode == 0
+    board = github.files(GITHUB_REPO, "dataward")["drift/README.md"].decode()
+    assert "| dataset | gpu-box | lab-server |" in board
+    assert "| dog_and_cat (v3) | — | ⏪ v1 |" in board and "| fish (v1) | ✅ v1 | ✅ v1 |" in board
+    assert "| 1 of 2 datasets expected here | 1 of 1 |" in board
+    assert "| all 2 datasets | 1 of 2 |" in board

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dataward.checks.dvc_files import main
-from tests.harness.dvcrun import dvc
+from tests.harness.dvcrun import DVC, dvc
 from tests.harness.hookrun import Result, runner
 from tests.harness.repo import GitRepo
 
@@ -91,3 +94,67 @@ def test_a_hand_broken_real_file_is_refused_with_line_and_hint(repo: GitRepo, ho
     assert res.code == 1
     assert res.out.startswith("data.csv.dvc:3: [dvc-files] `outs[0].size` is negative (-4)")
     assert "dvc commit data.csv.dvc" in res.out
+
+
+def test_a_real_dvc_file_moved_with_git_mv_is_fixed_as_the_hint_says(repo: GitRepo,
+                                                                        hook) -> None:
+    """`dvc add` writes `path:` relative to the .dvc file; `git mv` of the file alone leaves
+    it naming nothing. The hint's `path:` makes DVC find the data again."""
+    dvc(repo.path, "init", "-q")
+    repo.write("raw data/images/1.png", b"\x89PNG one")
+    dvc(repo.path, "add", "-q", "raw data/images")
+    repo.git("add", "-A")
+    repo.commit("images")
+    (repo.path / "sets").mkdir()
+    repo.git("mv", "raw data/images.dvc", "sets/images.dvc")
+    res = hook("--format", "json")
+    assert res.code == 1
+    [f] = res.findings()
+    assert (f["path"], f["rule"]) == ("sets/images.dvc", "output-path-stale")
+    assert f["message"] == ("`sets/images` is not in the workspace and git does not ignore "
+                            "it: sets/images.dvc was moved from raw data/images.dvc, and "
+                            "`path:` is read from the .dvc file's folder (its data: `raw "
+                            "data/images`)")
+    assert f["hint"].startswith("set `path:` in sets/images.dvc to '../raw data/images', or "
+                                "move it back: git mv sets/images.dvc 'raw data/images.dvc'")
+    dvcfile = repo.path / "sets" / "images.dvc"
+    dvcfile.write_text(dvcfile.read_text().replace("path: images", "path: '../raw data/images'"))
+    assert hook() == Result(0, "", "")
+    assert "up to date" in dvc(repo.path, "status", "sets/images.dvc").lower() or \
+        dvc(repo.path, "status", "sets/images.dvc").strip() == ""
+    assert shlex.split(f["hint"].split("move it back: ", 1)[1].split(" (then", 1)[0]) == [
+        "git", "mv", "sets/images.dvc", "raw data/images.dvc"]
+
+
+def test_a_dvc_init_subdir_project_is_a_project(repo: GitRepo, hook) -> None:
+    """`dvc init --subdir` puts .dvc/ in the subproject's folder: its files are in a project."""
+    (repo.path / "proj a").mkdir()
+    dvc(repo.path / "proj a", "init", "--subdir", "-q")
+    repo.write("proj a/data.csv", "x\n1\n")
+    dvc(repo.path / "proj a", "add", "-q", "data.csv")
+    repo.git("add", "-A")
+    repo.commit("subproject")
+    assert hook() == Result(0, "", "")
+
+
+def test_a_clone_without_the_dvc_folder_is_warned_and_the_hint_works(
+        tmp_path: Path, repo: GitRepo, hook) -> None:
+    """.dvc files committed, .dvc/ never: a fresh clone has no DVC project."""
+    other = GitRepo.init(tmp_path / "made-elsewhere")
+    dvc(other.path, "init", "-q")
+    other.write("data.csv", "x\n1\n")
+    dvc(other.path, "add", "-q", "data.csv")
+    for name in ("data.csv.dvc", ".gitignore"):
+        shutil.copy(other.path / name, repo.path / name)
+    repo.git("add", "-A")
+    repo.commit("data, without .dvc/")
+    res = hook("--format", "json")
+    assert res.code == 0
+    [f] = res.findings()
+    assert (f["path"], f["rule"], f["severity"]) == ("data.csv.dvc", "no-dvc-folder", "warning")
+    command = f["hint"].split("commit what that makes: ", 1)[1].split(" (or", 1)[0]
+    env = {**os.environ, "PATH": f"{Path(DVC).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(["sh", "-c", command], cwd=repo.path, check=True, env=env,
+                   capture_output=True)
+    assert hook() == Result(0, "", "")
+    assert "not inside of a DVC repository" not in dvc(repo.path, "status")

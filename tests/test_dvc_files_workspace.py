@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dataward.checks.dvc_files import main
 from tests.harness.hookrun import Result, runner
@@ -65,7 +70,8 @@ def test_output_that_git_does_not_ignore_is_refused(project: GitRepo, hook) -> N
     res = hook()
     assert res.code == 1
     assert "`data/train.csv` is not ignored by git, so `git add` would commit the data" in res.out
-    assert "add `/train.csv` to data/.gitignore" in res.out
+    assert "add the entry `dvc add` writes: `printf '%s\\n' /train.csv >> data/.gitignore`" \
+        in res.out
 
 
 def test_a_negated_rule_unignores(project: GitRepo, hook) -> None:
@@ -219,3 +225,129 @@ def test_output_inside_a_symlinked_folder_of_the_repo(project: GitRepo, hook) ->
     res = hook("x.dvc")
     assert res.code == 1
     assert "`alias/x.bin` is reached through the symlink `alias`" in res.out
+
+
+# -- a .dvc file moved without its data (git mv): a stale `path:` -----------------------------
+
+def _moved(project: GitRepo, folder: str, name: str) -> str:
+    """`name` (a folder of data under `folder`) added as DVC would, then its .dvc file moved
+    into `folder` with git mv; returns the .dvc file's new path."""
+    project.write(f"{folder}/.gitignore", f"/{name}\n")
+    project.write(f"{folder}/{name}/1.png", b"\x89PNG")
+    project.write(f"{name}.dvc", dvcfile(f"{folder}/{name}", DIR_MD5))
+    project.git("add", f"{folder}/.gitignore", f"{name}.dvc")
+    project.commit("images")
+    (project.path / "sets").mkdir()
+    project.git("mv", f"{name}.dvc", f"sets/{name}.dvc")
+    return f"sets/{name}.dvc"
+
+
+def test_a_dvc_file_moved_alone_names_the_file_to_fix(project: GitRepo, hook) -> None:
+    moved = _moved(project, "raw", "images")
+    res = hook("--format", "json")
+    assert res.code == 1
+    [f] = res.findings()
+    assert (f["path"], f["line"], f["rule"]) == (moved, 5, "output-path-stale")
+    assert f["message"] == ("`sets/raw/images` is not in the workspace and git does not ignore "
+                            "it: sets/images.dvc was moved from images.dvc, and `path:` is "
+                            "read from the .dvc file's folder (its data: `raw/images`)")
+    assert f["hint"].startswith("set `path:` in sets/images.dvc to ../raw/images, or move it "
+                                "back: git mv sets/images.dvc images.dvc")
+    assert ".gitignore" not in f["hint"]  # sets/raw/ does not exist: no .gitignore there
+    project.commit("moved")  # after the commit, git's history still knows the move
+    assert hook("--format", "json").findings() == [f]
+
+
+def test_a_moved_file_git_does_not_know_is_found_from_above(project: GitRepo, hook) -> None:
+    """Copied, not moved (or moved before the history at hand): the same `path:` read from
+    a folder above the file names the data."""
+    project.write("raw/.gitignore", "/images\n")
+    project.write("raw/images/1.png", b"\x89PNG")
+    project.write("sets/images.dvc", dvcfile("raw/images", DIR_MD5))
+    [f] = hook("--format", "json").findings()
+    assert f["rule"] == "output-path-stale"
+    assert "but `raw/images` is there" in f["message"] and "seems moved" in f["message"]
+    assert f["hint"].startswith("set `path:` in sets/images.dvc to ../raw/images, or move it "
+                                "back: git mv sets/images.dvc images.dvc")
+
+
+_COUNT = itertools.count()
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(st.characters(codec="utf-8", exclude_characters="/\\*?[]!#",
+                                  exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")),
+                    min_size=1, max_size=12).filter(lambda s: s.strip(" .") == s and s != ""
+                                                    and not s.startswith("-")))
+def test_the_git_mv_in_the_hint_pastes_back(project: GitRepo, hook, name: str) -> None:
+    """Any folder name (spaces, quotes, $, non-ASCII): the hint's command, pasted into a
+    shell, puts the .dvc file back, and the check then passes."""
+    base = f"d{next(_COUNT)}"  # one dataset per example: the fixture's repo is shared
+    project.write(f"{base}/{name}/x.bin", b"data")
+    project.write(f"{base}/.gitignore", f"/{name}\n")
+    project.write(f"{base}.dvc", dvcfile(f"{base}/{name}", DIR_MD5).replace(
+        f"path: {base}/{name}", f"path: {json.dumps(base + '/' + name, ensure_ascii=False)}"))
+    project.git("add", "-A")
+    project.commit("data")
+    os.makedirs(project.path / "sets", exist_ok=True)
+    project.git("mv", f"{base}.dvc", f"sets/{base}.dvc")
+    [f] = hook(f"sets/{base}.dvc", "--format", "json").findings()
+    assert f["rule"] == "output-path-stale"
+    command = f["hint"].split("move it back: ", 1)[1].split(" (then", 1)[0]
+    subprocess.run(["sh", "-c", command], cwd=project.path, check=True)
+    assert (project.path / f"{base}.dvc").is_file()
+    assert hook(f"{base}.dvc") == Result(0, "", "")
+
+
+def test_a_moved_dvc_file_whose_data_is_nowhere_names_the_missing_folder(
+        project: GitRepo, hook) -> None:
+    """No move git knows of, no data above: `sets/raw/` does not exist, so no .gitignore
+    there can be asked for; the hint names the .dvc file."""
+    project.write("sets/images.dvc", dvcfile("raw/images", DIR_MD5))
+    [f] = hook("--format", "json").findings()
+    assert (f["path"], f["rule"]) == ("sets/images.dvc", "output-path-stale")
+    assert f["message"] == ("`sets/raw/images` is not in the workspace and git does not ignore "
+                            "it; its folder `sets/raw` does not exist either")
+    assert "dvc pull sets/images.dvc" in f["hint"] and "`path:`" in f["hint"]
+    assert ".gitignore" not in f["hint"]
+
+
+def test_data_not_pulled_yet_is_not_called_stale(project: GitRepo, hook) -> None:
+    """A fresh clone: the output is absent, its .gitignore entry is there: no finding."""
+    project.write("raw/.gitignore", "/images\n")
+    project.write("images.dvc", dvcfile("raw/images", DIR_MD5))
+    assert hook("images.dvc") == Result(0, "", "")
+
+
+# -- a .dvc file with no DVC project around it ------------------------------------------------
+
+def test_a_committed_dvc_file_without_a_dvc_folder_is_a_warning(repo: GitRepo, hook) -> None:
+    repo.write(".gitignore", "/train.csv\n")
+    repo.write("sub dir/train.csv.dvc", dvcfile("train.csv"))
+    repo.write("sub dir/.gitignore", "/train.csv\n")
+    repo.write("new.dvc", dvcfile("new.csv"))  # never committed: not reported
+    repo.write(".gitignore", "/new.csv\n")
+    repo.git("add", "sub dir/train.csv.dvc", "sub dir/.gitignore")
+    assert hook() == Result(0, "", "")  # staged, not committed yet: may still be fixed
+    repo.commit("dataset")
+    res = hook("--format", "json")
+    assert res.code == 0  # a warning: the file itself is sound
+    [f] = res.findings()
+    assert (f["path"], f["rule"], f["severity"]) == ("sub dir/train.csv.dvc", "no-dvc-folder",
+                                                     "warning")
+    assert "no .dvc/ folder" in f["message"] and "`dvc pull` cannot fetch" in f["message"]
+    assert f["hint"].startswith("make the repository a DVC project and commit what that "
+                                "makes: dvc init && git add .dvc/config .dvc/.gitignore "
+                                ".dvcignore")
+    repo.write(".dvc/config", "")
+    assert hook() == Result(0, "", "")
+
+
+def test_a_dvc_folder_above_the_file_makes_a_project(repo: GitRepo, hook) -> None:
+    repo.write("proj/.dvc/config", "")
+    repo.write("proj/data/.gitignore", "/train.csv\n")
+    repo.write("proj/data/train.csv.dvc", dvcfile("train.csv"))
+    repo.git("add", "-A")
+    repo.commit("subproject")
+    assert hook() == Result(0, "", "")

@@ -7,6 +7,8 @@ refuses keys it does not know or that lack permission.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,3 +162,23 @@ def test_half_a_key_pair_is_a_clear_could_not_check(tmp_path: Path, s3: S3Server
     assert "incomplete credentials" in proc.stderr and "access_key_id" in proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     assert secret not in proc.stdout + proc.stderr
+
+
+def test_dvc_subprojects_are_refused_not_checked_against_the_roots_remote(
+        tmp_path: Path) -> None:
+    """A root project and a `dvc init --subdir` one: the subproject's outputs go to its own
+    remote, which dvc-pushed does not read; judging them by the root's would be a guess."""
+    repo = GitRepo.init(tmp_path / "mono", "-b", "main")
+    dvc(repo.path, "init", "-q")
+    dvc(repo.path, "remote", "add", "-d", "-q", "root", str(tmp_path / "root-store"))
+    (repo.path / "proj a").mkdir()
+    dvc(repo.path / "proj a", "init", "--subdir", "-q")
+    repo.write("proj a/data.csv", "x\n1\n")
+    dvc(repo.path / "proj a", "add", "-q", "data.csv")
+    repo.git("add", "-A")
+    repo.commit("a subproject beside the root project")
+    proc = subprocess.run([sys.executable, "-m", "dataward", "check", "dvc-pushed", "--rev",
+                           "HEAD"], cwd=repo.path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "proj a: DVC subprojects (`dvc init --subdir`), whose remotes dvc-pushed does not " \
+           "read yet" in proc.stderr

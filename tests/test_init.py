@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataward import __version__
 from dataward.adopt.plan import hooks_dir
@@ -460,3 +462,133 @@ def test_actions_come_from_a_mirror_when_asked(repo: GitRepo) -> None:
         assert "uses: lab-tools/dataward/actions/" in text and f"@{RELEASE}" in text
     bad = init(repo, "--registry", "--actions-repo", "https://ghes/x")
     assert bad.returncode == 2 and "is not OWNER/NAME" in bad.stderr
+
+
+# -- the follow-up steps fit the default remote's storage ---------------------------------------
+
+def then(stdout: str) -> str:
+    """The follow-up steps init prints (after a run, or in a dry run before the diffs)."""
+    part = stdout.split("\nThen", 1)[1]
+    return part.split("\n\n", 1)[0]
+
+
+def remote_config(url: str, name: str = "storage", extra: str = "") -> str:
+    return f"[core]\n    remote = {name}\n['remote \"{name}\"']\n    url = {url}\n{extra}"
+
+
+@pytest.mark.parametrize(("url", "extra", "said"), [
+    ("s3://lab-data/dvc", "", ["secrets DVC_AWS_ACCESS_KEY_ID and DVC_AWS_SECRET_ACCESS_KEY",
+                               "or OIDC"]),
+    ("s3://lab-data/dvc", "    endpointurl = https://minio.lab:9000\n",
+     ["S3-compatible storage at https://minio.lab:9000", "DVC_AWS_ACCESS_KEY_ID"]),
+    ("gs://lab-data/dvc", "", ["Google Cloud Storage", "google-github-actions/auth"]),
+    ("azure://lab-data/dvc", "", ["Azure Blob Storage", "azure/login",
+                                  "AZURE_STORAGE_CONNECTION_STRING"]),
+    ("ssh://dvc@store.lab/srv/dvc", "", ["is an SSH server", "SSH key as a secret",
+                                         "no AWS secrets"]),
+    ("https://store.lab/dvc", "", ["HTTP(S) server", "nothing if it needs no login"]),
+    ("/srv/dvc-store", "", ["a folder on this machine", "self-hosted runner"]),
+    ("hdfs://namenode/dvc", "", ["(hdfs): the credentials `dvc pull` needs"]),
+])
+def test_the_steps_fit_the_default_remote(repo: GitRepo, url: str, extra: str,
+                                          said: list[str]) -> None:
+    repo.write(".dvc/config", remote_config(url, extra=extra))
+    run = init(repo, "--user-repo", "--dry-run")
+    assert run.returncode == 0, run.stderr
+    steps = then(run.stdout)
+    assert f"remote 'storage' ({url})" in steps
+    for text in said:
+        assert text in steps, steps
+    aws = "DVC_AWS_ACCESS_KEY_ID" in steps
+    assert aws == url.startswith("s3://"), "AWS secrets for S3 only"
+    if not aws:  # the written workflow passes AWS keys: the steps say to drop them
+        assert "drop the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY lines of the " \
+               "verify-pushed step in .github/workflows/dataward.yml" in steps
+    assert "`dataward check` and `dvc-pushed` as required status checks of main" in steps
+
+
+def test_an_ssh_remote_is_never_told_to_add_aws_secrets(repo: GitRepo) -> None:
+    """A real run: the steps after it, through a `remote://` that names the SSH remote."""
+    repo.write(".dvc/config", remote_config("remote://base/datasets", "data") +
+               "['remote \"base\"']\n    url = ssh://dvc@store.lab/srv\n")
+    run = init(repo, "--registry", "--no-pre-commit")
+    assert run.returncode == 0, run.stderr
+    steps = run.stdout.split("\nThen:\n", 1)[1]
+    assert "remote 'data' (ssh://dvc@store.lab/srv) is an SSH server" in steps
+    assert "AWS secret" not in steps.replace("(no AWS secrets)", "")
+    assert "DVC_AWS" not in steps
+    assert "`dataward card new NAME.dvc`" in steps  # the registry's own steps still follow
+
+
+def test_a_dry_run_without_a_remote_says_how_to_add_one(repo: GitRepo) -> None:
+    run = init(repo, "--user-repo", "--dry-run")
+    assert run.returncode == 0, run.stderr
+    steps = then(run.stdout)
+    assert "dvc remote add -d storage s3://BUCKET/PATH (or gs://, azure://, ssh://, https://)" \
+        in steps
+    assert "DVC_AWS" not in steps  # which secrets depends on the remote, unknown yet
+
+
+@settings(max_examples=25, deadline=None)
+@given(user=st.text("abcdefghij.-_", min_size=1, max_size=8),
+       # Upper case with a digit: no word of the steps, nor the (lower-case) remote's name.
+       password=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=8, max_size=16)
+       .filter(lambda s: any(c.isdigit() for c in s)),
+       scheme=st.sampled_from(["ssh", "https", "azure", "gs", "s3", "webdav"]),
+       name=st.text("abcdefghijklmnopqrstuvwxyz _-", min_size=1, max_size=10)
+       .filter(lambda s: s.strip() == s))
+def test_the_steps_never_print_a_password(user: str, password: str, scheme: str,
+                                          name: str) -> None:
+    """Whatever the storage and the remote's name: the URL is shown masked, and a command
+    naming the remote quotes it."""
+    import shlex
+    import tempfile
+
+    from dataward.adopt.next_steps import steps
+
+    with tempfile.TemporaryDirectory() as root:
+        os.mkdir(os.path.join(root, ".dvc"))
+        Path(root, ".dvc", "config").write_text(
+            remote_config(f"{scheme}://{user}:{password}@host.lab/dvc", name))
+        said = "\n".join(steps(root, "project"))
+    assert password not in said
+    assert f"remote {name!r} ({scheme}://***@host.lab/dvc)" in said, said
+    if scheme in ("https", "webdav"):
+        assert f"dvc remote modify --local {shlex.quote(name)} user" in said
+
+
+# -- a monorepo of DVC subprojects is refused up front ----------------------------------------
+
+def test_dvc_subprojects_are_refused_before_anything_changes(repo: GitRepo) -> None:
+    from tests.harness.dvcrun import dvc
+
+    for project in ("proj a", "proj-b"):
+        (repo.path / project).mkdir()
+        dvc(repo.path / project, "init", "--subdir", "-q")
+        repo.write(f"{project}/data.csv", "x\n1\n")
+        dvc(repo.path / project, "add", "-q", "data.csv")
+    repo.git("add", "-A")
+    repo.commit("two DVC subprojects")
+    before = tree(repo.path)
+    for args in (["--user-repo"], ["--registry", "--dry-run"], ["--registry", "--no-pre-commit"]):
+        run = init(repo, *args)
+        assert run.returncode == 2, run.stdout
+        assert "holds DVC subprojects (`dvc init --subdir`): proj a, proj-b" in run.stderr
+        assert "nothing was changed" in run.stderr and "Traceback" not in run.stderr
+        assert tree(repo.path) == before
+    # The hint's command, pasted: the subproject becomes a branch of its own.
+    command = run.stderr.split("e.g. ", 1)[1].split(", then push", 1)[0]
+    assert command == "git subtree split -P 'proj a' -b split-proj-a"
+    subprocess.run(["sh", "-c", command], cwd=repo.path, check=True, capture_output=True)
+    assert "data.csv.dvc" in repo.git("ls-tree", "--name-only", "split-proj-a").stdout
+
+
+def test_a_root_project_with_a_subproject_is_refused_too(repo: GitRepo) -> None:
+    from tests.harness.dvcrun import dvc
+
+    dvc(repo.path, "init", "-q")
+    (repo.path / "lab").mkdir()
+    dvc(repo.path / "lab", "init", "--subdir", "-q")  # not committed: still found
+    run = init(repo, "--user-repo", "--dry-run")
+    assert run.returncode == 2
+    assert "holds DVC subprojects (`dvc init --subdir`): lab." in run.stderr

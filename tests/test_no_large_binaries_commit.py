@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dataward.checks.no_large_binaries import main
 from tests.harness.hookrun import Result, runner
@@ -50,11 +53,15 @@ def test_modified_file_grown_past_the_limit(repo: GitRepo, hook) -> None:
     repo.write("data.csv", blob(10 * KB, binary=False))
     repo.add("data.csv")
     repo.commit("small csv")
-    repo.write("data.csv", blob(800 * KB, binary=False))
+    repo.write("data.csv", blob(800 * KB, binary=False))  # text: under its 5 MB limit
+    repo.add("data.csv")
+    assert hook("data.csv") == Result(0, "", "")
+    repo.write("data.csv", blob(6 * KB * KB, binary=False))
     repo.add("data.csv")
     res = hook("--format", "json", "data.csv")
     assert res.code == 1
-    assert res.findings()[0]["message"] == "data.csv is 800.0 KB, over the 500 KB limit"
+    assert res.findings()[0]["message"] == (
+        "data.csv is 6.0 MB, over the limits for binaries (500 KB) and text (5 MB)")
 
 
 def test_the_staged_blob_is_judged_not_the_working_file(repo: GitRepo, hook) -> None:
@@ -126,6 +133,10 @@ def test_awkward_names(repo: GitRepo, hook, name: str) -> None:
     repo.add(name)
     res = hook("--format", "json")
     assert [f["path"] for f in res.findings()] == [name]
+    # The fix is one pasteable command line: the name one shell word, never an option.
+    fix = res.findings()[0]["hint"].removeprefix("fix: dvc init && ").partition("\nthen")[0]
+    shown = "./" + name if name.startswith("-") else name
+    assert shlex.split(fix) == ["git", "rm", "--cached", shown, "&&", "dvc", "add", shown]
     text = hook().out
     assert "over the 500 KB limit" in text
     first_line = text.splitlines()[0]
@@ -178,3 +189,77 @@ def test_a_replace_ref_does_not_hide_a_staged_blob(repo: GitRepo, hook) -> None:
     assert done.returncode == 1
     assert "model.pt is 2.0 MB" in done.stdout + done.stderr
     assert repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0
+
+
+# -- text and binaries have their own limits (issue 19) ---------------------------------------
+
+def test_text_under_text_max_kb_passes_and_a_binary_model_does_not(repo: GitRepo, hook) -> None:
+    lock = b'[[package]]\nname = "numpy"\nversion = "2.1.0"\n'
+    repo.write("uv.lock", (lock * (700 * KB // len(lock) + 1))[:700 * KB])
+    repo.write("analysis.ipynb", '{"cells": [{"outputs": ["' + "iVBOR" * 400_000 + '"]}]}')
+    repo.write("model.pt", blob(2 * KB * KB))
+    repo.add("uv.lock", "analysis.ipynb", "model.pt")
+    (f,) = hook("--format", "json").findings()
+    assert (f["path"], f["message"]) == (
+        "model.pt", "model.pt is 2.0 MB, over the 500 KB limit for binaries")
+    assert f["hint"].startswith("fix: dvc init && git rm --cached model.pt && dvc add model.pt")
+
+
+def test_sizes_read_true_next_to_the_limit(repo: GitRepo, hook) -> None:
+    repo.write("a.bin", blob(2087))
+    repo.write("b.bin", blob(3000))
+    repo.add("a.bin", "b.bin")
+    msgs = sorted(f["message"] for f in hook("--maxkb", "2", "--format", "json").findings())
+    assert msgs == ["a.bin is 2,087 bytes, over the 2,048-byte limit for binaries",
+                    "b.bin is 2.9 KB, over the 2 KB limit for binaries"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(limit=st.integers(0, 6 << 20), over=st.integers(1, 1 << 22))
+def test_a_size_never_reads_as_at_or_under_its_limit(limit: int, over: int) -> None:
+    from dataward.checks.large_file_fixes import over_limit
+
+    said = over_limit(limit * 1024 + over, limit, "binaries")
+    size, _, rest = said.partition(", over the ")
+    assert rest.endswith(" limit for binaries")
+    shown = rest.removesuffix(" limit for binaries")
+    assert _bytes(size) > _bytes(shown.replace("-byte", " bytes")), said
+
+
+def _bytes(text: str) -> float:
+    """What a reader takes "2.0 KB", "5 MB" or "2,087 bytes" to mean."""
+    number, unit = text.split()
+    scale = {"GB": 1 << 30, "MB": 1 << 20, "KB": 1 << 10, "bytes": 1}[unit]
+    return float(number.replace(",", "")) * scale
+
+
+LOCKS = st.sampled_from(["uv.lock", "poetry.lock", "Pipfile.lock", "package-lock.json",
+                         "pnpm-lock.yaml", "yarn.lock", "Cargo.lock", "go.sum", "my env.lock",
+                         "it's.lock"])
+FOLDERS = st.sampled_from(["", "sub dir/", "a'b/", "-x/", "ünï/"])
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=LOCKS, folder=FOLDERS)
+def test_a_lockfile_is_never_told_to_go_to_dvc(tmp_path_factory: pytest.TempPathFactory,
+                                               monkeypatch: pytest.MonkeyPatch, hook,
+                                               name: str, folder: str) -> None:
+    repo = GitRepo.init(tmp_path_factory.mktemp("lock"))
+    repo.write("dataward.toml", '[no-large-binaries]\nlimits = { "*.lock" = 1, "*.json" = 1, '
+                                '"*.yaml" = 1, "*.sum" = 1 }\n')
+    repo.write(folder + name, blob(3 * KB, binary=False))
+    repo.add(folder + name)
+    monkeypatch.chdir(repo.path)
+    (f,) = hook("--format", "json").findings()
+    assert f["message"] == f"{folder}{name} is 3.0 KB, over the 1 KB limit"
+    hint = f["hint"]
+    assert "dvc" not in hint.replace("DVC is for data", "") and "git rm" not in hint
+    shown = ("./" if folder.startswith("-") else "") + folder + name
+    assert hint.startswith(f"fix: keep {shlex.quote(shown)} in git (DVC is for data): "
+                           f'raise its limit, `"{name}" = 1024` as the last key of `limits`')
+    if "regenerate" in hint:  # the command runs in the lockfile's folder, quoted
+        command = hint.split("regenerate it with fewer dependencies: ")[1]
+        words = shlex.split(command)
+        cd = ["cd", ("./" if folder.startswith("-") else "") + folder.rstrip("/"), "&&"]
+        assert (words[:3] == cd) == bool(folder), words

@@ -536,5 +536,143 @@ def test_a_replace_ref_does_not_hide_a_committed_blob(repo: GitRepo, base: str, 
     for argv in (["--all"], ["--range", f"{base}..{added}"]):
         (f,) = hook(*argv, "--format", "json").findings()
         assert f["path"] == "model.pt", argv
-        assert f"model.pt is 2.0 MB, over the 500 KB limit; added in {added[:12]}" \
-            in f["message"]
+        assert f"model.pt is 2.0 MB, over the 500 KB limit for binaries; added in " \
+            f"{added[:12]}" in f["message"]
+
+
+# -- a registry's shape (issue 19): a uv.lock of ~700 KB with three versions in history, the
+# newest still in HEAD; a notebook of 2 MB; a binary model, replaced once, still in HEAD; and
+# weights deleted later. Text gets text-max-kb (5 MB), binaries max-kb (500 KB).
+
+def _lock(version: int) -> bytes:
+    entry = f'[[package]]\nname = "pkg-{version}"\nversion = "1.{version}.0"\n'.encode()
+    return (entry * (700 * KB // len(entry) + 1))[:700 * KB + version]
+
+
+@pytest.fixture
+def registry(repo: GitRepo, base: str) -> dict[str, str]:
+    """Commits c0..c3 and the blob ids: lock0..lock2, model0, model1, weights."""
+    ids: dict[str, str] = {}
+    notebook = '{"cells": [{"outputs": [{"data": {"image/png": "' + "iVBOR" * 400_000 + '"}}]}]}'
+    for n in range(3):
+        repo.write("uv.lock", _lock(n))
+        files = ["uv.lock"]
+        if n == 0:
+            repo.write("analysis.ipynb", notebook)
+            repo.write("models/model.pt", blob(2 * KB * KB))
+            repo.write("old weights.bin", blob(600 * KB, seed=4))
+            files += ["analysis.ipynb", "models/model.pt", "old weights.bin"]
+        if n == 1:
+            repo.write("models/model.pt", blob(2 * KB * KB, seed=1))
+            files.append("models/model.pt")
+            repo.git("rm", "-q", "old weights.bin")
+        repo.add(*files)
+        ids[f"c{n}"] = repo.commit(f"lock v{n}")
+        ids[f"lock{n}"] = repo.git("rev-parse", "HEAD:uv.lock").stdout.strip()
+    ids["model0"] = repo.git("rev-parse", f"{ids['c0']}:models/model.pt").stdout.strip()
+    ids["model1"] = repo.git("rev-parse", f"{ids['c1']}:models/model.pt").stdout.strip()
+    ids["weights"] = repo.git("rev-parse", f"{ids['c0']}:old weights.bin").stdout.strip()
+    return ids
+
+
+def test_all_refuses_the_model_not_the_lockfile_or_the_notebook(
+        repo: GitRepo, registry: dict[str, str], hook) -> None:
+    ids = registry
+    found = {(f["path"], f["message"].split("added in ")[1][:12]): f
+             for f in hook("--all", "--format", "json").findings()}
+    assert sorted(found) == sorted([("models/model.pt", ids["c0"][:12]),
+                                    ("models/model.pt", ids["c1"][:12]),
+                                    ("old weights.bin", ids["c0"][:12])])
+    old = found[("models/model.pt", ids["c0"][:12])]
+    assert old["message"] == (
+        f"models/model.pt is 2.0 MB, over the 500 KB limit for binaries; added in "
+        f"{ids['c0'][:12]} ('lock v0'), and changed later: HEAD has another version, but this "
+        "one stays in history")
+    new = found[("models/model.pt", ids["c1"][:12])]
+    assert new["message"].endswith("('lock v1'), and still in HEAD")
+    strip = (f"printf '%s\\n' {ids['model0']} {ids['model1']} > .git/strip-blobs.txt && "
+             "git filter-repo --strip-blobs-with-ids .git/strip-blobs.txt")
+    # HEAD holds a version: both hints move it to DVC first, then strip both blobs by id.
+    for f in (old, new):
+        assert f["hint"] == (
+            "fix: it is still in HEAD: move it to DVC first:\n"
+            "  dvc init && git rm --cached models/model.pt && dvc add models/model.pt && "
+            "git add models/model.pt.dvc models/.gitignore && "
+            "git commit -m 'Move models/model.pt to DVC' && dvc push && git push\n"
+            "then strip these blobs from history by id, so only these versions go: in a fresh "
+            f"clone, coordinated with everyone who cloned:\n  {strip}")
+    gone = found[("old weights.bin", ids["c0"][:12])]
+    assert gone["message"].endswith("('lock v0'), and deleted later, but it stays in history")
+    assert gone["hint"] == (
+        "fix: strip these blobs from history by id, so only these versions go: in a fresh "
+        "clone, coordinated with everyone who cloned:\n"
+        f"  printf '%s\\n' {ids['weights']} > .git/strip-blobs.txt && "
+        "git filter-repo --strip-blobs-with-ids .git/strip-blobs.txt")
+    assert not any("--invert-paths" in f["hint"] for f in found.values())
+
+
+def test_a_lockfile_over_its_glob_limit_is_kept_in_git_in_every_scope(
+        repo: GitRepo, base: str, registry: dict[str, str], hook) -> None:
+    repo.write("dataward.toml", '[no-large-binaries]\nlimits = { "uv.lock" = 512 }\n')
+    found = [f for f in hook("--all", "--format", "json").findings() if f["path"] == "uv.lock"]
+    assert sorted(f["message"] for f in found) == sorted(
+        f"uv.lock is {size}, over the 512 KB limit; added in {registry[c][:12]} ('lock v{n}'), "
+        + ("and still in HEAD" if n == 2 else
+           "and changed later: HEAD has another version, but this one stays in history")
+        for n, (c, size) in enumerate([("c0", "700.0 KB"), ("c1", "700.0 KB"),
+                                       ("c2", "700.0 KB")]))
+    keep = ('fix: keep uv.lock in git (DVC is for data): raise its limit, `"uv.lock" = 1024` '
+            "as the last key of `limits` under [no-large-binaries] in the policy (the last glob "
+            "that matches wins), or regenerate it with fewer dependencies: uv lock; no history "
+            "rewrite: git stores versions of text as deltas")
+    assert [f["hint"] for f in found] == [keep] * 3
+    (pr,) = [f for f in hook("--range", f"{registry['c1']}..HEAD", "--format", "json"
+                             ).findings() if f["path"] == "uv.lock"]
+    assert pr["hint"] == keep  # no rebase, no DVC: the commit is right, the limit is not
+
+
+def test_a_blob_that_is_still_another_file_of_head_is_never_stripped(
+        repo: GitRepo, base: str, hook) -> None:
+    repo.write("dataward.toml", '[no-large-binaries]\nlimits = { "assets/**" = 4096 }\n')
+    repo.write("tmp/w.bin", blob(1024 * KB))
+    repo.add("dataward.toml", "tmp/w.bin")
+    repo.commit("weights at a strict path")
+    (repo.path / "assets").mkdir()
+    repo.git("mv", "tmp/w.bin", "assets/w.bin")  # allowed here, and the same blob
+    repo.commit("move to assets")
+    (f,) = hook("--all", "--format", "json").findings()
+    assert f["path"] == "tmp/w.bin"
+    assert f["hint"] == ("fix: the same content is assets/w.bin in HEAD, so every clone has it "
+                         "anyway: take that file out of git first, then run --all again")
+
+
+def test_all_moves_a_dvc_output_still_in_head_to_dvc_before_stripping(
+        repo: GitRepo, base: str, hook) -> None:
+    repo.write(".dvc/config", "")
+    repo.write("data.dvc", f"outs:\n- md5: {'e' * 32}.dir\n  path: data\n")
+    repo.write("data/a b.csv", "1\n")
+    repo.add(".dvc/config", "data.dvc", "data/a b.csv")
+    added = repo.commit("data in git too")
+    oid = repo.git("rev-parse", "HEAD:data/a b.csv").stdout.strip()
+    (f,) = hook("--all", "--format", "json").findings()
+    assert f["message"] == ("1 file of data/, a DVC output of data.dvc, is going into git; "
+                            f"added in {added[:12]} ('data in git too')")
+    assert f["hint"] == (
+        "fix: it is still in HEAD: move it to DVC first:\n"
+        "  git rm -r --cached data && dvc add data && git add data.dvc .gitignore && "
+        "git commit -m 'Move data to DVC' && dvc push && git push\n"
+        "then strip these blobs from history by id, so only these versions go: in a fresh "
+        "clone, coordinated with everyone who cloned:\n"
+        f"  printf '%s\\n' {oid} > .git/strip-blobs.txt && "
+        "git filter-repo --strip-blobs-with-ids .git/strip-blobs.txt")
+
+
+def test_a_range_says_where_the_path_is_at_its_tip(repo: GitRepo, base: str, hook) -> None:
+    for n in range(2):
+        repo.write("w.bin", blob(600 * KB, seed=n))
+        repo.add("w.bin")
+        repo.commit(f"w{n}")
+    messages = sorted(f["message"].partition("), ")[2]
+                      for f in hook("--range", f"{base}..HEAD", "--format", "json").findings())
+    assert messages == ["and changed later: the tip has another version, but this one stays "
+                        "in history", "and still at the tip"]

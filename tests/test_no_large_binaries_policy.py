@@ -31,28 +31,29 @@ limits = { "*.csv" = 2048, "data/raw/**" = 50 }
 """)
     repo.write("table.csv", blob(1500 * KB, binary=False))
     repo.write("data/raw/small.csv", blob(60 * KB, binary=False))
-    repo.write("notes.txt", blob(150 * KB, binary=False))
-    repo.add("table.csv", "data/raw/small.csv", "notes.txt")
+    repo.write("notes.bin", blob(150 * KB))
+    repo.write("notes.txt", blob(150 * KB, binary=False))  # text: under text-max-kb
+    repo.add("table.csv", "data/raw/small.csv", "notes.bin", "notes.txt")
     res = hook("--format", "json")
-    assert paths(res) == ["data/raw/small.csv", "notes.txt"]
+    assert paths(res) == ["data/raw/small.csv", "notes.bin"]
     msg = {f["path"]: f["message"] for f in res.findings()}
-    assert "over the 50 KB limit" in msg["data/raw/small.csv"]
-    assert "over the 100 KB limit" in msg["notes.txt"]
+    assert msg["data/raw/small.csv"] == "data/raw/small.csv is 60.0 KB, over the 50 KB limit"
+    assert msg["notes.bin"] == "notes.bin is 150.0 KB, over the 100 KB limit for binaries"
 
 
 def test_policy_in_pyproject(repo: GitRepo, hook) -> None:
     repo.write("pyproject.toml", "[project]\nname = 'x'\n\n[tool.dataward.no-large-binaries]\n"
                                  "max-kb = 10\n")
-    repo.write("a.txt", blob(20 * KB, binary=False))
-    repo.add("a.txt")
-    assert paths(hook("--format", "json")) == ["a.txt"]
+    repo.write("a.bin", blob(20 * KB))
+    repo.add("a.bin")
+    assert paths(hook("--format", "json")) == ["a.bin"]
 
 
 def test_dataward_toml_wins_over_pyproject(repo: GitRepo, hook) -> None:
     repo.write("pyproject.toml", "[tool.dataward.no-large-binaries]\nmax-kb = 10\n")
     repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 30\n")
-    repo.write("a.txt", blob(20 * KB, binary=False))
-    repo.add("a.txt")
+    repo.write("a.bin", blob(20 * KB))
+    repo.add("a.bin")
     assert hook().code == 0
 
 
@@ -60,8 +61,8 @@ def test_dataward_toml_wins_over_pyproject(repo: GitRepo, hook) -> None:
     ('[no-large-binaries]\nmax-kb = "big"\n',
      "dataward.toml:2: no-large-binaries.max-kb: Input should be a valid integer (got 'big')"),
     ("[no-large-binaries]\n\nmaxkb = 3\n",
-     "dataward.toml:3: no-large-binaries.maxkb: unknown key; known keys here: max-kb, limits, "
-     "binary-max-kb, binary-allow"),
+     "dataward.toml:3: no-large-binaries.maxkb: unknown key; known keys here: max-kb, "
+     "text-max-kb, limits, binary-max-kb, binary-allow"),
     ("[no-large-binaries]\nmax-kb = -5\n",
      "dataward.toml:2: no-large-binaries.max-kb: must be 0 or more KB, not -5"),
     ('[no-large-binaries]\nlimits = { "*.csv" = "2MB" }\n',
@@ -78,8 +79,8 @@ def test_bad_policy_exits_2_naming_file_line_and_key(repo: GitRepo, hook, body: 
 
 
 def test_policy_changes_are_picked_up_through_the_cache(repo: GitRepo, hook) -> None:
-    repo.write("a.txt", blob(20 * KB, binary=False))
-    repo.add("a.txt")
+    repo.write("a.bin", blob(20 * KB))
+    repo.add("a.bin")
     repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 10\n")
     assert hook().code == 1
     assert hook().code == 1  # from the state cache
@@ -92,8 +93,8 @@ def test_policy_changes_are_picked_up_through_the_cache(repo: GitRepo, hook) -> 
 def test_explicit_config_file(repo: GitRepo, hook, tmp_path) -> None:
     cfg = tmp_path / "strict.toml"
     cfg.write_text("[no-large-binaries]\nmax-kb = 1\n")
-    repo.write("a.txt", blob(2 * KB, binary=False))
-    repo.add("a.txt")
+    repo.write("a.bin", blob(2 * KB))
+    repo.add("a.bin")
     assert hook("--config", str(cfg)).code == 1
     missing = hook("--config", str(tmp_path / "nope.toml"))
     assert missing.code == 2 and "cannot read the policy" in missing.err
@@ -240,3 +241,50 @@ def test_a_move_to_a_path_no_stricter_adds_nothing(repo: GitRepo, allowed: str, 
     assert hook("--format", "json").code == 0
     repo.commit("rename")
     assert _verdicts(hook, allowed) == {"--range": [], "--all": []}
+
+
+# -- text-max-kb (issue 19) -------------------------------------------------------------------
+
+def test_text_max_kb_and_globs_override_the_text_default(repo: GitRepo, hook) -> None:
+    repo.write("dataward.toml", '[no-large-binaries]\ntext-max-kb = 10\nmax-kb = 30\n'
+                                'limits = { "docs/**" = 100 }\n')
+    repo.write(".gitattributes", "*.dat diff\n")
+    repo.write("notes.txt", blob(20 * KB, binary=False))  # text over its 10 KB
+    repo.write("w.bin", blob(20 * KB))  # a binary under its 30 KB
+    repo.write("table.dat", blob(20 * KB))  # NUL bytes that git diffs as text
+    repo.write("docs/big.md", blob(90 * KB, binary=False))  # a glob sets both limits
+    repo.write("big.csv", blob(40 * KB, binary=False))  # over both: not read
+    repo.add("dataward.toml", ".gitattributes", "notes.txt", "w.bin", "table.dat",
+             "docs/big.md", "big.csv")
+    res = hook("--format", "json")
+    assert {f["path"]: f["message"] for f in res.findings()} == {
+        "notes.txt": "notes.txt is 20.0 KB, over the 10 KB limit for text",
+        "table.dat": "table.dat is 20.0 KB, over the 10 KB limit for text",
+        "big.csv": "big.csv is 40.0 KB, over the limits for binaries (30 KB) and text (10 KB)",
+    }
+    assert all("dvc add" in f["hint"] for f in res.findings())  # data: these go to DVC
+
+
+def test_a_negative_text_max_kb_is_refused(repo: GitRepo, hook) -> None:
+    repo.write("dataward.toml", "[no-large-binaries]\ntext-max-kb = -1\n")
+    res = hook()
+    assert res.code == 2
+    assert "dataward.toml:2: no-large-binaries.text-max-kb: must be 0 or more KB, not -1" \
+        in res.err
+
+
+def test_only_a_blob_between_the_limits_is_read(repo: GitRepo, hook, tmp_path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The text limit costs the common commit nothing: small files are judged on their size
+    # alone, and no blob is read (`cat-file --batch`) unless its kind decides the verdict.
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    repo.write("train.py", "print(1)\n" * 1000)
+    repo.write("icon.png", blob(20 * KB))
+    repo.add("train.py", "icon.png")
+    assert hook() == Result(0, "", "")
+    assert "cat-file --batch\n" not in trace.read_text()
+    repo.write("uv.lock", blob(700 * KB, binary=False))
+    repo.add("uv.lock")
+    assert hook() == Result(0, "", "")  # text, under text-max-kb: read to know that
+    assert "cat-file --batch\n" in trace.read_text()

@@ -211,6 +211,7 @@ per-path-ignores = { "archive/**" = ["card-missing", "output-not-ignored"] }
 
 [no-large-binaries]
 max-kb = 500
+text-max-kb = 5120
 limits = { "*.csv" = 2048, "data/raw/**" = 50 }
 binary-max-kb = 100
 binary-allow = ["docs/**/*.png", "*.ico"]
@@ -230,6 +231,9 @@ required-keys = ["pretty_name", "license", "size_categories", "maintainers", "so
 required-sections = ["Motivation", "Collection process"]
 recommend-sections = false
 exclude = ["models/**"]
+strict = true
+strict-keys = ["annotations_creators"]
+one-example-per-file = false
 """
 
 

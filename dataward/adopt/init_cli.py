@@ -79,6 +79,10 @@ def _show(plan: Plan) -> None:
     for command in plan.hooks:
         print(f"  would run    {command.shown}  ({command.why})")
     _kept_and_notes(plan)
+    # The same follow-up steps as a real run: what is left to do by hand is part of the plan.
+    print("\nThen (by hand, after it):")
+    for line in _next_steps(plan):
+        print(f"  - {line}")
     for change in plan.files:
         print()
         old = [] if change.old is None else change.old.splitlines(keepends=True)
@@ -136,21 +140,6 @@ def _uncommitted(repo: Repo, plan: Plan) -> list[str]:
 
 
 def _next_steps(plan: Plan) -> list[str]:
-    from dataward.formats import dvc_config as dvc_remotes
-    steps = []
-    settings = dvc_remotes.load(os.path.join(plan.root, ".dvc"))
-    if settings.default_remote is not None and settings.default_remote not in settings.remotes:
-        steps.append(f"the default DVC remote '{settings.default_remote}' is not defined: "
-                     "dvc remote add -d -f storage s3://BUCKET/PATH")
-    elif settings.default_remote is None:
-        steps.append("the DVC remote: dvc remote add -d storage s3://BUCKET/PATH, and its keys "
-                     "in .dvc/config.local only: dvc remote modify --local storage "
-                     "access_key_id ... (dvc-config refuses them in .dvc/config)")
-    steps.append("on GitHub: the remote's read-only keys as secrets DVC_AWS_ACCESS_KEY_ID and "
-                 "DVC_AWS_SECRET_ACCESS_KEY (or OIDC: docs/operations.md), and `dataward "
-                 "check` and `dvc-pushed` as required status checks of main")
-    if plan.kind == "registry":
-        steps.append("a card per dataset: `dataward card new NAME.dvc` writes one to fill in")
-        steps.append("the runner labels and dataset folders in "
-                     ".github/workflows/dataward-drift.yml (docs/operations.md)")
-    return steps
+    from dataward.adopt.next_steps import steps
+
+    return steps(plan.root, plan.kind)

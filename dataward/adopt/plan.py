@@ -21,6 +21,7 @@ from dataward.adapters.git import Repo
 from dataward.adapters.state import State
 from dataward.adopt import policy_file, precommit_config
 from dataward.adopt.card_new import TEMPLATE_FILE as CARD_TEMPLATE
+from dataward.adopt.monorepo import refuse_subprojects
 from dataward.adopt.precommit_config import Kind
 from dataward.errors import UsageError
 from dataward.policy import load as load_policy
@@ -77,6 +78,7 @@ def make_plan(repo: Repo, kind: Kind, *, pre_commit: bool = True, hook_repo: str
         raise UsageError(f"--actions-repo {actions_repo!r} is not OWNER/NAME",
                          "give the repository as GitHub names it, e.g. lab-tools/dataward")
     _refuse_credentials(hook_repo)
+    refuse_subprojects(repo)
     root = repo.root
     commands, managed = _dvc_init(root)
     files: list[FileChange] = []

@@ -1,9 +1,10 @@
 """Build the catalog from the registry's git history alone: no DVC, no network.
 
 One `git log` of the first-parent line (the registry's main as it was merged) lists every
-commit that touched a `.dvc` file, with renames; one `git cat-file --batch` reads every version
-of every `.dvc` file and card. The one reader of DVC files turns each into datasets, and
-catalog.history follows each dataset (its workspace path) through them.
+commit that touched a `.dvc` file, a `dvc.lock` or a `dvc.yaml`, with renames; one `git
+cat-file --batch` reads every version of each and of every card. The one reader of DVC files
+turns each into datasets, and catalog.history follows each dataset (its workspace path)
+through them. Git tags on that line then name the versions they hold.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from typing import Any
 
 from dataward import __version__
 from dataward.adapters.git import Repo
-from dataward.catalog.history import datasets_of, shown, version, versions
+from dataward.catalog.history import Staged, datasets_of, shown, tagged, version, versions
 from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
 from dataward.errors import CouldNotCheck, UsageError
-from dataward.formats.dvcfile import DvcOut, read
+from dataward.formats.dvcfile import NO_STAGES, is_dvcfile, read, read_stages
 from dataward.formats.globs import last_match
 from dataward.formats.urls import public
 from dataward.policy import DatasetCardsPolicy
 
-DVC_FILES = ("*.dvc",)  # git pathspec: any folder
+DVC_FILES = ("*.dvc", "*dvc.lock", "*dvc.yaml")  # git pathspecs: any folder
 MAX_FILE = 1 << 20  # .dvc files and cards are small; yamlsafe refuses more anyway
 
 
@@ -40,45 +41,78 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
                             "history", "fetch the whole history (actions/checkout: "
                             "fetch-depth: 0; or git fetch --unshallow)")
     history = repo.first_parent_history(commit, DVC_FILES)
-    current = [(p, oid) for p, oid in repo.tree_files(commit, DVC_FILES)
-               if last_match(policy.exclude, p) is None]
+    tree = [(p, oid) for p, oid in repo.tree_files(commit, DVC_FILES) if is_dvcfile(p)]
+    current = [(p, oid) for p, oid in tree if last_match(policy.exclude, p) is None
+               and not p.endswith("dvc.yaml")]
     oids = {c.oid for _, changes in history for c in changes if c.status != "D"}
-    contents = repo.object_heads(oids | {oid for _, oid in current}, MAX_FILE)
-    cache: dict[tuple[str, str], tuple[DvcOut, ...] | None] = {}
+    contents = repo.object_heads(oids | {oid for _, oid in tree}, MAX_FILE)
+    cache: dict[tuple[str, str, str | None], tuple[Staged, ...] | None] = {}
 
-    def read_dvcfile(path: str, oid: str) -> tuple[DvcOut, ...] | None:
-        if (path, oid) not in cache:
-            found = read(path, contents.get(oid, b""))
-            cache[path, oid] = None if found.problem else datasets_of(found.outs)
-        return cache[path, oid]
+    def read_dvcfile(path: str, oid: str, stages: str | None) -> tuple[Staged, ...] | None:
+        if (path, oid, stages) not in cache:
+            cache[path, oid, stages] = _datasets_in(path, contents.get(oid, b""),
+                                                    contents.get(stages or "", b""))
+        return cache[path, oid, stages]
 
     lines = versions(history, read_dvcfile,
                      lambda merge: repo.merged_changes(merge, DVC_FILES))
-    cards = _cards(repo, commit, [p for p, _ in current], policy.card)
+    cards = _cards(repo, commit, [p for p, _ in current if p.endswith(".dvc")], policy.card)
     default, remotes = _remotes(repo, commit)
     entry, committed = repo.commit_entry(commit)
+    yamls = dict(tree)
 
     datasets = []
     for path, oid in current:
-        for out in read_dvcfile(path, oid) or ():
+        beside = yamls.get(path[: -len("dvc.lock")] + "dvc.yaml") \
+            if path.endswith("dvc.lock") else None
+        for out in read_dvcfile(path, oid, beside) or ():
             seen = lines.get(out.path) or []
             if not seen or seen[-1].md5 != out.md5:  # changed where the log cannot see it
                 seen = [*seen, version(len(seen) + 1, out, entry)]
             datasets.append(_dataset(out, seen, cards.get(path), default, remotes))
-    datasets.sort(key=lambda d: d.name)
+    datasets = tagged(sorted(datasets, key=lambda d: d.name), repo.first_parent_line(commit),
+                      repo.tags())
     return Catalog(schema_version=1, generator=f"dataward {__version__}",
                    registry=public(registry_url) if registry_url else None,
                    commit=commit, date=committed, datasets=datasets)
 
 
-def _dataset(out: DvcOut, seen: list[Version], card: Card | None, default: str | None,
+def _datasets_in(path: str, content: bytes, stages: bytes) -> tuple[Staged, ...] | None:
+    """The datasets of one DVC file; a dvc.lock's with their stage names, read with its
+    dvc.yaml's `stages` (its wdirs). None when it cannot be read."""
+    from dataward.formats.yamlsafe import load
+
+    if not is_dvcfile(path) or path.endswith("dvc.yaml"):  # (dvc.yaml: nothing hashed)
+        return ()
+    context = read_stages(path[: -len("lock")] + "yaml", stages) if stages else NO_STAGES
+    found = read(path, content, context)
+    if found.problem:
+        return None
+    if not path.endswith("dvc.lock"):
+        return datasets_of(found.outs)
+    doc = load(content).data  # read() has just loaded it
+    entries = doc.get("stages") if "schema" in doc else doc  # DVC 1 had no `stages:`
+    staged: list[Staged] = []
+    for name, body in entries.items() if isinstance(entries, dict) else ():
+        # One stage at a time through the one reader: which stage wrote which path.
+        try:
+            alone = json.dumps({"schema": "2.0", "stages": {str(name): body}}, default=str)
+        except (TypeError, ValueError):
+            continue
+        staged += datasets_of(read(path, alone.encode(), context).outs, str(name))
+    return tuple(staged)
+
+
+def _dataset(staged: Staged, seen: list[Version], card: Card | None, default: str | None,
              remotes: dict[str, dict[str, str]]) -> Dataset:
+    out = staged.out
     remote = None if out.imported else (out.remote or default)
     url = remotes.get(remote, {}).get("url") if remote else None
     url = public(url) if url else None
     source = out.imported
     return Dataset(
-        name=shown(out.path), dvc_file=shown(out.dvcfile), path=shown(out.path),
+        name=shown(out.path), dvc_file=shown(out.dvcfile),
+        stage=None if staged.stage is None else shown(staged.stage), path=shown(out.path),
         md5=out.md5 or "", hash="md5-dos2unix" if out.legacy else "md5", size=out.size,
         nfiles=out.nfiles, is_dir=out.is_dir, remote=remote, remote_url=url,
         object_url=f"{url.rstrip('/')}/{out.key}" if url else None,

@@ -84,7 +84,9 @@ def _main(args: argparse.Namespace) -> int:
 
 def find(catalog: Catalog, name: str) -> Dataset:
     for dataset in catalog.datasets:
-        if name in (dataset.name, dataset.dvc_file, dataset.name.rstrip("/")):
+        # A dvc.lock declares many datasets: it names none of them alone.
+        if name in (dataset.name, None if dataset.stage else dataset.dvc_file,
+                    dataset.name.rstrip("/")) or name.rstrip("/") == dataset.name:
             return dataset
     near = [d.name for d in catalog.datasets if name.lower() in d.name.lower()]
     raise UsageError(f"no dataset {name!r} in the catalog",

@@ -99,6 +99,7 @@ SPDX: dict[str, str] = {
     "epl-2.0": "EPL-2.0",
     "etalab-2.0": "etalab-2.0",
     "eupl-1.1": "EUPL-1.1",
+    "eupl-1.2": "EUPL-1.2",
     "gpl-2.0": "GPL-2.0-only",
     "gpl-3.0": "GPL-3.0-only",
     "isc": "ISC",

@@ -43,8 +43,14 @@ class Version(_Model):
     date: str = Field(description="The commit's author date, ISO 8601 with its offset.")
     author: str = Field(description="The commit's author name.")
     message: str = Field(description="The commit's subject line.")
-    dvc_file: str = Field(description="The .dvc file at that commit (it may have been renamed "
-                                      "since).")
+    dvc_file: str = Field(description="The .dvc file (or dvc.lock) at that commit (it may "
+                                      "have been renamed since).")
+    stage: str | None = Field(default=None, description="The dvc.lock stage that wrote it; "
+                                                        "null for a .dvc file's output.")
+    tags: list[str] = Field(default_factory=list, description=(
+        "Git tags of main-line commits that hold this version (the first is the one `dvc "
+        "import --rev` is given): those on the oldest such commit first, then later ones; "
+        "on one commit, in version order (v2.9 before v2.10)."))
 
 
 class Maintainer(_Model):
@@ -89,7 +95,12 @@ class Dataset(_Model):
 
     name: str = Field(description="The output's path in the registry (what `dvc import` "
                                   "takes).")
-    dvc_file: str
+    dvc_file: str = Field(description="The .dvc file, or the dvc.lock of the pipeline stage "
+                                      "that writes it.")
+    stage: str | None = Field(default=None, description="The dvc.lock stage that writes it "
+                                                        "(`name`, or `name@key` for a foreach "
+                                                        "stage); null for a .dvc file's "
+                                                        "output.")
     path: str = Field(description="The output's path, repository-relative.")
     md5: str = Field(description="The current hash as DVC writes it.")
     hash: Literal["md5", "md5-dos2unix"] = Field(

@@ -7,7 +7,6 @@ it replaces (value objects are NamedTuples; everything else is imported when nee
 
 import argparse
 import os
-import posixpath
 import sys
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -25,7 +24,6 @@ from dataward.runner import Request, add_common_options
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024
-DVC_OUTPUT_RULE = "dvc-output-in-git"
 
 
 class Blob(NamedTuple):
@@ -35,12 +33,13 @@ class Blob(NamedTuple):
     oid: str
     size: int
     commit: str | None = None  # None: staged
-    binary: bool = False
+    binary: bool | None = None  # None: not read, as its kind could not change the verdict
     lfs: bool = False  # the path has filter=lfs
     lfs_pointer: bool = False
     at_tip: bool = True  # still at this path in the newest commit of the scope
     dvc_owner: DvcOut | None = None  # the DVC output holding this path in its own commit
     via: scope.Loose | None = None  # pushed in a tree or as a blob a ref points at, no commit
+    path_at_tip: bool = True  # the path, in any version, is in the newest commit of the scope
 
 
 class Context(NamedTuple):
@@ -50,20 +49,29 @@ class Context(NamedTuple):
     dvc_repo: bool = True  # a DVC project covers these paths (else the fix starts with dvc init)
     subjects: dict[str, str] = {}  # noqa: RUF012 - commit id -> subject; never mutated
     root_commits: frozenset[str] = frozenset()
+    tip_blobs: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 - --all: blob -> paths in HEAD
 
 
 # -- pure policy ----------------------------------------------------------------------------
 
 
-def limit_kb(policy: LargeBinariesPolicy, path: str) -> int:
-    """The size limit at `path`; a blob a ref points at has no path (""): the limits that
-    name no path judge it."""
-    if not policy.limits or not path:
-        return policy.max_kb
-    from dataward.formats.globs import last_match
+def size_limits(policy: LargeBinariesPolicy, path: str) -> tuple[int, int]:
+    """(binary, text) size limits in KB at `path`: the last glob of `limits` that matches
+    sets both. A blob a ref points at has no path (""): the limits that name no path judge it."""
+    if policy.limits and path:
+        from dataward.formats.globs import last_match
 
-    pattern = last_match(list(policy.limits), path)
-    return policy.limits[pattern] if pattern is not None else policy.max_kb
+        pattern = last_match(list(policy.limits), path)
+        if pattern is not None:
+            return policy.limits[pattern], policy.limits[pattern]
+    return policy.max_kb, policy.text_max_kb
+
+
+def limit_kb(policy: LargeBinariesPolicy, path: str, binary: bool | None) -> int:
+    """The size limit for a blob of this kind; a blob not read (None) is held to the smaller
+    limit: only one over both, or under both, is left unread."""
+    limits = size_limits(policy, path)
+    return min(limits) if binary is None else limits[0] if binary else limits[1]
 
 
 def binary_limit_kb(policy: LargeBinariesPolicy, path: str) -> int | None:
@@ -76,149 +84,87 @@ def binary_limit_kb(policy: LargeBinariesPolicy, path: str) -> int | None:
 
 
 def needs_sniff(policy: LargeBinariesPolicy, path: str, size: int) -> bool:
-    """Whether telling binary from text could change the verdict on this blob."""
+    """Whether telling binary from text could change the verdict on this blob: it lies
+    between the limits for text and binaries, or over binary-max-kb but not the size limit.
+    A blob over both size limits is refused either way and is not read (it may be GBs)."""
+    binary, text = size_limits(policy, path)
+    if min(binary, text) * 1024 < size <= max(binary, text) * 1024:
+        return True
     blimit = binary_limit_kb(policy, path)
-    return blimit is not None and blimit * 1024 < size <= limit_kb(policy, path) * 1024
+    return blimit is not None and blimit * 1024 < size <= binary * 1024
 
 
 def stricter(policy: LargeBinariesPolicy, path: str, than: str) -> bool:
     """Whether some blob passes at `than` but not at `path`: a move there needs judging."""
     limit, old = binary_limit_kb(policy, path), binary_limit_kb(policy, than)
-    return limit_kb(policy, path) < limit_kb(policy, than) or \
+    new_sizes, old_sizes = size_limits(policy, path), size_limits(policy, than)
+    return any(n < o for n, o in zip(new_sizes, old_sizes, strict=True)) or \
         (limit is not None and (old is None or limit < old))
 
 
+def verdict(blob: Blob, policy: LargeBinariesPolicy) -> tuple[str, str] | None:
+    """(what is wrong, rule id) for a blob over a limit at its path, else None."""
+    from dataward.checks.large_file_fixes import human, over_both, over_limit, size_over
+
+    binary, text = size_limits(policy, blob.path)
+    limit = limit_kb(policy, blob.path, blob.binary)
+    blimit = binary_limit_kb(policy, blob.path) if blob.binary else None
+    if blob.size > limit * 1024:
+        if binary == text:
+            return f"is {over_limit(blob.size, limit)}", "large-file"
+        if blob.binary is None:
+            return f"is {over_both(blob.size, binary, text)}", "large-file"
+        return f"is {over_limit(blob.size, limit, 'binaries' if blob.binary else 'text')}", \
+            "large-file"
+    if blimit is None or blob.size <= blimit * 1024:
+        return None
+    if not blimit:
+        return (f"is a binary file ({human(blob.size)}); binary files are not allowed here",
+                "binary-file")
+    shown, most, _ = size_over(blob.size, blimit)
+    return f"is a {shown} binary file; binaries over {most} are not allowed here", "binary-file"
+
+
 def judge(blobs: Sequence[Blob], policy: LargeBinariesPolicy, ctx: Context) -> list[Finding]:
-    findings: list[Finding] = []
     in_dvc: dict[tuple[str, str], list[Blob]] = {}
+    judged: list[tuple[Blob, str, str]] = []
     for blob in blobs:
         if blob.dvc_owner is not None:
             in_dvc.setdefault((blob.dvc_owner.path, blob.dvc_owner.dvcfile), []).append(blob)
-            continue
-        if blob.lfs and blob.lfs_pointer:
-            continue
-        limit = limit_kb(policy, blob.path)
-        blimit = binary_limit_kb(policy, blob.path) if blob.binary else None
-        if blob.size > limit * 1024:
-            what, rule = f"is {_human(blob.size)}, over the {limit} KB limit", "large-file"
-        elif blimit is not None and blob.size > blimit * 1024:
-            rule = "binary-file"
-            what = (f"is a {_human(blob.size)} binary file; binaries over {blimit} KB are "
-                    "not allowed here" if blimit else
-                    f"is a binary file ({_human(blob.size)}); binary files are not allowed here")
-        else:
-            continue
+        elif not (blob.lfs and blob.lfs_pointer) and (found := verdict(blob, policy)):
+            judged.append((blob, *found))
+    if not judged and not in_dvc:
+        return []
+    from dataward.checks import large_file_fixes as fixes
+
+    strip: dict[str, list[str]] = {}  # path -> its offending blobs, for one rewrite
+    for blob, _, _ in judged:
+        if blob.commit is not None:
+            strip.setdefault(blob.path, []).append(blob.oid)
+    findings: list[Finding] = []
+    for blob, what, rule in judged:
         if blob.via is not None:
-            findings.append(_loose_finding(blob, what, rule))
+            findings.append(fixes.loose_finding(blob, what, rule))
         elif blob.lfs:
-            findings.append(_finding(blob, ctx,
-                f"is marked filter=lfs, but git got the file itself ({_human(blob.size)}), "
-                "not an LFS pointer",
-                f"git lfs install && git rm --cached {_q(blob.path)} && git add {_q(blob.path)}",
-                "lfs-not-pointer"))
+            findings.append(_lfs_finding(blob, ctx))
         else:
-            findings.append(_finding(blob, ctx, what, _data_fix(blob.path, ctx), rule))
+            findings.append(fixes.finding(blob, ctx, what, rule, strip.get(blob.path, [])))
     for (out_path, dvcfile), members in sorted(in_dvc.items()):
-        findings.append(_dvc_output_finding(out_path, dvcfile, members, ctx))
+        findings.append(fixes.dvc_output_finding(out_path, dvcfile, members, ctx))
     return findings
 
 
-def _finding(blob: Blob, ctx: Context, what: str, fix: str, rule: str) -> Finding:
-    message = f"{blob.path} {what}"
-    if blob.commit is None:
-        return Finding(blob.path, None, CHECK_ID, message, f"fix: {fix}", rule=rule)
-    message += f"; added in {_commit_label(blob.commit, ctx)}"
-    if not blob.at_tip:
-        message += ", and deleted later, but it stays in history"
-    return Finding(blob.path, None, CHECK_ID, message,
-                   _history_fix(blob.path, blob.commit, ctx, keep_data=blob.at_tip), rule=rule)
+def _lfs_finding(blob: Blob, ctx: Context) -> Finding:
+    from dataward.checks import large_file_fixes as fixes
 
-
-def _loose_finding(blob: Blob, what: str, rule: str) -> Finding:
-    """A blob pushed in a tree or as a blob that a ref (a tag, mostly) points at: no commit
-    holds it, so the fix is to drop the ref, here and (if it got there) on the remote."""
-    assert blob.via is not None
-    v, local = blob.via, blob.via.local_ref.startswith("refs/")
-    ref = v.local_ref if local else v.remote_ref
-    kind, _, short = ref.partition("refs/")[2].partition("/")
-    noun = {"tags": "tag", "heads": "branch"}.get(kind) if ref.startswith("refs/") else None
-    label = f"{noun} {short}" if noun else ref
-    name = f"{blob.path} (in {label}, a tree)" if blob.path else f"{label} (a blob)"
-    drop = {"tag": f"git tag -d {_q(short)}", "branch": f"git branch -D {_q(short)}"}.get(
-        noun or "", f"git update-ref -d {_q(ref)}")
-    hint = (f"fix: {label} points at a {v.kind}, not a commit: do not push it"
-            + (f"; delete it here: {drop}" if local else "")
-            + f"\nif an earlier push sent it, delete it there: git push {_q(v.remote)} "
-            f"{_q(':' + v.remote_ref)}")
-    return Finding(name, None, CHECK_ID, f"{name} {what}", hint, rule=rule)
-
-
-def _dvc_output_finding(out_path: str, dvcfile: str, members: list[Blob],
-                        ctx: Context) -> Finding:
-    directory = any(b.path != out_path for b in members)
-    rm = "git rm -r --cached" if directory else "git rm --cached"
-    if directory:
-        what = (f"{len(members)} file{'s' if len(members) > 1 else ''} of {out_path}/, "
-                f"a DVC output of {dvcfile}, {'are' if len(members) > 1 else 'is'} "
-                "going into git")
-    else:
-        what = f"{out_path} is a DVC output of {dvcfile} and must not go into git"
-    # `dvc add OUT` writes OUT.dvc: right when that is the file tracking it; for a stage's
-    # output or another .dvc file it would claim the path a second time.
-    own = dvcfile == out_path + ".dvc"
-    fix = f"{rm} {_q(out_path)}" + (f" && dvc add {_q(out_path)}" if own else
-                                    f"\n{dvcfile} tracks it already: `dvc commit {_q(dvcfile)}` "
-                                    "records the data if it changed")
-    first = members[0]  # blobs come oldest commit first
-    if first.commit is None:
-        return Finding(out_path, None, CHECK_ID, what, f"fix: {fix}", rule=DVC_OUTPUT_RULE)
-    what += f"; added in {_commit_label(first.commit, ctx)}"
-    return Finding(out_path, None, CHECK_ID, what,
-                   _history_fix(out_path, first.commit, ctx, keep_data=own),
-                   rule=DVC_OUTPUT_RULE)
-
-
-def _data_fix(path: str, ctx: Context) -> str:
-    fix = f"git rm --cached {_q(path)} && dvc add {_q(path)}"
-    if not ctx.dvc_repo:
-        fix = f"dvc init && {fix}"
-    dvcfile = _q(path + ".dvc")
-    gitignore = _q(posixpath.join(posixpath.dirname(path), ".gitignore"))
-    return f"{fix}\nthen commit {dvcfile} and {gitignore}, and dvc push the data"
-
-
-def _history_fix(path: str, commit: str, ctx: Context, keep_data: bool) -> str:
-    """How to take a blob out of the commits that are not yet published (or, for --all, are);
-    `keep_data`: `dvc add` it there (no DVC file tracks it yet, or PATH.dvc does)."""
-    if ctx.kind == "all":
-        return (f"fix: it is in published history; rewrite it with git filter-repo "
-                f"--invert-paths --path {_q(path)}, coordinated with everyone who cloned")
-    base = "--root" if commit in ctx.root_commits else f"{commit[:12]}~1"
-    untrack = f"git rm -r -q --cached {_q(path)}"
-    if keep_data:
-        gitignore = _q(posixpath.join(posixpath.dirname(path), ".gitignore"))
-        untrack += f" && dvc add {_q(path)} && git add {_q(path + '.dvc')} {gitignore}"
-    return (f"fix: rewrite the unpublished commits: git rebase -i {base}, mark {commit[:12]} "
-            f"as edit, then\n  {untrack} && git commit --amend --no-edit && "
-            "git rebase --continue")
-
-
-def _commit_label(commit: str, ctx: Context) -> str:
-    subject = ctx.subjects.get(commit, "")
-    return f"{commit[:12]} ({subject!r})" if subject else commit[:12]
-
-
-def _human(size: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
-
-
-def _q(path: str) -> str:
-    import shlex  # only when there is something to say
-
-    return shlex.quote(path)
+    what = (f"is marked filter=lfs, but git got the file itself ({fixes.human(blob.size)}), "
+            "not an LFS pointer")
+    if blob.commit is not None:
+        return fixes.finding(blob, ctx, what, "lfs-not-pointer", [blob.oid])
+    path = fixes.q(blob.path)
+    return Finding(blob.path, None, CHECK_ID, f"{blob.path} {what}",
+                   f"fix: git lfs install && git rm --cached {path} && git add {path}",
+                   rule="lfs-not-pointer")
 
 
 # -- gathering facts through git --------------------------------------------------------------
@@ -248,14 +194,10 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     changes = [c for c in changes if sc.kind == "all" or c.moved_from is None
                or stricter(policy, c.path, c.moved_from)]
 
-    sniff = ([c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
-             if policy.binary_max_kb is not None else [])
-    heads = repo.object_heads(c.oid for c in sniff)
-    attrs = repo.check_attr((c.path for c in sniff if c.path), ["diff", "filter"])
-    # Keyed by path too: attributes are per path, and one blob can sit at several paths.
-    binary = {(c.path, c.oid) for c in sniff if _is_binary(heads[c.oid], attrs.get(c.path, {}))}
-    over = [c for c in changes if sizes[c.oid] > limit_kb(policy, c.path) * 1024]
-    flagged = set(over) | {c for c in sniff if (c.path, c.oid) in binary}
+    kinds = _kinds(repo, policy, changes, sizes)
+    over = [c for c in changes
+            if sizes[c.oid] > limit_kb(policy, c.path, kinds.get((c.path, c.oid))) * 1024]
+    flagged = set(over) | {c for c in changes if kinds.get((c.path, c.oid))}
     owned = owners.at_commits(repo, [c for c in changes
                                      if c not in via and owners.ever.owner(c.path)])
     # Each (path, blob) once, at the first (oldest) commit that added it; commits first.
@@ -271,16 +213,41 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     lfs_heads = repo.object_heads(c.oid for c in judged
                                   if c.path in lfs and sizes[c.oid] <= LFS_POINTER_MAX)
     at_tip = repo.present_at(sc.tip, (c.path for c in judged if c.commit)) if sc.tip else set()
+    paths_at_tip = {p for p, _ in at_tip}
     blobs = [
-        Blob(c.path, c.oid, sizes[c.oid], c.commit, (c.path, c.oid) in binary, c.path in lfs,
+        Blob(c.path, c.oid, sizes[c.oid], c.commit, kinds.get((c.path, c.oid)), c.path in lfs,
              lfs_heads.get(c.oid, b"").startswith(LFS_POINTER_PREFIX),
-             c.commit is None or (c.path, c.oid) in at_tip, owned.get(c), via.get(c))
+             c.commit is None or (c.path, c.oid) in at_tip, owned.get(c), via.get(c),
+             c.commit is None or c.path in paths_at_tip)
         for c in judged
     ]
     commits = {c.commit for c in judged if c.commit}
     subjects = repo.commit_subjects(commits)
     roots = frozenset(c for c in commits if repo.resolve_commit(f"{c}^") is None)
-    return blobs, Context(sc.kind, dvc_repo, subjects, roots)
+    tip_blobs = _tip_blobs(repo, sc.tip, {c.oid for c in judged}) \
+        if sc.kind == "all" and sc.tip and commits else {}
+    return blobs, Context(sc.kind, dvc_repo, subjects, roots, tip_blobs)
+
+
+def _tip_blobs(repo: Repo, tip: str, wanted: set[str]) -> dict[str, tuple[str, ...]]:
+    """Where each of these blobs is in the tip's tree: --all rewrites by blob id, and a blob
+    still in HEAD, at any path, must not be stripped from under it."""
+    found: dict[str, tuple[str, ...]] = {}
+    for path, oid in repo.tree_files(tip, []):
+        if oid in wanted:
+            found[oid] = (*found.get(oid, ()), path)
+    return found
+
+
+def _kinds(repo: Repo, policy: LargeBinariesPolicy, changes: list[Change],
+           sizes: dict[str, int]) -> dict[tuple[str, str], bool]:
+    """Binary (True) or text (False), as git decides, of each (path, blob) whose kind could
+    change its verdict; the others are not read, so small files cost no read at all.
+    Keyed by path too: attributes are per path, and one blob can sit at several paths."""
+    sniff = [c for c in changes if needs_sniff(policy, c.path, sizes[c.oid])]
+    heads = repo.object_heads(c.oid for c in sniff)
+    attrs = repo.check_attr((c.path for c in sniff if c.path), ["diff", "filter"])
+    return {(c.path, c.oid): _is_binary(heads[c.oid], attrs.get(c.path, {})) for c in sniff}
 
 
 def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: State
@@ -316,7 +283,7 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
 
 def _smallest_limit(policy: LargeBinariesPolicy) -> int:
     """No blob at or under this many KB can draw a size or binary finding anywhere."""
-    limits = [policy.max_kb, *policy.limits.values()]
+    limits = [policy.max_kb, policy.text_max_kb, *policy.limits.values()]
     if policy.binary_max_kb is not None:
         limits.append(policy.binary_max_kb)
     return min(limits)

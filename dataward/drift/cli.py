@@ -36,6 +36,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                              "built from its history)")
     source.add_argument("--catalog", metavar="FILE", help="a catalog.json instead")
     scan.add_argument("--rev", default="HEAD", help="the registry revision (default: HEAD)")
+    scan.add_argument("--datasets", action="append", metavar="GLOB[,GLOB...]",
+                      help="the datasets this environment is meant to hold, as .gitattributes "
+                           "patterns of their names (default: all); the others are listed "
+                           "as not expected, never as drift")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the JSON report here")
     scan.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                       help="files hashed at once (default: the number of cores)")
@@ -89,6 +93,9 @@ def _scan(args: argparse.Namespace) -> int:
     _check_env(args.env)
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+    from dataward.drift.selection import parse
+
+    selection = parse(args.datasets) if args.datasets is not None else None
     catalog, caches = _catalog(args)
     state = None if args.no_state else (args.state or _default_state())
     remote_root = caches[0] if caches else None
@@ -98,7 +105,7 @@ def _scan(args: argparse.Namespace) -> int:
         caches = [load(os.path.join(remote_root, ".dvc")).cache_dir]  # honours cache.dir
     report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
                                cache_dirs=caches, remote_root=remote_root,
-                               progress=_progress())
+                               progress=_progress(), selection=selection)
     from dataward.report.catalog_text import size
     from dataward.report.text import count
 
@@ -295,8 +302,8 @@ def _publish(args: argparse.Namespace) -> int:
 
     try:
         sha = client.commit_files(args.branch, files, f"drift: {report.env} "
-                                  f"({report.summary.in_sync} of {report.summary.registered} "
-                                  "in sync)")
+                                  f"({report.summary.in_sync} of "
+                                  f"{report.summary.expected_here} in sync)")
     except _Older as newer:
         print(f"{terminal(args.branch)} already holds a later report of {report.env} "
               f"({terminal(str(newer))}); this one is not published")
@@ -316,7 +323,8 @@ def _issue(client: Client, report: DriftReport) -> None:
     from dataward.report import drift_text
     from dataward.report.escape import markdown, markdown_block
 
-    drifting = report.summary.in_sync != report.summary.registered
+    # Datasets outside the environment's --datasets are not its drift: the issue can close.
+    drifting = report.summary.in_sync != report.summary.expected_here
     body = (f"`dataward drift scan` on **{report.env}** ({markdown(report.host)}, "
             f"{markdown(report.root)}) at {markdown(report.time)}, against registry commit "
             f"{report.registry_commit[:12]}:\n\n" + markdown_block(drift_text.text(report))

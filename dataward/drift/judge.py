@@ -109,17 +109,23 @@ def copy_of(found: Found, catalog: Catalog) -> CopyOf | None:
     return None
 
 
-def summary(entries: Sequence[Entry], unregistered: int) -> Summary:
+def summary(entries: Sequence[Entry], unregistered: int, registered: int | None = None
+            ) -> Summary:
+    """`entries`: the expected datasets; `registered`: all of the registry's (the same when
+    every one is expected)."""
     counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
     total = len(entries)
-    return Summary(counts=counts, registered=total, in_sync=counts["in_sync"],
+    return Summary(counts=counts, registered=total if registered is None else registered,
+                   expected=total, in_sync=counts["in_sync"],
                    coverage=round(counts["in_sync"] / total, 4) if total else 1.0,
                    unregistered=unregistered)
 
 
 def exit_code(report: DriftReport) -> int:
-    """0 when every dataset is in sync, 1 for any drift, 3 when a dataset could not be read
-    or the registry has none (a scan that saw nothing must not pass)."""
-    if report.summary.counts["not_checked"] or not report.summary.registered:
+    """0 when every expected dataset is in sync, 1 for any drift among them, 3 when one could
+    not be read or none is expected (a scan that saw nothing must not pass). Datasets outside
+    `--datasets` never count."""
+    s = report.summary
+    if s.counts["not_checked"] or not s.expected_here:
         return 3
-    return 0 if report.summary.in_sync == report.summary.registered else 1
+    return 0 if s.in_sync == s.expected_here else 1

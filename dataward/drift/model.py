@@ -64,12 +64,28 @@ class Unregistered(_Model):
     reason: str | None = Field(default=None, description="Why it could not be read.")
 
 
+class NotExpected(_Model):
+    """A registry dataset outside this environment's `--datasets`: neither hashed nor judged,
+    never drift."""
+
+    name: str
+    version: int = Field(ge=1, description="The registry's current version.")
+    present: bool = Field(description="Something is at its path under the root.")
+
+
 class Summary(_Model):
-    counts: dict[Status, int]
+    counts: dict[Status, int] = Field(description="Of the expected datasets.")
     registered: int = Field(ge=0, description="Datasets in the registry.")
+    expected: int | None = Field(
+        default=None, ge=0, description="Datasets expected in this environment (`--datasets`); "
+                                        "null in reports older than it: every registered one.")
     in_sync: int = Field(ge=0)
-    coverage: float = Field(ge=0, le=1, description="in_sync / registered (1 when none).")
+    coverage: float = Field(ge=0, le=1, description="in_sync / expected (1 when none).")
     unregistered: int = Field(ge=0)
+
+    @property
+    def expected_here(self) -> int:
+        return self.registered if self.expected is None else self.expected
 
 
 class DriftReport(_Model):
@@ -84,6 +100,11 @@ class DriftReport(_Model):
     registry: str | None
     registry_commit: str = Field(pattern=r"^[0-9a-f]{40}$")
     time: str = Field(description="When the scan finished, ISO 8601 UTC.")
+    selection: list[str] | None = Field(
+        default=None, description="The `--datasets` globs naming the datasets this environment "
+                                  "is meant to hold; null: every registered dataset.")
     summary: Summary
-    datasets: list[Entry]
+    datasets: list[Entry] = Field(description="The expected datasets, judged.")
+    not_expected: list[NotExpected] = Field(
+        default_factory=list, description="Registered datasets outside the selection.")
     unregistered: list[Unregistered]

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dataward import __version__
 from dataward.adapters.files import read_given
-from dataward.catalog.model import Catalog
+from dataward.catalog.model import Catalog, Dataset
 from dataward.drift import hasher, hashing
 from dataward.drift import judge as judging
 from dataward.drift.judge import Found, copy_of, printable, summary
-from dataward.drift.model import DriftReport, Unregistered
+from dataward.drift.model import DriftReport, NotExpected, Unregistered
+from dataward.drift.selection import select
 from dataward.formats.dvc_config import load as dvc_settings
 from dataward.formats.manifest import MAX_MANIFEST, read_manifest
 
@@ -48,10 +49,15 @@ Hashes = dict[tuple[str, bool], str | OSError]  # (path, dos2unix) -> md5, or wh
 
 def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | None,
          cache_dirs: Sequence[str] = (), remote_root: str | None = None,
-         progress: Progress | None = None) -> Scan:
+         progress: Progress | None = None, selection: Sequence[str] | None = None) -> Scan:
     """`cache_dirs`: DVC cache folders that may hold `.dir` manifests; `remote_root`: a DVC
-    project whose remotes to fetch the manifests still missing from (needs dvc)."""
+    project whose remotes to fetch the manifests still missing from (needs dvc);
+    `selection`: the `--datasets` globs, when this environment holds only those datasets
+    (the others are listed as not expected, unhashed)."""
     from dataward.drift.state_cache import HashState
+
+    chosen = set(select([d.name for d in catalog.datasets], selection)) if selection else None
+    expected = [d for d in catalog.datasets if chosen is None or d.name in chosen]
 
     root = os.path.abspath(root)
     if not os.path.isdir(root):
@@ -60,7 +66,7 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
         raise CouldNotCheck(f"{root} is not a folder this machine can read",
                             "pass --root the folder where this machine keeps datasets")
     state = HashState.load(state_file) if state_file else None
-    plans, found, extra = _plan_root(catalog, root)
+    plans, found, extra = _plan_root(catalog, expected, root)
     files = sorted({p for _, paths, d2u in plans.values() for p in paths})
     sizes = {p: _size(p) for p in files}
     hashes, stats = _hash(plans, sizes, jobs, state, state_file, root, progress)
@@ -71,8 +77,8 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     manifests = ManifestCache([dvc_settings(own).cache_dir if os.path.isdir(own) else
                                os.path.join(own, "cache"), *cache_dirs])
     if remote_root:
-        _fetch_manifests(catalog, found, manifests, remote_root)
-    entries = [judging.judge(d, found[d.name], manifests) for d in catalog.datasets]
+        _fetch_manifests(expected, found, manifests, remote_root)
+    entries = [judging.judge(d, found[d.name], manifests) for d in expected]
     unregistered = []
     for name in extra:
         f = found[f"\0{name}"]
@@ -86,19 +92,37 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
         host=socket.gethostname(), root=root, registry=catalog.registry,
         registry_commit=catalog.commit,
         time=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        summary=summary(entries, len(unregistered)), datasets=entries,
-        unregistered=unregistered), stats)
+        selection=list(selection) if selection else None,
+        summary=summary(entries, len(unregistered), len(catalog.datasets)), datasets=entries,
+        not_expected=_not_expected(catalog, chosen, root), unregistered=unregistered), stats)
 
 
-def _plan_root(catalog: Catalog, root: str) -> tuple[Plans, dict[str, Found], list[str]]:
-    """What to hash under the root: each dataset's files, and those of every other folder
-    there (an ad-hoc copy, keyed by NUL and its name). Also what was found without hashing
-    (missing, unreadable), and the names of those other folders."""
+def _not_expected(catalog: Catalog, chosen: set[str] | None, root: str) -> list[NotExpected]:
+    """The datasets outside the selection, and whether something is at each one's path (a
+    look, no hashing: a box may keep a stale copy of a dataset it is not meant to hold)."""
+    if chosen is None:
+        return []
+    return [NotExpected(name=printable(d.name), version=d.current.version,
+                        present=_inside(d.path) and os.path.lexists(
+                            os.path.join(root, *d.path.split("/"))))
+            for d in catalog.datasets if d.name not in chosen]
+
+
+def _inside(path: str) -> bool:
+    """A registry path that stays under the root (a crafted catalog may say otherwise)."""
+    return not path.startswith(("../", "/")) and "/../" not in f"/{path}/"
+
+
+def _plan_root(catalog: Catalog, expected: Sequence[Dataset], root: str
+               ) -> tuple[Plans, dict[str, Found], list[str]]:
+    """What to hash under the root: each expected dataset's files, and those of every folder
+    there that is no registered dataset's (an ad-hoc copy, keyed by NUL and its name). Also
+    what was found without hashing (missing, unreadable), and the names of those folders."""
     plans: Plans = {}
     found: dict[str, Found] = {}
-    for dataset in catalog.datasets:
+    for dataset in expected:
         path = os.path.join(root, *dataset.path.split("/"))
-        if dataset.path.startswith(("../", "/")) or "/../" in f"/{dataset.path}/":
+        if not _inside(dataset.path):
             found[dataset.name] = Found("error", reason="its path leaves the root")
             continue
         found[dataset.name] = _plan(dataset.name, path, dataset.hash == "md5-dos2unix",
@@ -211,14 +235,14 @@ class ManifestCache:
         self.known[md5] = manifest
 
 
-def _fetch_manifests(catalog: Catalog, found: Mapping[str, Found], manifests: ManifestCache,
-                     project: str) -> None:
+def _fetch_manifests(datasets: Sequence[Dataset], found: Mapping[str, Found],
+                     manifests: ManifestCache, project: str) -> None:
     """`.dir` manifests no local cache holds, for directories that match no version, read
     from the DVC remote (the registry's, through dvc): the changed files need them."""
     from dataward.formats.dvcfile import object_key
 
     wanted: dict[str | None, set[tuple[str, bool]]] = {}
-    for d in catalog.datasets:
+    for d in datasets:
         f = found[d.name]
         if f.kind != "dir" or any(f.is_(v.md5) for v in d.versions) or d.imported:
             continue

@@ -9,7 +9,7 @@ not judge (`viewer`, `extra_gated_*`, ...) are allowed, as on the Hub.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,9 +22,12 @@ from pydantic import (
 
 from dataward.formats import vocabulary
 
+if TYPE_CHECKING:
+    from dataward.policy import DatasetCardsPolicy
+
 LEGACY_KEYS = {"languages": "language", "licenses": "license"}
 LAB_KEYS = ("maintainers", "source", "personal_data", "personal_data_basis", "access",
-            "version", "citation")
+            "version", "citation", "one_example_per_file")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _GITHUB = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _LANGUAGE = r"^[a-z]{2,3}$|^code$|^multilingual$"
@@ -186,7 +189,45 @@ class LabCard(HubCard):
         description="A version label; quote it (\"1.10\") so YAML keeps it text.")] = None
     citation: Annotated[NonEmpty | None, Field(
         description="How to cite the dataset (BibTeX or text).")] = None
+    one_example_per_file: Annotated[bool | None, Field(
+        description="Each file the .dvc file records is one example (an image, a "
+                    "recording): size_categories is compared with the file count. Overrides "
+                    "the policy's one-example-per-file.")] = None
 
 
 def hub_keys() -> list[str]:
     return list(HubCard.model_fields)
+
+
+def policy_problems(policy: DatasetCardsPolicy) -> list[tuple[list[str], str]]:
+    """`[dataset-cards]` values that types alone do not catch, as (key path, message)."""
+    from dataward.checks.dataset_cards.verdicts import promotable, refused
+    from dataward.policy import CARD_PLACEHOLDERS, DATASHEET_SECTIONS
+
+    bad: list[tuple[list[str], str]] = []
+    card = policy.card
+    if not card.endswith(".md"):
+        bad.append((["card"], f"{card!r} must name a Markdown file (end in .md)"))
+    if not any(p in card for p in CARD_PLACEHOLDERS):
+        bad.append((["card"], f"{card!r} must use {{dir}} or {{name}}"))
+    stripped = card
+    for p in CARD_PLACEHOLDERS:
+        if stripped.count(p) > 1:
+            bad.append((["card"], f"{card!r} uses {p} more than once"))
+        stripped = stripped.replace(p, "")
+    if "{" in stripped or "}" in stripped:
+        bad.append((["card"], f"{card!r}: the only placeholders are {{dir}} and {{name}}"))
+    if card.startswith("/") or ".." in card.split("/") or "\\" in card:
+        bad.append((["card"], f"{card!r} must be a relative path with / and no .."))
+    known = set(hub_keys()) | set(LAB_KEYS)
+    bad += [(["required-keys"], f"{k!r} is not a card key") for k in policy.required_keys
+            if k not in known]
+    bad += [(["required-sections"], f"{s!r} is not one of {', '.join(DATASHEET_SECTIONS)}")
+            for s in policy.required_sections
+            if s.lower() not in (d.lower() for d in DATASHEET_SECTIONS)]
+    # Only keys the Hub warns about can be promoted: what it refuses is already an error.
+    keys = promotable()
+    bad += [(["strict-keys"], f"{k!r} is always an error: the Hub refuses a bad value"
+             if refused(k) else f"{k!r} is not a key the Hub only warns about; one of "
+             f"{', '.join(keys)}") for k in policy.strict_keys if k not in keys]
+    return bad

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dataward.catalog.model import Catalog, Dataset
+from dataward.catalog.model import Catalog, Dataset, Version
 from dataward.report.escape import terminal, terminal_text
 from dataward.report.text import count
 
@@ -36,6 +36,17 @@ def commands(catalog: Catalog, dataset: Dataset, rev: str | None = None) -> list
             f"dvc get {registry} {quote(dataset.path)}{pin}"]
 
 
+def rev(version: Version) -> str:
+    """What `dvc import --rev` names a version by: its first tag (a name a person reads and
+    that git keeps however history is shown), else its commit."""
+    return version.tags[0] if version.tags else version.commit
+
+
+def declared_by(dataset: Dataset) -> str:
+    """The .dvc file, or `dvc.lock` and the stage that writes the output."""
+    return dataset.dvc_file + (f" (stage {dataset.stage})" if dataset.stage else "")
+
+
 def print_list(catalog: Catalog) -> None:
     rows = [(d.name, str(d.current.version), size(d.size),
              "" if d.nfiles is None else str(d.nfiles),
@@ -50,7 +61,7 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
     card = dataset.card
     title = card.pretty_name if card and card.pretty_name else dataset.name
     lines = [f"{title} ({dataset.name}), version {dataset.current.version}",
-             f"  {dataset.dvc_file}: {dataset.md5}, {size(dataset.size)}"
+             f"  {declared_by(dataset)}: {dataset.md5}, {size(dataset.size)}"
              + (f", {dataset.nfiles} files" if dataset.nfiles is not None else "")]
     if dataset.imported:
         lines.append(f"  imported from {dataset.imported.url} {dataset.imported.path}")
@@ -67,10 +78,14 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
     else:
         lines.append("  no card")
     lines += ["", "Use it:"] + [f"  {c}" for c in commands(catalog, dataset)]
+    lines += ["", "One version of it:"] + [
+        f"  v{v.version}: {commands(catalog, dataset, rev(v))[0]}"
+        for v in reversed(dataset.versions)]
     print(terminal_text("\n".join(terminal(line) for line in lines)) + "\n")
-    rows = [(str(v.version), v.date[:10], v.author, v.message, size(v.size), v.commit[:12])
-            for v in reversed(dataset.versions)]
-    _table("versions", ("version", "date", "author", "message", "size", "commit"), rows)
+    rows = [(str(v.version), ", ".join(v.tags), v.date[:10], v.author, v.message,
+             size(v.size), v.commit[:12]) for v in reversed(dataset.versions)]
+    _table("versions", ("version", "tags", "date", "author", "message", "size", "commit"),
+           rows)
 
 
 def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

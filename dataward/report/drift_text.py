@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from dataward.drift.model import DriftReport, Entry
+from dataward.drift.model import DriftReport, Entry, NotExpected
 from dataward.report.catalog_text import size
 from dataward.report.escape import markdown as _md
 from dataward.report.escape import terminal, terminal_text
@@ -17,6 +17,7 @@ from dataward.report.text import count
 
 SYMBOLS = {"in_sync": "✅", "behind": "⏪", "modified": "✏️", "partial": "◐", "missing": "∅",
            "not_checked": "❓"}
+NOT_EXPECTED = "—"  # outside the environment's --datasets: no drift, whatever is there
 
 
 def describe(e: Entry) -> str:
@@ -50,14 +51,16 @@ def text(report: DriftReport) -> str:
     s = report.summary
     lines = [f"{terminal(report.env)} ({terminal(report.root)}) against "
              f"{terminal(report.registry or 'the registry')} at "
-             f"{terminal(report.registry_commit[:12])}: {s.in_sync} of {s.registered} "
-             f"datasets in sync ({s.coverage:.0%})"]
+             f"{terminal(report.registry_commit[:12])}: {s.in_sync} of {s.expected_here} "
+             f"datasets in sync ({s.coverage:.0%})" + _selected(report)]
     names = {n: terminal(n) for n in [e.name for e in report.datasets]
-             + [u.name for u in report.unregistered]}
-    width = max((len(names[e.name]) for e in report.datasets), default=0)
+             + [u.name for u in report.unregistered] + [n.name for n in report.not_expected]}
+    width = max((len(names[n]) for n in [*(e.name for e in report.datasets),
+                                         *(n.name for n in report.not_expected)]), default=0)
     for e in report.datasets:
         lines.append(f"  {SYMBOLS[e.status]} {names[e.name].ljust(width)}  "
                      f"{terminal(describe(e))}")
+    lines += _not_expected(report.not_expected, names, width)
     for u in report.unregistered:
         if u.reason:
             lines.append(f"  + {names[u.name].ljust(width)}  unregistered, could not be "
@@ -68,6 +71,33 @@ def text(report: DriftReport) -> str:
         lines.append(f"  + {names[u.name].ljust(width)}  unregistered: {size(u.size)} in "
                      f"{u.nfiles} files{copy}")
     return terminal_text("\n".join(lines))
+
+
+def _selected(report: DriftReport) -> str:
+    if report.selection is None:
+        return ""
+    return (f"; {expected_here(report)} (--datasets "
+            f"{terminal(','.join(report.selection))})")
+
+
+def expected_here(report: DriftReport) -> str:
+    """`2 of 15 datasets expected here`, or `all 15 datasets` without --datasets."""
+    s = report.summary
+    if report.selection is None:
+        return f"all {count(s.registered, 'dataset')}"
+    return f"{s.expected_here} of {count(s.registered, 'dataset')} expected here"
+
+
+def _not_expected(others: Sequence[NotExpected], names: dict[str, str], width: int
+                  ) -> list[str]:
+    """One line per dataset that is there although not expected (someone may be using a stale
+    copy), one line naming the rest."""
+    lines = [f"  {NOT_EXPECTED} {names[n.name].ljust(width)}  not expected here, yet present "
+             "(not checked)" for n in others if n.present]
+    absent = [names[n.name] for n in others if not n.present]
+    if absent:
+        lines.append(f"  {NOT_EXPECTED} not expected here: {_few(absent, 10)}")
+    return lines
 
 
 def workflow_commands(report: DriftReport) -> str:
@@ -82,9 +112,11 @@ def workflow_commands(report: DriftReport) -> str:
     return "\n".join(out)
 
 
-def cell(e: Entry | None) -> str:
+def cell(e: Entry | NotExpected | None) -> str:
     if e is None:
         return ""
+    if isinstance(e, NotExpected):
+        return NOT_EXPECTED
     version = {"in_sync": e.expected_version, "behind": e.matched_version,
                "modified": e.nearest_version, "partial": e.nearest_version}.get(e.status)
     if e.status in ("modified", "partial") and version is not None:
@@ -96,11 +128,14 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
     """drift/README.md: every dataset of any report x every environment."""
     now = now or datetime.now(timezone.utc)
     reports = sorted(reports, key=lambda r: r.env)
-    names = sorted({e.name for r in reports for e in r.datasets})
+    by_env: list[dict[str, Entry | NotExpected]] = [
+        {**{e.name: e for e in r.not_expected}, **{e.name: e for e in r.datasets}}
+        for r in reports]
+    names = sorted({name for envs in by_env for name in envs})
     current: dict[str, int] = {}  # the registry's current versions: from the newest report
     for r in sorted(reports, key=lambda r: r.time):
+        current.update({e.name: e.version for e in r.not_expected})
         current.update({e.name: e.expected_version for e in r.datasets})
-    by_env = [{e.name: e for e in r.datasets} for r in reports]
     lines = ["# Dataset drift", "",
              "Which version of each registry dataset every environment holds, from the drift "
              "reports the environments publish (`dataward drift publish`). History is in this "
@@ -115,15 +150,16 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
             "<br>".join(_md(u.name) + (f" (= {_md(u.copy_of.dataset)} v{u.copy_of.version})"
                                        if u.copy_of else "") for u in r.unregistered)
             for r in reports) + " |")
-    lines += ["", "| environment | host | root | reported | registry at | in sync |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "| environment | host | root | reported | registry at | datasets | in sync |",
+              "|---|---|---|---|---|---|---|"]
     for r in reports:
         lines.append(f"| {_md(r.env)} | {_md(r.host)} | {_md(r.root)} | {_md(r.time)} "
                      f"({_age(r.time, now)}) | "
-                     f"{_md(r.registry_commit[:12])} | {r.summary.in_sync} of "
-                     f"{r.summary.registered} |")
+                     f"{_md(r.registry_commit[:12])} | {expected_here(r)} | {r.summary.in_sync} "
+                     f"of {r.summary.expected_here} |")
     lines += ["", "✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
-              "◐ partly there · ∅ missing · ❓ could not be read; vN is the version held. "
+              "◐ partly there · ∅ missing · ❓ could not be read · "
+              f"{NOT_EXPECTED} not expected there (--datasets); vN is the version held. "
               f"Written {now.strftime('%Y-%m-%d %H:%M UTC')}."]
     return "\n".join(lines) + "\n"
 

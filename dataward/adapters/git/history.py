@@ -173,6 +173,25 @@ class History(Git):
                     versions.add((path, oid))
         return versions
 
+    def first_parent_line(self, rev: str) -> list[str]:
+        """The commits of `rev`'s first-parent line (its main line), newest first."""
+        return dec(self.run(["rev-list", "--first-parent", rev])).split()
+
+    def tags(self) -> dict[str, list[str]]:
+        """Each tagged object -> its tag names (without `refs/tags/`): annotated tags peeled
+        to what they finally name, as `git show-ref -d` does. No tags: empty."""
+        out = self.ask(["show-ref", "--tags", "-d"])
+        named: dict[str, str] = {}  # tag name -> object, the peeled one winning
+        for line in dec(out or b"").splitlines():
+            oid, _, ref = line.partition(" ")
+            name = ref.removeprefix("refs/tags/").removesuffix("^{}")
+            if ref.startswith("refs/tags/") and (ref.endswith("^{}") or name not in named):
+                named[name] = oid
+        tagged: dict[str, list[str]] = {}
+        for name, oid in named.items():
+            tagged.setdefault(oid, []).append(name)
+        return tagged
+
     def commit_subjects(self, commits: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(commits))
         if not wanted:

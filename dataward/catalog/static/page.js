@@ -56,6 +56,8 @@
   const files = (d) => (d.is_dir ? count(d.nfiles) : "1");
   const short = (commit) => commit.slice(0, 7);
   const day = (iso) => h("time", {datetime: iso, title: iso}, iso.slice(0, 10));
+  // What `--rev` names a version by: its first tag (catalog.json orders them), else its commit.
+  const revOf = (v) => (v.tags && v.tags.length ? v.tags[0] : v.commit);
   const datasetHref = (name) => "#dataset=" + encodeURIComponent(name).replace(/%2F/g, "/");
 
   function licenses(card) {
@@ -269,6 +271,11 @@
 
   function cardSection(d) {
     const card = d.card;
+    if (!card && d.stage) {
+      return [h("h3", {}, "Card"), h("p", {class: "note"}, "This dataset has no card: it is "
+        + "the output of a pipeline stage, ", h("code", {}, d.stage), " in ",
+        h("code", {}, d.dvc_file), ".")];
+    }
     if (!card) {
       return [h("h3", {}, "Card"),
         h("p", {class: "note"}, "This dataset has no card. Write one with ",
@@ -310,7 +317,8 @@
         h("thead", {}, h("tr", {}, head.map((c) => h("th", {scope: "col"}, c)))),
         h("tbody", {}, newestFirst.map((v, index) => h("tr", {},
           h("th", {scope: "row", class: "nowrap"}, `v${v.version}`,
-            index === 0 ? [" ", h("span", {class: "badge"}, "current")] : null),
+            index === 0 ? [" ", h("span", {class: "badge"}, "current")] : null,
+            v.tags && v.tags.length ? h("div", {class: "sub"}, v.tags.join(", ")) : null),
           h("td", {class: "nowrap"}, day(v.date)),
           h("td", {}, v.author),
           h("td", {}, v.message, v.dvc_file !== d.dvc_file
@@ -319,7 +327,7 @@
           h("td", {class: "num", title: bytes(v.size)}, humanSize(v.size)),
           h("td", {class: "num"}, d.is_dir ? count(v.nfiles) : "1"),
           h("td", {}, h("code", {title: v.commit}, short(v.commit))),
-          h("td", {class: "cmd"}, h("code", {}, importCommand(d, v.commit)))))))),
+          h("td", {class: "cmd"}, h("code", {}, importCommand(d, revOf(v))))))))),
     ];
   }
 
@@ -329,7 +337,9 @@
     const parts = [
       h("p", {}, h("a", {href: "#", class: "back"}, "← All datasets")),
       h("h2", {tabindex: "-1"}, card && card.pretty_name ? card.pretty_name : d.name),
-      h("p", {class: "sub"}, h("code", {}, d.name), ` · v${current.version} · last change `,
+      h("p", {class: "sub"}, h("code", {}, d.name), ` · v${current.version}`,
+        current.tags && current.tags.length ? ` (${current.tags.join(", ")})` : null,
+        " · last change ",
         day(current.date), ` · ${humanSize(d.size)}`,
         d.is_dir ? ` · ${files(d)} files` : " · one file"),
       card && card.description ? h("p", {}, ...inline(card.description)) : null,
@@ -359,7 +369,8 @@
     }
     parts.push(...cardSection(d), ...history(d), h("h3", {}, "Storage"), fields([
       ["Path", h("code", {}, d.path)],
-      [".dvc file", h("code", {}, d.dvc_file)],
+      [d.stage ? "Pipeline file" : ".dvc file", h("code", {}, d.dvc_file)],
+      ["Stage", d.stage ? h("code", {}, d.stage) : null],
       ["Kind", d.is_dir ? "directory" : "file"],
       ["Size", `${humanSize(d.size)} (${bytes(d.size)})`],
       ["Files", d.is_dir ? count(d.nfiles) : null],
@@ -396,7 +407,9 @@
       name = m[1];
     }
     const d = byName.get(name);
-    view.replaceChildren(...(d ? detail(d) : [
+    // replaceChildren would write a null or false as the text "null": leave them out.
+    view.replaceChildren(...(d ? detail(d).filter((part) => part !== null && part !== false
+      && part !== undefined) : [
       h("p", {}, h("a", {href: "#", class: "back"}, "← All datasets")),
       h("h2", {tabindex: "-1"}, "No such dataset"),
       h("p", {}, "This catalog has no dataset named ", h("code", {}, name), "."),

@@ -97,7 +97,7 @@ def check(repo: Repo, names: Sequence[str], policy: Policy,
         card = read_card(c, content, profile, cp, registry)
         found += card.findings
         mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
-        found += agree(card, mine)
+        found += agree(card, mine, cp)
     if registry:
         judged = card_set & (want_cards | {card_path(d, cp.card) for d in needing})
         found += pairing(needing, dvcfiles, sorted(judged - plain), cp.card, cp.exclude)
@@ -114,10 +114,11 @@ def _card_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(body.replace(re.escape("{name}"), "[^/]+"))
 
 
-def check_files(names: Sequence[str]) -> list[Finding]:
-    """`--profile huggingface` on files: no repository, no pairing, no lab keys."""
+def check_files(names: Sequence[str], strict: bool = False) -> list[Finding]:
+    """`--profile huggingface` on files: no repository, no pairing, no lab keys, no policy
+    (`--strict` stands for its `strict = true`)."""
     found: list[Finding] = []
-    policy = DatasetCardsPolicy()
+    policy = DatasetCardsPolicy(strict=strict)
     for name in names:
         content = read_capped(os.getcwd(), name, MAX_BYTES + 1)
         if content is None:
@@ -126,7 +127,8 @@ def check_files(names: Sequence[str]) -> list[Finding]:
         elif isinstance(content, OSError):
             found.append(_unreadable(name, content))
         else:
-            found += read_card(name, content, "huggingface", policy, registry=False).findings
+            card = read_card(name, content, "huggingface", policy, registry=False)
+            found += card.findings + agree(card, [], policy)
     return found
 
 
@@ -146,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("lab", "huggingface"), default="lab",
                    help="lab (default): registry rules and lab keys; huggingface: only the "
                         "Hub's keys and values of the given cards, offline")
+    p.add_argument("--strict", action="store_true",
+                   help="what the Hub accepts with a warning (a deprecated task category, "
+                        "`license: other` without `license_name`, ...) is an error too, as "
+                        "`strict = true` under [dataset-cards]")
     add_common_options(p)
     return p
 
@@ -154,14 +160,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.profile == "huggingface" and args.filenames:  # Hub cards anywhere: no repository
         result = runner.guarded(CHECK_ID, lambda: runner.outcome(
-            CHECK_ID, check_files(args.filenames)))
+            CHECK_ID, check_files(args.filenames, args.strict)))
         return runner.report(result, args.format)
     request = Request(files=tuple(args.filenames), profile=args.profile)
-    return runner.main(CHECK_ID, run, request, args.format, args.config)
+    return runner.main(CHECK_ID, run_strict if args.strict else run, request, args.format,
+                       args.config)
 
 
 def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
     return runner.outcome(CHECK_ID, check(repo, request.files, policy, request.profile))
+
+
+def run_strict(repo: Repo, policy: Policy, request: Request) -> Outcome:
+    cards = policy.dataset_cards._replace(strict=True)
+    return run(repo, policy._replace(dataset_cards=cards), request)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
 """A card and its data: which card belongs to which .dvc file, and whether the card's
-`size_categories` agrees with the file count the .dvc file records. Pure."""
+`size_categories` agrees with the examples it counts (`dataset_info`) or, where a file is one
+example, with the file count the .dvc file records. Pure."""
 
 from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dataward.checks.dataset_cards.read import NEW_CARD, Card, finding, is_todo, strings
+from dataward.checks.dataset_cards.verdicts import severity
 from dataward.findings import Finding
 from dataward.formats import vocabulary
 from dataward.formats.dvcfile import read
 from dataward.formats.globs import last_match
+from dataward.policy import DatasetCardsPolicy
 
 _SIZE = re.compile(r"^(?:(\d+)([KMBT]?)<n<(\d+)([KMBT]?)|n<(\d+)([KMBT]?)|n>(\d+)([KMBT]?))$")
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
@@ -50,25 +54,72 @@ def category_of(n: int) -> str:
     return "other"
 
 
-def agree(card: Card, datasets: list[Dataset]) -> list[Finding]:
-    """`size_categories` must hold the number of files the `.dvc` files record."""
+def agree(card: Card, datasets: list[Dataset], policy: DatasetCardsPolicy) -> list[Finding]:
+    """`size_categories` counts examples, not files: it is compared with `dataset_info`'s
+    `num_examples` when the card has them, else with the file count the `.dvc` files record
+    only where a file is one example (the card's `one_example_per_file`, else the policy's).
+    The Hub compares neither: a warning, never an error for a file count."""
     data = card.data
-    if data is None or not datasets or any(d.nfiles is None for d in datasets):
+    if data is None:
+        return []
+    values = [v for _, v in strings(data, "size_categories")]
+    ranges = [r for r in map(size_range, values) if r]
+    if not ranges or any(is_todo(v) for v in values):
+        return []  # no claim (`other`, a TODO, a value reported as not allowed)
+    shown = ", ".join(values)
+    line = card.line(("size_categories",))
+    counts = examples(data)
+    if counts:
+        if any(low <= n < high for n in counts.values() for low, high in ranges):
+            return []
+        n = max(counts.values())
+        return [finding(card.path, line, f"`size_categories` is {shown}, but `dataset_info` "
+                        f"counts {_examples(counts)}",
+                        f"set `size_categories: [{category_of(n)}]`, or correct "
+                        "`dataset_info`", severity("size-agreement", policy),
+                        rule="card-size-mismatch")]
+    said = data.get("one_example_per_file")
+    per_file = said if isinstance(said, bool) else policy.one_example_per_file
+    if not per_file or not datasets or any(d.nfiles is None for d in datasets):
         return []
     n = sum(d.nfiles or 0 for d in datasets)
-    values = [v for _, v in strings(data, "size_categories")]
-    if not values or any(is_todo(v) for v in values):
-        return []
-    ranges = [r for r in map(size_range, values) if r]
     if any(low <= n < high for low, high in ranges):
         return []
     files = ", ".join(d.dvcfile for d in datasets)
-    what = f"{n} file{'s' if n != 1 else ''}"
-    return [finding(card.path, card.line(("size_categories",)),
-                    f"`size_categories` is {', '.join(values)}, but {files} "
-                    f"record{'s' if len(datasets) == 1 else ''} {what}",
-                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data",
-                    rule="card-size-mismatch")]
+    why = ("the card's `one_example_per_file: true`" if isinstance(said, bool)
+           else "the policy's `one-example-per-file`")
+    return [finding(card.path, line, f"`size_categories` is {shown}, but {files} "
+                    f"record{'s' if len(datasets) == 1 else ''} {n} file{'s' if n != 1 else ''}"
+                    f", one example each ({why})",
+                    f"set `size_categories: [{category_of(n)}]`, or `dvc add` the right data; "
+                    "if a file holds many examples, say `one_example_per_file: false`",
+                    "warning", rule="card-size-mismatch")]
+
+
+def examples(data: dict[str, Any]) -> dict[str, int]:
+    """Examples per config of `dataset_info` (`num_examples` summed over its splits); a
+    config with a split that does not say how many is left out."""
+    info = data.get("dataset_info")
+    configs = info if isinstance(info, list) else [info]
+    counts: dict[str, int] = {}
+    for i, config in enumerate(configs):
+        splits = config.get("splits") if isinstance(config, dict) else None
+        if not isinstance(splits, list) or not splits:
+            continue
+        nums = [s.get("num_examples") if isinstance(s, dict) else None for s in splits]
+        if all(type(n) is int and n >= 0 for n in nums):
+            name = config.get("config_name") if isinstance(config, dict) else None
+            counts[name if isinstance(name, str) and name else f"dataset_info[{i}]"] = \
+                sum(n for n in nums if isinstance(n, int))
+    return counts
+
+
+def _examples(counts: dict[str, int]) -> str:
+    def many(n: int) -> str:
+        return f"{n} example{'s' if n != 1 else ''}"
+    if len(counts) == 1:
+        return many(next(iter(counts.values())))
+    return f"{', '.join(f'{many(n)} in `{c}`' for c, n in counts.items())}"
 
 
 def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
@@ -89,6 +140,11 @@ def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
 
 
 # -- pairing: which card belongs to which .dvc file --------------------------------------------
+
+def _arg(path: str) -> str:
+    """A path as one shell word that no command takes for an option."""
+    return shlex.quote(f"./{path}" if path.startswith("-") else path)
+
 
 def card_path(dvcfile: str, pattern: str) -> str:
     folder, name = posixpath.split(dvcfile)
@@ -111,7 +167,7 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
     """
     existing = set(cards)
     found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
-                     NEW_CARD.format(dvc=d), rule="card-missing")
+                     NEW_CARD.format(dvc=_arg(d)), rule="card-missing")
              for d in datasets if card_path(d, pattern) not in existing
              and last_match(exclude, d) is None]
     owned = {card_path(d, pattern) for d in dvcfiles}

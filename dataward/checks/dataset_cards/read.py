@@ -9,6 +9,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
+from dataward.checks.dataset_cards.verdicts import key_severity, refused, severity
 from dataward.findings import Finding, Severity
 from dataward.formats import vocabulary
 from dataward.formats.explain import explain, type_name, where
@@ -68,9 +69,11 @@ def finding(path: str, line: int | None, message: str, hint: str,
 def read_card(path: str, content: bytes, profile: Profile,
               policy: DatasetCardsPolicy, registry: bool = True) -> Card:
     parts = split(content)
+    # The Hub accepts a README without metadata, with a warning; the lab's registry does not.
+    bare: Severity = "error" if profile == "lab" else severity("no-metadata", policy)
     if isinstance(parts, Unsplit):
         return Card(path, None, 0, "", 1, [finding(path, parts.line, parts.message, parts.hint,
-                                                   rule="card-front-matter")])
+                                                   bare, rule="card-front-matter")])
     offset = parts.yaml_line - 1
     try:
         doc = load(parts.yaml, CARD)
@@ -84,10 +87,9 @@ def read_card(path: str, content: bytes, profile: Profile,
                              else "card-not-yaml")])
     card = Card(path, doc, offset, parts.body, parts.body_line, _not_utf8(path, content))
     if doc.data is None:
-        severity: Severity = "error" if profile == "lab" else "warning"
         card.findings.append(finding(path, parts.yaml_line, "has an empty front matter",
                                      "describe the dataset: license, language, size, ...",
-                                     severity, rule="card-empty-front-matter"))
+                                     bare, rule="card-empty-front-matter"))
         if profile == "huggingface":
             return card
     elif not isinstance(doc.data, dict):
@@ -99,9 +101,9 @@ def read_card(path: str, content: bytes, profile: Profile,
     data = card.data or {}
     found = card.findings
     found += _key_names(card, data, profile)
-    found += _types(card, data, profile)
-    found += _values(card, data)
-    found += _todos(card, data, ())
+    found += _types(card, data, profile, policy)
+    found += _values(card, data, policy)
+    found += _todos(card, data, (), None if profile == "lab" else policy)
     if profile == "lab":
         flagged = {f.line for f in found if f.severity == "error"}
         found += [f for f in _lab_rules(card, data, policy, registry)
@@ -139,8 +141,8 @@ def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Findi
             continue
         if key in LEGACY_KEYS:
             found.append(finding(card.path, card.line((key,)), f"`{key}` is the old name of "
-                                 f"`{LEGACY_KEYS[key]}`; the Hub ignores it",
-                                 f"rename it `{LEGACY_KEYS[key]}`", "warning",
+                                 f"`{LEGACY_KEYS[key]}`; the Hub refuses it",
+                                 f"rename it `{LEGACY_KEYS[key]}`", severity("legacy-keys"),
                                  rule="card-legacy-key"))
             continue
         near = vocabulary.suggest(key, known)
@@ -150,7 +152,8 @@ def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Findi
     return found
 
 
-def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
+def _types(card: Card, data: dict[str, Any], profile: Profile,
+           policy: DatasetCardsPolicy) -> list[Finding]:
     from pydantic import ValidationError
 
     from dataward.formats.card import HubCard, LabCard
@@ -174,12 +177,15 @@ def _types(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
               if not (isinstance(e.get("input"), str) and is_todo(e["input"]))]
     for loc, message in explain(data, errors):
         key = next((p for p in loc if isinstance(p, str)), "")
+        # The Hub refuses a wrong type, but not `dataset_info` it cannot read.
+        level = severity("dataset_info", policy) if key == "dataset_info" else "error"
         found.append(finding(card.path, card.line(loc), message,
-                             _HINTS.get(key, "fix the value"), rule="card-invalid-value"))
+                             _HINTS.get(key, "fix the value"), level,
+                             rule="card-invalid-value"))
     return found
 
 
-def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
+def _values(card: Card, data: dict[str, Any], policy: DatasetCardsPolicy) -> list[Finding]:
     """The Hub's vocabulary keys: allowed values, deprecated ones, and near misses."""
     found = []
     for key in vocabulary.KEYS:
@@ -189,10 +195,11 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
             vocab = vocabulary.hub(key)
             if value in vocab.values:
                 continue
+            level = key_severity(key, policy)
             if value in vocab.deprecated:
                 found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is "
                                      f"{value!r}, a deprecated value ({vocab.deprecated[value]})",
-                                     _replacement(value, vocab), "warning",
+                                     _replacement(value, vocab), level,
                                      rule="card-deprecated-value"))
                 continue
             if is_todo(value):
@@ -201,8 +208,11 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
             hint = f"did you mean `{near}`?" if near else _HINTS.get(
                 key, f"allowed: {', '.join(vocab.ordered()[:12])}"
                 + (", ..." if len(vocab.values) > 12 else ""))
+            # "allows" where the Hub refuses the push; "lists" where it takes the value.
+            verb = "allows" if refused(key) else "lists"
             found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is {value!r}, "
-                                 f"not a {key} value the Hub allows", hint,
+                                 f"not {'an' if key[0] in 'aeiou' else 'a'} {key} value the "
+                                 f"Hub {verb}", hint, level,
                                  rule="card-value-not-allowed"))
     found += _languages(card, data)
     license_ = data.get("license")
@@ -212,7 +222,7 @@ def _values(card: Card, data: dict[str, Any]) -> list[Finding]:
                              "`license: other` without `license_name`",
                              "name the license (`license_name: my-license-1.0`) and say where "
                              "its text is (`license_link: LICENSE.md`)",
-                             rule="card-license-unnamed"))
+                             severity("license_name", policy), rule="card-license-unnamed"))
     return found
 
 
@@ -254,16 +264,21 @@ def is_todo(value: str) -> bool:
     return value.strip().upper().startswith("TODO")
 
 
-def _todos(card: Card, value: Any, loc: tuple[Any, ...]) -> list[Finding]:
+def _todos(card: Card, value: Any, loc: tuple[Any, ...],
+           hub: DatasetCardsPolicy | None) -> list[Finding]:
+    """`hub`: the Hub profile's policy (a TODO is as bad as the key's verdict); None in the
+    lab, where `dataward card new` wrote it and it is always an error."""
     if isinstance(value, str):
         if is_todo(value):
+            level = key_severity(str(loc[0]), hub) if hub is not None else "error"
             return [finding(card.path, card.line(loc), f"`{where(loc)}` is still TODO",
-                            _HINTS.get(str(loc[0]), "fill it in"), rule="card-todo-value")]
+                            _HINTS.get(str(loc[0]), "fill it in"), level,
+                            rule="card-todo-value")]
         return []
     if isinstance(value, dict):
-        return [f for k, v in value.items() for f in _todos(card, v, (*loc, k))]
+        return [f for k, v in value.items() for f in _todos(card, v, (*loc, k), hub)]
     if isinstance(value, list):
-        return [f for i, v in enumerate(value) for f in _todos(card, v, (*loc, i))]
+        return [f for i, v in enumerate(value) for f in _todos(card, v, (*loc, i), hub)]
     return []
 
 

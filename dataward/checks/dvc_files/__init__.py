@@ -15,6 +15,7 @@ from dataward import runner
 from dataward.adapters.files import fix_for, read_capped, why
 from dataward.adapters.git import Repo
 from dataward.checks.dvc_files.judge import judge, overlaps
+from dataward.checks.dvc_files.moved import stale
 from dataward.checks.dvc_files.parse import (
     CHECK_ID,
     Claim,
@@ -57,7 +58,10 @@ def workspace(repo: Repo, own: list[Claim]) -> Workspace:
     cached = [c for c in own if c.cached and c.path not in links]
     queries = [q for c in cached for q in ignore_query(c, kinds.get(c.path))]
     tracked = sorted(repo.ls_files()) if cached else []
-    return Workspace(tracked, repo.check_ignore(queries), kinds, links)
+    ignored = repo.check_ignore(queries)
+    absent = [c for c in cached if c.path not in kinds
+              and not any(q in ignored for q in ignore_query(c, None))]
+    return Workspace(tracked, ignored, kinds, links, stale(repo, absent))
 
 
 def _symlinked_folder(root: str, folder: str, memo: dict[str, str | None]) -> str | None:
@@ -114,7 +118,35 @@ def check(repo: Repo, names: Sequence[str], policy: DvcFilesPolicy) -> list[Find
         found += judge(parsed, file_claims, ws, policy)
     others, unread = _other_claims(repo.root, checked, dvcfiles)
     found += overlaps(own + others, checked)
-    return found + unread
+    return found + unread + _without_project(repo, sorted(checked))
+
+
+def _without_project(repo: Repo, checked: list[str]) -> list[Finding]:
+    """Committed .dvc files (in HEAD) with no .dvc/ folder in their folder or any above it
+    (up to the repository's root): no DVC project holds them, so `dvc pull` cannot fetch
+    their data. A warning: the files themselves may be sound, and `dvc init` makes them
+    usable."""
+    project: dict[str, bool] = {}
+
+    def in_project(folder: str) -> bool:
+        if folder not in project:
+            here = os.path.isdir(os.path.join(repo.root, folder, ".dvc"))
+            project[folder] = here or (folder != "" and in_project(posixpath.dirname(folder)))
+        return project[folder]
+
+    lone = [p for p in checked if p.endswith(".dvc") and not in_project(posixpath.dirname(p))]
+    if not lone:
+        return []
+    head = repo.resolve_commit("HEAD")  # committed: in HEAD (a new file may yet be moved)
+    committed = {p for p, _ in repo.tree_files(head, [":(glob)**/*.dvc"])} if head else set()
+    return [finding(p, None, "is committed, but there is no .dvc/ folder at the repository's "
+                    "root (or in a folder above the file): no DVC project holds it, and "
+                    "`dvc pull` cannot fetch its data",
+                    "make the repository a DVC project and commit what that makes: dvc init "
+                    "&& git add .dvc/config .dvc/.gitignore .dvcignore (or, in a subfolder "
+                    "project, `dvc init --subdir` in its folder)", "warning",
+                    rule="no-dvc-folder")
+            for p in lone if p in committed]
 
 
 def _other_claims(root: str, checked: set[str],

@@ -8,6 +8,7 @@ import posixpath
 from dataward.checks.dvc_files.parse import (
     RECOMMIT,
     Claim,
+    Moved,
     Parsed,
     Workspace,
     finding,
@@ -87,12 +88,41 @@ def _judge_claim(c: Claim, ws: Workspace) -> list[Finding]:
                              "tracked by DVC", f"git rm -r --cached {quoted(c.path)} (the files "
                              "stay on disk), then commit", rule="output-committed"))
     elif not any(q in ws.ignored for q in ignore_query(c, kind)):
+        if c.path in ws.stale:
+            return [*found, _stale(c, ws.stale[c.path])]
         parent, name = posixpath.split(c.path)
         gitignore = posixpath.join(parent, ".gitignore")
         found.append(finding(c.dvcfile, c.line, f"`{c.path}` is not ignored by git, so "
-                             "`git add` would commit the data", f"add `/{name}` to {gitignore} "
-                             "(`dvc add` writes it)", rule="output-not-ignored"))
+                             "`git add` would commit the data",
+                             "add the entry `dvc add` writes: `printf '%s\\n' "
+                             f"{quoted('/' + name)} >> {quoted(gitignore)}`",
+                             rule="output-not-ignored"))
     return found
+
+
+def _stale(c: Claim, moved: Moved | None) -> Finding:
+    """An output that is neither there nor ignored, where `path:` (read from the .dvc file's
+    folder) was left behind by a move of the .dvc file: the .gitignore hint would name the
+    wrong folder (or one that does not exist), so name the .dvc file to fix instead."""
+    where = f"`{c.path}` is not in the workspace and git does not ignore it"
+    if moved is None:
+        return finding(
+            c.dvcfile, c.line, f"{where}; its folder `{posixpath.dirname(c.path)}` does not "
+            "exist either",
+            f"`path:` is read from the folder of {quoted(c.dvcfile)}: if it was moved (git "
+            "mv), move it back beside the data and move both with `dvc move`, or correct its "
+            f"`path:`; if the data is not pulled yet: dvc pull {quoted(c.dvcfile)}",
+            rule="output-path-stale")
+    why = (f"{c.dvcfile} was moved from {moved.origin}, and `path:` is read from the .dvc "
+           f"file's folder (its data: `{moved.data}`)" if moved.known else
+           f"but `{moved.data}` is there: `path:` is read from the .dvc file's folder, and "
+           f"{c.dvcfile} seems moved without its data")
+    fixed = posixpath.relpath(moved.data, posixpath.dirname(c.dvcfile) or ".")
+    return finding(
+        c.dvcfile, c.line, f"{where}{':' if moved.known else ','} {why}",
+        f"set `path:` in {quoted(c.dvcfile)} to {quoted(fixed)}, or move it back: git mv "
+        f"{quoted(c.dvcfile)} {quoted(moved.origin)} (then `dvc move` moves data and .dvc "
+        "file together)", rule="output-path-stale")
 
 
 def _is_tracked(tracked: list[str], path: str) -> bool:

@@ -52,6 +52,18 @@ class Workspace(NamedTuple):
     kinds: dict[str, str]  # path -> "dir" | "file"; absent when not in the workspace
     # path -> (the symlinked folder it is reached through, whether that leads outside)
     links: dict[str, tuple[str, bool]]
+    # An output neither there nor ignored whose `path:` a move of its .dvc file left behind:
+    # path -> Moved (where the data is, where the .dvc file was), or None when its
+    # folder does not exist either and no move is found.
+    stale: dict[str, Moved | None]
+
+
+class Moved(NamedTuple):
+    """Where a moved .dvc file's output is, read from where the file was."""
+
+    data: str  # the output `path:` names from the .dvc file's earlier place
+    origin: str  # that earlier place of the .dvc file
+    known: bool  # git recorded the move (else: found by reading `path:` from a folder above)
 
 
 def finding(path: str, line: int | None, message: str, hint: str,

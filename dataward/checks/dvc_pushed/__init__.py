@@ -76,6 +76,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return runner.main(CHECK_ID, run, request, args.format, args.config)
 
 
+def _refuse_subprojects(repo: Repo, files: list[DvcFile]) -> None:
+    """A `dvc init --subdir` project keeps its own remote in its own .dvc/: judged against
+    the root's remote, its outputs would pass or fail for the wrong storage."""
+    if not any(f.outs for f in files):
+        return
+    from dataward.adopt.monorepo import subprojects
+
+    inside = sorted({sub for sub in subprojects(repo) for f in files
+                     if f.outs and f.path.startswith(sub + "/")})
+    if inside:
+        raise UsageError(f"{', '.join(inside)}: DVC subprojects (`dvc init --subdir`), whose "
+                         "remotes dvc-pushed does not read yet",
+                         "give each subproject its own repository, or one DVC project at the "
+                         "root (README, Adopting dataward)")
+
+
 def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
     files: list[DvcFile] = []
     for tip, only in _targets(repo, request):
@@ -86,6 +102,7 @@ def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
         raise UsageError(f"{repo.root} has DVC files but no .dvc folder at its root",
                          "run it where `dvc init` was run (a `dvc init --subdir` project is "
                          "not supported yet)")
+    _refuse_subprojects(repo, files)
     findings = [unreadable(f) for f in files if f.problem]
     # What `dvc pull` fetches from this repository's remotes: imports come from their
     # source's remote, `cache: false` and `push: false` outputs from nowhere.
