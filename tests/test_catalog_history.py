@@ -394,6 +394,8 @@ def test_real_dvc_repro_outputs_and_tags_name_what_dvc_import_gets(repo: GitRepo
     assert shown.returncode == 0 and "  dvc.lock (stage testset): " in shown.stdout, shown.stderr
     assert f"  v2: dvc import {quote(url)} data/raw/testset --rev v2.0.0\n" \
            f"  v1: dvc import {quote(url)} data/raw/testset --rev v1.0.0\n" in shown.stdout
+    # the table shows two tags and how many more, so its other columns keep their room
+    assert "v1.0.0, v1.0.0-final +2" in shown.stdout and "v1.9.0" not in shown.stdout
     # The command, pasted in a user's project, gets version 1's bytes.
     dvc(GitRepo.init(tmp_path / "user").path, "init", "-q")
     dvc(tmp_path / "user", "import", "-q", url, "data/raw/testset", "--rev", "v1.0.0")

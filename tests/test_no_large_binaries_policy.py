@@ -288,3 +288,29 @@ def test_only_a_blob_between_the_limits_is_read(repo: GitRepo, hook, tmp_path,
     repo.add("uv.lock")
     assert hook() == Result(0, "", "")  # text, under text-max-kb: read to know that
     assert "cat-file --batch\n" in trace.read_text()
+
+
+def test_a_cache_written_by_another_build_of_this_version_is_not_trusted(
+        repo: GitRepo, hook) -> None:
+    """Upgrading from a checkout keeps `__version__`; a class that gained a field would load
+    an old pickle shifted (`limits` None: an internal error on every commit, as seen after
+    upgrading a real repository)."""
+    import hashlib
+    import pickle
+
+    from dataward import __version__
+    from dataward.policy import LargeBinariesPolicy, Policy
+
+    repo.write("a.bin", blob(20 * KB))
+    repo.add("a.bin")
+    raw = b"[no-large-binaries]\nmax-kb = 10\n"
+    repo.write("dataward.toml", raw)
+    key = hashlib.sha256(b"dataward.toml\0" + raw).hexdigest()
+    # the fields of the build before text-max-kb, read into this one: each a place late
+    shifted = Policy(no_large_binaries=LargeBinariesPolicy(10, {}, None, ()))  # type: ignore[arg-type]
+    state = repo.path / ".git" / "dataward" / "state-v1"
+    state.mkdir(parents=True)
+    (state / "policy.pickle").write_bytes(pickle.dumps((key, __version__, shifted)))
+    res = hook()
+    assert res.code == 1, res.err
+    assert "a.bin is 20.0 KB, over the 10 KB limit" in res.out

@@ -82,10 +82,17 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
         f"  v{v.version}: {commands(catalog, dataset, rev(v))[0]}"
         for v in reversed(dataset.versions)]
     print(terminal_text("\n".join(terminal(line) for line in lines)) + "\n")
-    rows = [(str(v.version), ", ".join(v.tags), v.date[:10], v.author, v.message,
+    rows = [(str(v.version), _tags(v.tags), v.date[:10], v.author, v.message,
              size(v.size), v.commit[:12]) for v in reversed(dataset.versions)]
     _table("versions", ("version", "tags", "date", "author", "message", "size", "commit"),
            rows)
+
+
+def _tags(tags: Sequence[str]) -> str:
+    """The tags of a version, two at most: a registry tagging every tutorial step gives one
+    version twenty tags, which would leave the other columns no room (catalog.json has all)."""
+    shown = ", ".join(tags[:2])
+    return shown + (f" +{len(tags) - 2}" if len(tags) > 2 else "")
 
 
 def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
