@@ -259,15 +259,16 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
     sizes = sc.new_blobs(repo)
     owners, dvc_repo = history_owners(repo, sc, state) if sc.tip else (Owners(), True)
     floor = _smallest_limit(policy) * 1024
-    if sc.kind == "all":
-        # Every blob of its history is new to --all: their sizes say whether any change can
-        # draw a finding, and one walk of history covers them (and DVC outputs), else only
-        # the paths inside some commit's DVC outputs, else none.
+    # A range or a push may copy a blob it does not bring to a stricter path; that takes a
+    # walk of every commit, needless when no blob it does not bring is over every limit.
+    if sc.kind == "all" or not repo.has_blob_over(floor, besides=sizes):
+        # Every blob that could draw a finding is new to the scope: their sizes say whether
+        # any change can, and one walk covers them (and DVC outputs), else only the paths
+        # inside some commit's DVC outputs, else none.
         suspects = {oid for oid, size in sizes.items() if size > floor}
         pathspecs = [] if suspects else [":(literal)" + p for p in sorted(owners.ever.by_path)]
         changes = sc.changes(repo, pathspecs) if suspects or pathspecs else []
     else:
-        # A range or a push may copy a blob it does not bring to a stricter path: walk it.
         changes = sc.changes(repo)
         sizes = {**repo.object_sizes(c.oid for c in changes if c.oid not in sizes), **sizes}
     changes = [c for c in changes if sizes[c.oid] > floor or owners.ever.owner(c.path)]

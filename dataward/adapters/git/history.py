@@ -6,7 +6,7 @@ commits it covers; `parse_raw` reads their `--raw -z` output by offsets.
 
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from dataward.adapters.git.process import GIT, Git, dec, first_line
@@ -112,6 +112,32 @@ class History(Git):
                 raise CouldNotCheck(f"object {kind} is not in this clone (a partial clone?)",
                                     "fetch the full history (a clone without --filter)")
         return commits, sizes
+
+    def has_blob_over(self, size: int, besides: Mapping[str, int]) -> bool:
+        """Whether this repository stores a blob over `size` bytes that is not in `besides`:
+        one `cat-file --batch-all-objects` (object sizes come from pack indexes and loose
+        headers, never the data), stopped at the first such blob."""
+        proc = subprocess.Popen(
+            [*GIT, "cat-file", "--batch-all-objects", "--unordered",
+             "--batch-check=%(objecttype) %(objectname) %(objectsize)"],
+            cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        found = False
+        try:
+            for line in proc.stdout:
+                kind, oid, length = line.split()
+                if kind == b"blob" and int(length) > size and oid.decode() not in besides:
+                    found = True
+                    break
+        finally:
+            if found:  # the rest of the listing is not needed
+                proc.kill()
+            proc.stdout.close()
+            code = proc.wait()
+        if not found and code != 0:
+            raise CouldNotCheck("git cat-file could not list this repository's objects",
+                                "run `git fsck` to see what is wrong with the repository")
+        return found
 
     def commit_changes(self, revs: Sequence[str], pathspecs: Sequence[str] = ()
                        ) -> list[Change]:
