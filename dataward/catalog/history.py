@@ -197,6 +197,11 @@ def _paired(changes: list[FileChange], files: dict[str, tuple[Staged, ...]],
         new_md5s = {o.md5 for o in read(added[0].path, added[0].oid, None) or ()}
         if old_md5s & new_md5s:
             pairs[added[0].path] = deleted[0].path
+    return _as_renames(changes, pairs)
+
+
+def _as_renames(changes: list[FileChange], pairs: dict[str, str]) -> list[FileChange]:
+    """`changes` with each paired add (added path -> deleted path) a rename, its delete gone."""
     if not pairs:
         return changes
     gone = set(pairs.values())
@@ -220,12 +225,8 @@ def _renamed_in_branch(changes: list[FileChange],
                 continue
             origin = next((k for k, v in chain.items() if v == c.old_path), c.old_path)
             chain[origin] = c.path
-    pairs = {new: old for old, new in chain.items() if old in deleted and new in added}
-    if not pairs:
-        return changes
-    gone = set(pairs.values())
-    return [FileChange(c.path, c.oid, "R", pairs[c.path]) if c.path in pairs else c
-            for c in changes if not (c.status == "D" and c.path in gone)]
+    return _as_renames(changes, {new: old for old, new in chain.items()
+                                 if old in deleted and new in added})
 
 
 def version(number: int, staged: Staged, entry: LogEntry) -> Version:

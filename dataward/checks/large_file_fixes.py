@@ -9,10 +9,10 @@ names the offending blobs by id, so a file still in HEAD keeps its current versi
 from __future__ import annotations
 
 import posixpath
-import shlex
 from typing import TYPE_CHECKING
 
 from dataward.findings import Finding
+from dataward.report.escape import shell_word as q
 
 if TYPE_CHECKING:
     from dataward.checks.no_large_binaries import Blob, Context
@@ -84,11 +84,6 @@ def human(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
-
-
-def q(path: str) -> str:
-    """A path as one shell word that no command takes for an option (`-x.bin` is `./-x.bin`)."""
-    return shlex.quote("./" + path if path.startswith("-") else path)
 
 
 # -- findings ---------------------------------------------------------------------------------

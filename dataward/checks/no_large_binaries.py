@@ -161,7 +161,9 @@ def _lfs_finding(blob: Blob, ctx: Context) -> Finding:
             "not an LFS pointer")
     if blob.commit is not None:
         return fixes.finding(blob, ctx, what, "lfs-not-pointer", [blob.oid])
-    path = fixes.q(blob.path)
+    from dataward.report.escape import shell_word
+
+    path = shell_word(blob.path)
     return Finding(blob.path, None, CHECK_ID, f"{blob.path} {what}",
                    f"fix: git lfs install && git rm --cached {path} && git add {path}",
                    rule="lfs-not-pointer")

@@ -137,7 +137,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
     """The catalog, and folders whose DVC cache may hold `.dir` manifests."""
-    from dataward.adapters.git import Repo
+    from dataward.adapters.git import Repo, clone
     from dataward.catalog import build
     from dataward.catalog import cli as catalog_cli
     from dataward.policy import load as load_policy
@@ -152,43 +152,9 @@ def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
         return build.build(repo, args.rev, policy.dataset_cards,
                            catalog_cli.registry_url(args, repo)), [repo.root]
     with tempfile.TemporaryDirectory(prefix="dataward-registry-") as tmp:
-        repo = _clone(args.registry, tmp, args.timeout)
+        repo = clone(args.registry, tmp, args.timeout)
         return build.build(repo, args.rev, _policy_at(repo, args.rev).dataset_cards,
                            args.registry), []
-
-
-def _clone(url: str, dest: str, timeout: float) -> Repo:
-    """The registry cloned into `dest` (nothing checked out), within `timeout` seconds: a
-    server that accepts and never answers must not hang a scheduled scan. On timeout the whole
-    process group goes, git's remote helpers too. Messages show the URL masked.
-
-    (dataward.adapters.git.clone has no timeout; this is the bounded one drift needs.)"""
-    import signal
-    import subprocess
-
-    from dataward.adapters.git import Repo
-    from dataward.adapters.git.process import GIT
-    from dataward.errors import CouldNotCheck
-    from dataward.formats.urls import mask, mask_text
-
-    # `--`: a URL starting with '-' is a URL, never an option such as --upload-pack.
-    proc = subprocess.Popen([*GIT, "clone", "--quiet", "--no-checkout", "--", url, dest],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True,
-                            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise CouldNotCheck(f"cloning {mask(url)} took more than {timeout:g} s",
-                            "is the server up and answering? Retry later, or raise "
-                            "--timeout") from None
-    if proc.returncode != 0:
-        said = (err.decode("utf-8", "replace").strip().splitlines() or ["git failed"])[-1]
-        raise CouldNotCheck(f"could not clone {mask(url)}: {mask_text(said)}",
-                            "check the URL and this machine's access to it")
-    return Repo.discover(dest)
 
 
 def _policy_at(repo: Repo, rev: str) -> Policy:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html as _html
 import json
 import re
+import shlex
 from typing import Any
 
 # Shown visibly wherever they occur: C0 controls, DEL, C1 controls (0x9b is a one-byte CSI),
@@ -118,3 +119,9 @@ def to_json(doc: Any, indent: int | None = 2) -> str:
     raw DEL, C1 or bidi control (written as `\\u` escapes, the same JSON value)."""
     text = json.dumps(_clean(doc), indent=indent, ensure_ascii=False)
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def shell_word(path: str) -> str:
+    """A path as one shell word in a hint to paste, that no command takes for an option
+    (`-x.bin` is `./-x.bin`)."""
+    return shlex.quote("./" + path if path.startswith("-") else path)

@@ -49,18 +49,33 @@ class Repo(History, Objects, WorkTree):
         return cls(root, git_dir, os.path.normpath(os.path.join(root, common)))
 
 
-def clone(url: str, dest: str) -> Repo:
+def clone(url: str, dest: str, timeout: float | None = None) -> Repo:
     """A clone of `url` in the empty folder `dest`, nothing checked out (history is all a
     registry's catalog needs). CouldNotCheck when git fails, with no credential of the URL
-    in the message."""
-    proc = subprocess.run([*GIT, "clone", "--quiet", "--no-checkout", url, dest],
-                          capture_output=True, text=True, check=False)
+    in the message. With `timeout`, an unattended clone: git never prompts, and past the
+    timeout its whole process group (remote helpers too) goes, so a server that accepts and
+    never answers cannot hang a scheduled scan."""
+    import signal
+
+    from dataward.formats.urls import mask, mask_text
+
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"} if timeout is not None else None
+    # `--`: a URL starting with '-' is a URL, never an option such as --upload-pack.
+    proc = subprocess.Popen([*GIT, "clone", "--quiet", "--no-checkout", "--", url, dest],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise CouldNotCheck(f"cloning {mask(url)} took more than {timeout:g} s",
+                            "is the server up and answering? Retry later, or raise "
+                            "--timeout") from None
     if proc.returncode != 0:
         from urllib.parse import urlsplit
 
-        from dataward.formats.urls import mask, mask_text
-
-        said = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
+        said = (dec(err).strip().splitlines() or ["git clone failed"])[-1]
         # git may echo the URL: its password, or a token given as the user, must not
         # reach the log.
         shown = mask(url)

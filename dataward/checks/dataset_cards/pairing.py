@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -17,6 +16,7 @@ from dataward.formats import vocabulary
 from dataward.formats.dvcfile import read
 from dataward.formats.globs import last_match
 from dataward.policy import DatasetCardsPolicy
+from dataward.report.escape import shell_word
 
 _SIZE = re.compile(r"^(?:(\d+)([KMBT]?)<n<(\d+)([KMBT]?)|n<(\d+)([KMBT]?)|n>(\d+)([KMBT]?))$")
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
@@ -141,11 +141,6 @@ def dataset_of(dvcfile: str, content: bytes) -> Dataset | None:
 
 # -- pairing: which card belongs to which .dvc file --------------------------------------------
 
-def _arg(path: str) -> str:
-    """A path as one shell word that no command takes for an option."""
-    return shlex.quote(f"./{path}" if path.startswith("-") else path)
-
-
 def card_path(dvcfile: str, pattern: str) -> str:
     folder, name = posixpath.split(dvcfile)
     path = pattern.replace("{dir}", folder or ".").replace("{name}", name[: -len(".dvc")])
@@ -167,7 +162,7 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
     """
     existing = set(cards)
     found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
-                     NEW_CARD.format(dvc=_arg(d)), rule="card-missing")
+                     NEW_CARD.format(dvc=shell_word(d)), rule="card-missing")
              for d in datasets if card_path(d, pattern) not in existing
              and last_match(exclude, d) is None]
     owned = {card_path(d, pattern) for d in dvcfiles}
