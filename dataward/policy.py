@@ -107,6 +107,29 @@ class DatasetCardsPolicy(NamedTuple):
         return policy_problems(self)
 
 
+class RemotePolicy(NamedTuple):
+    """`[remote]`: the DVC remote's prices and how long dvc-pushed trusts what it saw there.
+    The default prices are the lab's own (AWS S3, Tokyo region, 2024): S3 Standard storage
+    for the first 50 TB and data transfer out to the internet."""
+
+    storage_usd_per_gb_month: Annotated[float, "What a GB stored costs a month, for the "
+                                        "audit's garbage-collection plan (default: S3 "
+                                        "Standard, Tokyo)."] = 0.025
+    transfer_usd_per_gb: Annotated[float, "What a GB pulled out of the remote costs, for "
+                                   "what a pull will cost (default: S3 transfer out, "
+                                   "Tokyo)."] = 0.114
+    cache_days: Annotated[int, "Days dvc-pushed trusts that an object it saw intact is still "
+                          "there and readable, before it asks the remote again (a lifecycle "
+                          "rule can archive or delete it); 0 asks every time."] = 7
+
+    def problems(self) -> list[tuple[list[str], str]]:
+        bad = [([key], f"must be 0 or more, not {value}")
+               for key, value in (("storage-usd-per-gb-month", self.storage_usd_per_gb_month),
+                                  ("transfer-usd-per-gb", self.transfer_usd_per_gb),
+                                  ("cache-days", self.cache_days)) if value < 0]
+        return bad
+
+
 class Policy(NamedTuple):
     repository: Annotated[Literal["registry", "project"], "`registry`: the lab's dataset "
                           "registry, where every .dvc file is a dataset with a card; "
@@ -121,6 +144,7 @@ class Policy(NamedTuple):
     dvc_files: DvcFilesPolicy = DvcFilesPolicy()
     dvc_config: DvcConfigPolicy = DvcConfigPolicy()
     dataset_cards: DatasetCardsPolicy = DatasetCardsPolicy()
+    remote: RemotePolicy = RemotePolicy()
 
     @property
     def is_registry(self) -> bool:
@@ -152,7 +176,8 @@ class Policy(NamedTuple):
         return bad
 
 
-SECTIONS = (LargeBinariesPolicy, DvcFilesPolicy, DvcConfigPolicy, DatasetCardsPolicy)
+SECTIONS = (LargeBinariesPolicy, DvcFilesPolicy, DvcConfigPolicy, DatasetCardsPolicy,
+            RemotePolicy)
 for _cls in (*SECTIONS, Policy):
     _cls.__pydantic_config__ = _PYDANTIC_CONFIG  # type: ignore[union-attr]
 

@@ -234,6 +234,11 @@ exclude = ["models/**"]
 strict = true
 strict-keys = ["annotations_creators"]
 one-example-per-file = false
+
+[remote]
+storage-usd-per-gb-month = 0.0036
+transfer-usd-per-gb = 0.09
+cache-days = 3
 """
 
 
