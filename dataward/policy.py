@@ -5,6 +5,7 @@ dataclasses; pydantic validates it (strictly, unknown keys refused) only when th
 bytes are new, and the validated policy is kept in the state cache keyed by those bytes.
 """
 
+import math
 import os
 import shlex
 from typing import Annotated, Any, Literal, NamedTuple, NoReturn
@@ -126,7 +127,8 @@ class RemotePolicy(NamedTuple):
         bad = [([key], f"must be 0 or more, not {value}")
                for key, value in (("storage-usd-per-gb-month", self.storage_usd_per_gb_month),
                                   ("transfer-usd-per-gb", self.transfer_usd_per_gb),
-                                  ("cache-days", self.cache_days)) if value < 0]
+                                  ("cache-days", self.cache_days))
+               if not math.isfinite(value) or value < 0]
         return bad
 
 

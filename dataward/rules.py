@@ -110,6 +110,11 @@ RULES: dict[str, Rule] = {
     **_rules(
         "dvc-pushed",
         objects_not_in_remote="objects a `dvc pull` needs are not in the remote",
+        objects_corrupt="objects in the remote are not the bytes DVC recorded",
+        objects_archived="objects a `dvc pull` needs are archived and cannot be read",
+        objects_restoring="archived objects are being restored, or readable only until a date",
+        objects_unverified="objects whose bytes the remote's answer cannot prove",
+        objects_unreferenced="`remote audit`: the remote holds objects nothing references",
         dvcfile_unpullable="a DVC file cannot be read, so nobody can pull from it",
     ),
     # Not a finding of the data: the check itself could not run (exit 3, or 2).

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from dataward.adapters.git import Repo
     from dataward.policy import Policy
 
-FORMATS = ("github", "json", "sarif", "text")  # dataward.report renders each
+FORMATS = ("github", "json", "markdown", "sarif", "text")  # dataward.report renders each
 DEFAULT_JOBS = min(32, 4 * (os.cpu_count() or 1))
 
 
@@ -46,6 +46,10 @@ class Request(NamedTuple):
     use_cache: bool = True  # dvc-pushed: trust what the remote was seen to hold
     jobs: int = DEFAULT_JOBS  # dvc-pushed: requests in flight
     timeout: float = 60.0  # dvc-pushed: seconds to wait for a remote
+    deep: bool = False  # dvc-pushed: download and hash what the ETags cannot prove
+    restore_days: int | None = None  # dvc-pushed: restore archived objects for these days
+    restore_tier: str = "Standard"  # dvc-pushed: S3's retrieval tier for --restore
+    cache_days: float = 7  # dvc-pushed: how long what a remote was seen to hold is trusted
     verbose: bool = False
 
 
@@ -112,9 +116,14 @@ def report(result: Outcome, fmt: str) -> int:
         return result.exit_code
     if not result.findings and fmt == "text":
         return result.exit_code  # nothing to say: skip loading the renderers
-    from dataward.report import render
+    if fmt == "markdown":  # a job summary: the table actions/check writes, for one check
+        from dataward.report import markdown
 
-    output = render(result.findings, fmt)
+        output = markdown.render([result], "dataward")
+    else:
+        from dataward.report import render
+
+        output = render(result.findings, fmt)
     if output:
         try:
             print(output, flush=True)
@@ -179,7 +188,8 @@ def _unwritable(prefix: str, exc: OSError) -> int:
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="how to print findings (default: text)")
+                        help="how to print findings (default: text; markdown: a job "
+                             "summary's table)")
     parser.add_argument("--config", metavar="FILE",
                         help="policy file (default: dataward.toml, else pyproject.toml "
                              "[tool.dataward], at the repository root)")

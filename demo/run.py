@@ -139,6 +139,41 @@ def story(sb: Sandbox, s3: S3Server, wheelhouse: Path | None) -> None:
     again = sb.sh(registry, "dvc-pushed --rev HEAD -v")
     assert "in 0 requests" in again.stdout
 
+    step("6b. There, but not pullable: a lifecycle rule moves one photo to Glacier Deep "
+         "Archive, and\n    a script overwrites another with bytes of the same size. "
+         "dvc-pushed refuses both, with their fixes")
+    cache = registry / ".dvc" / "cache" / "files" / "md5"
+    dir_md5 = next(line.split("md5:")[1].strip() for line in
+                   (registry / "dog_and_cat.dvc").read_text().splitlines() if "md5:" in line)
+    photos = {e["relpath"]: e["md5"] for e in
+              json.loads((cache / dir_md5[:2] / dir_md5[2:]).read_text())}
+    client = s3.client()
+
+    def key(md5: str) -> str:
+        return f"datasets/files/md5/{md5[:2]}/{md5[2:]}"
+
+    archived, forged = key(photos["cat.1.jpg"]), key(photos["cat.2.jpg"])
+    client.copy_object(Bucket="lab-data", Key=archived, StorageClass="DEEP_ARCHIVE",
+                       CopySource={"Bucket": "lab-data", "Key": archived},
+                       MetadataDirective="COPY")
+    size = client.head_object(Bucket="lab-data", Key=forged)["ContentLength"]
+    client.put_object(Bucket="lab-data", Key=forged, Body=b"\xff\xd8" + b"?" * (size - 2))
+    bad = sb.sh(registry, "dvc-pushed --rev HEAD --no-cache", expect=1)
+    assert "[objects-archived]" in bad.stdout and "[objects-corrupt]" in bad.stdout
+    assert "dvc-pushed --restore --rev HEAD" in bad.stdout
+
+    step("6c. The weekly audit: every version any branch or tag needs, and a garbage-collection "
+         "plan\n    for what nothing references (dataward deletes nothing)")
+    client.put_object(Bucket="lab-data", Key=key("0" * 32), Body=os.urandom(4096))
+    audit = sb.sh(registry, "dataward remote audit --plan ../gc-plan.json", expect=1)
+    assert "[objects-unreferenced]" in audit.stdout
+    sb.sh(registry, "head -12 ../gc-plan.json")
+
+    step("6d. The fixes: this machine has the data, so `--push` uploads it over both copies "
+         "(in the standard class)")
+    sb.sh(registry, "dvc-pushed --rev HEAD --push")
+    sb.sh(registry, "dvc-pushed --rev HEAD --no-cache")
+
     step("7. Russell's project: `dataward init --user-repo` with the pre-commit framework\n"
          "   (the hooks come from this checkout, committed as a hook repository; a lab's come "
          "from GitHub),\n   then `dvc import` of dog_and_cat from the registry")

@@ -162,3 +162,51 @@ jobs:
     [issue] = github.issues(GITHUB_REPO)
     assert issue["title"] == "Dataset drift on lab-server" and issue["state"] == "open"
     assert "::warning title=drift on lab-server::dog_and_cat: behind" in result.log
+
+
+def test_the_weekly_audit_workflow_fails_on_an_archived_object_and_keeps_the_plan(
+        s3: S3Server, tmp_path: Path) -> None:
+    """examples/workflows/registry-audit.yml under act: the audit names the archived photo in
+    the job summary, fails the job, and hands the garbage-collection plan to upload-artifact
+    (a stub that keeps what it is given)."""
+    bucket = new_bucket(s3)
+    repo = registry(tmp_path / "registry", s3, bucket)
+    add_dataset(repo, "dog_and_cat", DOGS)
+    repo.commit("add dog_and_cat")
+    dvc(repo.path, "push", "-q")
+    cache = repo.path / ".dvc" / "cache" / "files" / "md5"
+    dir_md5 = next(line.split("md5:")[1].strip() for line in
+                   (repo.path / "dog_and_cat.dvc").read_text().splitlines() if "md5:" in line)
+    photo = json.loads((cache / dir_md5[:2] / dir_md5[2:]).read_text())[0]["md5"]
+    key = f"store/files/md5/{photo[:2]}/{photo[2:]}"
+    client = s3.client()
+    client.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key},
+                       StorageClass="GLACIER", MetadataDirective="COPY")
+    client.put_object(Bucket=bucket, Key=f"store/files/md5/00/{'0' * 30}", Body=b"x" * 1000)
+    uploads = tmp_path / "uploads"
+    stub = tmp_path / "upload-artifact"
+    stub.mkdir()
+    (stub / "action.yml").write_text(
+        "name: actions/upload-artifact (stub)\ndescription: keeps the file it is given\n"
+        "inputs:\n  name: {required: true}\n  path: {required: true}\n"
+        "  retention-days: {default: '90'}\n  if-no-files-found: {default: warn}\n"
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      env:\n"
+        "        ARTIFACT: ${{ inputs.path }}\n"
+        f"      run: mkdir -p {uploads} && cp \"$ARTIFACT\" {uploads}/\n")
+
+    result = actrun.run_act(
+        repo.path, ROOT / "examples" / "workflows" / "registry-audit.yml", {},
+        event_name="workflow_dispatch",
+        env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": WHEELHOUSE},
+        secrets={"DVC_AWS_ACCESS_KEY_ID": s3.keys[0], "DVC_AWS_SECRET_ACCESS_KEY": s3.keys[1]},
+        stubs={"dataward/dataward": ROOT, "actions/upload-artifact": stub},
+        scratch=tmp_path / "act", timeout=600)
+
+    assert result.job_results == {"audit": "failure"}, result.log[-4000:]
+    summary = result.summary("audit")
+    assert "objects-archived" in summary and "dog_and_cat" in summary
+    assert "objects-unreferenced" in summary
+    (plan,) = uploads.iterdir()
+    entry = json.loads(plan.read_text())["remotes"][0]
+    assert (entry["objects"], entry["bytes"], entry["complete"]) == (1, 1000, True)
+    assert s3.keys[1] not in result.log

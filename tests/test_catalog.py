@@ -166,6 +166,19 @@ def test_the_catalog_validates_against_its_schema(registry: Registry, tmp_path: 
     catalog = build(registry.path, tmp_path)
     jsonschema.validate(catalog, schema, format_checker=jsonschema.FormatChecker())
     assert catalog["schema_version"] == 1
+    fish = by_name(catalog)["fish.csv"]["versions"][-1]
+    assert fish["pull"] == {"objects": 1, "bytes": fish["size"], "usd_per_gb": 0.114,
+                            "usd": pytest.approx(fish["size"] / 1e9 * 0.114)}
+    # a catalog written before `pull` existed still loads, and still says what a pull moves
+    for dataset in catalog["datasets"]:
+        for v in dataset["versions"]:
+            del v["pull"]
+    jsonschema.validate(catalog, schema)
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(catalog))
+    show = dataward(tmp_path, "show", "fish.csv", "--catalog", str(old))
+    assert show.returncode == 0, show.stderr
+    assert f"  a pull transfers 1 object, {fish['size']} B\n" in show.stdout
 
 
 def test_building_twice_gives_the_same_bytes_and_never_local_config(
@@ -227,6 +240,40 @@ def test_ls_and_show(registry: Registry, tmp_path: Path) -> None:
     missing = dataward(registry.path, "show", "dog")
     assert missing.returncode == 2
     assert "no dataset 'dog'" in missing.stderr and "animals/dog_and_cat" in missing.stderr
+
+
+def test_show_says_what_a_pull_costs_at_the_policy_price(registry: Registry,
+                                                         tmp_path: Path) -> None:
+    copy = tmp_path / "priced"
+    shutil.copytree(registry.path, copy, symlinks=True)
+    repo = GitRepo(copy)
+    # a price no provider charges, so that a few bytes cost cents
+    repo.write("dataward.toml", "[remote]\ntransfer-usd-per-gb = 1e6\n")
+    repo.add("dataward.toml")
+    repo.commit("price pulls as our provider does")
+    show = dataward(copy, "show", "animals/dog_and_cat", env={"COLUMNS": "200"})
+    assert show.returncode == 0, show.stderr
+    dogs = by_name(build(copy, tmp_path))["animals/dog_and_cat"]
+    v1 = dogs["versions"][0]
+    assert (dogs["size"], v1["size"]) == (48, 24)
+    lines = show.stdout.splitlines()
+    assert len([line for line in lines if "a pull transfers" in line]) == 1  # the current one
+    assert "  a pull transfers 9 objects, 48 B: about 0.05 USD at 1,000,000 USD/GB" in lines
+    # catalog.json carries the numbers, at the price committed at the built revision
+    assert [v["pull"] for v in dogs["versions"]] == [
+        {"objects": v["nfiles"] + 1, "bytes": v["size"], "usd_per_gb": 1e6,
+         "usd": pytest.approx(v["size"] / 1e3)} for v in dogs["versions"]]
+    fish = by_name(build(copy, tmp_path, "--rev", "HEAD~1"))["fish.csv"]  # before the price
+    assert fish["versions"][-1]["pull"] == {
+        "objects": 1, "bytes": fish["size"], "usd_per_gb": 0.114,
+        "usd": pytest.approx(fish["size"] / 1e9 * 0.114)}
+    # a price that is no number is refused, naming the file
+    repo.write("dataward.toml", "[remote]\ntransfer-usd-per-gb = nan\n")
+    repo.add("dataward.toml")
+    repo.commit("no price")
+    bad = dataward(copy, "show", "fish.csv")
+    assert bad.returncode == 2
+    assert "dataward.toml: [remote] transfer-usd-per-gb is nan: not a price" in bad.stderr
 
 
 def test_show_reads_a_published_catalog(registry: Registry, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dataward.catalog.build import priced
 from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
 from dataward.catalog.page import render
 from tests.harness.browser import INSTALL_HINT, BrowserError, Chromium, Page, find_chromium
@@ -82,11 +83,12 @@ HOSTILE = "contrib/evil<b>name</b>"
 def make_catalog(registry: str | None = REGISTRY) -> Catalog:
     cats = dataset(
         "images/cats",
-        [version(1, 0xA1, 512 * 1024 ** 2, 4000, "2023-01-15T10:00:00+09:00", "Add cats",
-                 "cats.dvc"),
-         version(2, 0xA2, GiB, 8000, "2023-06-01T23:30:00+09:00", "More cats", "cats.dvc"),
-         version(3, 0xA3, GiB + GiB // 2, 12000, "2024-05-02T08:15:00+09:00",
-                 "Dogs too", "images/cats.dvc")],
+        priced([version(1, 0xA1, 512 * 1024 ** 2, 4000, "2023-01-15T10:00:00+09:00",
+                        "Add cats", "cats.dvc"),
+                version(2, 0xA2, GiB, 8000, "2023-06-01T23:30:00+09:00", "More cats",
+                        "cats.dvc"),
+                version(3, 0xA3, GiB + GiB // 2, 12000, "2024-05-02T08:15:00+09:00",
+                        "Dogs too", "images/cats.dvc")], 0.114),
         object_url="s3://lab-datasets/dvc/files/md5/00/00000000000000000000000000a3.dir",
         card=card("images/cats.card.md", CATS_TEXT, pretty_name="Cats and Dogs",
                   license=["cc-by-4.0"], tags=["vision", "classification"],
@@ -156,9 +158,16 @@ def test_page_embeds_the_catalog_and_nothing_can_close_its_script() -> None:
     page = render(catalog)
     parser = _Scripts()
     parser.feed(page)
-    assert [attrs.get("type") for attrs, _ in parser.scripts] == ["application/json", None]
+    assert [attrs.get("type") for attrs, _ in parser.scripts] == ["application/json"] * 2 + [
+        None]
     assert Catalog.model_validate_json(parser.scripts[0][1]) == catalog
-    assert page.count("<script") == 2 and page.count("</script") == 2
+    # what a pull of each version costs, worded as `dataward show` words it, hostile names too
+    pulls = json.loads(parser.scripts[1][1])
+    assert list(pulls) == [d.name for d in catalog.datasets]
+    assert pulls["images/cats"][-1] == (
+        "a pull transfers 12,001 objects, 1.6 GB: about 0.18 USD at 0.114 USD/GB")
+    assert pulls["tables/weather.csv"] == ["a pull transfers 1 object, 2.0 kB"]  # no price
+    assert page.count("<script") == 3 and page.count("</script") == 3
     assert "<!--" not in page and "<img" not in page
     # Nothing is fetched: the page refers to no other file, and its policy forbids any.
     markup = page.replace(parser.scripts[0][1], "")
@@ -169,7 +178,7 @@ def test_page_embeds_the_catalog_and_nothing_can_close_its_script() -> None:
 def test_page_script_never_parses_html() -> None:
     script = _Scripts()
     script.feed(render(make_catalog()))
-    code = script.scripts[1][1]
+    code = script.scripts[2][1]
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
                  "Function(", "DOMParser", "createContextualFragment"):
         assert sink not in code
@@ -271,6 +280,10 @@ def test_detail_view_shows_history_and_the_exact_commands(page: Page) -> None:
                               f"dvc import {REGISTRY} images/cats --rev {sha(0xA3)}"]
     assert history[2][3] == "Add cats\nin cats.dvc"       # renamed since
     assert history[2][5:7] == ["512 MiB", "4,000"]
+    # What a pull of the current version transfers and costs, in the user's view and Storage.
+    pull = "A pull transfers 12,001 objects, 1.6 GB: about 0.18 USD at 0.114 USD/GB."
+    assert page.eval("document.getElementById('pull').innerText") == f"v3: {pull}"
+    assert f"Pull\n{pull}" in text or f"Pull\t{pull}" in text, text
     # The card's Markdown, as elements; its first paragraph is the description, shown once.
     assert text.count("Photos of cats and dogs, labelled by the lab.") == 1
     assert page.eval("document.querySelector('#detail .card-text h4').textContent") == \
@@ -310,7 +323,7 @@ def test_a_hostile_card_is_shown_as_text_and_nothing_of_it_runs(page: Page,
     assert page.eval("document.title") == f"{HOSTILE} · Datasets"
     assert page.eval("document.querySelectorAll('img, svg, iframe, object, embed, b').length") \
         == 0
-    assert page.eval("document.scripts.length") == 2
+    assert page.eval("document.scripts.length") == 3  # two JSON, one script
     assert page.eval("[...document.querySelectorAll('a')].filter((a) => "
                      "!/^(https?:|mailto:|file:)/.test(a.href)).map((a) => a.href)") == []
     card = page.eval("document.querySelector('#detail .card-text').innerText")

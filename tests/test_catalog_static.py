@@ -70,7 +70,7 @@ def js_problems(source: str) -> list[str]:
 
 # Ids the script looks up, and the ids page.py adds around body.html.
 _LOOKUPS = re.compile(r"(?:\$|getElementById)\(\s*[\"']([^\"']+)[\"']\s*\)")
-_ADDED_BY_PAGE_PY = {"catalog-data"}
+_ADDED_BY_PAGE_PY = {"catalog-data", "pull-data"}
 
 
 def missing_ids(script: str, body: str) -> list[str]:

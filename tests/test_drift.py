@@ -148,6 +148,15 @@ def test_the_lab_server_is_behind_and_holds_ad_hoc_copies(registry: Registry, la
         1, 700)
     assert report["summary"]["counts"]["behind"] == 1 and report["summary"]["coverage"] == 0.5
     assert "dog_and_cat  behind: holds version 1 of 3" in out
+    # catching up is a pull of version 3: its 8 files and the .dir manifest, priced at the
+    # default (the registry sets no [remote] price)
+    size = sum(map(len, V3.values()))
+    assert dogs["pull"] == {"objects": 9, "bytes": size, "usd_per_gb": 0.114,
+                            "usd": pytest.approx(size / 1e9 * 0.114)}
+    assert (f"dog_and_cat  behind: holds version 1 of 3 ({dogs['matched_date'][:10]}), 2 "
+            f"versions behind; a pull transfers 9 objects, {size} B: under 0.01 USD at 0.114 "
+            "USD/GB") in out
+    assert got["fish"].get("pull") is None  # in sync: nothing to pull
     assert "dogs_backup" in out and "a copy of dog_and_cat version 1" in out
 
 

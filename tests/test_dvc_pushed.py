@@ -355,8 +355,11 @@ def test_an_object_of_the_wrong_size_is_not_there_and_push_replaces_it(
     assert proc.returncode == 1
     (finding,) = findings(proc)
     assert finding["path"] == "model/weights.bin.dvc"
-    assert "model/weights.bin is not what model/weights.bin.dvc records: its size is not " \
-        "the 800 bytes" in str(finding["message"])
+    assert (finding["rule"], finding["message"]) == (
+        "objects-corrupt", f"model/weights.bin: 1 of 1 object in remote 'storage' (s3://{bucket}"
+        "/store) is not the bytes DVC recorded, so `dvc pull` fails or brings wrong data: "
+        "model/weights.bin is not what model/weights.bin.dvc records: it is 5 bytes, not the "
+        "800 bytes recorded")
     assert "dvc-pushed --push --rev HEAD" in str(finding["hint"])
     fixed = pushed(repo, "--push")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr

@@ -186,3 +186,14 @@ def test_a_manifest_must_hash_to_its_key_and_parse_as_dvc_writes_it() -> None:
                      (json.dumps([{"md5": MD5, "relpath": "/etc/x"}]).encode(), "inside"),
                      (json.dumps([{"md5": MD5, "relpath": "a"}]).encode(), "nfiles: 2")):
         assert why in str(verify(bad, out_for(bad))), bad[:40]
+
+
+def test_the_presence_cache_forgets_what_is_older_than_cache_days() -> None:
+    from dataward.checks.dvc_pushed.known import DAY, Known
+
+    now = 1_000_000_000.0
+    known = Known({"old": now - 8 * DAY, "new": now - DAY}, {"part": (now - 8 * DAY, "why")},
+                  {"dir": now})
+    fresh = known.fresh(7, now)
+    assert (set(fresh.keys), fresh.unverified, set(fresh.complete)) == ({"new"}, {}, {"dir"})
+    assert set(known.pruned({"old", "dir"}).keys) == {"old"}

@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dataward.formats.dvcfile import (
+    CloudVersion,
     ImportSource,
     OutputIndex,
     Resolved,
@@ -74,6 +77,67 @@ def test_every_format_dvc_wrote_reads_to_the_same_values() -> None:
     assert (out.path, out.md5, out.legacy, out.size, out.nfiles, out.is_dir, out.push) == (
         "d/imgs", f"{MD5}.dir", False, 9, 2, True, False)
     assert out.key == f"files/md5/01/{MD5[2:]}.dir" and not out.in_remote
+
+
+DVC3_CLOUD = b"""outs:
+- hash: md5
+  path: imgs
+  files:
+  - relpath: a.txt
+    md5: 47bce5c74f589f4867dbd57e9ca9f808
+    size: 3
+    cloud:
+      st:
+        etag: 47bce5c74f589f4867dbd57e9ca9f808
+        version_id: 4636cbcf-e3b1-40cf-83e8-1aeb84046dee
+"""
+DVC3_CLOUD_FILE = b"""outs:
+- md5: 79982a7bf20b70b9ce3bb9f3bbd2b40d
+  size: 4
+  hash: md5
+  path: one.bin
+  cloud:
+    st:
+      etag: 79982a7bf20b70b9ce3bb9f3bbd2b40d
+      version_id: a1fb0795-fb9b-4dd9-8b35-1f3e775b0d55
+"""
+
+
+def test_dvc3_cloud_versions_are_read_per_remote_and_a_pull_needs_them() -> None:
+    """What dvc 3.67 writes after `dvc push` to a version-aware remote named `st`."""
+    (folder,) = read("imgs.dvc", DVC3_CLOUD).outs
+    assert folder.md5 is None and folder.in_remote and folder.versioned and folder.line == 3
+    assert folder.files == (VersionedFile(
+        "a.txt", "47bce5c74f589f4867dbd57e9ca9f808", None, None, 3,
+        (CloudVersion("st", "47bce5c74f589f4867dbd57e9ca9f808",
+                      "4636cbcf-e3b1-40cf-83e8-1aeb84046dee"),)),)
+    (file,) = read("one.bin.dvc", DVC3_CLOUD_FILE).outs
+    assert (file.md5, file.size, file.files, file.in_remote) == (
+        "79982a7bf20b70b9ce3bb9f3bbd2b40d", 4, (), True)
+    assert file.cloud == (CloudVersion("st", "79982a7bf20b70b9ce3bb9f3bbd2b40d",
+                                       "a1fb0795-fb9b-4dd9-8b35-1f3e775b0d55"),)
+    assert hash(folder) and hash(file)  # outputs stay usable as keys
+    unpushed = read("p.dvc", DVC3_CLOUD.replace(b"  files:", b"  push: false\n  files:"))
+    assert not unpushed.outs[0].in_remote
+
+
+NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True)
+IDS = st.from_regex(r"[A-Za-z0-9._-]{1,40}", fullmatch=True).filter(
+    lambda s: not s.replace(".", "").replace("_", "").isdigit() and s.lower() not in (
+        "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"))
+
+
+@given(st.dictionaries(NAMES, IDS, min_size=1, max_size=4), IDS)
+def test_every_remote_s_version_is_read_and_the_older_form_too(
+        versions: dict[str, str], older: str) -> None:
+    cloud = "".join(f"    {name}:\n      etag: e{i}\n      version_id: '{vid}'\n"
+                    for i, (name, vid) in enumerate(versions.items()))
+    text = (f"outs:\n- md5: {MD5}\n  path: f.bin\n  cloud:\n{cloud}"
+            f"- path: old\n  files:\n  - relpath: x\n    version_id: '{older}'\n").encode()
+    new, old = read("f.dvc", text).outs
+    expected = {(name.lower(), f"e{i}", vid) for i, (name, vid) in enumerate(versions.items())}
+    assert set(new.cloud) == {CloudVersion(*e) for e in expected} and new.in_remote
+    assert old.files[0].version_id == older and old.files[0].cloud == () and old.in_remote
 
 
 def test_dvc_yaml_declares_outputs_unhashed_with_their_options() -> None:

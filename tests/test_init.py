@@ -59,7 +59,7 @@ def test_a_registry_gets_hooks_workflows_policy_and_a_card_template(repo: GitRep
     assert policy == Policy(repository="registry")
     workflows = root / ".github" / "workflows"
     assert sorted(p.name for p in workflows.iterdir()) == [
-        "dataward-catalog.yml", "dataward-drift.yml", "dataward.yml"]
+        "dataward-audit.yml", "dataward-catalog.yml", "dataward-drift.yml", "dataward.yml"]
     assert (workflows / "dataward.yml").read_text() == \
         (PACKAGE_WORKFLOWS / "registry-pull-request.yml").read_text()
     assert f"dataward/dataward/actions/check@{RELEASE}" in (workflows / "dataward.yml").read_text()

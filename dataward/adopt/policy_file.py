@@ -48,8 +48,8 @@ def _toml(value: Any) -> str:
     """The TOML of a default: strings as JSON strings (valid TOML basic strings)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | tuple):

@@ -31,7 +31,9 @@ MAX_FILE = 1 << 20  # .dvc files and cards are small; yamlsafe refuses more anyw
 # -- build ------------------------------------------------------------------------------------
 
 def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
-          registry_url: str | None = None) -> Catalog:
+          registry_url: str | None = None, usd_per_gb: float | None = None) -> Catalog:
+    """`usd_per_gb`: what a GB pulled costs; None takes `[remote] transfer-usd-per-gb` from the
+    registry's policy at `rev` (the price the registry stated when it held those versions)."""
     commit = repo.resolve_commit(rev)
     if commit is None:
         raise UsageError(f"{rev!r} is not a commit of {repo.root}",
@@ -57,7 +59,9 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
     lines = versions(history, read_dvcfile,
                      lambda merge: repo.merged_changes(merge, DVC_FILES))
     cards = _cards(repo, commit, [p for p, _ in current if p.endswith(".dvc")], policy.card)
-    default, remotes = _remotes(repo, commit)
+    (default, remotes), stated = _committed(repo, commit)
+    price = _price(commit, stated) if usd_per_gb is None else \
+        finite_price(usd_per_gb, "the policy")
     entry, committed = repo.commit_entry(commit)
     yamls = dict(tree)
 
@@ -69,7 +73,8 @@ def build(repo: Repo, rev: str, policy: DatasetCardsPolicy,
             seen = lines.get(out.path) or []
             if not seen or seen[-1].md5 != out.md5:  # changed where the log cannot see it
                 seen = [*seen, version(len(seen) + 1, out, entry)]
-            datasets.append(_dataset(out, seen, cards.get(path), default, remotes))
+            datasets.append(_dataset(out, priced(seen, price), cards.get(path), default,
+                                     remotes))
     datasets = tagged(sorted(datasets, key=lambda d: d.name), repo.first_parent_line(commit),
                       repo.tags())
     return Catalog(schema_version=1, generator=f"dataward {__version__}",
@@ -121,16 +126,66 @@ def _dataset(staged: Staged, seen: list[Version], card: Card | None, default: st
         card=card, versions=seen)
 
 
-def _remotes(repo: Repo, commit: str) -> tuple[str | None, dict[str, dict[str, str]]]:
+def _committed(repo: Repo, commit: str) -> tuple[tuple[str | None, dict[str, dict[str, str]]],
+                                                 tuple[str, bytes] | None]:
     """The default remote and the remotes, from `.dvc/config` as committed (never
-    config.local: that is one machine's, and may hold keys)."""
+    config.local: that is one machine's, and may hold keys); and the policy file committed
+    there (dataward.toml, else pyproject.toml), read in the same two git runs."""
     from dataward.formats.dvc_config import remotes_of
+    from dataward.policy import MAX_POLICY_BYTES, POLICY_FILES
 
-    found = repo.present_at(commit, [".dvc/config"])
-    if not found:
-        return None, {}
-    (_, oid), = found
-    return remotes_of(repo.object_heads([oid], MAX_FILE)[oid])
+    found = dict(repo.present_at(commit, [".dvc/config", *POLICY_FILES]))
+    contents = repo.object_heads(found.values(), max(MAX_FILE, MAX_POLICY_BYTES))
+    config = contents.get(found.get(".dvc/config", ""))
+    remotes = remotes_of(config) if config is not None else (None, {})
+    policy = next(((name, contents[found[name]]) for name in POLICY_FILES if name in found),
+                  None)
+    return remotes, policy
+
+
+def _price(commit: str, stated: tuple[str, bytes] | None) -> float:
+    """The policy's transfer price at the catalog's commit; its default when no policy file
+    is committed there."""
+    from dataward.errors import ConfigError
+    from dataward.policy import RemotePolicy, parse
+
+    if stated is None:
+        return RemotePolicy().transfer_usd_per_gb
+    name, raw = stated
+    try:
+        policy = parse(name, raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc.message} (as committed at {commit[:12]}, where the catalog "
+                          "takes the transfer price from)", exc.hint + "; or pass --config a "
+                          "policy file to price pulls with") from None
+    return finite_price(policy.remote.transfer_usd_per_gb, name)
+
+
+def finite_price(usd_per_gb: float, where: str) -> float:
+    """TOML can write nan and inf, which pass a `>= 0` check: a price must be a number."""
+    import math
+
+    from dataward.errors import ConfigError
+
+    if not math.isfinite(usd_per_gb) or usd_per_gb < 0:
+        raise ConfigError(f"{where}: [remote] transfer-usd-per-gb is {usd_per_gb}: not a price",
+                          "set it to the remote's USD per GB transferred out (the default, "
+                          "0.114, is S3 out of Tokyo)")
+    return usd_per_gb
+
+
+def priced(seen: list[Version], usd_per_gb: float) -> list[Version]:
+    """Each version with what a pull of it transfers and costs at this price."""
+    from dataward.catalog.model import Pull
+    from dataward.catalog.pull_cost import pull_cost
+
+    out = []
+    for v in seen:
+        cost = pull_cost(v.size, v.nfiles, v.is_dir, usd_per_gb)
+        pull = None if cost is None else Pull(objects=cost.objects, bytes=cost.bytes,
+                                              usd_per_gb=usd_per_gb, usd=cost.usd)
+        out.append(v.model_copy(update={"pull": pull}))
+    return out
 
 
 # -- cards ------------------------------------------------------------------------------------

@@ -103,7 +103,11 @@ def _catalog(args: argparse.Namespace) -> Catalog:
         raise UsageError(f"{args.repo} is not a folder", "pass --repo the registry's checkout")
     repo = Repo.discover(args.repo)
     policy = load_policy(repo.root, args.config).policy
-    return catalog.build(repo, args.rev, policy.dataset_cards, registry_url(args, repo))
+    # Pulls are priced by the registry's policy as committed at --rev, unless --config names
+    # the policy to use.
+    price = catalog.finite_price(policy.remote.transfer_usd_per_gb, args.config) \
+        if args.config else None
+    return catalog.build(repo, args.rev, policy.dataset_cards, registry_url(args, repo), price)
 
 
 def registry_url(args: argparse.Namespace, repo: Repo) -> str | None:

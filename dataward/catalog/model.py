@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from dataward.catalog.pull_cost import PullCost, pull_cost
 from dataward.formats.urls import public
 
 
@@ -27,6 +28,24 @@ OptionalPublicUrl = Annotated[str | None, AfterValidator(_masked)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pull(_Model):
+    """What `dvc pull` of a version transfers out of the remote (dataward.catalog.pull_cost)."""
+
+    objects: int = Field(ge=1, description="Objects fetched: 1 for a file; a directory's files "
+                                           "and its .dir manifest.")
+    bytes: int | None = Field(ge=0, description="Bytes fetched (the version's size); null "
+                                                "when the .dvc file records none.")
+    usd_per_gb: float = Field(ge=0, allow_inf_nan=False, description=(
+        "The price of a GB (10^9 bytes, as AWS bills) out of the remote: the registry policy's "
+        "`[remote] transfer-usd-per-gb` at the catalog's commit (default 0.114: S3 transfer "
+        "out, Tokyo)."))
+    usd: float | None = Field(ge=0, allow_inf_nan=False, description=(
+        "bytes / 10^9 x usd_per_gb; null when the size is unknown."))
+
+    def cost(self) -> PullCost:
+        return PullCost(self.objects, self.bytes, self.usd)
 
 
 class Version(_Model):
@@ -51,6 +70,20 @@ class Version(_Model):
         "Git tags of main-line commits that hold this version (the first is the one `dvc "
         "import --rev` is given): those on the oldest such commit first, then later ones; "
         "on one commit, in version order (v2.9 before v2.10)."))
+    pull: Pull | None = Field(default=None, description=(
+        "What a pull of this version transfers and costs; null when a directory's file count "
+        "is unknown, and in catalogs older than it."))
+
+    @property
+    def is_dir(self) -> bool:
+        return self.md5.endswith(".dir")
+
+    def pull_cost(self) -> tuple[PullCost | None, float | None]:
+        """The pull's cost and the price it was reckoned at: as recorded, else (a catalog
+        older than `pull`) the objects and bytes alone, the price unknown."""
+        if self.pull is not None:
+            return self.pull.cost(), self.pull.usd_per_gb
+        return pull_cost(self.size, self.nfiles, self.is_dir, None), None
 
 
 class Maintainer(_Model):

@@ -4,7 +4,8 @@
 the catalog embedded verbatim as JSON (`<script type="application/json">`, every `<`, `>` and
 `&` written as a `\\u` escape, so no card can close the element). The script draws a searchable
 table of datasets and, at `#dataset=<name>`, a shareable detail view: the card, the version
-history and the exact `dvc import` / `dvc get` commands.
+history and the exact `dvc import` / `dvc get` commands, and what a pull of each version transfers
+and costs (worded in Python by dataward.catalog.pull_cost, embedded as a second JSON element).
 
 Cards come from pull requests, so the page treats every string of the catalog as text:
 
@@ -49,15 +50,26 @@ def render(catalog: Catalog) -> str:
         f"<style>{_STYLE}</style>\n",
         "</head>\n<body>\n",
         _BODY,
-        f'<script type="application/json" id="catalog-data">{_script_json(catalog)}</script>\n',
+        f'<script type="application/json" id="catalog-data">'
+        f'{_script_json(catalog.model_dump(mode="json"))}</script>\n',
+        f'<script type="application/json" id="pull-data">{_script_json(_pulls(catalog))}'
+        '</script>\n',
         f"<script>{_SCRIPT}</script>\n",
         "</body>\n</html>\n",
     ])
 
 
-def _script_json(catalog: Catalog) -> str:
-    """The catalog as JSON that cannot end its <script> element nor open a comment in it."""
-    text = json.dumps(catalog.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+def _pulls(catalog: Catalog) -> dict[str, list[str]]:
+    """Dataset name -> what a pull of each version transfers, oldest first: the sentence
+    `dataward show` and drift print, made by the one function that words it."""
+    from dataward.catalog.pull_cost import describe
+
+    return {d.name: [describe(*v.pull_cost()) for v in d.versions] for d in catalog.datasets}
+
+
+def _script_json(data: object) -> str:
+    """Data as JSON that cannot end its <script> element nor open a comment in it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # <, > and & occur only inside JSON strings, where \\u escapes mean the same characters.
     for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):

@@ -11,7 +11,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from dataward.catalog.model import Catalog, Dataset, Version
-from dataward.drift.model import STATUSES, Changes, CopyOf, DriftReport, Entry, Status, Summary
+from dataward.drift.model import (
+    STATUSES,
+    Changes,
+    CopyOf,
+    DriftReport,
+    Entry,
+    Pull,
+    Status,
+    Summary,
+)
 
 
 class Found(NamedTuple):
@@ -48,11 +57,20 @@ def judge(dataset: Dataset, found: Found, manifests: Manifests) -> Entry:
     older = next((v for v in reversed(dataset.versions[:-1]) if found.is_(v.md5)), None)
     if older is not None:
         return _entry(dataset, "behind", older.md5, matched_version=older.version,
-                      matched_date=older.date, versions_behind=current.version - older.version)
+                      matched_date=older.date, versions_behind=current.version - older.version,
+                      pull=pull_of(current))
     if found.kind == "file" or found.files is None:
         return _entry(dataset, "modified", found.md5, nearest_version=current.version,
                       changes=Changes(added=[], removed=[], modified=[dataset.name]))
     return _nearest(dataset, found, manifests)
+
+
+def pull_of(version: Version) -> Pull | None:
+    """What catching up costs: a pull of the current version, as the catalog prices it."""
+    cost, usd_per_gb = version.pull_cost()
+    if cost is None:
+        return None
+    return Pull(objects=cost.objects, bytes=cost.bytes, usd_per_gb=usd_per_gb, usd=cost.usd)
 
 
 def _entry(dataset: Dataset, status: Status, actual: str | None, **extra: Any) -> Entry:

@@ -27,6 +27,19 @@ class Changes(_Model):
     modified: list[str]
 
 
+class Pull(_Model):
+    """What a pull of the registry's current version transfers (dataward.catalog.pull_cost)."""
+
+    objects: int = Field(ge=1, description="Objects fetched: 1 for a file; a directory's files "
+                                           "and its .dir manifest.")
+    bytes: int | None = Field(ge=0, description="Bytes fetched; null when unknown.")
+    usd_per_gb: float | None = Field(ge=0, allow_inf_nan=False, description=(
+        "The registry policy's `[remote] transfer-usd-per-gb` (a GB is 10^9 bytes); null when "
+        "the catalog records no price."))
+    usd: float | None = Field(ge=0, allow_inf_nan=False, description=(
+        "bytes / 10^9 x usd_per_gb; null when either is unknown."))
+
+
 class Entry(_Model):
     """One registry dataset, as found under the root."""
 
@@ -40,6 +53,9 @@ class Entry(_Model):
         default=None, description="`behind`: the older version the data is.")
     matched_date: str | None = Field(default=None, description="`behind`: that version's date.")
     versions_behind: int | None = Field(default=None, ge=1)
+    pull: Pull | None = Field(
+        default=None, description="`behind`: what a pull of the current version transfers; "
+                                  "null when its size is unknown, and in older reports.")
     nearest_version: int | None = Field(
         default=None, description="`modified`/`partial`: the version the data is closest to.")
     changes: Changes | None = Field(

@@ -34,14 +34,24 @@ class ImportSource(NamedTuple):
     rev_lock: str | None
 
 
+class CloudVersion(NamedTuple):
+    """The version of a file a version-aware remote holds: DVC 3 writes one per remote
+    (`cloud: {REMOTE: {etag, version_id}}`); older DVC one at the top (remote None)."""
+
+    remote: str | None  # lower-cased; None: the older form, for the output's own remote
+    etag: str | None
+    version_id: str | None
+
+
 class VersionedFile(NamedTuple):
     """One file of a cloud-versioned output (`files:` of a `version_aware` remote)."""
 
     relpath: str
     md5: str | None
-    etag: str | None
-    version_id: str | None
+    etag: str | None  # the older form's, at the top of the entry
+    version_id: str | None  # likewise
     size: int | None
+    cloud: tuple[CloudVersion, ...] = ()  # DVC 3's, one per remote it was pushed to
 
 
 class DvcOut(NamedTuple):
@@ -59,7 +69,8 @@ class DvcOut(NamedTuple):
     push: bool = True  # `push: false` outputs stay in the local cache
     remote: str | None = None  # its own `remote:`, lower-cased; None: the default
     imported: ImportSource | None = None  # `dvc import`: pulled from its source's remote
-    files: tuple[VersionedFile, ...] = ()  # cloud-versioned: per-file version ids
+    files: tuple[VersionedFile, ...] = ()  # cloud-versioned folder: per-file version ids
+    cloud: tuple[CloudVersion, ...] = ()  # cloud-versioned file: its versions, per remote
 
     @property
     def is_dir(self) -> bool:
@@ -79,7 +90,13 @@ class DvcOut(NamedTuple):
     def in_remote(self) -> bool:
         """Whether `dvc push` sends it to this repository's remote and `dvc pull` fetches it
         from there: hashed, cached, pushed, and not imported from another repository."""
-        return bool(self.md5) and self.cache and self.push and self.imported is None
+        return (bool(self.md5) or self.versioned) and self.cache and self.push and \
+            self.imported is None
+
+    @property
+    def versioned(self) -> bool:
+        """Pushed to a version-aware remote: a folder then may have no md5, only `files:`."""
+        return bool(self.files or self.cloud)
 
 
 class DvcFile(NamedTuple):
@@ -295,7 +312,7 @@ def _out(dvcfile: str, wdir: str, spec: Any, text: str,
     return DvcOut(path, dvcfile, written, _line_of(text, md5 or written), md5,
                   spec.get("hash") != "md5", _count(spec.get("size")),
                   _count(spec.get("nfiles")), opts.cache, opts.push, opts.remote, None,
-                  _versioned(spec.get("files")))
+                  _versioned(spec.get("files")), _cloud(spec))
 
 
 def _options(spec: dict[str, Any]) -> OutOptions:
@@ -321,7 +338,21 @@ def _versioned(files: Any) -> tuple[VersionedFile, ...]:
             found.append(VersionedFile(
                 entry["relpath"], md5 if isinstance(md5, str) and MD5.fullmatch(md5) else None,
                 _text(entry.get("etag")), _text(entry.get("version_id")),
-                _count(entry.get("size"))))
+                _count(entry.get("size")), _cloud(entry)))
+    return tuple(found)
+
+
+def _cloud(entry: dict[str, Any]) -> tuple[CloudVersion, ...]:
+    """DVC 3's `cloud: {REMOTE: {etag, version_id}}`; a file output's older top-level one."""
+    found = []
+    cloud = entry.get("cloud")
+    for name, where in cloud.items() if isinstance(cloud, dict) else []:
+        if isinstance(name, str) and name and isinstance(where, dict):
+            found.append(CloudVersion(name.lower(), _text(where.get("etag")),
+                                      _text(where.get("version_id"))))
+    if "relpath" not in entry and entry.get("version_id"):
+        found.append(CloudVersion(None, _text(entry.get("etag")),
+                                  _text(entry.get("version_id"))))
     return tuple(found)
 
 

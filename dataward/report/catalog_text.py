@@ -62,7 +62,8 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
     title = card.pretty_name if card and card.pretty_name else dataset.name
     lines = [f"{title} ({dataset.name}), version {dataset.current.version}",
              f"  {declared_by(dataset)}: {dataset.md5}, {size(dataset.size)}"
-             + (f", {dataset.nfiles} files" if dataset.nfiles is not None else "")]
+             + (f", {dataset.nfiles} files" if dataset.nfiles is not None else ""),
+             f"  {pull_line(dataset.current)}"]
     if dataset.imported:
         lines.append(f"  imported from {dataset.imported.url} {dataset.imported.path}")
     elif dataset.remote_url:
@@ -86,6 +87,13 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
              size(v.size), v.commit[:12]) for v in reversed(dataset.versions)]
     _table("versions", ("version", "tags", "date", "author", "message", "size", "commit"),
            rows)
+
+
+def pull_line(version: Version) -> str:
+    """What a pull of the version transfers and costs (dataward.catalog.pull_cost)."""
+    from dataward.catalog.pull_cost import describe
+
+    return describe(*version.pull_cost())
 
 
 def _tags(tags: Sequence[str]) -> str:

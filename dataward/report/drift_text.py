@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from dataward.drift.model import DriftReport, Entry, NotExpected
+from dataward.drift.model import DriftReport, Entry, NotExpected, Pull
 from dataward.report.catalog_text import size
 from dataward.report.escape import markdown as _md
 from dataward.report.escape import terminal, terminal_text
@@ -26,7 +26,7 @@ def describe(e: Entry) -> str:
     if e.status == "behind":
         return (f"behind: holds version {e.matched_version} of {e.expected_version} "
                 f"({(e.matched_date or '')[:10]}), {count(e.versions_behind or 0, 'version')} "
-                "behind")
+                "behind" + (f"; {_pull(e.pull)}" if e.pull else ""))
     if e.status in ("modified", "partial") and e.changes is not None:
         c = e.changes
         if e.status == "partial":
@@ -40,6 +40,13 @@ def describe(e: Entry) -> str:
     if e.status == "missing":
         return "missing"
     return f"not checked: {e.reason}"
+
+
+def _pull(pull: Pull) -> str:
+    """What a pull of the current version transfers, worded as `dataward show` words it."""
+    from dataward.catalog.pull_cost import PullCost, describe
+
+    return describe(PullCost(pull.objects, pull.bytes, pull.usd), pull.usd_per_gb)
 
 
 def _few(paths: Sequence[str], n: int = 3) -> str:

@@ -29,7 +29,7 @@ from tests.harness.repo import GitRepo
 SECRETS = ("S3CRETpass", "w0rd", "T0KENuser", "QUERYt0ken", "AKIAKEYID0001", "SIGNATUREvalue",
            "ORIGINt0ken", "HOOKt0ken", "OUTSIDE-SECRET-LINE")
 INJECTED = "INJECTED"  # a workflow command smuggled in a name, e.g. "\n::error::INJECTED"
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "markdown")
 TIMEOUT = 120  # seconds; a hang (a FIFO opened for reading, a clone) fails the test
 
 CONFIG = f"""[core]
@@ -118,6 +118,8 @@ def _entry_points(w: World) -> dict[str, list[list[str]]]:
         "drift": [["drift", "scan", "--env", "lab\x1b[2J", "--root", str(w.root), "--registry",
                    registry, "--no-state", "--format", f] for f in ("text", "json", "github")],
         "schema": [["schema", "--check", "--dir", "../schemas-here"]],
+        "remote": [["remote", "audit", "--timeout", "5", "--plan", "fifo.md", "--format", f]
+                   for f in FORMATS],
     }
 
 
@@ -154,7 +156,7 @@ def test_every_subcommand_is_held_to_the_rules() -> None:
     fake = World(GitRepo(Path("/r")), Path("/m"), Path("/o"), Path("/s"))
     table = _entry_points(fake)
     assert _listed() == set(table), "add the new subcommand to _entry_points"
-    for command in ("catalog", "drift", "ci"):
+    for command in ("catalog", "drift", "ci", "remote"):
         run = {lines[1] for lines in table[command]}
         assert _listed(command) <= run | {a.split()[1] for a in ELSEWHERE
                                           if a.startswith(command)}, command

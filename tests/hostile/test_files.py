@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from tests.harness.repo import GitRepo
 
 SECRET = "OUTSIDE-SECRET-7f3a"  # the content of the runner's files a link points at
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "markdown")
 TIMEOUT = 30  # seconds: a FIFO opened for reading blocks for ever; this fails it instead
 OUTS = "outs:\n- md5: {md5}\n  size: 4\n  path: {path}\n"
 CARD = ("---\npretty_name: Data\nlicense: mit\nsize_categories: [n<1K]\nmaintainers:\n"

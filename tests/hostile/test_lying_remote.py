@@ -34,7 +34,7 @@ from tests.harness.dvcremote import (
 from tests.harness.repo import GitRepo
 from tests.harness.s3server import FaultProxy, S3Server, WebServer, free_port
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "markdown")
 NOT_S3 = "does not answer as S3 does"
 NOT_REMOTE = "does not answer as a DVC remote does"
 

@@ -203,6 +203,21 @@ class History(Git):
         """The commits of `rev`'s first-parent line (its main line), newest first."""
         return dec(self.run(["rev-list", "--first-parent", rev])).split()
 
+    def ref_tips(self) -> dict[str, str]:
+        """Every branch (local, and remote-tracking: a CI checkout has its branches only as
+        `refs/remotes/origin/*`), every tag, and HEAD -> the commit it names (annotated tags
+        peeled; a tag on a tree or blob is left out: it holds no DVC files' history)."""
+        out = self.run(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)"
+                        "%00%(objecttype)%00%(*objecttype)", "refs/heads", "refs/remotes",
+                        "refs/tags"])
+        head = self.resolve_commit("HEAD")
+        tips: dict[str, str] = {"HEAD": head} if head else {}
+        for line in dec(out).splitlines():
+            ref, oid, peeled, kind, peeled_kind = line.split("\0")
+            if (peeled_kind or kind) == "commit":
+                tips[ref] = peeled or oid
+        return tips
+
     def tags(self) -> dict[str, list[str]]:
         """Each tagged object -> its tag names (without `refs/tags/`): annotated tags peeled
         to what they finally name, as `git show-ref -d` does. No tags: empty."""

@@ -3,6 +3,14 @@
 (() => {
   const catalog = JSON.parse(document.getElementById("catalog-data").textContent);
   const datasets = catalog.datasets;
+  // name -> what a pull of each version transfers and costs, oldest first (worded in Python)
+  const pulls = JSON.parse(document.getElementById("pull-data").textContent);
+  const pullOf = (d) => {
+    const said = Object.prototype.hasOwnProperty.call(pulls, d.name) ? pulls[d.name] : null;
+    return Array.isArray(said) && typeof said[said.length - 1] === "string"
+      ? said[said.length - 1] : null;
+  };
+  const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1) + ".";
   const byName = new Map(datasets.map((d) => [d.name, d]));
   const PLACEHOLDER = "<registry url>";
   const registry = catalog.registry;
@@ -356,6 +364,10 @@
       ...commandBlock(["Import it into your DVC project (it stays linked: ",
         h("code", {}, "dvc update"), " follows new versions):"], importCommand(d)),
       ...commandBlock("Or download a copy, without tracking it:", getCommand(d)));
+    const pull = pullOf(d);
+    if (pull) {
+      parts.push(h("p", {class: "note", id: "pull"}, `v${current.version}: `, sentence(pull)));
+    }
     if (d.imported) {
       const source = d.imported;
       const rev = source.rev_lock || source.rev;
@@ -374,6 +386,7 @@
       ["Kind", d.is_dir ? "directory" : "file"],
       ["Size", `${humanSize(d.size)} (${bytes(d.size)})`],
       ["Files", d.is_dir ? count(d.nfiles) : null],
+      ["Pull", pull ? sentence(pull) : null],
       ["Hash", [h("code", {}, d.md5), ` (${d.hash})`]],
       ["Remote", d.remote ? [h("code", {}, d.remote), d.remote_url ? " " : null,
         d.remote_url ? h("code", {}, d.remote_url) : null] : null],

@@ -50,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--push", action="store_true",
                         help="run `dvc push` for exactly the outputs with missing objects, "
                              "then check again")
+    parser.add_argument("--deep", action="store_true",
+                        help="download and hash the objects whose ETag cannot prove their "
+                             "bytes (multipart uploads, SSE-KMS)")
+    parser.add_argument("--restore", action="store_true",
+                        help="ask S3 to restore archived objects (GLACIER, DEEP_ARCHIVE, "
+                             "Intelligent-Tiering archive tiers), then check again")
+    parser.add_argument("--days", type=int, default=7,
+                        help="--restore: days the restored copies stay readable (default 7)")
+    parser.add_argument("--tier", choices=("Standard", "Bulk", "Expedited"), default="Standard",
+                        help="--restore: S3's retrieval tier (default Standard: hours)")
     parser.add_argument("--no-cache", action="store_true",
                         help="ask the remote about every object, even those an earlier check "
                              "saw there")
@@ -69,10 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.jobs < 1:
         build_parser().error("--jobs must be positive")
+    if args.days < 1:
+        build_parser().error("--days must be positive")
     lines = tuple(sys.stdin.read().splitlines()) if args.pre_push else ()
     request = Request(rev=args.rev, range=args.range, pre_push=args.pre_push, push_lines=lines,
                       env=dict(os.environ), push=args.push, use_cache=not args.no_cache,
-                      jobs=args.jobs, timeout=args.timeout, verbose=args.verbose)
+                      jobs=args.jobs, timeout=args.timeout, verbose=args.verbose,
+                      deep=args.deep, restore_days=args.days if args.restore else None,
+                      restore_tier=args.tier)
     return runner.main(CHECK_ID, run, request, args.format, args.config)
 
 
@@ -106,14 +120,27 @@ def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
     findings = [unreadable(f) for f in files if f.problem]
     # What `dvc pull` fetches from this repository's remotes: imports come from their
     # source's remote, `cache: false` and `push: false` outputs from nowhere.
-    data = dedupe(o for f in files for o in f.outs if o.in_remote)
+    # Outputs of version-aware remotes are checked by version id (versioned.py), the
+    # others by hash. Split first: dedupe keys on md5, and a versioned folder has none.
+    from dataward.checks.dvc_pushed import versioned
+
+    hashed, by_version = versioned.split(
+        repo.root, [o for f in files for o in f.outs if o.in_remote])
+    if by_version:
+        findings += versioned.check(repo.root, by_version, request)
+    data = dedupe(hashed)
     if not data:
         return runner.outcome(CHECK_ID, findings)
-    verifier = Verifier(repo.root, State(repo.common_dir), request.use_cache, request.timeout,
-                        request.jobs)
+    verifier = Verifier(repo.root, State(repo.common_dir),
+                        request._replace(cache_days=policy.remote.cache_days))
     gaps, tally = verifier.verify(data)
-    if gaps and request.push:
+    if any(g.kind != "unverified" for g in gaps) and request.push:
         gaps, tally = _push(repo.root, verifier, data, gaps, tally)
+    if request.restore_days and any(g.kind in ("archived", "restoring") for g in gaps):
+        from dataward.checks.dvc_pushed.restore import restore
+
+        restore(verifier, gaps, request.restore_days, request.restore_tier)
+        gaps, tally = verifier.verify(data)
     if request.verbose:
         print(f"{CHECK_ID}: {_n(tally.outputs, 'output')} ({tally.known_complete} known "
               f"complete from earlier checks); asked about {_n(tally.asked, 'object')} in "
@@ -126,18 +153,20 @@ def _push(root: str, verifier: Verifier, data: list[DvcOut], gaps: list[Gap],
     """`dvc push` the outputs with gaps, then upload what dvc skipped, checking after each."""
     from dataward.adapters import dvc as dvc_adapter
 
-    targets = sorted({g.out.target for g in gaps if not g.manifest_pushed})
+    targets = sorted({g.out.target for g in gaps if g.kind == "missing" and
+                      not g.manifest_pushed})
     if targets:
         code = dvc_adapter.push(root, targets)
         if code != 0:
             print(f"{CHECK_ID}: dvc push exited {code}; checking what reached the remote",
                   file=sys.stderr)
         gaps, tally = verifier.verify(data)
-    sendable = [g for g in gaps if g.in_local_cache]
+    sendable = [g for g in gaps if g.in_local_cache and g.kind != "unverified"]
     if sendable:
         sent = verifier.upload(sendable)
         print(f"{CHECK_ID}: uploaded {sent} objects that dvc push does not send (files of a "
-              "directory whose .dir manifest the remote already has)", file=sys.stderr)
+              "directory whose .dir manifest the remote already has; corrupt or archived "
+              "copies)", file=sys.stderr)
         gaps, tally = verifier.verify(data)
     return gaps, tally
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Literal, NamedTuple
 
 from dataward.findings import Finding
 from dataward.formats.dvcfile import DvcFile, DvcOut
 from dataward.formats.urls import mask
 
 CHECK_ID = "dvc-pushed"
+Kind = Literal["missing", "corrupt", "archived", "restoring", "unverified"]
 
 
 class Gap(NamedTuple):
@@ -22,18 +23,24 @@ class Gap(NamedTuple):
     missing: list[tuple[str, str]]  # (object key, what to call it)
     total: int | None  # objects the output has; None when its manifest is nowhere
     in_local_cache: bool  # this machine can send them
-    bad: str | None = None  # "<label> is not what <dvcfile> records: <why>": a key taken
+    kind: Kind = "missing"  # what is wrong with the objects in `missing`
+    why: Mapping[str, str] = {}  # key -> why, for corrupt, restoring and unverified
+    fix: str = ""  # archived: the exact command that restores the first of them
 
     @property
     def manifest_pushed(self) -> bool:
         """The `.dir` is in the remote but files are not: `dvc push` trusts the `.dir` and
         sends nothing (dvc-data's remote index), so only an upload of the files fixes it."""
-        return self.out.is_dir and self.bad is None and \
+        return self.out.is_dir and self.kind == "missing" and \
             all(key != self.out.key for key, _ in self.missing)
 
 
 def gap_finding(gap: Gap) -> Finding:
     """One dataset's verdict: how many objects are missing, the first paths, and the fix."""
+    if gap.kind != "missing":
+        from dataward.checks.dvc_pushed.judge_unpullable import unpullable_finding
+
+        return unpullable_finding(gap)
     names = [label for _, label in gap.missing]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     count = f"{len(names)} of {gap.total}" if gap.total is not None else f"{len(names)}"
@@ -41,16 +48,7 @@ def gap_finding(gap: Gap) -> Finding:
     out = gap.out
     target = shlex.quote(out.target)
     message = f"{out.path}: {count} {noun} not in remote '{gap.remote}' ({mask(gap.url)}): {shown}"
-    if gap.bad:
-        # The key is taken, so `dvc push` (which asks only "is it there?") sends nothing.
-        message += f"; the remote's copy of {gap.bad}, so `dvc pull` of it fails"
-        hint = ("`dvc push` skips objects the remote already has: run `dvc-pushed --push --rev "
-                "HEAD`, which uploads this machine's copies over the bad ones"
-                if gap.in_local_cache else
-                "this machine's DVC cache lacks the data: on a machine that has it, run "
-                "`dvc-pushed --push --rev HEAD` (`dvc push` skips objects the remote already "
-                "has)")
-    elif not gap.in_local_cache:
+    if not gap.in_local_cache:
         hint = (f"this machine's DVC cache lacks them too: run `dvc push {target}` where "
                 "the data was added, or get the data back and `dvc add` it again")
     elif gap.manifest_pushed:

@@ -1,34 +1,32 @@
-"""dvc-pushed's questions to the remotes: which of an output's objects each remote holds.
+"""dvc-pushed's questions to the remotes: which of an output's objects each remote holds, and
+whether a `dvc pull` can use them (intact and readable: formats/remote_object.py judges).
 
-Objects are content-addressed and never change, so the keys a remote was seen to hold are
-remembered (per remote, in the state cache); an unchanged re-check asks the remote nothing
+What a remote was seen to hold intact and readable is remembered (per remote, in the state
+cache, for the policy's `cache-days`: known.py); an unchanged re-check asks the remote nothing
 and does not import dvc. Only presence is remembered, never absence.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from dataward.adapters.files import read_given
 from dataward.adapters.state import State
-from dataward.checks.dvc_pushed.judge import Gap
+from dataward.checks.dvc_pushed.judge import Gap, Kind
+from dataward.checks.dvc_pushed.known import KnownStore
 from dataward.checks.dvc_pushed.manifest import verify
 from dataward.formats.dvcfile import DvcOut
 from dataward.formats.manifest import MAX_MANIFEST
+from dataward.formats.remote_object import INTELLIGENT_TIERING, Verdict, judge, needs_head
 from dataward.formats.urls import scheme
+from dataward.runner import Request
 
 if TYPE_CHECKING:
-    from dataward.adapters.dvc import Remote
-
-
-class Known(NamedTuple):
-    """What one remote was seen to hold: object keys, and `.dir` keys whose every file is
-    there too (so a re-check need not read the manifest)."""
-
-    keys: set[str]
-    complete: set[str]
+    from dataward.adapters.object_store import Remote
 
 
 class Tally(NamedTuple):
@@ -44,14 +42,15 @@ class Tally(NamedTuple):
 class Verifier:
     """Checks outputs against their remotes, loading dvc only when the cache cannot answer."""
 
-    def __init__(self, root: str, state: State, use_cache: bool, timeout: float,
-                 jobs: int) -> None:
+    def __init__(self, root: str, state: State, request: Request,
+                 full_listing: bool = False) -> None:
         from dataward.formats import dvc_config as dvc_remotes
 
-        self.root, self.state, self.use_cache = root, state, use_cache
-        self.timeout, self.jobs = timeout, jobs
+        self.root, self.state, self.request = root, state, request
+        # The audit lists each remote whole once (it needs what nothing references too).
+        self.full_listing = full_listing
         self.settings = dvc_remotes.load(os.path.join(root, ".dvc"))
-        self.checks: dict[str | None, _RemoteCheck] = {}
+        self.checks: dict[str | None, RemoteCheck] = {}
 
     def verify(self, outputs: list[DvcOut]) -> tuple[list[Gap], Tally]:
         by_remote: dict[str | None, list[DvcOut]] = {}
@@ -61,89 +60,171 @@ class Verifier:
         tally = Tally(0, 0, 0, 0, 0)
         for name, outs in sorted(by_remote.items(), key=lambda kv: kv[0] or ""):
             if name not in self.checks:  # kept: a second pass (after --push) reuses its cache
-                self.checks[name] = _RemoteCheck(self, name)
+                self.checks[name] = RemoteCheck(self, name)
             found, counts = self.checks[name].run(outs)
             gaps += found
             tally = Tally(*(a + b for a, b in zip(tally, counts, strict=True)))
         return gaps, tally
 
+    def check_of(self, gap: Gap) -> RemoteCheck:
+        return self.checks[gap.out.remote or self.settings.default_remote]
+
     def upload(self, gaps: list[Gap]) -> int:
-        """Send the missing objects this machine's cache holds; how many were sent."""
+        """Send this machine's copies of the gaps' objects (over bad or archived ones too);
+        how many were sent."""
         sent = 0
         for gap in gaps:
-            check = self.checks[gap.out.remote or self.settings.default_remote]
+            check = self.check_of(gap)
             keys = [key for key, _ in gap.missing
                     if os.path.exists(check.cache_path(key))]
             sent += check.remote().upload({key: check.cache_path(key) for key in keys})
         return sent
 
 
-class _RemoteCheck:
+class RemoteCheck:
     """One remote's share of a check."""
 
     def __init__(self, verifier: Verifier, name: str | None) -> None:
         self.v, self.name = verifier, name
         options = verifier.settings.remotes.get(name) if name else None
         self.url = options.get("url", "") if options else ""
-        self.identity = endpoint_identity(options, os.environ) if options and self.url else None
-        self.known = self._load()
+        identity = endpoint_identity(options, os.environ) if options and self.url else None
+        self.store = KnownStore(verifier.state, identity, verifier.request.use_cache,
+                                verifier.request.cache_days)
+        self.known = self.store.load()
         self._remote: Remote | None = None
         self.fetched = 0  # manifests read in the current run
+        self.referenced: set[str] = set()  # every key the checked outputs need
+        self.unlisted = 0  # directories whose files could not be listed (no manifest)
 
     def remote(self) -> Remote:
         """The remote through dvc, opened on first need; its identity as dvc resolves it."""
         if self._remote is None:
             from dataward.adapters import dvc as dvc_adapter
 
-            self._remote = dvc_adapter.open_remote(self.v.root, self.name, self.v.timeout,
-                                                   self.v.jobs)
+            request = self.v.request
+            self._remote = dvc_adapter.open_remote(self.v.root, self.name, request.timeout,
+                                                   request.jobs)
             self.name, self.url = self._remote.name, self._remote.url
             identity = endpoint_identity(self._remote.options, os.environ)
-            if identity != self.identity:
-                self.identity = identity
-                self.known = self._load()
+            if identity != self.store.identity:
+                self.store = KnownStore(self.v.state, identity, request.use_cache,
+                                        request.cache_days)
+                self.known = self.store.load()
         return self._remote
 
     def run(self, outs: list[DvcOut]) -> tuple[list[Gap], Tally]:
         if self.name is None:
             self.remote()  # no default remote: dvc says so, as `dvc push` would (exit 2)
         requests_before = self._remote.requests if self._remote else 0
+        if self.v.full_listing and self.remote().listing is None:
+            self.remote().list_all()
         todo = [o for o in outs if not (o.is_dir and o.key in self.known.complete)]
         self.fetched = 0
-        plan, bad, gone = self._plan(todo)
-        unknown = {key for entries in plan.values() for key, _ in entries} - \
-            self.known.keys - set(bad) - gone
+        plan, verdicts = self._plan(todo)
+        wanted = {key: (out, label) for out in todo for key, label in plan[out]}
+        self.referenced.update(wanted)
+        self.unlisted += sum(1 for out in todo if plan[out][0][1] == UNLISTED)
+        unknown = set(wanted) - set(verdicts) - set(self.known.keys) - \
+            set(self.known.unverified)
         if unknown:
-            # Where the DVC file records a size, a file output must have it.
-            sizes = {o.key: o.size for o in todo if not o.is_dir and o.size is not None}
-            remote = self.remote()
-            self.known.keys.update(remote.present(unknown, sizes))
-            bad.update({o.key: f"its size is not the {o.size} bytes {o.dvcfile} records"
-                        for o in todo if o.key in remote.mismatched & unknown})
+            verdicts.update(self._ask(unknown, wanted))
+        if self.v.request.deep:
+            verdicts.update(self._deep(wanted, verdicts))
         gaps = []
         for out in todo:
-            absent = [(key, label) for key, label in plan[out] if key not in self.known.keys]
-            if not absent:
-                if out.is_dir:
-                    self.known.complete.add(out.key)
-                continue
-            listed = plan[out][0][1] != UNLISTED
-            why = next((f"{label} is not what {out.dvcfile} records: {bad[key]}"
-                        for key, label in absent if key in bad), None)
-            gaps.append(Gap(out, self.name or "", self.url, absent,
-                            len(plan[out]) if listed else None,
-                            any(os.path.exists(self.cache_path(k)) for k, _ in absent[:50]),
-                            why))
-        self._save()
+            gaps += self._gaps(out, plan[out], verdicts)
+            if out.is_dir and not any(g.out is out for g in gaps):
+                self.known.complete[out.key] = time.time()
+        self.store.save(self.known)
         requests = (self._remote.requests if self._remote else 0) - requests_before
         return gaps, Tally(len(outs), len(outs) - len(todo), len(unknown) + self.fetched,
-                           sum(len(g.missing) for g in gaps), requests)
+                           sum(len(g.missing) for g in gaps if g.kind in ERRORS), requests)
+
+    def _ask(self, unknown: set[str], wanted: dict[str, tuple[DvcOut, str]]
+             ) -> dict[str, Verdict]:
+        """What the remote says of each key: a listing or HEAD each, then a HEAD of those
+        only it can decide (archived, or an ETag that is not the md5). Absent keys get no
+        verdict."""
+        remote = self.remote()
+        infos = remote.stat(unknown)
+        expected = {key: expectation(key, wanted[key][0]) for key in infos}
+        it_tiers = any(i.storage_class == INTELLIGENT_TIERING for i in infos.values()) and \
+            remote.it_archive_tiers()
+        infos.update(remote.head(k for k, i in infos.items()
+                                 if needs_head(i, expected[k][0], it_tiers)))
+        verdicts = {k: judge(i, *expected[k]) for k, i in infos.items()}
+        now = time.time()
+        for key, verdict in verdicts.items():  # remembered: what a re-check may trust
+            if verdict.state == "ok":
+                self.known.keys[key] = now
+            elif verdict.state == "unverified":
+                self.known.unverified[key] = (now, verdict.why)
+        return verdicts
+
+    def _deep(self, wanted: dict[str, tuple[DvcOut, str]],
+              verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
+        """--deep: download and hash each object whose bytes the answers could not prove."""
+        keys = {k for k in wanted if k in self.known.unverified or
+                (k in verdicts and verdicts[k].state == "unverified")}
+        if not keys:
+            return {}
+        found = self.remote().hash_objects({k: expectation(k, wanted[k][0])[:2] for k in keys})
+        now, proven = time.time(), {}
+        for key, (md5, matches) in found.items():
+            self.known.unverified.pop(key, None)
+            if matches:
+                self.known.keys[key] = now
+                proven[key] = Verdict("ok")
+            else:
+                proven[key] = Verdict("corrupt", f"its bytes hash to {md5}")
+        return proven
+
+    def _gaps(self, out: DvcOut, entries: list[tuple[str, str]],
+              verdicts: dict[str, Verdict]) -> list[Gap]:
+        """An output's objects that a pull cannot use, one Gap per kind of trouble."""
+        listed = entries[0][1] != UNLISTED
+        by_kind: dict[Kind, list[tuple[str, str]]] = {}
+        why: dict[str, str] = {}
+        for key, label in entries:
+            verdict = verdicts.get(key)
+            if verdict is None and key in self.known.keys:
+                continue
+            if verdict is None and key in self.known.unverified:
+                verdict = Verdict("unverified", self.known.unverified[key][1])
+            if verdict is not None and verdict.state == "ok":
+                continue
+            kind: Kind = "missing" if verdict is None else KINDS[verdict.state]
+            by_kind.setdefault(kind, []).append((key, label))
+            if verdict is not None:
+                why[key] = _why(verdict)
+        gaps = []
+        for kind, objects in sorted(by_kind.items(), key=lambda kv: ORDER.index(kv[0])):
+            local = any(os.path.exists(self.cache_path(k)) for k, _ in objects[:50])
+            gaps.append(Gap(out, self.name or "", self.url, objects,
+                            len(entries) if listed else None, local, kind,
+                            {k: why[k] for k, _ in objects if k in why},
+                            self._restore_command(objects[0][0]) if kind == "archived" else ""))
+        return gaps
+
+    def _restore_command(self, key: str) -> str:
+        """The aws CLI line that restores one object, as a user would paste it."""
+        if scheme(self.url) != "s3" or self._remote is None:
+            return ""
+        bucket, _, prefix = self._remote.path.partition("/")
+        name = f"{prefix.rstrip('/')}/{key}" if prefix.strip("/") else key
+        argv = ["aws", "s3api", "restore-object", "--bucket", bucket, "--key", name,
+                "--restore-request", RESTORE_REQUEST]
+        endpoint = self._remote.options.get("endpointurl")
+        if endpoint:
+            argv += ["--endpoint-url", endpoint]
+        return shlex.join(argv)
 
     def _plan(self, outs: list[DvcOut]) -> tuple[dict[DvcOut, list[tuple[str, str]]],
-                                                 dict[str, str], set[str]]:
+                                                 dict[str, Verdict]]:
         """Each output's objects as (key, what to call it): a file output is its one object;
-        a directory is its `.dir` manifest and every file listed there. Also which `.dir`
-        keys the remote holds something else under (key -> why) and which it lacks."""
+        a directory is its `.dir` manifest and every file listed there. Also the verdicts
+        reading the manifests gave: proven (ok), not the manifest (corrupt)."""
         dirs = [o for o in outs if o.is_dir]
         local = {o.key: self._local_manifest(o) for o in dirs}
         # The remote's manifest is read unless an earlier check proved it: only bytes that
@@ -152,7 +233,7 @@ class _RemoteCheck:
         fetch = sorted({o.key for o in dirs if o.key not in self.known.keys or not local[o.key]})
         answers = self.remote().read(fetch) if fetch else {}
         self.fetched = len(fetch)
-        bad: dict[str, str] = {}
+        verdicts: dict[str, Verdict] = {}
         plan: dict[DvcOut, list[tuple[str, str]]] = {}
         for out in outs:
             if not out.is_dir:
@@ -162,21 +243,25 @@ class _RemoteCheck:
             if data is not None:
                 found = verify(data, out)
                 if isinstance(found, str):
-                    bad[out.key] = found
+                    verdicts[out.key] = Verdict("corrupt", found)
                 else:
-                    self.known.keys.add(out.key)  # proven: its bytes hash to its key
+                    verdicts[out.key] = Verdict("ok")  # proven: its bytes hash to its key
+                    self.known.keys[out.key] = time.time()
                     entries = found
             label = f"{out.path}/ (the .dir manifest)"
             if entries is None:  # nothing here can list the files
-                plan[out] = [(out.key, label if out.key in bad else UNLISTED)]
+                plan[out] = [(out.key, label if out.key in verdicts or
+                              out.key in self._archived_reads() else UNLISTED)]
             else:
                 plan[out] = [(out.key, label)] + [(key, f"{out.path}/{relpath}")
                                                   for key, relpath in entries]
-        gone = {key for key in answers if answers[key] is None}
-        if (gone | set(bad)) & self.known.keys:  # seen once, gone or bad now: forget it
-            self.known.keys.difference_update(gone | set(bad))
-            self._saved_sizes = (-1, -1)  # the sets shrank: the next save must write
-        return plan, bad, gone
+        gone = {key for key in answers if answers[key] is None} - self._archived_reads()
+        # Seen once, gone or bad now: forget it.
+        self.known.forget(gone | {k for k, v in verdicts.items() if v.state == "corrupt"})
+        return plan, verdicts
+
+    def _archived_reads(self) -> set[str]:
+        return self._remote.archived_reads if self._remote else set()
 
     def _local_manifest(self, out: DvcOut) -> list[tuple[str, str]] | None:
         """This machine's copy, if it is the manifest (a cache can hold a bad copy too)."""
@@ -189,32 +274,31 @@ class _RemoteCheck:
     def cache_path(self, key: str) -> str:
         return os.path.join(self.v.settings.cache_dir, *key.split("/"))
 
-    def _state_name(self) -> str:
-        import hashlib
 
-        digest = hashlib.sha1((self.identity or "").encode()).hexdigest()[:16]
-        # `pushed2-`: earlier releases took a listing's or a 200's word for a manifest.
-        return f"pushed2-{digest}.pickle"
+def expectation(key: str, out: DvcOut) -> tuple[str, bool, int | None]:
+    """(md5, legacy, size) a remote object at `key` must match: its md5 is the key's last two
+    parts (a `.dir` manifest's too); the size is known for a file output only."""
+    head, _, tail = key.rpartition("/")
+    md5 = head.rpartition("/")[2] + tail.removesuffix(".dir")
+    size = out.size if not out.is_dir and key == out.key else None
+    return md5, out.legacy, size
 
-    def _load(self) -> Known:
-        self._saved_sizes = (0, 0)
-        if not self.v.use_cache or not self.identity:
-            return Known(set(), set())
-        saved = self.v.state.load(self._state_name(), self.identity)
-        if isinstance(saved, tuple) and len(saved) == 2:
-            known = Known(set(saved[0]), set(saved[1]))
-            self._saved_sizes = (len(known.keys), len(known.complete))
-            return known
-        return Known(set(), set())
 
-    def _save(self) -> None:
-        # Only presence is remembered, never absence: a later push must be seen. The sets
-        # only grow, so equal sizes mean nothing new was learned: no rewrite.
-        sizes = (len(self.known.keys), len(self.known.complete))
-        if self.identity and any(sizes) and sizes != self._saved_sizes:
-            self.v.state.save(self._state_name(), self.identity,
-                              (self.known.keys, self.known.complete))
-            self._saved_sizes = sizes
+def _why(verdict: Verdict) -> str:
+    if verdict.state == "restored":
+        return f"restored until {verdict.until}" if verdict.until else "restored for now"
+    if verdict.state == "restoring":
+        return "a restore is in progress"
+    if verdict.state == "archived":
+        return "in a storage class that refuses GET"
+    return verdict.why
+
+
+KINDS: dict[str, Kind] = {"corrupt": "corrupt", "archived": "archived", "restoring": "restoring",
+                          "restored": "restoring", "unverified": "unverified"}
+ORDER: tuple[Kind, ...] = ("missing", "corrupt", "archived", "restoring", "unverified")
+ERRORS = ("missing", "corrupt", "archived")
+RESTORE_REQUEST = '{"Days": 7, "GlacierJobParameters": {"Tier": "Standard"}}'
 
 
 UNLISTED = ("the .dir manifest, which lists the files: it is in neither this machine's cache "

@@ -1,0 +1,102 @@
+"""`dataward remote audit`: the argparse front and the run the runner executes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import NamedTuple
+
+from dataward import runner
+from dataward.adapters.git import Repo
+from dataward.adapters.state import State
+from dataward.audit.plan import CHECK_ID, Plan, plan_finding, plans_json, unreferenced
+from dataward.errors import UsageError
+from dataward.findings import Finding, Outcome
+from dataward.policy import Policy
+from dataward.runner import DEFAULT_JOBS, Request
+
+
+class Options(NamedTuple):
+    repos: tuple[str, ...]  # other repositories that push to the same remote
+    tips_only: bool
+    plan: str | None  # where to write the plan's JSON
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    remote = sub.add_parser("remote", help="the DVC remote as a whole")
+    actions = remote.add_subparsers(dest="remote_command", required=True, metavar="ACTION")
+    audit = actions.add_parser(
+        "audit", help="every object any branch or tag needs: present, intact, readable; and "
+                      "what nothing references, as a garbage-collection plan")
+    audit.add_argument("--repo", action="append", default=[], metavar="DIR",
+                       help="another repository whose DVC data is pushed to the same remote "
+                            "(a student's project); may be given several times")
+    audit.add_argument("--tips", action="store_true",
+                       help="only what the branch and tag tips reference (default: every "
+                            "commit of their history, as `dvc gc --all-commits` keeps)")
+    audit.add_argument("--plan", metavar="FILE",
+                       help="write the garbage-collection plan (JSON) here")
+    audit.add_argument("--deep", action="store_true",
+                       help="download and hash what the ETags cannot prove")
+    audit.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                       help="requests in flight at once (default: 4 x cores, at most 32)")
+    audit.add_argument("--timeout", type=runner.timeout_seconds, default=120.0,
+                       help="seconds to wait for a remote (default 120); past it, exit 3")
+    audit.add_argument("-v", "--verbose", action="store_true",
+                       help="say how much was checked and in how many requests")
+    runner.add_common_options(audit)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise SystemExit("dataward remote audit: --jobs must be positive")
+    request = Request(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose,
+                      deep=args.deep, use_cache=False)
+    options = Options(tuple(args.repo), args.tips, args.plan)
+
+    def run(repo: Repo, policy: Policy, req: Request) -> Outcome:
+        return audit(repo, policy, req, options)
+
+    return runner.main(CHECK_ID, run, request, args.format, args.config)
+
+
+def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Outcome:
+    from dataward.audit.collect import references
+    from dataward.audit.findings import reference_findings
+    from dataward.checks.dvc_pushed.remote import Verifier
+
+    if not os.path.isdir(os.path.join(repo.root, ".dvc")):
+        raise UsageError(f"{repo.root} has no .dvc folder at its root",
+                         "run it in the registry, where `dvc init` was run")
+    refs = references(repo, options.tips_only)
+    for other in options.repos:
+        refs += references(Repo.discover(other), options.tips_only,
+                           prefix=os.path.basename(os.path.abspath(other)) + ":")
+    verifier = Verifier(repo.root, State(repo.common_dir),
+                        request._replace(cache_days=policy.remote.cache_days), True)
+    from dataward.checks.dvc_pushed import versioned
+
+    hashed, by_version = versioned.split(repo.root, [r.out for r in refs])
+    gaps, tally = verifier.verify(hashed)
+    findings: list[Finding] = reference_findings(gaps, refs)
+    if by_version:  # checked by version id; their files are not content-addressed objects
+        findings += versioned.check(repo.root, by_version, request)
+    plans = []
+    for _, check in sorted(verifier.checks.items(), key=lambda kv: kv[0] or ""):
+        plan = Plan(check.name or "", check.url,
+                    unreferenced(check.remote().listing or {}, check.referenced),
+                    policy.remote.storage_usd_per_gb_month, check.unlisted == 0)
+        plans.append(plan)
+        found = plan_finding(plan, options.plan)
+        findings += [found] if found else []
+        check.known = check.known.pruned(check.referenced)  # the cache keeps only what is used
+        check.store.save(check.known, force=True)
+    if options.plan:
+        from dataward.adapters.files import write_replacing
+
+        write_replacing(options.plan, plans_json(plans).encode())
+    if request.verbose:
+        print(f"remote audit: {len(refs)} dataset versions, {tally.asked} objects asked about "
+              f"in {tally.requests} requests", file=sys.stderr)
+    return runner.outcome(CHECK_ID, findings)

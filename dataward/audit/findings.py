@@ -1,0 +1,28 @@
+"""The audit's findings: dvc-pushed's verdict on each dataset version, named by its version
+and with hints for that version's commit rather than HEAD. Pure."""
+
+from __future__ import annotations
+
+from dataward.audit.collect import Reference
+from dataward.checks.dvc_pushed.judge import Gap, gap_finding
+from dataward.findings import Finding
+
+
+def reference_findings(gaps: list[Gap], refs: list[Reference]) -> list[Finding]:
+    by_out = {(r.out.path, r.out.md5, r.out.remote): r for r in refs}
+    findings = []
+    for gap in gaps:
+        ref = by_out.get((gap.out.path, gap.out.md5, gap.out.remote))
+        finding = gap_finding(gap)
+        if ref is None:
+            findings.append(finding)
+            continue
+        message = f"{gap.out.path} ({ref.label})" + finding.message[len(gap.out.path):]
+        hint = finding.hint.replace("--rev HEAD", f"--rev {ref.rev}") if ref.rev else \
+            finding.hint
+        if gap.kind == "missing":
+            hint = ("in a clone whose DVC cache holds them (where the data was added): "
+                    f"`git checkout {ref.rev or 'COMMIT'} && dvc push {gap.out.target}`, or "
+                    "`dvc push --all-commits` for every version at once")
+        findings.append(finding._replace(message=message, hint=hint))
+    return findings

@@ -1,0 +1,79 @@
+"""What the remote holds that nothing references: a garbage-collection plan, with its bytes
+and what they cost a month. Pure. dataward deletes nothing; the plan is for an admin or for
+`dvc gc`-style tooling to act on."""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from dataward.findings import Finding
+from dataward.formats.remote_object import ObjectInfo
+from dataward.formats.urls import mask
+
+CHECK_ID = "remote-audit"  # what the runner calls the command in its messages
+FINDING_CHECK = "dvc-pushed"  # its findings are dvc-pushed's, over every revision
+GB = 1e9  # as AWS bills: 10^9 bytes
+
+
+class Plan(NamedTuple):
+    remote: str
+    url: str
+    objects: dict[str, ObjectInfo]  # key -> what the listing said
+    usd_per_gb_month: float
+    complete: bool  # False: some folder's files could not be listed, so some may be needed
+
+    @property
+    def bytes(self) -> int:
+        return sum(max(i.size, 0) for i in self.objects.values())
+
+    @property
+    def usd_per_month(self) -> float:
+        return self.bytes / GB * self.usd_per_gb_month
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "remote": self.remote, "url": mask(self.url),
+            "complete": self.complete, "objects": len(self.objects), "bytes": self.bytes,
+            "usd_per_gb_month": self.usd_per_gb_month,
+            "usd_per_month": round(self.usd_per_month, 6),
+            "unreferenced": [{"key": k, "bytes": i.size, "storage_class": i.storage_class or
+                              "STANDARD"} for k, i in sorted(self.objects.items())],
+        }
+
+
+def plans_json(plans: list[Plan]) -> str:
+    """The plan file: one entry per remote; `complete: false` means do not act on it."""
+    return json.dumps({"schema_version": 1, "remotes": [p.as_dict() for p in plans]},
+                      indent=2) + "\n"
+
+
+def unreferenced(listing: dict[str, ObjectInfo], referenced: set[str]) -> dict[str, ObjectInfo]:
+    return {k: i for k, i in listing.items() if k not in referenced}
+
+
+def plan_finding(plan: Plan, written_to: str | None) -> Finding | None:
+    """One warning saying what the plan holds and what it costs; None when it is empty."""
+    if not plan.objects:
+        return None
+    n = len(plan.objects)
+    message = (f"remote '{plan.remote}' ({mask(plan.url)}) holds {n} object{'s' if n != 1 else ''}"
+               f" ({_size(plan.bytes)}) that no branch or tag references: about "
+               f"{plan.usd_per_month:.2f} USD a month at {plan.usd_per_gb_month:g} USD/GB-month")
+    if not plan.complete:
+        message += ("; NOT a plan to act on: some folders' .dir manifests could not be read, so "
+                    "objects they list may be among these")
+    where = f"the plan is in {written_to}" if written_to else \
+        "`dataward remote audit --plan plan.json` writes the list"
+    hint = (f"{where}; dataward deletes nothing. If no other repository pushes to this remote, "
+            "`dvc gc --cloud --all-branches --all-tags --all-commits` removes the same "
+            "objects (add every such repository with `--repo` to the audit first)")
+    return Finding(".dvc/config", None, FINDING_CHECK, message, hint, "warning",
+                   rule="objects-unreferenced")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"

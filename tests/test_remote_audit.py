@@ -1,0 +1,103 @@
+"""`dataward remote audit` on a real registry with two versions of a dataset, pushed with real
+`dvc push` to moto's S3 server, then damaged the ways a remote is: a file of the old version
+deleted, one of the current version archived, and objects nothing references left behind."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.harness.dvcremote import (
+    Template,
+    add_dataset,
+    from_template,
+    manifest,
+    object_key,
+)
+from tests.harness.dvcrun import dvc
+from tests.harness.repo import GitRepo
+from tests.harness.s3server import S3Server
+
+DATAWARD = str(Path(__file__).parent.parent / ".venv" / "bin" / "dataward")
+
+
+def audit(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([DATAWARD, "remote", "audit", *args], cwd=repo.path,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture
+def two_versions(tmp_path: Path, s3: S3Server, pushed_registry: Template
+                 ) -> tuple[GitRepo, str, dict[str, str], dict[str, str]]:
+    """dog_and_cat v1 (the template's) and v2 (one cat changed, one added), both pushed."""
+    repo, bucket = from_template(pushed_registry, tmp_path / "registry", s3)
+    v1 = manifest(repo, "dog_and_cat")
+    add_dataset(repo, "dog_and_cat", {"cat/0.jpg": b"\xff\xd8CAT0", "cat/9.jpg": b"\xff\xd8c9"})
+    repo.commit("dog_and_cat v2")
+    dvc(repo.path, "push", "-q")
+    return repo, bucket, v1, manifest(repo, "dog_and_cat")
+
+
+def test_the_audit_names_each_version_that_cannot_be_pulled_and_plans_the_rest(
+        s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]],
+        tmp_path: Path) -> None:
+    repo, bucket, v1, v2 = two_versions
+    client = s3.client()
+    # v1's cat/0.jpg is only in v1 (v2 changed it): deleting it breaks v1 alone.
+    client.delete_object(Bucket=bucket, Key=object_key(v1["cat/0.jpg"]))
+    key = object_key(v2["cat/9.jpg"])
+    client.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key},
+                       StorageClass="DEEP_ARCHIVE", MetadataDirective="COPY")
+    stray = "0" * 32
+    client.put_object(Bucket=bucket, Key=object_key(stray), Body=b"x" * 2000)
+    client.put_object(Bucket=bucket, Key="store/notes.txt", Body=b"not a DVC object")
+
+    plan_file = tmp_path / "plan.json"
+    proc = audit(repo, "--format", "json", "--plan", str(plan_file), "-v")
+    assert proc.returncode == 1, proc.stderr
+    found = {f["rule"]: f for f in json.loads(proc.stdout)["findings"]}
+    assert set(found) == {"objects-not-in-remote", "objects-archived", "objects-unreferenced"}
+    missing = str(found["objects-not-in-remote"]["message"])
+    assert missing.startswith("dog_and_cat (v1, ")
+    assert "dog_and_cat/cat/0.jpg" in missing and "1 of 8 objects" in missing
+    assert "dvc push --all-commits" in str(found["objects-not-in-remote"]["hint"])
+    archived = str(found["objects-archived"]["message"])
+    assert archived.startswith("dog_and_cat (v2, ") and "dog_and_cat/cat/9.jpg" in archived
+    unreferenced = found["objects-unreferenced"]
+    assert unreferenced["severity"] == "warning"
+    assert "holds 1 object (2.0 kB) that no branch or tag references" in \
+        str(unreferenced["message"])
+    plan = json.loads(plan_file.read_text())
+    (entry,) = plan["remotes"]
+    assert entry["complete"] is True
+    assert entry["unreferenced"] == [{"key": object_key(stray, "")[1:], "bytes": 2000,
+                                      "storage_class": "STANDARD"}]
+    assert "remote audit: 2 dataset versions" in proc.stderr
+    # Nothing was deleted: the plan is only a plan.
+    assert client.head_object(Bucket=bucket, Key=object_key(stray))["ContentLength"] == 2000
+
+
+def test_tips_only_leaves_the_old_version_out(
+        s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]]) -> None:
+    repo, bucket, v1, _ = two_versions
+    s3.client().delete_object(Bucket=bucket, Key=object_key(v1["cat/0.jpg"]))
+    proc = audit(repo, "--tips", "--format", "json")
+    rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
+    # v1's objects are not needed at any tip: its other files are, v1's .dir and cat/0 not.
+    assert rules == ["objects-unreferenced"], proc.stdout
+    assert proc.returncode == 0
+
+
+def test_an_unreachable_remote_is_exit_3(s3: S3Server, two_versions: tuple[
+        GitRepo, str, dict[str, str], dict[str, str]]) -> None:
+    repo, *_ = two_versions
+    from tests.harness.dvcremote import local_config
+    from tests.harness.s3server import free_port
+
+    local_config(repo, "storage", endpointurl=f"http://127.0.0.1:{free_port()}")
+    proc = audit(repo, "--timeout", "20")
+    assert proc.returncode == 3
+    assert "cannot reach remote 'storage'" in proc.stderr
