@@ -124,7 +124,7 @@ class RemotePolicy(NamedTuple):
                           "rule can archive or delete it); 0 asks every time."] = 7
 
     def problems(self) -> list[tuple[list[str], str]]:
-        bad = [([key], f"must be 0 or more, not {value}")
+        bad = [([key], f"must be a number, 0 or more, not {value}")
                for key, value in (("storage-usd-per-gb-month", self.storage_usd_per_gb_month),
                                   ("transfer-usd-per-gb", self.transfer_usd_per_gb),
                                   ("cache-days", self.cache_days))

@@ -300,3 +300,18 @@ def write_log() -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(mask_text(traceback.format_exc()))  # a URL in a message may hold a token
     return path
+
+
+def add_remote_options(parser: argparse.ArgumentParser, timeout: float) -> None:
+    """What dvc-pushed and `remote audit` share: how hard to ask, how long to wait, how much
+    to say."""
+    parser.add_argument("--deep", action="store_true",
+                        help="download and hash the objects whose ETag cannot prove their "
+                             "bytes (multipart uploads, SSE-KMS)")
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                        help="requests in flight at once (default: 4 x cores, at most 32)")
+    parser.add_argument("--timeout", type=timeout_seconds, default=timeout,
+                        help=f"seconds to wait for a remote (default: {timeout:g}); past it "
+                             "the check fails closed, exit 3")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say what was checked and how many requests it took")

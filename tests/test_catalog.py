@@ -273,7 +273,8 @@ def test_show_says_what_a_pull_costs_at_the_policy_price(registry: Registry,
     repo.commit("no price")
     bad = dataward(copy, "show", "fish.csv")
     assert bad.returncode == 2
-    assert "dataward.toml: [remote] transfer-usd-per-gb is nan: not a price" in bad.stderr
+    assert "dataward.toml:2: remote.transfer-usd-per-gb: must be a number, 0 or more, not nan" \
+        in bad.stderr
 
 
 def test_show_reads_a_published_catalog(registry: Registry, tmp_path: Path) -> None:

@@ -162,3 +162,19 @@ def test_dvc_files_and_the_output_holding_a_path() -> None:
     index = OutputIndex(read("d.dvc", f"outs:\n- md5: {MD5}.dir\n  path: data\n".encode()).outs)
     assert index.owner("data/a/b.jpg") is not None and index.owner("data") is not None
     assert index.owner("database.csv") is None and index.owner("other/data") is None
+
+
+def test_a_lock_stage_its_dvc_yaml_no_longer_defines_is_a_leftover() -> None:
+    """dvc keeps stale entries in dvc.lock after a stage is removed from dvc.yaml (seen in
+    lk-demo-experiment: `ml100k@II`); dvc neither pulls nor keeps them, so neither do we. With
+    no dvc.yaml to tell, every entry counts."""
+    lock = (b"schema: '2.0'\nstages:\n  train:\n    outs:\n    - path: model.pkl\n"
+            b"      md5: " + b"a" * 32 + b"\n  old@II:\n    outs:\n    - path: runs/ii\n"
+            b"      md5: " + b"b" * 32 + b".dir\n")
+    yaml = b"stages:\n  train:\n    cmd: python train.py\n    outs: [model.pkl]\n"
+    with_yaml = read("dvc.lock", lock, read_stages("dvc.yaml", yaml))
+    assert [o.path for o in with_yaml.outs] == ["model.pkl"]
+    assert [o.path for o in read("dvc.lock", lock).outs] == ["model.pkl", "runs/ii"]
+    foreach = b"stages:\n  old:\n    foreach: [I, II]\n    do:\n      cmd: run ${item}\n"
+    assert [o.path for o in read("dvc.lock", lock, read_stages("dvc.yaml", foreach)).outs] == \
+        ["runs/ii"]

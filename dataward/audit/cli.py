@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dataward import runner
-from dataward.adapters.git import Repo
-from dataward.adapters.state import State
-from dataward.audit.plan import CHECK_ID, Plan, plan_finding, plans_json, unreferenced
-from dataward.errors import UsageError
-from dataward.findings import Finding, Outcome
-from dataward.policy import Policy
-from dataward.runner import DEFAULT_JOBS, Request
+from dataward.runner import Request
+
+if TYPE_CHECKING:  # the parser is built for every `dataward` command: nothing heavy here
+    from dataward.adapters.git import Repo
+    from dataward.findings import Finding, Outcome
+    from dataward.policy import Policy
+
+CHECK_ID = "remote-audit"
 
 
 class Options(NamedTuple):
@@ -37,14 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                             "commit of their history, as `dvc gc --all-commits` keeps)")
     audit.add_argument("--plan", metavar="FILE",
                        help="write the garbage-collection plan (JSON) here")
-    audit.add_argument("--deep", action="store_true",
-                       help="download and hash what the ETags cannot prove")
-    audit.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
-                       help="requests in flight at once (default: 4 x cores, at most 32)")
-    audit.add_argument("--timeout", type=runner.timeout_seconds, default=120.0,
-                       help="seconds to wait for a remote (default 120); past it, exit 3")
-    audit.add_argument("-v", "--verbose", action="store_true",
-                       help="say how much was checked and in how many requests")
+    runner.add_remote_options(audit, 120.0)
     runner.add_common_options(audit)
 
 
@@ -62,9 +56,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Outcome:
+    from dataward.adapters.git import Repo
+    from dataward.adapters.state import State
     from dataward.audit.collect import references
     from dataward.audit.findings import reference_findings
+    from dataward.audit.plan import Plan, plan_finding, plans_json, unreferenced
     from dataward.checks.dvc_pushed.remote import Verifier
+    from dataward.errors import UsageError
 
     if not os.path.isdir(os.path.join(repo.root, ".dvc")):
         raise UsageError(f"{repo.root} has no .dvc folder at its root",

@@ -11,7 +11,6 @@ from dataward.findings import Finding
 from dataward.formats.remote_object import ObjectInfo
 from dataward.formats.urls import mask
 
-CHECK_ID = "remote-audit"  # what the runner calls the command in its messages
 FINDING_CHECK = "dvc-pushed"  # its findings are dvc-pushed's, over every revision
 GB = 1e9  # as AWS bills: 10^9 bytes
 

@@ -285,7 +285,9 @@ def _lock_outs(dvcfile: str, doc: dict[str, Any], text: str, stages: Stages) -> 
     entries = doc.get("stages") if "schema" in doc else doc
     outs = []
     for stage_name, stage in entries.items() if isinstance(entries, dict) else []:
-        if not isinstance(stage, dict):
+        # A stage its dvc.yaml no longer defines is a leftover: dvc pulls and keeps nothing of it.
+        if not isinstance(stage, dict) or (stages is not NO_STAGES and str(stage_name).split(
+                "@", 1)[0] not in stages.wdirs):
             continue
         # `name@key` is one iteration of a foreach stage, whose wdir is the stage's.
         wdir = stages.wdirs.get(str(stage_name).split("@", 1)[0], "")

@@ -32,7 +32,7 @@ from dataward.errors import UsageError
 from dataward.findings import Outcome
 from dataward.formats.dvcfile import DvcFile, DvcOut
 from dataward.policy import Policy
-from dataward.runner import DEFAULT_JOBS, Request, add_common_options
+from dataward.runner import Request, add_common_options, add_remote_options
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -50,9 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--push", action="store_true",
                         help="run `dvc push` for exactly the outputs with missing objects, "
                              "then check again")
-    parser.add_argument("--deep", action="store_true",
-                        help="download and hash the objects whose ETag cannot prove their "
-                             "bytes (multipart uploads, SSE-KMS)")
     parser.add_argument("--restore", action="store_true",
                         help="ask S3 to restore archived objects (GLACIER, DEEP_ARCHIVE, "
                              "Intelligent-Tiering archive tiers), then check again")
@@ -63,13 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true",
                         help="ask the remote about every object, even those an earlier check "
                              "saw there")
-    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
-                        help="requests in flight at once (default: 4 x cores, at most 32)")
-    parser.add_argument("--timeout", type=runner.timeout_seconds, default=DEFAULT_TIMEOUT,
-                        help=f"seconds to wait for a remote (default: {DEFAULT_TIMEOUT:g}); "
-                             "past it the check fails closed, exit 3")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="say what was checked and how many requests it took")
+    add_remote_options(parser, DEFAULT_TIMEOUT)
     parser.add_argument("filenames", nargs="*", help=argparse.SUPPRESS)  # pre-commit's
     add_common_options(parser)
     return parser

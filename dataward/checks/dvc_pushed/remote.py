@@ -231,6 +231,9 @@ class RemoteCheck:
         # hash to their key prove it is there (a listing or a 200 does not), and a CI runner
         # has no copy of its own. Manifests are small next to the files they list.
         fetch = sorted({o.key for o in dirs if o.key not in self.known.keys or not local[o.key]})
+        listing = self._remote.listing if self._remote else None
+        if listing is not None:  # the audit's full listing: what it lacks is not there
+            fetch = [key for key in fetch if key in listing]
         answers = self.remote().read(fetch) if fetch else {}
         self.fetched = len(fetch)
         verdicts: dict[str, Verdict] = {}
