@@ -210,3 +210,26 @@ def test_a_deletion_is_seen_once_the_cache_days_have_passed(
     proc = pushed(repo, "--format", "json")
     assert proc.returncode == 1
     assert "dog_and_cat/cat/0.jpg" in str(findings(proc)[0]["message"])
+
+
+def test_show_remote_says_how_many_objects_of_a_pull_are_archived(
+        s3: S3Server, pushed_copy: Copy) -> None:
+    repo, bucket = pushed_copy
+    dataward = str(Path(DVC).parent / "dataward")
+
+    def show() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([dataward, "show", "dog_and_cat", "--remote"], cwd=repo.path,
+                              capture_output=True, text=True, check=False, timeout=120)
+
+    fine = show()
+    assert fine.returncode == 0, fine.stderr
+    assert "in the remote now: every object is there and can be pulled" in fine.stdout
+    files = manifest(repo, "dog_and_cat")
+    to_class(s3, bucket, files["dog/1.jpg"], "GLACIER")
+    to_class(s3, bucket, files["cat/1.jpg"], "DEEP_ARCHIVE")
+    archived = show()
+    assert archived.returncode == 1
+    assert re.search(r"a pull transfers 8 objects, \d+ B, 2 of them archived", archived.stdout)
+    head = repo.git("log", "-1", "--format=%H", "--", "dog_and_cat.dvc").stdout.strip()
+    assert (f"in the remote now: 2 archived; `dvc-pushed --restore --rev {head}` asks S3 to "
+            "restore them") in archived.stdout

@@ -45,6 +45,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         p = sub.add_parser(name, help=text)
         if name == "show":
             p.add_argument("name", help="the dataset's name (its path in the registry)")
+            p.add_argument("--remote", action="store_true",
+                           help="also ask the DVC remote what a pull of the current version "
+                                "meets now: archived, missing or corrupt objects")
         _source(p)
         p.add_argument("--catalog", metavar="FILE", help="read this catalog.json instead of "
                                                          "building one from the repository")
@@ -78,8 +81,13 @@ def _main(args: argparse.Namespace) -> int:
         catalog_text.print_list(catalog)
         return 0
     dataset = find(catalog, args.name)
-    catalog_text.print_dataset(catalog, dataset)
-    return 0
+    state = None
+    if args.remote:
+        from dataward.catalog import pullable
+
+        state = pullable.ask(args.repo, dataset)
+    catalog_text.print_dataset(catalog, dataset, state)
+    return 1 if state is not None and (state.archived or state.missing) else 0
 
 
 def find(catalog: Catalog, name: str) -> Dataset:

@@ -8,10 +8,14 @@ dataward.report.escape.terminal, so none can colour, move the cursor or start a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dataward.catalog.model import Catalog, Dataset, Version
 from dataward.report.escape import terminal, terminal_text
 from dataward.report.text import count
+
+if TYPE_CHECKING:
+    from dataward.catalog.pullable import RemoteState
 
 
 def size(n: int | None) -> str:
@@ -57,13 +61,19 @@ def print_list(catalog: Catalog) -> None:
            ("name", "version", "size", "files", "license", "maintainers", "changed"), rows)
 
 
-def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
+def print_dataset(catalog: Catalog, dataset: Dataset, remote: RemoteState | None = None
+                  ) -> None:
+    """`remote`: what `show --remote` learnt of the current version's objects."""
     card = dataset.card
     title = card.pretty_name if card and card.pretty_name else dataset.name
     lines = [f"{title} ({dataset.name}), version {dataset.current.version}",
              f"  {declared_by(dataset)}: {dataset.md5}, {size(dataset.size)}"
              + (f", {dataset.nfiles} files" if dataset.nfiles is not None else ""),
-             f"  {pull_line(dataset.current)}"]
+             f"  {pull_line(dataset.current, remote.archived if remote else None)}"]
+    if remote is not None:
+        from dataward.catalog.pullable import describe
+
+        lines.append(f"  {describe(remote)}")
     if dataset.imported:
         lines.append(f"  imported from {dataset.imported.url} {dataset.imported.path}")
     elif dataset.remote_url:
@@ -89,11 +99,13 @@ def print_dataset(catalog: Catalog, dataset: Dataset) -> None:
            rows)
 
 
-def pull_line(version: Version) -> str:
-    """What a pull of the version transfers and costs (dataward.catalog.pull_cost)."""
+def pull_line(version: Version, archived: int | None = None) -> str:
+    """What a pull of the version transfers and costs (dataward.catalog.pull_cost), and how
+    many of its objects are archived, when the remote was asked."""
     from dataward.catalog.pull_cost import describe
 
-    return describe(*version.pull_cost())
+    cost, price = version.pull_cost()
+    return describe(cost._replace(archived=archived) if cost else cost, price)
 
 
 def _tags(tags: Sequence[str]) -> str:
