@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # Wheels the pre-commit framework test installs dataward's hook environment from, offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint unit sysdeps bench bench-pushed bench-catalog bench-drift pins clean
+.PHONY: demo test lint unit sysdeps bench bench-pushed bench-pushed-integrity bench-catalog bench-drift pins clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ bench:
 # dvc-pushed against DVC's own commands, on moto's S3 server (needs dvc and moto: the test venv).
 bench-pushed: $(VENV)/.installed-test
 	$(PY) bench/pushed.py $(BENCH_ARGS)
+
+# Issue 20: dvc-pushed's integrity checks against the build before them (requests and time), and
+# `dataward remote audit` against `dvc data status` per revision; see docs/performance.md.
+bench-pushed-integrity: $(VENV)/.installed-test
+	$(PY) bench/pushed_integrity.py $(BENCH_ARGS)
 
 # The catalog build on a generated registry, against the git loop a lab would write.
 bench-catalog: $(VENV)/.installed-base

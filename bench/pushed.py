@@ -149,7 +149,7 @@ def point_at(repo: Path, server: S3Server) -> None:
                           ("secret_access_key", OPEN_KEY[1])):
         sh(repo, DVC, "remote", "modify", "--local", REMOTE, option, value)
     state = repo / ".git" / "dataward"
-    for pickle in state.glob("**/pushed-*.pickle"):
+    for pickle in state.glob("**/pushed*.pickle"):  # pushed-*, pushed3-* (issue 20)
         pickle.unlink()  # a presence cache of an earlier server
 
 

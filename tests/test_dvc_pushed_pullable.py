@@ -233,3 +233,21 @@ def test_show_remote_says_how_many_objects_of_a_pull_are_archived(
     head = repo.git("log", "-1", "--format=%H", "--", "dog_and_cat.dvc").stdout.strip()
     assert (f"in the remote now: 2 archived; `dvc-pushed --restore --rev {head}` asks S3 to "
             "restore them") in archived.stdout
+
+
+def test_intelligent_tiering_objects_are_readable_unless_an_archive_tier_holds_them(
+        s3: S3Server, pushed_copy: Copy) -> None:
+    """Intelligent-Tiering's frequent and infrequent tiers are read like STANDARD; only its
+    opt-in archive tiers refuse GET. The bucket's tiering configuration is asked once (moto
+    keeps it but lists none, as a bucket without archive tiers would)."""
+    repo, bucket = pushed_copy
+    s3.client().put_bucket_intelligent_tiering_configuration(
+        Bucket=bucket, Id="archive", IntelligentTieringConfiguration={
+            "Id": "archive", "Status": "Enabled",
+            "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]})
+    for md5 in manifest(repo, "dog_and_cat").values():
+        to_class(s3, bucket, md5, "INTELLIGENT_TIERING")
+    proc = pushed(repo, "--no-cache", "-v", "--format", "json")
+    assert (proc.returncode, findings(proc)) == (0, []), proc.stderr
+    fresh = fresh_pull(repo, bucket, s3, Path(str(repo.path) + "-student"))
+    assert fresh.returncode == 0, fresh.stderr

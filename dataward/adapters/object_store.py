@@ -112,8 +112,8 @@ class Remote:
                         "list_bucket_intelligent_tiering_configurations", Bucket=bucket)
                 except Exception:  # not allowed, or not supported: assume it may
                     return True
-                return any(c.get("Tierings") for c in
-                           found.get("IntelligentTieringConfigurationList", []))
+                return any(isinstance(c, dict) and c.get("Tierings") for c in
+                           found.get("IntelligentTieringConfigurationList") or [])
 
             self._it_tiers = self.fs.protocol == "s3" and self._bounded(ask)
         return self._it_tiers
