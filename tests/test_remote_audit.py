@@ -101,3 +101,27 @@ def test_an_unreachable_remote_is_exit_3(s3: S3Server, two_versions: tuple[
     proc = audit(repo, "--timeout", "20")
     assert proc.returncode == 3
     assert "cannot reach remote 'storage'" in proc.stderr
+
+
+def test_a_dvc_file_version_no_one_can_read_makes_the_plan_one_not_to_act_on(
+        s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]],
+        tmp_path: Path) -> None:
+    """A merge conflict committed and fixed later: what that version named is unknown, so
+    objects nothing else references may be its; the plan says so instead of offering them."""
+    repo, bucket, *_ = two_versions
+    good = (repo.path / "dog_and_cat.dvc").read_text()
+    repo.write("dog_and_cat.dvc", "<<<<<<< HEAD\n" + good + "=======\n" + good + ">>>>>>> b\n")
+    repo.add("dog_and_cat.dvc")
+    repo.commit("a merge, badly resolved")
+    repo.write("dog_and_cat.dvc", good)
+    repo.add("dog_and_cat.dvc")
+    repo.commit("fix the merge")
+    s3.client().put_object(Bucket=bucket, Key=object_key("f" * 32), Body=b"y" * 10)
+    plan_file = tmp_path / "plan.json"
+    proc = audit(repo, "--format", "json", "--plan", str(plan_file))
+    assert proc.returncode == 0, proc.stderr
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert "NOT a plan to act on: 1 DVC file version in history could not be read " \
+        "(dog_and_cat.dvc (" in str(finding["message"])
+    (entry,) = json.loads(plan_file.read_text())["remotes"]
+    assert entry["complete"] is False and "could not be read" in entry["incomplete"]

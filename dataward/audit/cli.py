@@ -60,17 +60,25 @@ def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Out
     from dataward.adapters.state import State
     from dataward.audit.collect import references
     from dataward.audit.findings import reference_findings
-    from dataward.audit.plan import Plan, plan_finding, plans_json, unreferenced
+    from dataward.audit.plan import (
+        Plan,
+        incompleteness,
+        plan_finding,
+        plans_json,
+        unreferenced,
+    )
     from dataward.checks.dvc_pushed.remote import Verifier
     from dataward.errors import UsageError
 
     if not os.path.isdir(os.path.join(repo.root, ".dvc")):
         raise UsageError(f"{repo.root} has no .dvc folder at its root",
                          "run it in the registry, where `dvc init` was run")
-    refs = references(repo, options.tips_only)
+    collected = [references(repo, options.tips_only)]
     for other in options.repos:
-        refs += references(Repo.discover(other), options.tips_only,
-                           prefix=os.path.basename(os.path.abspath(other)) + ":")
+        collected.append(references(Repo.discover(other), options.tips_only,
+                                    prefix=os.path.basename(os.path.abspath(other)) + ":"))
+    refs = [r for c in collected for r in c.refs]
+    unreadable = [u for c in collected for u in c.unreadable]
     verifier = Verifier(repo.root, State(repo.common_dir),
                         request._replace(cache_days=policy.remote.cache_days), True)
     from dataward.checks.dvc_pushed import versioned
@@ -84,7 +92,8 @@ def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Out
     for _, check in sorted(verifier.checks.items(), key=lambda kv: kv[0] or ""):
         plan = Plan(check.name or "", check.url,
                     unreferenced(check.remote().listing or {}, check.referenced),
-                    policy.remote.storage_usd_per_gb_month, check.unlisted == 0)
+                    policy.remote.storage_usd_per_gb_month,
+                    incompleteness(check.unlisted, unreadable))
         plans.append(plan)
         found = plan_finding(plan, options.plan)
         findings += [found] if found else []

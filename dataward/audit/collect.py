@@ -7,7 +7,6 @@ import posixpath
 from typing import NamedTuple
 
 from dataward.adapters.git import Repo
-from dataward.adapters.git.process import dec
 from dataward.formats.dvcfile import (
     DVCFILE_PATHSPECS,
     NO_STAGES,
@@ -19,8 +18,6 @@ from dataward.formats.dvcfile import (
     read_stages,
 )
 
-NULL_OID = "0" * 40
-
 
 class Reference(NamedTuple):
     out: DvcOut
@@ -28,13 +25,19 @@ class Reference(NamedTuple):
     rev: str | None  # a commit that holds it, for hints
 
 
-def references(repo: Repo, tips_only: bool, prefix: str = "") -> list[Reference]:
-    """Every output `dvc pull` of some revision fetches from this repository's remotes."""
+class Collected(NamedTuple):
+    refs: list[Reference]
+    unreadable: list[str]  # DVC file versions that could not be read: "path (blob id)"
+
+
+def references(repo: Repo, tips_only: bool, prefix: str = "") -> Collected:
+    """Every output `dvc pull` of some revision fetches from this repository's remotes, and
+    the DVC file versions that could not be read (what they name is unknown)."""
     from dataward.formats.yamlsafe import MAX_BYTES
 
     tips = sorted(set(repo.ref_tips().values()))
     if not tips:
-        return []
+        return Collected([], [])
     # Each DVC file version -> the commits found holding it: the tips whose tree does, then
     # those whose change brought it, newest first; the last is where it was written, which
     # hints name (at a tip, a stale dvc.lock may have lost its dvc.yaml).
@@ -43,7 +46,7 @@ def references(repo: Repo, tips_only: bool, prefix: str = "") -> list[Reference]
         for path, oid in repo.tree_files(tip, DVCFILE_PATHSPECS):
             held.setdefault((path, oid), []).append(tip)
     if not tips_only:
-        for key, commits in _history(repo, tips).items():
+        for key, commits in repo.version_commits(tips, DVCFILE_PATHSPECS).items():
             held.setdefault(key, []).extend(commits)
     versions = {k: c for k, c in held.items() if is_dvcfile(k[0]) and
                 posixpath.basename(k[0]) != "dvc.yaml"}
@@ -52,8 +55,12 @@ def references(repo: Repo, tips_only: bool, prefix: str = "") -> list[Reference]
     heads = repo.object_heads({oid for _, oid in versions}, MAX_BYTES + 1)
     labels, revs = _labels(repo)
     found: dict[tuple[str, str | None, str | None], Reference] = {}
+    unreadable = []
     for (path, oid), commits in sorted(versions.items()):
-        for out in read(path, heads.get(oid, b""), stages.get((path, oid), NO_STAGES)).outs:
+        dvcfile = read(path, heads.get(oid, b""), stages.get((path, oid), NO_STAGES))
+        if dvcfile.problem:
+            unreadable.append(f"{posixpath.join(prefix, path)} ({oid[:12]})")
+        for out in dvcfile.outs:
             if not out.in_remote:
                 continue
             key = (out.path, out.md5 or "")
@@ -61,30 +68,7 @@ def references(repo: Repo, tips_only: bool, prefix: str = "") -> list[Reference]
             shown = out._replace(path=posixpath.join(prefix, out.path) if prefix else out.path)
             found.setdefault((shown.path, out.md5, out.remote),
                              Reference(shown, label, revs.get(key, commits[-1])))
-    return list(found.values())
-
-
-def _history(repo: Repo, tips: list[str]) -> dict[tuple[str, str], list[str]]:
-    """(path, blob) of every DVC file version the tips' history brought -> the commits that
-    brought it. Every version a tree of that history holds is the new side of some commit's
-    change (root commits show their files), so the new sides are enough."""
-    out = dec(repo.run(["-c", "log.showRoot=true", "log", "--format=%x01%H", "--raw", "-z",
-                        "-m", "--no-renames", "--no-abbrev", *tips, "--", *DVCFILE_PATHSPECS]))
-    found: dict[tuple[str, str], list[str]] = {}
-    commit = ""
-    it = iter(out.split("\0"))
-    for tok in it:
-        tok = tok.lstrip("\n")
-        if tok.startswith("\x01"):
-            commit = tok[1:]
-        elif tok.startswith(":"):
-            path = next(it, "")
-            meta = tok[1:].split(" ")
-            if len(meta) >= 4 and meta[3] != NULL_OID and meta[1] != "160000":
-                commits = found.setdefault((path, meta[3]), [])
-                if commit not in commits:
-                    commits.append(commit)
-    return found
+    return Collected(list(found.values()), unreadable)
 
 
 def _lock_stages(repo: Repo, locks: dict[tuple[str, str], list[str]]
@@ -95,17 +79,14 @@ def _lock_stages(repo: Repo, locks: dict[tuple[str, str], list[str]]
     tips' dvc.yaml may have renamed or dropped the stage, or be gone beside a stale lock)."""
     from dataward.formats.yamlsafe import MAX_BYTES
 
-    asked = [(key, f"{c}:{key[0][:-len('dvc.lock')]}dvc.yaml") for key, commits in
-             locks.items() for c in reversed(commits) if "\n" not in key[0]]
-    if not asked:
-        return {}
-    lines = dec(repo.run(["cat-file", "--batch-check"],
-                         stdin="".join(e + "\n" for _, e in asked).encode())).splitlines()
     yamls: dict[tuple[str, str], list[str]] = {}  # lock version -> its dvc.yaml blobs
-    for (key, _), line in zip(asked, lines, strict=True):
-        fields = line.split(" ")
-        if len(fields) == 3 and fields[1] == "blob" and fields[0] not in yamls.get(key, []):
-            yamls.setdefault(key, []).append(fields[0])
+    found = repo.blobs_at((c, key[0][:-len("dvc.lock")] + "dvc.yaml") for key, commits in
+                          locks.items() for c in reversed(commits))
+    for key, commits in locks.items():
+        for c in reversed(commits):
+            oid = found.get((c, key[0][:-len("dvc.lock")] + "dvc.yaml"))
+            if oid is not None and oid not in yamls.get(key, []):
+                yamls.setdefault(key, []).append(oid)
     heads = repo.object_heads({oid for oids in yamls.values() for oid in oids}, MAX_BYTES + 1)
     merged = {}
     for key, oids in yamls.items():

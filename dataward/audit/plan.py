@@ -20,7 +20,11 @@ class Plan(NamedTuple):
     url: str
     objects: dict[str, ObjectInfo]  # key -> what the listing said
     usd_per_gb_month: float
-    complete: bool  # False: some folder's files could not be listed, so some may be needed
+    incomplete: str  # why some of these objects may be needed after all; "" when none
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
 
     @property
     def bytes(self) -> int:
@@ -33,7 +37,8 @@ class Plan(NamedTuple):
     def as_dict(self) -> dict[str, object]:
         return {
             "remote": self.remote, "url": mask(self.url),
-            "complete": self.complete, "objects": len(self.objects), "bytes": self.bytes,
+            "complete": self.complete, "incomplete": self.incomplete or None,
+            "objects": len(self.objects), "bytes": self.bytes,
             "usd_per_gb_month": self.usd_per_gb_month,
             "usd_per_month": round(self.usd_per_month, 6),
             "unreferenced": [{"key": k, "bytes": i.size, "storage_class": i.storage_class or
@@ -45,6 +50,22 @@ def plans_json(plans: list[Plan]) -> str:
     """The plan file: one entry per remote; `complete: false` means do not act on it."""
     return json.dumps({"schema_version": 1, "remotes": [p.as_dict() for p in plans]},
                       indent=2) + "\n"
+
+
+def incompleteness(unlisted: int, unreadable: list[str]) -> str:
+    """Why the objects nothing was seen to reference may still be needed: folders whose
+    manifest could be read nowhere (their files are unknown), and DVC file versions that could
+    not be read (their outputs are unknown)."""
+    why = []
+    if unlisted:
+        why.append(f"{unlisted} folder{'s' if unlisted != 1 else ''}' .dir manifests could be "
+                   "read neither here nor in the remote")
+    if unreadable:
+        shown = ", ".join(unreadable[:3]) + (f" and {len(unreadable) - 3} more"
+                                             if len(unreadable) > 3 else "")
+        why.append(f"{len(unreadable)} DVC file version{'s' if len(unreadable) != 1 else ''} "
+                   f"in history could not be read ({shown})")
+    return "; ".join(why)
 
 
 def unreferenced(listing: dict[str, ObjectInfo], referenced: set[str]) -> dict[str, ObjectInfo]:
@@ -60,8 +81,8 @@ def plan_finding(plan: Plan, written_to: str | None) -> Finding | None:
                f" ({_size(plan.bytes)}) that no branch or tag references: about "
                f"{plan.usd_per_month:.2f} USD a month at {plan.usd_per_gb_month:g} USD/GB-month")
     if not plan.complete:
-        message += ("; NOT a plan to act on: some folders' .dir manifests could not be read, so "
-                    "objects they list may be among these")
+        message += (f"; NOT a plan to act on: {plan.incomplete}, so needed objects may be "
+                    "among these")
     where = f"the plan is in {written_to}" if written_to else \
         "`dataward remote audit --plan plan.json` writes the list"
     hint = (f"{where}; dataward deletes nothing. If no other repository pushes to this remote, "

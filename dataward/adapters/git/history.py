@@ -14,6 +14,7 @@ from dataward.errors import CouldNotCheck
 
 GITLINK = "160000"
 NULL_MODE = "000000"
+NULL_OID = "0" * 40
 
 
 class Change(NamedTuple):
@@ -202,6 +203,31 @@ class History(Git):
     def first_parent_line(self, rev: str) -> list[str]:
         """The commits of `rev`'s first-parent line (its main line), newest first."""
         return dec(self.run(["rev-list", "--first-parent", rev])).split()
+
+    def version_commits(self, revs: Sequence[str], pathspecs: Sequence[str]
+                        ) -> dict[tuple[str, str], list[str]]:
+        """(path, blob) of every file version at `pathspecs` that the history of `revs`
+        brought -> the commits that brought it, newest first. Every version a tree of that
+        history holds is the new side of some commit's change (root commits show their
+        files, merges are diffed against each parent), so the new sides are enough."""
+        out = dec(self.run(["-c", "log.showRoot=true", "log", "--format=%x01%H", "--raw", "-z",
+                            "-m", "--no-renames", "--no-abbrev", *revs, "--", *pathspecs]))
+        found: dict[tuple[str, str], list[str]] = {}
+        commit = ""
+        it = iter(out.split("\0"))
+        for tok in it:
+            tok = tok.lstrip("\n")
+            if tok.startswith("\x01"):
+                commit = tok[1:]
+            elif tok.startswith(":"):
+                path = next(it, "")
+                meta = tok[1:].split(" ")
+                if len(meta) >= 4 and meta[3] != NULL_OID and \
+                        meta[1] not in (NULL_MODE, GITLINK):
+                    commits = found.setdefault((path, meta[3]), [])
+                    if commit not in commits:
+                        commits.append(commit)
+        return found
 
     def ref_tips(self) -> dict[str, str]:
         """Every branch (local, and remote-tracking: a CI checkout has its branches only as
