@@ -165,7 +165,9 @@ def story(sb: Sandbox, s3: S3Server, wheelhouse: Path | None) -> None:
     step("6c. The weekly audit: every version any branch or tag needs, and a garbage-collection "
          "plan\n    for what nothing references (dataward deletes nothing)")
     client.put_object(Bucket="lab-data", Key=key("0" * 32), Body=os.urandom(4096))
-    audit = sb.sh(registry, "dataward remote audit --plan ../gc-plan.json", expect=1)
+    # --keep-days 0: the stray object is minutes old (by default a week's are left out).
+    audit = sb.sh(registry, "dataward remote audit --keep-days 0 --plan ../gc-plan.json",
+                  expect=1)
     assert "[objects-unreferenced]" in audit.stdout
     sb.sh(registry, "head -12 ../gc-plan.json")
 

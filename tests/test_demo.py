@@ -30,7 +30,7 @@ def test_the_demo_tells_the_story_and_leaves_nothing_behind(tmp_path: Path) -> N
                  "[dataset-cards] has no dataset card",
                  "dog_and_cat: 4 of 4 objects are not in remote 'storage'",
                  "archived and cannot be read until restored",
-                 "are not the bytes DVC recorded", "that no branch or tag references",
+                 "not the bytes DVC recorded", "that no branch or tag references",
                  "dataward init (user repository) in",
                  "no large binaries in git....", "model.pt is 2.0 MB, over the 500 KB limit",
                  "the dataward branch on GitHub now holds: .nojekyll, catalog.json",

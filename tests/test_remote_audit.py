@@ -13,6 +13,7 @@ import pytest
 from tests.harness.dvcremote import (
     Template,
     add_dataset,
+    dir_md5,
     from_template,
     manifest,
     object_key,
@@ -56,14 +57,21 @@ def test_the_audit_names_each_version_that_cannot_be_pulled_and_plans_the_rest(
     client.put_object(Bucket=bucket, Key="store/notes.txt", Body=b"not a DVC object")
 
     plan_file = tmp_path / "plan.json"
-    proc = audit(repo, "--format", "json", "--plan", str(plan_file), "-v")
+    # By default what was written in the last 7 days stays out: its commit may be on its way.
+    fresh = audit(repo, "--format", "json")
+    (note,) = [f for f in json.loads(fresh.stdout)["findings"]
+               if f["rule"] == "objects-unreferenced"]
+    assert "holds 0 objects (0 bytes) that no branch or tag references" in str(note["message"])
+    assert "1 newer than 7 days left out" in str(note["message"])
+    proc = audit(repo, "--format", "json", "--plan", str(plan_file), "-v", "--keep-days", "0")
     assert proc.returncode == 1, proc.stderr
     found = {f["rule"]: f for f in json.loads(proc.stdout)["findings"]}
     assert set(found) == {"objects-not-in-remote", "objects-archived", "objects-unreferenced"}
     missing = str(found["objects-not-in-remote"]["message"])
     assert missing.startswith("dog_and_cat (v1, ")
     assert "dog_and_cat/cat/0.jpg" in missing and "1 of 8 objects" in missing
-    assert "dvc push --all-commits" in str(found["objects-not-in-remote"]["hint"])
+    # v1's .dir is there, so `dvc push` would send nothing: the upload that works, at v1.
+    assert "`dvc-pushed --push --rev " in str(found["objects-not-in-remote"]["hint"])
     archived = str(found["objects-archived"]["message"])
     assert archived.startswith("dog_and_cat (v2, ") and "dog_and_cat/cat/9.jpg" in archived
     unreferenced = found["objects-unreferenced"]
@@ -73,8 +81,10 @@ def test_the_audit_names_each_version_that_cannot_be_pulled_and_plans_the_rest(
     plan = json.loads(plan_file.read_text())
     (entry,) = plan["remotes"]
     assert entry["complete"] is True
-    assert entry["unreferenced"] == [{"key": object_key(stray, "")[1:], "bytes": 2000,
-                                      "storage_class": "STANDARD"}]
+    (listed,) = entry["unreferenced"]
+    assert {k: listed[k] for k in ("key", "bytes", "storage_class")} == {
+        "key": object_key(stray, "")[1:], "bytes": 2000, "storage_class": "STANDARD"}
+    assert listed["modified"].endswith("Z")
     assert "remote audit: 2 dataset versions" in proc.stderr
     # Nothing was deleted: the plan is only a plan.
     assert client.head_object(Bucket=bucket, Key=object_key(stray))["ContentLength"] == 2000
@@ -84,10 +94,13 @@ def test_tips_only_leaves_the_old_version_out(
         s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]]) -> None:
     repo, bucket, v1, _ = two_versions
     s3.client().delete_object(Bucket=bucket, Key=object_key(v1["cat/0.jpg"]))
-    proc = audit(repo, "--tips", "--format", "json")
-    rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
-    # v1's objects are not needed at any tip: its other files are, v1's .dir and cat/0 not.
-    assert rules == ["objects-unreferenced"], proc.stdout
+    proc = audit(repo, "--tips", "--format", "json", "--keep-days", "0")
+    (finding,) = json.loads(proc.stdout)["findings"]
+    # v1's objects are not needed at any tip: its other files are, v1's .dir and cat/0 not;
+    # and a plan made from the tips alone is not one to delete by.
+    assert finding["rule"] == "objects-unreferenced", proc.stdout
+    assert "NOT a plan to act on: only branch and tag tips were read (--tips)" in \
+        str(finding["message"])
     assert proc.returncode == 0
 
 
@@ -125,3 +138,68 @@ def test_a_dvc_file_version_no_one_can_read_makes_the_plan_one_not_to_act_on(
         "(dog_and_cat.dvc (" in str(finding["message"])
     (entry,) = json.loads(plan_file.read_text())["remotes"]
     assert entry["complete"] is False and "could not be read" in entry["incomplete"]
+
+
+def test_two_remote_names_over_one_bucket_share_one_plan(
+        s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]],
+        tmp_path: Path) -> None:
+    """`mirror` and `storage` name the same store: what either references is referenced, so
+    neither's data is offered for deletion by the other's plan."""
+    repo, bucket, *_ = two_versions
+    from tests.harness.dvcremote import local_config
+
+    with (repo.path / ".dvc" / "config").open("a") as config:
+        config.write(f"['remote \"mirror\"']\n    url = s3://{bucket}/store\n"
+                     f"    endpointurl = {s3.endpoint}\n")
+    local_config(repo, "mirror", access_key_id=s3.keys[0], secret_access_key=s3.keys[1])
+    repo.write("notes.bin", b"notes for the mirror")
+    dvc(repo.path, "add", "-q", "notes.bin")
+    text = (repo.path / "notes.bin.dvc").read_text().replace("  path:", "  remote: mirror\n  path:")
+    repo.write("notes.bin.dvc", text)
+    repo.git("add", "-A")
+    repo.commit("notes, kept in the mirror")
+    dvc(repo.path, "push", "-q", "notes.bin.dvc")
+    plan_file = tmp_path / "plan.json"
+    proc = audit(repo, "--format", "json", "--plan", str(plan_file), "--keep-days", "0")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (entry,) = json.loads(plan_file.read_text())["remotes"]
+    assert entry["remote"] == "mirror = storage"
+    assert entry["unreferenced"] == []
+
+
+def test_a_shallow_clone_cannot_be_audited(
+        s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]],
+        tmp_path: Path) -> None:
+    """Versions beyond the boundary would be unknown, and their objects offered for deletion."""
+    repo, *_ = two_versions
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)],
+                   check=True)
+    proc = subprocess.run([DATAWARD, "remote", "audit"], cwd=clone, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 3
+    assert "is a shallow clone: the audit needs every version in its history" in proc.stderr
+    assert "git fetch --unshallow" in proc.stderr
+
+
+def test_a_folder_whose_manifest_is_archived_makes_the_plan_incomplete(
+        s3: S3Server, two_versions: tuple[GitRepo, str, dict[str, str], dict[str, str]],
+        tmp_path: Path) -> None:
+    """On a CI runner (no DVC cache) a manifest archived by a lifecycle rule cannot be read:
+    its files are unknown, so they must not be offered for deletion as unreferenced."""
+    import shutil
+
+    repo, bucket, *_ = two_versions
+    shutil.rmtree(repo.path / ".dvc" / "cache")
+    key = object_key(dir_md5(repo, "dog_and_cat"))
+    s3.client().copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key},
+                            StorageClass="DEEP_ARCHIVE", MetadataDirective="COPY")
+    plan_file = tmp_path / "plan.json"
+    proc = audit(repo, "--format", "json", "--plan", str(plan_file), "--keep-days", "0")
+    assert proc.returncode == 1
+    rules = {f["rule"] for f in json.loads(proc.stdout)["findings"]}
+    assert "objects-archived" in rules
+    (entry,) = json.loads(plan_file.read_text())["remotes"]
+    assert entry["complete"] is False
+    assert "the .dir manifest of 1 folder could be read neither here nor in the remote" in \
+        entry["incomplete"]

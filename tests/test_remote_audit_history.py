@@ -21,7 +21,8 @@ STAGE = ("stages:\n  make:\n    cmd: python -c \"open('out.txt', 'w').write('{te
 
 
 def audit(repo: GitRepo) -> tuple[int, list[dict[str, str]]]:
-    proc = subprocess.run([DATAWARD, "remote", "audit", "--format", "json"], cwd=repo.path,
+    proc = subprocess.run([DATAWARD, "remote", "audit", "--format", "json", "--keep-days", "0"],
+                          cwd=repo.path,
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode in (0, 1), proc.stderr
     return proc.returncode, json.loads(proc.stdout)["findings"]

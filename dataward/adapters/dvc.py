@@ -14,7 +14,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from dataward.adapters.object_store import Remote, translate
+from dataward.adapters.object_store import Remote
+from dataward.adapters.remote_errors import translate
 from dataward.errors import ConfigError, CouldNotCheck
 from dataward.formats.dvc_config import SECRET_KEYS
 
@@ -91,7 +92,7 @@ def push(root: str, targets: Sequence[str]) -> int:
 
 
 def _first_line(exc: BaseException) -> str:
-    from dataward.adapters.object_store import first_line
+    from dataward.adapters.remote_errors import first_line
 
     return first_line(exc)
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import errno
 import math
-import os
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from dataward.errors import ConfigError, CouldNotCheck
+from dataward.adapters.remote_errors import _code, translate
+from dataward.errors import CouldNotCheck
 from dataward.formats.remote_object import ObjectInfo, etag_of
-from dataward.formats.urls import mask, mask_text
+from dataward.formats.urls import mask
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,10 +27,6 @@ FOLDERS = 256  # objects are spread over `xx/` folders by their first two hex di
 TREE = "files/md5"  # where DVC 3 keeps them
 # What DVC stores objects as: DVC 3 under files/md5/, DVC 2 at the root; `.dir` manifests.
 OBJECT_KEY = re.compile(r"(files/md5/)?[0-9a-f]{2}/[0-9a-f]{30}(\.dir)?")
-CREDENTIALS_HINT = ("check the credentials dvc uses for this remote: `dvc remote modify --local "
-                    "{name} access_key_id/secret_access_key`, AWS_PROFILE, or the AWS_* "
-                    "environment variables; `dvc push` fails the same way")
-
 
 class Remote:
     """A DVC remote's object store: which keys it holds, and the bytes of small objects.
@@ -52,9 +48,15 @@ class Remote:
         self.archived_reads: set[str] = set()  # keys a read found archived (no GET)
         self.listing: dict[str, ObjectInfo] | None = None  # list_all's: stat answers from it
         self.version_aware = False  # objects at workspace paths, fetched by version id
+        self._lock = threading.Lock()
         self._it_tiers: bool | None = None
         self._proven = False
         self.is_http = str(fs.protocol) in ("http", "https")
+
+    def count(self, n: int) -> None:
+        """Requests sent, for --verbose and the benchmark; workers of a pool add at once."""
+        with self._lock:
+            self.requests += n
 
     def stat(self, keys: Iterable[str]) -> dict[str, ObjectInfo]:
         """The keys the remote holds, each with what the remote says of it (size, ETag and
@@ -77,14 +79,15 @@ class Remote:
             self._prove()
             root = self.path.rstrip("/")
             if self.fs.protocol == "s3":
-                self.requests += 1
+                self.count(1)
                 found = self.fs.fs.find(root, detail=True)
                 infos = {p: ObjectInfo(int(i.get("size", -1)), etag_of(i.get("ETag")),
-                                       _storage_class(i.get("StorageClass")))
+                                       storage_class(i.get("StorageClass")),
+                                       modified=_epoch(i.get("LastModified")))
                          for p, i in found.items()}
-                self.requests += len(found) // PAGE  # the pages after the first
+                self.count(len(found) // PAGE)  # the pages after the first
             else:
-                self.requests += 1
+                self.count(1)
                 infos = dict.fromkeys(self.fs.find(root), ObjectInfo(-1))
             prefix = root + "/"
             return {p[len(prefix):]: i for p, i in infos.items() if p.startswith(prefix) and
@@ -106,7 +109,7 @@ class Remote:
             bucket = self.path.split("/", 1)[0]
 
             def ask() -> bool:
-                self.requests += 1
+                self.count(1)
                 try:
                     found = self.fs.fs.call_s3(
                         "list_bucket_intelligent_tiering_configurations", Bucket=bucket)
@@ -139,7 +142,7 @@ class Remote:
             from concurrent.futures import ThreadPoolExecutor
 
             self._prove()
-            self.requests += len(keys)
+            self.count(len(keys))
             with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(keys)))) as pool:
                 return dict(zip(keys, pool.map(cat, keys), strict=True))
 
@@ -149,7 +152,7 @@ class Remote:
         """Copy objects from local files (the DVC cache) to these keys; how many were sent."""
         try:  # no deadline: an upload takes as long as the data is large
             for key, local in sorted(files.items()):
-                self.requests += 1
+                self.count(1)
                 self.fs.put_file(local, self._full(key))
         except Exception as exc:
             raise translate(exc, self) from None
@@ -162,10 +165,8 @@ class Remote:
         def one(key: str) -> str:
             # Intelligent-Tiering's archive tiers take no Days: the object moves back to the
             # frequent access tier for good.
-            request: dict[str, Any] = {"GlacierJobParameters": {"Tier": tier}}
-            if keys[key] != "INTELLIGENT_TIERING":
-                request["Days"] = days
-            self.requests += 1
+            request = restore_request(keys[key], days, tier)
+            self.count(1)
             try:
                 self.fs.fs.call_s3("restore_object", Bucket=bucket,
                                    Key=self._full(key).partition("/")[2],
@@ -177,50 +178,13 @@ class Remote:
             return "restore requested"
 
         def work() -> dict[str, str]:
-            return {key: one(key) for key in sorted(keys)}
+            from concurrent.futures import ThreadPoolExecutor
+
+            ordered = sorted(keys)
+            with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(ordered)))) as pool:
+                return dict(zip(ordered, pool.map(one, ordered), strict=True))
 
         return self._bounded(work) if keys else {}
-
-    def hash_objects(self, expect: dict[str, tuple[str, bool]]) -> dict[str, tuple[str, bool]]:
-        """Download each object and hash it as DVC does (key -> (md5, legacy)): key ->
-        (the md5 found, whether it is the one expected). No deadline: a download takes as
-        long as the data is large; a line on stderr every 10 seconds says how far it is."""
-        import hashlib
-        import sys
-        import tempfile
-        import time
-        from concurrent.futures import ThreadPoolExecutor
-
-        from dataward.drift.hashing import READ_CHUNK, legacy_md5
-
-        done, started, last = [0, 0], time.monotonic(), [time.monotonic()]
-
-        def one(key: str) -> tuple[str, bool]:
-            md5, legacy = expect[key]
-            self.requests += 1
-            with tempfile.TemporaryDirectory(prefix="dataward-deep-") as tmp:
-                local = os.path.join(tmp, "object")
-                digest = hashlib.md5()
-                with self.fs.open(self._full(key), "rb") as src, open(local, "wb") as dst:
-                    while chunk := src.read(READ_CHUNK):
-                        digest.update(chunk)
-                        done[1] += len(chunk)
-                        if legacy:  # DVC 2's md5 reads text chunks with CRLF as LF
-                            dst.write(chunk)
-                found = legacy_md5(local) if legacy else digest.hexdigest()
-            done[0] += 1
-            if time.monotonic() - last[0] >= 10 or done[0] == len(expect):
-                last[0] = time.monotonic()
-                print(f"dvc-pushed --deep: hashed {done[0]} of {len(expect)} objects, "
-                      f"{done[1] / 1e6:.1f} MB in {last[0] - started:.0f} s", file=sys.stderr)
-            matches = found.matches(md5) if not isinstance(found, str) else found == md5
-            return str(found), matches
-
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, min(self.jobs, len(expect)))) as pool:
-                return dict(zip(expect, pool.map(one, list(expect)), strict=True))
-        except Exception as exc:
-            raise translate(exc, self) from None
 
     def _prove(self) -> None:
         """Once, before any answer is believed: ask for a key no DVC object can have (not an
@@ -285,7 +249,7 @@ class Remote:
 
     def _heads(self, keys: list[str]) -> dict[str, ObjectInfo]:
         """Which keys are there: one existence request per key, `jobs` at a time."""
-        self.requests += len(keys)
+        self.count(len(keys))
         if self.fs.protocol != "s3" and not self.is_http:
             answers = self.fs.exists([self._full(k) for k in keys], batch_size=self.jobs)
             return {k: ObjectInfo(-1) for k, there in zip(keys, answers, strict=True) if there}
@@ -322,7 +286,7 @@ class Remote:
         if not info.get("ETag"):
             raise self._not_a_store(f"its answer to HEAD {key} has no ETag")
         return ObjectInfo(int(info.get("ContentLength", -1)), etag_of(info.get("ETag")),
-                          _storage_class(info.get("StorageClass")), info.get("Restore"),
+                          storage_class(info.get("StorageClass")), info.get("Restore"),
                           info.get("ArchiveStatus"), info.get("ServerSideEncryption") or
                           ("SSE-C" if info.get("SSECustomerAlgorithm") else None), True)
 
@@ -344,7 +308,7 @@ class Remote:
             return ObjectInfo(int(r.headers.get("Content-Length", -1)))
 
     def _list(self, folders: list[str]) -> dict[str, ObjectInfo]:
-        self.requests += len(folders)
+        self.count(len(folders))
         root = self.path.rstrip("/") + "/"
         found: dict[str, ObjectInfo] = {}
         if self.fs.protocol == "s3":  # a listing says each object's size, ETag and class
@@ -353,7 +317,7 @@ class Remote:
 
             for listing in self._each(find, folders):
                 found.update((p, ObjectInfo(int(i.get("size", -1)), etag_of(i.get("ETag")),
-                                            _storage_class(i.get("StorageClass"))))
+                                            storage_class(i.get("StorageClass"))))
                              for p, i in listing.items())
         else:
             found = dict.fromkeys(self.fs.find([self._full(f) for f in folders],
@@ -366,7 +330,7 @@ class Remote:
         if self.fs.protocol != "s3":
             return
         bucket = self.path.split("/", 1)[0]
-        self.requests += 1
+        self.count(1)
         try:
             self.fs.fs.ls(bucket, refresh=True)
         except FileNotFoundError:
@@ -401,67 +365,20 @@ class Remote:
         return result[0]
 
 
-def _storage_class(value: object) -> str | None:
+def restore_request(storage_class: str | None, days: int, tier: str) -> dict[str, Any]:
+    """S3's RestoreRequest for an archived object: Intelligent-Tiering's archive tiers take no
+    Days (the object moves back to the frequent access tier for good)."""
+    days_part: dict[str, Any] = {} if storage_class == "INTELLIGENT_TIERING" else {"Days": days}
+    return {**days_part, "GlacierJobParameters": {"Tier": tier}}
+
+
+def _epoch(value: object) -> float | None:
+    """A listing's LastModified (a datetime) as epoch seconds."""
+    stamp = getattr(value, "timestamp", None)
+    return float(stamp()) if callable(stamp) else None
+
+
+def storage_class(value: object) -> str | None:
     """S3 leaves out STANDARD on HEAD and names it in listings: None for both."""
     text = str(value or "").upper()
     return None if text in ("", "STANDARD") else text
-
-
-def translate(exc: BaseException, remote: Remote) -> BaseException:
-    """The reason a remote call failed, for a person: what, where, and what to try."""
-    if isinstance(exc, CouldNotCheck | ConfigError | KeyboardInterrupt):
-        return exc
-    where = f"remote '{remote.name}' ({mask(remote.url)})"
-    text = _redact(first_line(exc), remote.secrets)
-    kinds = {c.__name__ for c in type(exc).__mro__}  # aiohttp's DNS error is a connector one
-    kind = type(exc).__name__
-    name = remote.name
-    status = getattr(exc, "status", None)  # aiohttp's ClientResponseError (HTTP remotes)
-    if isinstance(status, int) and status >= 500:
-        exc = OSError(errno.EREMOTEIO, f"HTTP {status} {getattr(exc, 'message', '')}".strip())
-    if isinstance(exc, PermissionError) or status in (401, 403) or _code(exc) in (
-            "403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-            "InvalidToken", "ExpiredToken"):
-        return CouldNotCheck(f"{where} refused the credentials: {text}",
-                             CREDENTIALS_HINT.format(name=name))
-    if kind == "NoCredentialsError":
-        return CouldNotCheck(f"{where}: no credentials found", CREDENTIALS_HINT.format(name=name))
-    if kind == "PartialCredentialsError":
-        return CouldNotCheck(f"{where}: incomplete credentials: {text}",
-                             CREDENTIALS_HINT.format(name=name))
-    if kinds & {"ReadTimeoutError", "ConnectTimeoutError", "TimeoutError", "FSTimeoutError",
-                "ServerTimeoutError"} or isinstance(exc, TimeoutError):
-        return CouldNotCheck(f"{where} did not answer in time: {text}",
-                             "is the endpoint up? Retry later, or raise --timeout")
-    if kinds & {"EndpointConnectionError", "ConnectionClosedError", "ClientConnectorError",
-                "ServerDisconnectedError", "ClientConnectionError", "InvalidURL"} \
-            or isinstance(exc, ConnectionError):
-        return CouldNotCheck(f"cannot reach {where}: {text}",
-                             "is the endpoint up and reachable from here (VPN, proxy)?")
-    if isinstance(exc, OSError) and exc.errno == errno.EREMOTEIO:  # s3fs: a 5xx answer
-        return CouldNotCheck(f"{where} answered with a server error: {exc.strerror}",
-                             "the storage service is failing: retry later")
-    return CouldNotCheck(f"{where} failed: {text}",
-                         "retry; if it persists, `dvc status -c -v` shows the same error")
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
-        return ""
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
-    return str(response.get("Error", {}).get("Code", "")) or str(status)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    # botocore quotes the whole request URL; its query string says nothing a person needs.
-    # Masked before it is cut: a cut URL could hide its userinfo from the mask.
-    return mask_text(re.sub(r'(https?://[^\s"?]+)\?[^\s"]*', r"\1", text.splitlines()[0]))[:300]
-
-
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, "****")
-    return text

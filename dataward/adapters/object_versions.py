@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from dataward.adapters.object_store import Remote
+from dataward.adapters.object_store import Remote, storage_class
 from dataward.errors import CouldNotCheck
 from dataward.formats.remote_object import ObjectInfo, etag_of
 from dataward.formats.urls import mask
@@ -82,7 +82,7 @@ def list_versions(remote: Remote, prefixes: Iterable[str]) -> Listed:
                 if key.startswith(root) and v.get("VersionId"):
                     found[key[len(root):], str(v["VersionId"])] = ObjectInfo(
                         int(v.get("Size", -1)), etag_of(v.get("ETag")),
-                        _storage_class(v.get("StorageClass")))
+                        storage_class(v.get("StorageClass")))
             deleted |= {str(m.get("Key", ""))[len(root):] for m in markers
                         if m.get("IsLatest") and str(m.get("Key", "")).startswith(root)}
         return Listed(found, frozenset(deleted))
@@ -99,8 +99,3 @@ def _s3_only(remote: Remote) -> None:
             f"remote '{remote.name}' ({mask(remote.url)}) is version-aware on "
             f"{remote.fs.protocol}: dvc-pushed checks version-aware remotes on S3 only",
             "`dvc fetch` in a fresh clone fetches exactly the recorded versions")
-
-
-def _storage_class(value: object) -> str | None:
-    text = str(value or "").upper()
-    return None if text in ("", "STANDARD") else text

@@ -12,6 +12,8 @@ from dataward.runner import Request
 
 if TYPE_CHECKING:  # the parser is built for every `dataward` command: nothing heavy here
     from dataward.adapters.git import Repo
+    from dataward.audit.plan import Plan
+    from dataward.checks.dvc_pushed.remote import RemoteCheck, Verifier
     from dataward.findings import Finding, Outcome
     from dataward.policy import Policy
 
@@ -22,6 +24,7 @@ class Options(NamedTuple):
     repos: tuple[str, ...]  # other repositories that push to the same remote
     tips_only: bool
     plan: str | None  # where to write the plan's JSON
+    keep_days: float  # unreferenced objects newer than this stay out of the plan
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,16 +41,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                             "commit of their history, as `dvc gc --all-commits` keeps)")
     audit.add_argument("--plan", metavar="FILE",
                        help="write the garbage-collection plan (JSON) here")
+    audit.add_argument("--keep-days", type=float, default=7.0, metavar="N",
+                       help="leave unreferenced objects newer than N days out of the plan "
+                            "(default 7: `dvc push` runs before `git push`)")
     runner.add_remote_options(audit, 120.0)
     runner.add_common_options(audit)
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
-        raise SystemExit("dataward remote audit: --jobs must be positive")
+    if args.jobs < 1 or not args.keep_days >= 0:
+        raise SystemExit("dataward remote audit: error: --jobs must be positive and "
+                         "--keep-days 0 or more")
     request = Request(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose,
                       deep=args.deep, use_cache=False)
-    options = Options(tuple(args.repo), args.tips, args.plan)
+    options = Options(tuple(args.repo), args.tips, args.plan, args.keep_days)
 
     def run(repo: Repo, policy: Policy, req: Request) -> Outcome:
         return audit(repo, policy, req, options)
@@ -60,13 +67,7 @@ def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Out
     from dataward.adapters.state import State
     from dataward.audit.collect import references
     from dataward.audit.findings import reference_findings
-    from dataward.audit.plan import (
-        Plan,
-        incompleteness,
-        plan_finding,
-        plans_json,
-        unreferenced,
-    )
+    from dataward.audit.plan import incompleteness, plan_finding, plans_json
     from dataward.checks.dvc_pushed.remote import Verifier
     from dataward.errors import UsageError
 
@@ -88,17 +89,8 @@ def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Out
     findings: list[Finding] = reference_findings(gaps, refs)
     if by_version:  # checked by version id; their files are not content-addressed objects
         findings += versioned.check(repo.root, by_version, request)
-    plans = []
-    for _, check in sorted(verifier.checks.items(), key=lambda kv: kv[0] or ""):
-        plan = Plan(check.name or "", check.url,
-                    unreferenced(check.remote().listing or {}, check.referenced),
-                    policy.remote.storage_usd_per_gb_month,
-                    incompleteness(check.unlisted, unreadable))
-        plans.append(plan)
-        found = plan_finding(plan, options.plan)
-        findings += [found] if found else []
-        check.known = check.known.pruned(check.referenced)  # the cache keeps only what is used
-        check.store.save(check.known, force=True)
+    plans = _plans(verifier, policy, incompleteness(0, unreadable, options.tips_only), options)
+    findings += [f for f in (plan_finding(p, options.plan) for p in plans) if f]
     if options.plan:
         from dataward.adapters.files import write_replacing
 
@@ -107,3 +99,31 @@ def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Out
         print(f"remote audit: {len(refs)} dataset versions, {tally.asked} objects asked about "
               f"in {tally.requests} requests", file=sys.stderr)
     return runner.outcome(CHECK_ID, findings)
+
+
+def _plans(verifier: Verifier, policy: Policy, why: str, options: Options) -> list[Plan]:
+    """One plan per store: remotes of several names over one bucket path (a `mirror` beside
+    `storage`) share a listing, so what any of them references is referenced."""
+    import time
+
+    from dataward.audit.plan import Plan, incompleteness, unreferenced
+
+    stores: dict[tuple[str, str], list[RemoteCheck]] = {}
+    for _, check in sorted(verifier.checks.items(), key=lambda kv: kv[0] or ""):
+        remote = check.remote()
+        stores.setdefault((remote.options.get("endpointurl", ""), remote.path.rstrip("/")),
+                          []).append(check)
+    plans = []
+    for checks in stores.values():
+        referenced = set().union(*(c.referenced for c in checks))
+        objects, recent = unreferenced(checks[0].remote().listing or {}, referenced,
+                                       options.keep_days, time.time())
+        unlisted = sum(c.unlisted for c in checks)
+        reasons = "; ".join(r for r in (incompleteness(unlisted, []), why) if r)
+        plans.append(Plan(" = ".join(c.name or "" for c in checks), checks[0].url, objects,
+                          policy.remote.storage_usd_per_gb_month, reasons, recent,
+                          options.keep_days))
+        for check in checks:  # the presence cache keeps only what something still uses
+            check.known = check.known.pruned(referenced)
+            check.store.save(check.known, force=True)
+    return plans

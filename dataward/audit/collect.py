@@ -35,6 +35,13 @@ def references(repo: Repo, tips_only: bool, prefix: str = "") -> Collected:
     the DVC file versions that could not be read (what they name is unknown)."""
     from dataward.formats.yamlsafe import MAX_BYTES
 
+    if not tips_only and repo.shallow_commits():
+        # Versions beyond the boundary would be missing, and their objects offered for deletion.
+        from dataward.errors import CouldNotCheck
+        from dataward.scope import SHALLOW_HINT
+
+        raise CouldNotCheck(f"{repo.root} is a shallow clone: the audit needs every version "
+                            "in its history", SHALLOW_HINT)
     tips = sorted(set(repo.ref_tips().values()))
     if not tips:
         return Collected([], [])

@@ -3,6 +3,8 @@ and with hints for that version's commit rather than HEAD. Pure."""
 
 from __future__ import annotations
 
+import shlex
+
 from dataward.audit.collect import Reference
 from dataward.checks.dvc_pushed.judge import Gap, gap_finding
 from dataward.findings import Finding
@@ -20,9 +22,10 @@ def reference_findings(gaps: list[Gap], refs: list[Reference]) -> list[Finding]:
         message = f"{gap.out.path} ({ref.label})" + finding.message[len(gap.out.path):]
         hint = finding.hint.replace("--rev HEAD", f"--rev {ref.rev}") if ref.rev else \
             finding.hint
-        if gap.kind == "missing":
+        if gap.kind == "missing" and not gap.manifest_pushed:  # else dvc push sends nothing
             hint = ("in a clone whose DVC cache holds them (where the data was added): "
-                    f"`git checkout {ref.rev or 'COMMIT'} && dvc push {gap.out.target}`, or "
-                    "`dvc push --all-commits` for every version at once")
+                    f"`git checkout {ref.rev or 'COMMIT'} && dvc push "
+                    f"{shlex.quote(gap.out.target)}`, or `dvc push --all-commits` for every "
+                    "version at once")
         findings.append(finding._replace(message=message, hint=hint))
     return findings

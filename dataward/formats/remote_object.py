@@ -18,9 +18,10 @@ needed except where the answer depends on it (`needs_head`).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+if TYPE_CHECKING:  # datetime and email cost a hook run ~10 ms: imported where a date is read
+    from datetime import datetime
 
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 # GET refused until a restore: S3 Glacier Flexible Retrieval and Deep Archive. GLACIER_IR
@@ -44,6 +45,7 @@ class ObjectInfo(NamedTuple):
     archive_status: str | None = None  # x-amz-archive-status (Intelligent-Tiering)
     encryption: str | None = None  # x-amz-server-side-encryption, or "SSE-C"
     headed: bool = False
+    modified: float | None = None  # when it was written (epoch seconds), where listed
 
 
 class Verdict(NamedTuple):
@@ -84,6 +86,9 @@ def needs_head(info: ObjectInfo, md5: str, it_archive_tiers: bool) -> bool:
 
 def restore_state(header: str | None, now: datetime) -> tuple[State, str | None]:
     """x-amz-restore -> archived (none, or expired), restoring, or restored until a date."""
+    from datetime import timezone
+    from email.utils import parsedate_to_datetime
+
     if not header:
         return "archived", None
     if re.search(r'ongoing-request\s*=\s*"true"', header):
@@ -114,6 +119,8 @@ def judge(info: ObjectInfo, md5: str, legacy: bool, size: int | None,
     if integrity.state == "corrupt":
         return integrity  # a restore would bring back the wrong bytes
     if is_archived_class(info):
+        from datetime import datetime, timezone
+
         state, until = restore_state(info.restore, now or datetime.now(timezone.utc))
         return Verdict(state, integrity.why, until)  # why: a restored copy not verified
     return integrity

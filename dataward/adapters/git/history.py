@@ -231,11 +231,12 @@ class History(Git):
 
     def ref_tips(self) -> dict[str, str]:
         """Every branch (local, and remote-tracking: a CI checkout has its branches only as
-        `refs/remotes/origin/*`), every tag, and HEAD -> the commit it names (annotated tags
+        `refs/remotes/origin/*`), every tag, DVC experiment (`refs/exps/`) and HEAD -> the
+        commit it names (annotated tags
         peeled; a tag on a tree or blob is left out: it holds no DVC files' history)."""
         out = self.run(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)"
                         "%00%(objecttype)%00%(*objecttype)", "refs/heads", "refs/remotes",
-                        "refs/tags"])
+                        "refs/tags", "refs/exps"])
         head = self.resolve_commit("HEAD")
         tips: dict[str, str] = {"HEAD": head} if head else {}
         for line in dec(out).splitlines():

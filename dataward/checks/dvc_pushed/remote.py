@@ -93,8 +93,9 @@ class RemoteCheck:
                                 verifier.request.cache_days)
         self.known = self.store.load()
         self._remote: Remote | None = None
-        self.fetched = 0  # manifests read in the current run
+        self.fetched: set[str] = set()  # manifests read in the current run
         self.referenced: set[str] = set()  # every key the checked outputs need
+        self.classes: dict[str, str | None] = {}  # storage class of each key asked about
         self.unlisted = 0  # directories whose files could not be listed (no manifest)
 
     def remote(self) -> Remote:
@@ -119,12 +120,16 @@ class RemoteCheck:
         requests_before = self._remote.requests if self._remote else 0
         if self.v.full_listing and self.remote().listing is None:
             self.remote().list_all()
-        todo = [o for o in outs if not (o.is_dir and o.key in self.known.complete)]
-        self.fetched = 0
+        # The audit's plan needs every file of every folder named: it never skips one.
+        todo = outs if self.v.full_listing else \
+            [o for o in outs if not (o.is_dir and o.key in self.known.complete)]
+        self.fetched = set()
         plan, verdicts = self._plan(todo)
         wanted = {key: (out, label) for out in todo for key, label in plan[out]}
         self.referenced.update(wanted)
-        self.unlisted += sum(1 for out in todo if plan[out][0][1] == UNLISTED)
+        # Folders whose files are unknown (manifest absent, archived or bad everywhere): some
+        # objects nothing was seen to reference may be theirs.
+        self.unlisted += sum(1 for out in todo if out.is_dir and len(plan[out]) == 1)
         unknown = set(wanted) - set(verdicts) - set(self.known.keys) - \
             set(self.known.unverified)
         if unknown:
@@ -135,10 +140,12 @@ class RemoteCheck:
         for out in todo:
             gaps += self._gaps(out, plan[out], verdicts)
             if out.is_dir and not any(g.out is out for g in gaps):
-                self.known.complete[out.key] = time.time()
+                # As old as its oldest file's sighting: trust ends with theirs.
+                self.known.complete[out.key] = min(
+                    [self.known.keys.get(k, time.time()) for k, _ in plan[out]])
         self.store.save(self.known)
         requests = (self._remote.requests if self._remote else 0) - requests_before
-        return gaps, Tally(len(outs), len(outs) - len(todo), len(unknown) + self.fetched,
+        return gaps, Tally(len(outs), len(outs) - len(todo), len(unknown | self.fetched),
                            sum(len(g.missing) for g in gaps if g.kind in ERRORS), requests)
 
     def _ask(self, unknown: set[str], wanted: dict[str, tuple[DvcOut, str]]
@@ -154,6 +161,7 @@ class RemoteCheck:
         infos.update(remote.head(k for k, i in infos.items()
                                  if needs_head(i, expected[k][0], it_tiers)))
         verdicts = {k: judge(i, *expected[k]) for k, i in infos.items()}
+        self.classes.update((k, i.storage_class) for k, i in infos.items())
         now = time.time()
         for key, verdict in verdicts.items():  # remembered: what a re-check may trust
             if verdict.state == "ok":
@@ -169,7 +177,9 @@ class RemoteCheck:
                 (k in verdicts and verdicts[k].state == "unverified")}
         if not keys:
             return {}
-        found = self.remote().hash_objects({k: expectation(k, wanted[k][0])[:2] for k in keys})
+        from dataward.adapters.object_hash import hash_objects
+
+        found = hash_objects(self.remote(), {k: expectation(k, wanted[k][0])[:2] for k in keys})
         now, proven = time.time(), {}
         for key, (md5, matches) in found.items():
             self.known.unverified.pop(key, None)
@@ -208,16 +218,27 @@ class RemoteCheck:
         return gaps
 
     def _restore_command(self, key: str) -> str:
-        """The aws CLI line that restores one object, as a user would paste it."""
+        """The aws CLI line that restores one object, as a user would paste it: the request
+        its storage class takes, and the remote's endpoint, profile and region."""
+        import json
+
+        from dataward.adapters.object_store import restore_request
+        from dataward.formats.urls import mask
+
         if scheme(self.url) != "s3" or self._remote is None:
             return ""
         bucket, _, prefix = self._remote.path.partition("/")
         name = f"{prefix.rstrip('/')}/{key}" if prefix.strip("/") else key
+        request = json.dumps(restore_request(self.classes.get(key), 7, "Standard"))
         argv = ["aws", "s3api", "restore-object", "--bucket", bucket, "--key", name,
-                "--restore-request", RESTORE_REQUEST]
-        endpoint = self._remote.options.get("endpointurl")
-        if endpoint:
-            argv += ["--endpoint-url", endpoint]
+                "--restore-request", request]
+        options = self._remote.options
+        for option, flag in (("endpointurl", "--endpoint-url"), ("profile", "--profile"),
+                             ("region", "--region")):
+            if options.get(option):
+                argv += [flag, options[option]]
+        if any(mask(a) != a for a in argv):  # a credential in an option: no command to show
+            return ""
         return shlex.join(argv)
 
     def _plan(self, outs: list[DvcOut]) -> tuple[dict[DvcOut, list[tuple[str, str]]],
@@ -235,7 +256,7 @@ class RemoteCheck:
         if listing is not None:  # the audit's full listing: what it lacks is not there
             fetch = [key for key in fetch if key in listing]
         answers = self.remote().read(fetch) if fetch else {}
-        self.fetched = len(fetch)
+        self.fetched = set(fetch)
         verdicts: dict[str, Verdict] = {}
         plan: dict[DvcOut, list[tuple[str, str]]] = {}
         for out in outs:
@@ -247,9 +268,7 @@ class RemoteCheck:
                 found = verify(data, out)
                 if isinstance(found, str):
                     verdicts[out.key] = Verdict("corrupt", found)
-                else:
-                    verdicts[out.key] = Verdict("ok")  # proven: its bytes hash to its key
-                    self.known.keys[out.key] = time.time()
+                else:  # its bytes are the manifest; its storage class is judged with the rest
                     entries = found
             label = f"{out.path}/ (the .dir manifest)"
             if entries is None:  # nothing here can list the files
@@ -301,7 +320,6 @@ KINDS: dict[str, Kind] = {"corrupt": "corrupt", "archived": "archived", "restori
                           "restored": "restoring", "unverified": "unverified"}
 ORDER: tuple[Kind, ...] = ("missing", "corrupt", "archived", "restoring", "unverified")
 ERRORS = ("missing", "corrupt", "archived")
-RESTORE_REQUEST = '{"Days": 7, "GlacierJobParameters": {"Tier": "Standard"}}'
 
 
 UNLISTED = ("the .dir manifest, which lists the files: it is in neither this machine's cache "
