@@ -190,6 +190,13 @@ def test_a_recorded_version_in_glacier_is_archived(reg: Registry) -> None:
     assert finding.rule == "objects-archived"
     assert f"one.bin (version {copy['VersionId']} is in GLACIER)" in finding.message
     assert f"--key reg/one.bin --version-id {copy['VersionId']}" in finding.hint
+    assert "--endpoint-url http://127.0.0.1:" in finding.hint
+    # Restored (moto restores at once): readable until a date, a warning that says until when.
+    reg.client.restore_object(Bucket=reg.bucket, Key=key, VersionId=copy["VersionId"],
+                              RestoreRequest={"Days": 2})
+    (restored,) = reg.check()
+    assert (restored.rule, restored.severity) == ("objects-restoring", "warning")
+    assert re.search(r"restored until \d{4}-\d\d-\d\dT", restored.message)
 
 
 def test_suspended_versioning_and_an_unreachable_remote_cannot_be_checked(

@@ -22,6 +22,7 @@ from dataward.formats.urls import mask
 
 T = TypeVar("T")
 R = TypeVar("R")
+Item = TypeVar("Item")
 PAGE = 1000  # keys per listing request (S3, GCS and Azure alike)
 FOLDERS = 256  # objects are spread over `xx/` folders by their first two hex digits
 TREE = "files/md5"  # where DVC 3 keeps them
@@ -257,7 +258,7 @@ class Remote:
                            keys)
         return {k: i for k, i in zip(keys, infos, strict=True) if i is not None}
 
-    def _each(self, fn: Callable[[str], Awaitable[R]], items: list[str]) -> list[R]:
+    def _each(self, fn: Callable[[Item], Awaitable[R]], items: list[Item]) -> list[R]:
         """`fn` of each item on the filesystem's event loop, `jobs` at a time."""
         import asyncio
 
@@ -266,7 +267,7 @@ class Remote:
         async def run() -> list[R]:
             limit = asyncio.Semaphore(self.jobs)
 
-            async def one(item: str) -> R:
+            async def one(item: Item) -> R:
                 async with limit:
                     return await fn(item)
 

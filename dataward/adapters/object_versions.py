@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from dataward.adapters.object_store import Remote, storage_class
 from dataward.errors import CouldNotCheck
-from dataward.formats.remote_object import ObjectInfo, etag_of
+from dataward.formats.remote_object import ARCHIVE_CLASSES, ObjectInfo, etag_of
 from dataward.formats.urls import mask
 
 MAX_PAGES = 100_000  # a listing that never ends is a broken endpoint, not a bucket
@@ -62,7 +62,7 @@ def list_versions(remote: Remote, prefixes: Iterable[str]) -> Listed:
         markers: list[dict[str, Any]] = []
         page: dict[str, Any] = {"Bucket": bucket, "Prefix": root + prefix}
         for _ in range(MAX_PAGES):
-            remote.requests += 1
+            remote.count(1)
             answer = await remote.fs.fs._call_s3("list_object_versions", **page)
             versions += answer.get("Versions", [])
             markers += answer.get("DeleteMarkers", [])
@@ -85,7 +85,18 @@ def list_versions(remote: Remote, prefixes: Iterable[str]) -> Listed:
                         storage_class(v.get("StorageClass")))
             deleted |= {str(m.get("Key", ""))[len(root):] for m in markers
                         if m.get("IsLatest") and str(m.get("Key", "")).startswith(root)}
+        # A listing names the class, not the restore: HEAD each archived version for it.
+        archived = [k for k, i in found.items() if i.storage_class in ARCHIVE_CLASSES]
+        for (key, vid), restore in zip(archived, remote._each(head, archived), strict=True):
+            found[key, vid] = found[key, vid]._replace(restore=restore, headed=True)
         return Listed(found, frozenset(deleted))
+
+    async def head(wanted: tuple[str, str]) -> str | None:
+        remote.count(1)
+        info = await remote.fs.fs._call_s3("head_object", Bucket=bucket, Key=root + wanted[0],
+                                           VersionId=wanted[1])
+        restore = info.get("Restore")
+        return str(restore) if restore else None
 
     _s3_only(remote)
     if not wanted:

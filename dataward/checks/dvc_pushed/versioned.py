@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from dataward.checks.dvc_pushed.judge import CHECK_ID
@@ -105,7 +105,8 @@ def _check_remote(root: str, name: str | None, outs: list[DvcOut],
             if kind != "ok":
                 gaps.setdefault(kind, []).append((want.label, why))
             if kind == "archived" and not fix and want.version and want.version.version_id:
-                fix = restore_command(bucket, root_prefix + want.key, want.version.version_id)
+                fix = restore_command(bucket, root_prefix + want.key, want.version.version_id,
+                                      remote.options)
         findings += [_finding(out, kind, items, len(files), where, fix)
                      for kind, items in sorted(gaps.items())]
     return findings
@@ -144,8 +145,12 @@ def _judged(want: Wanted, versions: dict[tuple[str, str], ObjectInfo],
     verdict: Verdict = judge(info, info.etag or "", False, want.size)
     if verdict.state == "archived":
         return "archived", f"version {vid} is in {info.storage_class or 'an archive tier'}"
-    if verdict.state in ("ok", "restored"):
+    if verdict.state == "ok":
         return "ok", ""
+    if verdict.state == "restored":
+        return "restoring", f"version {vid} restored until {verdict.until or 'a date S3 sets'}"
+    if verdict.state == "restoring":
+        return "restoring", f"version {vid}: a restore is in progress"
     return verdict.state, f"version {vid}: {verdict.why}"
 
 
@@ -179,13 +184,28 @@ def _finding(out: DvcOut, kind: str, items: list[tuple[str, str]], total: int,
                        f"restored, so `dvc pull` fails: {shown}",
                        f"restore each version, then pull when the restore is done (minutes "
                        f"to 48 hours); the first: `{fix}`", rule="objects-archived")
+    if kind == "restoring":
+        return Finding(out.dvcfile, out.line, CHECK_ID,
+                       f"{out.path}: {are} archived in {where} {at}, and can be pulled only "
+                       f"for now or only soon: {shown}", "pull while the restored copies "
+                       "last; a restore of the same version extends it", "warning",
+                       rule="objects-restoring")
     return Finding(out.dvcfile, out.line, CHECK_ID,
                    f"{out.path}: {are} in {where} {at} but could not be proven intact: "
                    f"{shown}", f"`dvc pull {shlex.quote(out.target)}` in a fresh clone tells",
                    "warning", rule="objects-unverified")
 
 
-def restore_command(bucket: str, key: str, version_id: str) -> str:
-    """The AWS CLI command that restores one archived version for a week."""
-    return shlex.join(["aws", "s3api", "restore-object", "--bucket", bucket, "--key", key,
-                       "--version-id", version_id, "--restore-request", "Days=7"])
+def restore_command(bucket: str, key: str, version_id: str,
+                    options: Mapping[str, str] | None = None) -> str:
+    """The AWS CLI command that restores one archived version for a week, at the remote's
+    endpoint, profile and region; "" when an option would show a credential."""
+    from dataward.formats.urls import mask
+
+    argv = ["aws", "s3api", "restore-object", "--bucket", bucket, "--key", key,
+            "--version-id", version_id, "--restore-request", "Days=7"]
+    for option, flag in (("endpointurl", "--endpoint-url"), ("profile", "--profile"),
+                         ("region", "--region")):
+        if (options or {}).get(option):
+            argv += [flag, str((options or {})[option])]
+    return "" if any(mask(a) != a for a in argv) else shlex.join(argv)
