@@ -17,6 +17,7 @@ from pathlib import Path
 from shlex import quote, split
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -400,3 +401,14 @@ def test_real_dvc_repro_outputs_and_tags_name_what_dvc_import_gets(repo: GitRepo
     dvc(GitRepo.init(tmp_path / "user").path, "init", "-q")
     dvc(tmp_path / "user", "import", "-q", url, "data/raw/testset", "--rev", "v1.0.0")
     assert (tmp_path / "user/testset/a.txt").read_text() == "one\n"
+
+
+@pytest.mark.xfail(strict=True, reason="known bug, present before issue 20 (d7a2441): a .dvc "
+                   "file with the same content as one in a folder (d/a.dvc, then a.dvc) is "
+                   "taken for its rename on a merged branch; found by the test above")
+def test_a_copy_of_a_dvc_file_beside_its_folder_is_not_its_rename(tmp_path: Path) -> None:
+    steps = [("add", "a", "d", 1), ("add", "b", "d", 2), ("branch", 3, 0, 0),
+             ("add", "a", "", 1), ("remove", 2, 0, 0), ("hash", 0, 2, 0)]
+    with _fresh_repo(tmp_path) as repo:
+        reg = make_history(repo, steps)
+        assert versions(repo) == brute_force(repo, reg)
