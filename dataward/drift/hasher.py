@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from dataward.drift import hashing
 from dataward.drift.hashing import DOS2UNIX_CHUNK, READ_CHUNK, LegacyMd5
@@ -37,6 +37,7 @@ class Hasher:
         self.bytes_done = 0
         self.files_done = 0
         self.stats = {"hashed": 0, "hashed_bytes": 0, "cached": 0, "errors": 0}
+        self.sizes: dict[str, int] = {}  # path -> size when `look` saw it (0: no stat)
 
     def _advance(self, nbytes: int, nfiles: int) -> None:
         with self._lock:
@@ -45,19 +46,80 @@ class Hasher:
             if self.progress is not None:
                 self.progress(self.bytes_done, self.files_done)
 
-    def _one(self, path: str, dos2unix: bool, buf: bytearray) -> str | OSError:
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            self._advance(0, 1)
-            return self._failed(exc)
-        if self.state is not None:
-            cached = self.state.get(path, st, dos2unix)
-            if cached is not None:
-                with self._lock:
-                    self.stats["cached"] += 1
-                self._advance(st.st_size, 1)
-                return LegacyMd5.decode_state(cached) if dos2unix else cached
+    def look(self, paths: Sequence[str], dos2unix: bool) -> Batch:
+        """Stat each file (recording its size in `sizes`) and answer those the state cache
+        knows unchanged, here on the calling thread: a warm scan is mostly this loop, and a
+        thread hand-off per file would cost more than the lookup. No progress is reported
+        yet (see `finish`)."""
+        batch = Batch(dos2unix)
+        results, todo, sizes, stat, errors = batch.results, batch.todo, self.sizes, os.stat, 0
+        get = self.state.get if self.state is not None else None
+        for path in dict.fromkeys(paths):
+            try:
+                st = stat(path)
+            except OSError as exc:
+                results[path] = exc
+                sizes[path] = 0
+                errors += 1
+                continue
+            sizes[path] = size = st.st_size
+            cached = get(path, st, dos2unix) if get is not None else None
+            if cached is None:
+                results[path] = None
+                todo.append(path)
+                continue
+            results[path] = LegacyMd5.decode_state(cached) if dos2unix else cached
+            batch.answered += 1
+            batch.answered_bytes += size
+        with self._lock:
+            self.stats["cached"] += batch.answered
+            self.stats["errors"] += errors
+        return batch
+
+    def finish(self, batch: Batch) -> dict[str, str | OSError]:
+        """Hash what `look` could not answer, on `jobs` threads: path -> md5 (a LegacyMd5
+        with dos2unix) or the OSError that stopped its reading, in `look`'s order."""
+        results = batch.results
+        done = len(results) - len(batch.todo)
+        if done:
+            self._advance(batch.answered_bytes, done)
+        it: Iterator[str] = iter(batch.todo)
+        it_lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            buf = bytearray(max(READ_CHUNK, DOS2UNIX_CHUNK))
+            while not errors:
+                with it_lock:
+                    path = next(it, None)
+                if path is None:
+                    return
+                try:
+                    results[path] = self._read(path, batch.dos2unix, buf)
+                except BaseException as exc:  # not an OSError: a bug, re-raised below
+                    errors.append(exc)
+                    return
+
+        workers = min(self.jobs, len(batch.todo))
+        if workers == 1:
+            work()
+        elif workers > 1:
+            threads = [threading.Thread(target=work, name=f"dataward-hash-{i}", daemon=True)
+                       for i in range(workers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        return cast("dict[str, str | OSError]", results)
+
+    def hash_files(self, paths: Sequence[str], dos2unix: bool) -> dict[str, str | OSError]:
+        """path -> md5 (a LegacyMd5 with dos2unix) or the OSError that stopped its reading.
+        Paths should be absolute (they key the state cache)."""
+        return self.finish(self.look(paths, dos2unix))
+
+    def _read(self, path: str, dos2unix: bool, buf: bytearray) -> str | OSError:
         started = time.time_ns()
         try:
             value, st_after, stable = hashing.hash_path(
@@ -79,40 +141,13 @@ class Hasher:
             self.stats["errors"] += 1
         return exc
 
-    def hash_files(self, paths: Sequence[str], dos2unix: bool) -> dict[str, str | OSError]:
-        """path -> md5 (a LegacyMd5 with dos2unix) or the OSError that stopped its reading.
-        Paths should be absolute (they key the state cache)."""
-        todo = list(dict.fromkeys(paths))
-        results: dict[str, str | OSError] = {}
-        if not todo:
-            return results
-        it: Iterator[str] = iter(todo)
-        it_lock = threading.Lock()
-        errors: list[BaseException] = []
 
-        def work() -> None:
-            buf = bytearray(max(READ_CHUNK, DOS2UNIX_CHUNK))
-            while not errors:
-                with it_lock:
-                    path = next(it, None)
-                if path is None:
-                    return
-                try:
-                    results[path] = self._one(path, dos2unix, buf)
-                except BaseException as exc:  # not an OSError: a bug, re-raised below
-                    errors.append(exc)
-                    return
+class Batch:
+    """Files `Hasher.look` went through: the answers so far (None: still to be read)."""
 
-        workers = min(self.jobs, len(todo))
-        if workers == 1:
-            work()
-        else:
-            threads = [threading.Thread(target=work, name=f"dataward-hash-{i}", daemon=True)
-                       for i in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
-        return {p: results[p] for p in todo}
+    def __init__(self, dos2unix: bool) -> None:
+        self.dos2unix = dos2unix
+        self.results: dict[str, str | OSError | None] = {}
+        self.todo: list[str] = []
+        self.answered = 0
+        self.answered_bytes = 0

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from dataward import __version__
 from dataward.adapters.files import read_given
@@ -44,7 +45,7 @@ class Scan(NamedTuple):
 
 
 Plans = dict[str, tuple[str, list[str], bool]]  # name -> (kind, paths, dos2unix)
-Hashes = dict[tuple[str, bool], str | OSError]  # (path, dos2unix) -> md5, or why not
+Hashes = dict[bool, Mapping[str, str | OSError]]  # dos2unix -> path -> md5, or why not
 
 
 def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | None,
@@ -66,10 +67,16 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
         raise CouldNotCheck(f"{root} is not a folder this machine can read",
                             "pass --root the folder where this machine keeps datasets")
     state = HashState.load(state_file) if state_file else None
+    # The state's entries for the root are read while the root is walked: SQLite and the
+    # file system calls release the GIL, so on two cores the two overlap.
+    loader = threading.Thread(target=state.preload, args=(root,), name="dataward-state",
+                              daemon=True) if state is not None else None
+    if loader is not None:
+        loader.start()
     plans, found, extra = _plan_root(catalog, expected, root)
-    files = sorted({p for _, paths, d2u in plans.values() for p in paths})
-    sizes = {p: _size(p) for p in files}
-    hashes, stats = _hash(plans, sizes, jobs, state, state_file, root, progress)
+    if loader is not None:
+        loader.join()  # a preload that failed leaves one query per file: slower, as correct
+    hashes, sizes, stats = _hash(plans, jobs, state, state_file, root, progress)
     for name, (kind, paths, d2u) in plans.items():
         found[name] = _found(kind, os.path.join(root, *name.lstrip("\0").split("/")), paths,
                              d2u, hashes)
@@ -83,7 +90,7 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     for name in extra:
         f = found[f"\0{name}"]
         kept = [p for p in plans.get(f"\0{name}", ("", [], False))[1]
-                if not isinstance(hashes.get((p, False)), OSError)]
+                if not isinstance(hashes[False].get(p), OSError)]
         unregistered.append(Unregistered(
             name=printable(name), size=sum(sizes.get(p, 0) for p in kept), nfiles=len(kept),
             actual_md5=f.md5, copy_of=copy_of(f, catalog), reason=f.reason or None))
@@ -136,25 +143,26 @@ def _plan_root(catalog: Catalog, expected: Sequence[Dataset], root: str
     return plans, found, extra
 
 
-def _hash(plans: Plans, sizes: Mapping[str, int], jobs: int, state: HashState | None,
-          state_file: str | None, root: str, progress: Progress | None
-          ) -> tuple[Hashes, dict[str, int]]:
-    """Every planned file's hash, each rule once per file; the state cache kept up to date
-    (files gone from the root leave it)."""
+def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | None,
+          root: str, progress: Progress | None) -> tuple[Hashes, Mapping[str, int],
+                                                         dict[str, int]]:
+    """Every planned file's hash, each rule once per file, and its size; the state cache
+    kept up to date (files gone from the root leave it)."""
     many = hasher.Hasher(jobs=jobs, state=state,
                          progress=progress.advance if progress else None)
-    if progress:
-        progress.start(sum(sizes.values()), len(sizes))
-    hashes: Hashes = {}
+    batches = []
     for d2u in (False, True):
         wanted = sorted({p for _, paths, flag in plans.values() if flag == d2u for p in paths})
-        for p, h in many.hash_files(wanted, dos2unix=d2u).items():
-            hashes[(p, d2u)] = h
+        batches.append(many.look(wanted, dos2unix=d2u))  # stats all, answers the unchanged
+    if progress:
+        progress.start(sum(many.sizes.values()), len(many.sizes))
+    hashes: Hashes = {batch.dos2unix: many.finish(batch) for batch in batches}
     if progress:
         progress.done()
     if state is not None:
         state.prune(state.touched, under=root)
         state.save()
+        state.close()  # and the preloaded entries are freed before the report is built
         if state.problem:
             import sys
 
@@ -162,13 +170,14 @@ def _hash(plans: Plans, sizes: Mapping[str, int], jobs: int, state: HashState | 
 
             print(f"dataward drift: the hash cache {terminal(str(state_file))} is not in use "
                   f"({terminal(state.problem)}): every file was hashed", file=sys.stderr)
-    return hashes, dict(many.stats)
+    return hashes, many.sizes, dict(many.stats)
 
 
 def _plan(name: str, path: str, dos2unix: bool, plans: Plans) -> Found:
     try:
         if os.path.isdir(path):
-            plans[name] = ("dir", [os.path.join(path, *r.split("/"))
+            base = os.path.join(path, "")  # what os.path.join(path, *parts) puts first
+            plans[name] = ("dir", [base + (r if os.sep == "/" else r.replace("/", os.sep))
                                    for r in hashing.walk(path)], dos2unix)
         elif os.path.isfile(path):
             plans[name] = ("file", [path], dos2unix)
@@ -184,8 +193,8 @@ def _plan(name: str, path: str, dos2unix: bool, plans: Plans) -> Found:
 
 
 def _found(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
-           hashes: Mapping[tuple[str, bool], str | OSError]) -> Found:
-    results = {p: hashes[(p, dos2unix)] for p in paths}
+           hashes: Hashes) -> Found:
+    results = {p: hashes[dos2unix][p] for p in paths}
     errors = [(p, h) for p, h in results.items() if isinstance(h, OSError)]
     if errors:
         p, err = errors[0]
@@ -194,9 +203,19 @@ def _found(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
     if kind == "file":
         h = results[path]
         return Found("file", md5=str(h), dvc2_md5=_dvc2(h))
-    rel = {os.path.relpath(p, path).replace(os.sep, "/"): h for p, h in results.items()}
+    base = os.path.join(path, "")
+    if os.path.normpath(path) == path and all(p.startswith(base) for p in results):
+        # the paths are `_plan`'s base + relpath: slicing is relpath's answer, 5x faster
+        cut, sep = len(base), os.sep
+        rel = {(p[cut:] if sep == "/" else p[cut:].replace(sep, "/")): h
+               for p, h in results.items()}
+    else:
+        rel = {os.path.relpath(p, path).replace(os.sep, "/"): h for p, h in results.items()}
     if not rel:
         return Found("missing")  # an empty folder holds none of the data
+    if not dos2unix:  # plain md5s (str): one rule, no DVC 2 variant
+        files = cast("dict[str, str]", rel)
+        return Found("dir", md5=hashing.dir_md5(files), files=files)
     files = {r: str(h) for r, h in rel.items()}
     old = {r: _dvc2(h) or str(h) for r, h in rel.items()}
     return Found("dir", md5=hashing.dir_md5(files), files=files,
@@ -303,10 +322,3 @@ def _listdir(root: str) -> list[str]:
         return os.listdir(root)
     except OSError:
         return []
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0

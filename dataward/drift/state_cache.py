@@ -23,6 +23,13 @@ returns False.
 Growth: `prune(keep, under=...)` deletes the entries below a folder that the last scan did
 not see (`touched` holds the paths looked up or stored since loading).
 
+Many files: `preload(folder)` reads every entry below a folder in one query, so a scan's
+100,000 lookups cost one range read (`path >= '<folder>/' AND path < '<folder>0'`) rather
+than a query each; each entry is still trusted only if it matches the file's stat now, so a
+snapshot that another scan overwrites meanwhile costs a re-hash, never a wrong md5. After a
+preload, `prune` of that folder deletes the loaded entries not kept, by key (an unchanged
+scan writes nothing); entries a concurrent scan added since the preload wait for the next.
+
 The same-tick race: a file written again within its file system's timestamp granularity
 (1 s on ext3 or HFS+, 2 s on FAT, a kernel tick on ext4) just after it was read keeps the
 same mtime, so a cache would trust a stale md5. dvc-data's state has no guard against this
@@ -39,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Collection
 from types import TracebackType
@@ -49,6 +57,7 @@ APPLICATION_ID = 0x44574853  # "DWHS": marks the file as ours
 # Larger than any file system's timestamp granularity, plus clock skew between this machine
 # and a file server.
 RACY_WINDOW_NS = 5 * 10**9
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hashes (
@@ -69,7 +78,16 @@ def _i64(n: int) -> int:
 
 
 def _sig(st: os.stat_result) -> _Sig:
-    return (_i64(st.st_dev), _i64(st.st_ino), st.st_mtime_ns, st.st_size, st.st_ctime_ns)
+    dev, ino = st.st_dev, st.st_ino
+    if dev >= 2**63 or ino >= 2**63 or dev < 0 or ino < 0:
+        dev, ino = _i64(dev), _i64(ino)
+    return (dev, ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
+
+
+def _span(folder: str) -> tuple[bytes, bytes]:
+    """The keys of the paths below `folder`: [low, high) ("<folder>/" up to "<folder>0")."""
+    low = os.fsencode(os.path.join(os.path.abspath(folder), ""))
+    return low, low[:-1] + bytes([low[-1] + 1])
 
 
 class HashState:
@@ -83,6 +101,8 @@ class HashState:
         self.touched: set[str] = set()
         self._conn = conn
         self._pending: dict[bytes, _Row] = {}
+        self._loaded: dict[bytes, _Row] = {}  # what `preload` read: every entry in _range
+        self._range: tuple[bytes, bytes] | None = None
         self._lock = threading.Lock()
 
     # -- opening --------------------------------------------------------------------------
@@ -131,8 +151,29 @@ class HashState:
 
     # -- lookups --------------------------------------------------------------------------
 
+    def preload(self, under: str) -> bool:
+        """Read every entry below the folder `under` in one query; `get` then answers for
+        paths there from memory. False (and lookups stay one query each) if it failed."""
+        low, high = _span(under)
+        with self._lock:
+            self._loaded, self._range = {}, None
+            if self._conn is None:
+                return False
+            try:
+                cur = self._conn.execute(
+                    "SELECT path, dev, ino, mtime_ns, size, ctime_ns, md5, md5_dos2unix "
+                    "FROM hashes WHERE path >= ? AND path < ?", (low, high))
+                self._loaded = {r[0]: r[1:] for r in cur}
+            except sqlite3.Error:
+                self._loaded = {}
+                return False
+            self._range = (low, high)
+            return True
+
     def _row(self, key: bytes) -> _Row | None:
         row = self._pending.get(key)
+        if row is None and self._range is not None and self._range[0] <= key < self._range[1]:
+            return self._loaded.get(key)  # the preload read every entry in the range
         if row is None and self._conn is not None:
             try:
                 found = self._conn.execute(
@@ -143,19 +184,22 @@ class HashState:
             row = tuple(found) if found is not None else None
         return row
 
-    def _same(self, row: _Row, sig: _Sig) -> bool:
-        if self.check_ctime:
-            return row[:5] == sig
-        return row[:4] == sig[:4]
-
     def get(self, path: str, st: os.stat_result, dos2unix: bool) -> str | None:
         """The md5 stored for `path` if the file is as it was (`st`: its os.stat now)."""
-        key = os.fsencode(path)
-        with self._lock:
+        key = path.encode(_FS_ENCODING, _FS_ERRORS)  # os.fsencode, without its checks
+        with self._lock:  # a scan calls this for every file: _row inlined
             self.touched.add(path)
-            row = self._row(key)
-        if row is None or not self._same(row, _sig(st)):
-            return None
+            row = self._pending.get(key)
+            if row is None:
+                span = self._range
+                if span is not None and span[0] <= key < span[1]:
+                    row = self._loaded.get(key)
+                else:
+                    row = self._row(key)
+        if row is None or row[2] != st.st_mtime_ns or row[3] != st.st_size or (
+                self.check_ctime and row[4] != st.st_ctime_ns) or (
+                (row[0] != st.st_dev or row[1] != st.st_ino) and row[:2] != _sig(st)[:2]):
+            return None  # (_sig: a dev or inode number past 2**63 is kept negative)
         value = row[6] if dos2unix else row[5]
         return value or None
 
@@ -201,6 +245,9 @@ class HashState:
                 self._rollback()
                 self.problem = f"could not save {self.path}: {exc}"
                 return False
+            if self._range is not None:  # the preloaded entries stay those on disk
+                low, high = self._range
+                self._loaded.update((k, r) for k, r in self._pending.items() if low <= k < high)
             self._pending.clear()
             return True
 
@@ -208,19 +255,22 @@ class HashState:
         """Forget every entry not in `keep` (below the folder `under` only, if given), e.g.
         `state.prune(state.touched, under=root)` after a scan of `root`. Returns how many
         entries were deleted (-1 if the state could not be written)."""
-        keep_keys = {os.fsencode(p) for p in keep}
         where, low, high = "", b"", b""
         args: tuple[bytes, ...] = ()
         if under is not None:
-            low = os.fsencode(os.path.join(os.path.abspath(under), ""))
-            high = low[:-1] + bytes([low[-1] + 1])
+            low, high = _span(under)
             where, args = "path >= ? AND path < ? AND ", (low, high)
         with self._lock:
+            if under is not None and self._range is not None and (
+                    self._range[0] <= low and high <= self._range[1]):
+                return self._prune_loaded(keep, low, high)
+            keep_keys = {os.fsencode(p) for p in keep}
             for key in [k for k in self._pending
                         if k not in keep_keys and (under is None or low <= k < high)]:
                 del self._pending[key]
             if self._conn is None:
                 return -1
+            self._loaded, self._range = {}, None  # deleted below: no longer what is on disk
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._conn.execute(
@@ -240,6 +290,33 @@ class HashState:
                 return -1
             return deleted
 
+    def _prune_loaded(self, keep: Collection[str], low: bytes, high: bytes) -> int:
+        """prune's work when the range was preloaded: delete by key the loaded entries not
+        kept, and write nothing when there are none. Called holding the lock."""
+        enc, errors = _FS_ENCODING, _FS_ERRORS  # k.decode(...) is os.fsdecode(k)
+        for key in [k for k in self._pending
+                    if low <= k < high and k.decode(enc, errors) not in keep]:
+            del self._pending[key]
+        doomed = [k for k in self._loaded
+                  if low <= k < high and k.decode(enc, errors) not in keep]
+        if not doomed:
+            return 0
+        if self._conn is None:  # pragma: no cover - a preload needs the database
+            return -1
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            cur = self._conn.executemany("DELETE FROM hashes WHERE path = ?",
+                                         [(k,) for k in doomed])
+            deleted = cur.rowcount
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            self.problem = f"could not prune {self.path}: {exc}"
+            return -1
+        for k in doomed:
+            del self._loaded[k]
+        return deleted
+
     def __len__(self) -> int:
         """Entries saved (not counting those waiting for `save`)."""
         with self._lock:
@@ -258,6 +335,7 @@ class HashState:
     def close(self) -> None:
         """Close the database; what was not saved is dropped."""
         with self._lock:
+            self._loaded, self._range = {}, None
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
