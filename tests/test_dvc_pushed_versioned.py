@@ -62,9 +62,13 @@ class Registry:
                 for o in read(name, (self.repo.path / name).read_bytes()).outs if o.in_remote]
 
     def check(self) -> list[Finding]:
-        plain, by_version = versioned.split(str(self.repo.path), self.outs())
+        from dataward.formats import dvc_config
+
+        settings = dvc_config.load(str(self.repo.path / ".dvc"))
+        plain, by_version = versioned.split(settings, self.outs())
         assert plain == [] and len(by_version) == 2
-        return versioned.check(str(self.repo.path), by_version, Request(timeout=30))
+        return versioned.check(str(self.repo.path), by_version, Request(timeout=30),
+                               settings.default_remote)
 
     def version(self, key: str) -> str:
         """The version id the DVC files record for the workspace path `key`."""

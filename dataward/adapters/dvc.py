@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from dataward.adapters.object_store import Remote
-from dataward.adapters.remote_errors import translate
+from dataward.adapters.remote_errors import first_line, translate
 from dataward.errors import ConfigError, CouldNotCheck
 from dataward.formats.dvc_config import SECRET_KEYS
 
@@ -49,11 +49,11 @@ def open_remote(root: str, name: str | None, timeout: float, jobs: int, *,
         raise ConfigError("the DVC project has no default remote, so `dvc pull` has nowhere "
                           "to fetch from", "dvc remote add -d storage s3://BUCKET/PATH") from None
     except DvcConfigError as exc:
-        raise ConfigError(f"dvc cannot use its remote configuration: {_first_line(exc)}",
+        raise ConfigError(f"dvc cannot use its remote configuration: {first_line(exc)}",
                           "`dvc remote list` shows the remotes; `dvc config --list` the rest"
                           ) from None
     except ImportError as exc:  # the storage plugin (dvc-s3, dvc-gs, ...) is not installed
-        raise ConfigError(f"remote '{name}' needs a dvc plugin: {_first_line(exc)}",
+        raise ConfigError(f"remote '{name}' needs a dvc plugin: {first_line(exc)}",
                           "pip install dvc-s3 (or dvc-gs, dvc-azure, dvc-ssh)") from None
     aware = bool(conf.get("version_aware") or conf.get("worktree"))
     if aware and not versions:  # a check by hash would find none of its files
@@ -89,11 +89,3 @@ def push(root: str, targets: Sequence[str]) -> int:
     print("$ " + shlex.join(["dvc", "push", *targets]), file=sys.stderr, flush=True)
     argv = [sys.executable, "-m", "dvc", "push", *targets]
     return subprocess.run(argv, cwd=root, check=False, stdout=sys.stderr).returncode
-
-
-def _first_line(exc: BaseException) -> str:
-    from dataward.adapters.remote_errors import first_line
-
-    return first_line(exc)
-
-

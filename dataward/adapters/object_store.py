@@ -82,10 +82,7 @@ class Remote:
             if self.fs.protocol == "s3":
                 self.count(1)
                 found = self.fs.fs.find(root, detail=True)
-                infos = {p: ObjectInfo(int(i.get("size", -1)), etag_of(i.get("ETag")),
-                                       storage_class(i.get("StorageClass")),
-                                       modified=_epoch(i.get("LastModified")))
-                         for p, i in found.items()}
+                infos = {p: listed(i) for p, i in found.items()}
                 self.count(len(found) // PAGE)  # the pages after the first
             else:
                 self.count(1)
@@ -317,9 +314,7 @@ class Remote:
                 return self.fs.fs._find(self._full(folder), detail=True)  # type: ignore[no-any-return]
 
             for listing in self._each(find, folders):
-                found.update((p, ObjectInfo(int(i.get("size", -1)), etag_of(i.get("ETag")),
-                                            storage_class(i.get("StorageClass"))))
-                             for p, i in listing.items())
+                found.update((p, listed(i)) for p, i in listing.items())
         else:
             found = dict.fromkeys(self.fs.find([self._full(f) for f in folders],
                                                batch_size=self.jobs), ObjectInfo(-1))
@@ -371,6 +366,13 @@ def restore_request(storage_class: str | None, days: int, tier: str) -> dict[str
     Days (the object moves back to the frequent access tier for good)."""
     days_part: dict[str, Any] = {} if storage_class == "INTELLIGENT_TIERING" else {"Days": days}
     return {**days_part, "GlacierJobParameters": {"Tier": tier}}
+
+
+def listed(info: dict[str, Any]) -> ObjectInfo:
+    """What an s3fs listing entry says of an object."""
+    return ObjectInfo(int(info.get("size", -1)), etag_of(info.get("ETag")),
+                      storage_class(info.get("StorageClass")),
+                      modified=_epoch(info.get("LastModified")))
 
 
 def _epoch(value: object) -> float | None:

@@ -84,11 +84,12 @@ def audit(repo: Repo, policy: Policy, request: Request, options: Options) -> Out
                         request._replace(cache_days=policy.remote.cache_days), True)
     from dataward.checks.dvc_pushed import versioned
 
-    hashed, by_version = versioned.split(repo.root, [r.out for r in refs])
+    hashed, by_version = versioned.split(verifier.settings, [r.out for r in refs])
     gaps, tally = verifier.verify(hashed)
     findings: list[Finding] = reference_findings(gaps, refs)
     if by_version:  # checked by version id; their files are not content-addressed objects
-        findings += versioned.check(repo.root, by_version, request)
+        findings += versioned.check(repo.root, by_version, request,
+                                    verifier.settings.default_remote)
     plans = _plans(verifier, policy, incompleteness(0, unreadable, options.tips_only), options)
     findings += [f for f in (plan_finding(p, options.plan) for p in plans) if f]
     if options.plan:

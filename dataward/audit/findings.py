@@ -15,17 +15,15 @@ def reference_findings(gaps: list[Gap], refs: list[Reference]) -> list[Finding]:
     findings = []
     for gap in gaps:
         ref = by_out.get((gap.out.path, gap.out.md5, gap.out.remote))
-        finding = gap_finding(gap)
         if ref is None:
-            findings.append(finding)
+            findings.append(gap_finding(gap))
             continue
-        message = f"{gap.out.path} ({ref.label})" + finding.message[len(gap.out.path):]
-        hint = finding.hint.replace("--rev HEAD", f"--rev {ref.rev}") if ref.rev else \
-            finding.hint
+        finding = gap_finding(gap, ref.rev or "HEAD", f"{gap.out.path} ({ref.label})")
         if gap.kind == "missing" and not gap.manifest_pushed:  # else dvc push sends nothing
-            hint = ("in a clone whose DVC cache holds them (where the data was added): "
-                    f"`git checkout {ref.rev or 'COMMIT'} && dvc push "
-                    f"{shlex.quote(gap.out.target)}`, or `dvc push --all-commits` for every "
-                    "version at once")
-        findings.append(finding._replace(message=message, hint=hint))
+            finding = finding._replace(hint=(
+                "in a clone whose DVC cache holds them (where the data was added): "
+                f"`git checkout {ref.rev or 'COMMIT'} && dvc push "
+                f"{shlex.quote(gap.out.target)}`, or `dvc push --all-commits` for every "
+                "version at once"))
+        findings.append(finding)
     return findings

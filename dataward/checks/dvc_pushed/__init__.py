@@ -115,15 +115,16 @@ def run(repo: Repo, policy: Policy, request: Request) -> Outcome:
     # others by hash. Split first: dedupe keys on md5, and a versioned folder has none.
     from dataward.checks.dvc_pushed import versioned
 
+    verifier = Verifier(repo.root, State(repo.common_dir),
+                        request._replace(cache_days=policy.remote.cache_days))
     hashed, by_version = versioned.split(
-        repo.root, [o for f in files for o in f.outs if o.in_remote])
+        verifier.settings, [o for f in files for o in f.outs if o.in_remote])
     if by_version:
-        findings += versioned.check(repo.root, by_version, request)
+        findings += versioned.check(repo.root, by_version, request,
+                                    verifier.settings.default_remote)
     data = dedupe(hashed)
     if not data:
         return runner.outcome(CHECK_ID, findings)
-    verifier = Verifier(repo.root, State(repo.common_dir),
-                        request._replace(cache_days=policy.remote.cache_days))
     gaps, tally = verifier.verify(data)
     if any(g.kind != "unverified" for g in gaps) and request.push:
         gaps, tally = _push(repo.root, verifier, data, gaps, tally)

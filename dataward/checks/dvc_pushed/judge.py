@@ -35,25 +35,27 @@ class Gap(NamedTuple):
             all(key != self.out.key for key, _ in self.missing)
 
 
-def gap_finding(gap: Gap) -> Finding:
-    """One dataset's verdict: how many objects are missing, the first paths, and the fix."""
+def gap_finding(gap: Gap, rev: str = "HEAD", name: str | None = None) -> Finding:
+    """One dataset's verdict: how many objects are missing, the first paths, and the fix.
+    `rev`: the revision the hints name; `name`: what to call the output (else its path)."""
     if gap.kind != "missing":
         from dataward.checks.dvc_pushed.judge_unpullable import unpullable_finding
 
-        return unpullable_finding(gap)
+        return unpullable_finding(gap, rev, name)
     names = [label for _, label in gap.missing]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     count = f"{len(names)} of {gap.total}" if gap.total is not None else f"{len(names)}"
     noun = "object is" if len(names) == 1 and gap.total in (None, 1) else "objects are"
     out = gap.out
     target = shlex.quote(out.target)
-    message = f"{out.path}: {count} {noun} not in remote '{gap.remote}' ({mask(gap.url)}): {shown}"
+    message = (f"{name or out.path}: {count} {noun} not in remote '{gap.remote}' "
+               f"({mask(gap.url)}): {shown}")
     if not gap.in_local_cache:
         hint = (f"this machine's DVC cache lacks them too: run `dvc push {target}` where "
                 "the data was added, or get the data back and `dvc add` it again")
     elif gap.manifest_pushed:
         hint = ("`dvc push` sends nothing here (the remote has the .dir manifest, so dvc "
-                "takes the files as there too): run `dvc-pushed --push --rev HEAD`, which "
+                f"takes the files as there too): run `dvc-pushed --push --rev {rev}`, which "
                 "uploads the missing files from this machine's cache")
     else:
         hint = f"dvc push {target}"

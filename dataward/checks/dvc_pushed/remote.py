@@ -9,7 +9,6 @@ and does not import dvc. Only presence is remembered, never absence.
 from __future__ import annotations
 
 import os
-import shlex
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
@@ -218,28 +217,14 @@ class RemoteCheck:
         return gaps
 
     def _restore_command(self, key: str) -> str:
-        """The aws CLI line that restores one object, as a user would paste it: the request
-        its storage class takes, and the remote's endpoint, profile and region."""
-        import json
-
-        from dataward.adapters.object_store import restore_request
-        from dataward.formats.urls import mask
+        """The aws CLI line that restores one object, for the hint."""
+        from dataward.checks.dvc_pushed.restore import aws_restore_command
 
         if scheme(self.url) != "s3" or self._remote is None:
             return ""
         bucket, _, prefix = self._remote.path.partition("/")
         name = f"{prefix.rstrip('/')}/{key}" if prefix.strip("/") else key
-        request = json.dumps(restore_request(self.classes.get(key), 7, "Standard"))
-        argv = ["aws", "s3api", "restore-object", "--bucket", bucket, "--key", name,
-                "--restore-request", request]
-        options = self._remote.options
-        for option, flag in (("endpointurl", "--endpoint-url"), ("profile", "--profile"),
-                             ("region", "--region")):
-            if options.get(option):
-                argv += [flag, options[option]]
-        if any(mask(a) != a for a in argv):  # a credential in an option: no command to show
-            return ""
-        return shlex.join(argv)
+        return aws_restore_command(bucket, name, self.classes.get(key), self._remote.options)
 
     def _plan(self, outs: list[DvcOut]) -> tuple[dict[DvcOut, list[tuple[str, str]]],
                                                  dict[str, Verdict]]:

@@ -7,7 +7,9 @@ restores: other remotes' archived objects are not something dvc-pushed can see.
 
 from __future__ import annotations
 
+import shlex
 import sys
+from collections.abc import Mapping
 
 from dataward.checks.dvc_pushed.judge import CHECK_ID, Gap
 from dataward.checks.dvc_pushed.remote import RemoteCheck, Verifier
@@ -38,3 +40,22 @@ def restore(verifier: Verifier, gaps: list[Gap], days: int, tier: str) -> None:
             count = sum(1 for v in said.values() if v == outcome)
             print(f"{CHECK_ID}: {outcome} for {count} object{'s' if count != 1 else ''} "
                   f"in remote '{check.name}' ({tier}, {days} days)", file=sys.stderr)
+
+
+def aws_restore_command(bucket: str, key: str, storage_class: str | None,
+                        options: Mapping[str, str], version_id: str | None = None) -> str:
+    """The AWS CLI line that restores one object (one version) for a week, as a user would
+    paste it: the request its storage class takes, and the remote's endpoint, profile and
+    region; "" when an option would show a credential."""
+    import json
+
+    from dataward.adapters.object_store import restore_request
+
+    argv = ["aws", "s3api", "restore-object", "--bucket", bucket, "--key", key]
+    argv += ["--version-id", version_id] if version_id else []
+    argv += ["--restore-request", json.dumps(restore_request(storage_class, 7, "Standard"))]
+    for option, flag in (("endpointurl", "--endpoint-url"), ("profile", "--profile"),
+                         ("region", "--region")):
+        if options.get(option):
+            argv += [flag, str(options[option])]
+    return "" if any(mask(a) != a for a in argv) else shlex.join(argv)

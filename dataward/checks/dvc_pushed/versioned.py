@@ -11,18 +11,21 @@ file; formats/remote_object.py judges each version as it judges a content-addres
 
 from __future__ import annotations
 
-import os
 import shlex
-from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 from dataward.checks.dvc_pushed.judge import CHECK_ID
+from dataward.checks.dvc_pushed.restore import aws_restore_command
 from dataward.errors import CouldNotCheck
 from dataward.findings import Finding
 from dataward.formats.dvcfile import CloudVersion, DvcOut
 from dataward.formats.remote_object import ObjectInfo, Verdict, judge
 from dataward.formats.urls import mask
 from dataward.runner import Request
+
+if TYPE_CHECKING:
+    from dataward.formats.dvc_config import DvcSettings
 
 TRUE = ("true", "yes", "1", "on")  # how DVC's config schema reads a boolean
 NEVER = "no version of it is recorded for this remote: never pushed there"
@@ -37,12 +40,10 @@ class Wanted(NamedTuple):
     version: CloudVersion | None  # None: the DVC file records no version in this remote
 
 
-def split(root: str, outs: Iterable[DvcOut]) -> tuple[list[DvcOut], list[DvcOut]]:
+def split(settings: DvcSettings, outs: Iterable[DvcOut]) -> tuple[list[DvcOut], list[DvcOut]]:
     """(outputs checked by hash, outputs checked by version): those whose remote is
-    version-aware, and any that record versions and have no md5 to check by."""
-    from dataward.formats import dvc_config
-
-    settings = dvc_config.load(os.path.join(root, ".dvc"))
+    version-aware in the project's DVC config (`settings`), and any that record versions and
+    have no md5 to check by."""
     aware = {name.lower() for name, options in settings.remotes.items()
              if any(str(options.get(k, "")).strip().lower() in TRUE
                     for k in ("version_aware", "worktree"))}
@@ -54,11 +55,10 @@ def split(root: str, outs: Iterable[DvcOut]) -> tuple[list[DvcOut], list[DvcOut]
     return plain, versioned
 
 
-def check(root: str, outs: list[DvcOut], request: Request) -> list[Finding]:
-    """Findings for the outputs of version-aware remotes, one per output and kind of gap."""
-    from dataward.formats import dvc_config
-
-    default = dvc_config.load(os.path.join(root, ".dvc")).default_remote
+def check(root: str, outs: list[DvcOut], request: Request,
+          default: str | None) -> list[Finding]:
+    """Findings for the outputs of version-aware remotes, one per output and kind of gap
+    (`default`: the project's default remote)."""
     by_remote: dict[str | None, dict[tuple[object, ...], DvcOut]] = {}
     for out in outs:  # each recorded state once: several refs may push the same
         same = (out.path, out.dvcfile, out.md5, out.files, out.cloud)
@@ -105,8 +105,10 @@ def _check_remote(root: str, name: str | None, outs: list[DvcOut],
             if kind != "ok":
                 gaps.setdefault(kind, []).append((want.label, why))
             if kind == "archived" and not fix and want.version and want.version.version_id:
-                fix = restore_command(bucket, root_prefix + want.key, want.version.version_id,
-                                      remote.options)
+                info = listed.versions.get((want.key, want.version.version_id))
+                fix = aws_restore_command(bucket, root_prefix + want.key,
+                                          info.storage_class if info else None,
+                                          remote.options, want.version.version_id)
         findings += [_finding(out, kind, items, len(files), where, fix)
                      for kind, items in sorted(gaps.items())]
     return findings
@@ -194,18 +196,3 @@ def _finding(out: DvcOut, kind: str, items: list[tuple[str, str]], total: int,
                    f"{out.path}: {are} in {where} {at} but could not be proven intact: "
                    f"{shown}", f"`dvc pull {shlex.quote(out.target)}` in a fresh clone tells",
                    "warning", rule="objects-unverified")
-
-
-def restore_command(bucket: str, key: str, version_id: str,
-                    options: Mapping[str, str] | None = None) -> str:
-    """The AWS CLI command that restores one archived version for a week, at the remote's
-    endpoint, profile and region; "" when an option would show a credential."""
-    from dataward.formats.urls import mask
-
-    argv = ["aws", "s3api", "restore-object", "--bucket", bucket, "--key", key,
-            "--version-id", version_id, "--restore-request", "Days=7"]
-    for option, flag in (("endpointurl", "--endpoint-url"), ("profile", "--profile"),
-                         ("region", "--region")):
-        if (options or {}).get(option):
-            argv += [flag, str((options or {})[option])]
-    return "" if any(mask(a) != a for a in argv) else shlex.join(argv)
