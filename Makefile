@@ -76,7 +76,8 @@ bench-pushed-integrity: $(VENV)/.installed-test
 bench-catalog: $(VENV)/.installed-base
 	$(PY) bench/catalog.py $(BENCH_ARGS)
 
-# drift scan against md5sum and dvc status, on a real git + DVC checkout (needs dvc).
+# drift scan against md5sum and dvc status, on a real git + DVC checkout (needs dvc); 64 x 10 MiB,
+# or BENCH_ARGS='--small --workdir DIR' (100,000 small files) or '--million --workdir DIR'.
 bench-drift: $(VENV)/.installed-test
 	$(PY) bench/drift.py $(BENCH_ARGS)
 

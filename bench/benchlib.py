@@ -1,11 +1,18 @@
-"""What the benchmarks share: running a setup command, and reading `python -X importtime`."""
+"""What the benchmarks share: running a setup command, reading `python -X importtime`, and
+timing commands alternately with each one's peak memory (`Timed`, `alternate`)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
+import statistics
 import subprocess
-from collections.abc import Iterator, Mapping
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 # Prepended to the in-process phase scripts: `timer(owner, name, label)` wraps a function so
@@ -58,3 +65,84 @@ def import_rows(stderr: str) -> Iterator[tuple[int, int, str]]:
         m = _IMPORT.match(line)
         if m:
             yield int(m.group(2)), len(m.group(3)), m.group(4)
+
+
+@dataclass
+class Ran:
+    """One finished process: wall seconds, exit code, output, and its own peak memory."""
+
+    elapsed: float
+    returncode: int
+    stdout: str
+    stderr: str
+    maxrss_kib: int  # the command's own peak resident memory (GNU time's %M)
+
+
+TIME = "/usr/bin/time"  # GNU time: the peak memory of the command alone
+_MAXRSS = "bench-maxrss-kib="
+
+
+def run_measured(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Ran:
+    """Runs `argv` under GNU time to its end. Why not os.wait4 on the command itself: a
+    child forked from this process starts with this process's memory, so its ru_maxrss is
+    never below ours (tens of MiB here, hundreds with a million-file manifest in hand)."""
+    if not os.access(TIME, os.X_OK):
+        raise SystemExit(f"{TIME} is missing: install GNU time (apt-get install time)")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        returncode = subprocess.run([TIME, "-f", _MAXRSS + "%M", *argv], cwd=cwd,
+                                    env=dict(env), stdout=out, stderr=err, check=False
+                                    ).returncode
+        elapsed = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+        head, _, tail = stderr.rpartition(_MAXRSS)
+        return Ran(elapsed, returncode, out.read().decode(errors="replace"), head,
+                   int(tail.strip() or 0))
+
+
+class Timed:
+    """A command timed over rounds, with each run's peak memory; exit codes other than
+    `ok` end the benchmark with what it printed."""
+
+    def __init__(self, label: str, argv: Sequence[str], *, ok: Sequence[int] = (0,),
+                 before: Callable[[], None] | None = None) -> None:
+        self.label, self.argv, self.ok, self.before = label, list(argv), tuple(ok), before
+        self.times: list[float] = []
+        self.rss_kib: list[int] = []
+        self.last: Ran | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def spread(self) -> str:
+        return f"{min(self.times):.2f}-{max(self.times):.2f}"
+
+    def run(self, cwd: Path, env: Mapping[str, str]) -> Ran:
+        if self.before is not None:
+            self.before()
+        ran = run_measured(self.argv, cwd, env)
+        if ran.returncode not in self.ok:
+            raise SystemExit(f"{shlex.join(self.argv)} failed ({ran.returncode}):\n"
+                             f"{ran.stdout[-3000:]}{ran.stderr[-3000:]}")
+        self.last = ran
+        return ran
+
+    def record(self, cwd: Path, env: Mapping[str, str]) -> Ran:
+        ran = self.run(cwd, env)
+        self.times.append(ran.elapsed)
+        self.rss_kib.append(ran.maxrss_kib)
+        return ran
+
+
+def alternate(cwd: Path, cmds: Sequence[Timed], runs: int, env: Mapping[str, str]) -> None:
+    """The commands alternately (so that machine noise hits all): one round to warm caches,
+    then `runs` timed rounds."""
+    for i in range(runs + 1):
+        for cmd in cmds:
+            ran = cmd.record(cwd, env) if i else cmd.run(cwd, env)
+            print(f"  {f'run {i}/{runs}' if i else 'warm-up'}: {cmd.label} ... "
+                  f"{ran.elapsed:.2f} s, {ran.maxrss_kib / 1024:.1f} MiB", flush=True)

@@ -232,7 +232,8 @@ def _renamed_in_branch(changes: list[FileChange],
 def version(number: int, staged: Staged, entry: LogEntry) -> Version:
     out = staged.out
     return Version(version=number, md5=out.md5 or "", size=out.size, nfiles=out.nfiles,
-                   commit=entry.sha, date=entry.date, author=shown(entry.author),
+                   hash="md5-dos2unix" if out.legacy else "md5", commit=entry.sha,
+                   date=entry.date, author=shown(entry.author),
                    message=shown(entry.subject), dvc_file=shown(out.dvcfile),
                    stage=None if staged.stage is None else shown(staged.stage))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dataward.catalog.pull_cost import PullCost, pull_cost
 from dataward.formats.urls import public
@@ -48,6 +48,9 @@ class Pull(_Model):
         return PullCost(self.objects, self.bytes, self.usd)
 
 
+HashKind = Literal["md5", "md5-dos2unix"]
+
+
 class Version(_Model):
     """One state of a dataset: a commit that changed its hash."""
 
@@ -66,6 +69,10 @@ class Version(_Model):
                                       "have been renamed since).")
     stage: str | None = Field(default=None, description="The dvc.lock stage that wrote it; "
                                                         "null for a .dvc file's output.")
+    hash: HashKind = Field(default="md5", description=(
+        "How `md5` was computed: `md5` (DVC 3) or `md5-dos2unix` (a DVC 2 file: text files "
+        "hashed with CRLF turned into LF). A registry's history may mix the two; absent in "
+        "catalogs older than it, where it is the dataset's `hash`."))
     tags: list[str] = Field(default_factory=list, description=(
         "Git tags of main-line commits that hold this version (the first is the one `dvc "
         "import --rev` is given): those on the oldest such commit first, then later ones; "
@@ -136,9 +143,9 @@ class Dataset(_Model):
                                                         "output.")
     path: str = Field(description="The output's path, repository-relative.")
     md5: str = Field(description="The current hash as DVC writes it.")
-    hash: Literal["md5", "md5-dos2unix"] = Field(
+    hash: HashKind = Field(
         description="`md5` (DVC 3) or `md5-dos2unix` (DVC 2: text files hashed with CRLF "
-                    "turned into LF).")
+                    "turned into LF), as the current version records it.")
     size: int | None = Field(ge=0)
     nfiles: int | None = Field(ge=0)
     is_dir: bool
@@ -156,6 +163,22 @@ class Dataset(_Model):
     @property
     def current(self) -> Version:
         return self.versions[-1]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _versions_hash(cls, data: Any) -> Any:
+        """A catalog older than `Version.hash` recorded one kind for the whole dataset: its
+        versions take it (their hashes were all read as that kind then)."""
+        if not isinstance(data, dict) or data.get("hash") not in ("md5", "md5-dos2unix"):
+            return data
+        versions = data.get("versions")
+        if not isinstance(versions, list):
+            return data
+        kind = data["hash"]
+        filled = [{**v, "hash": kind} if isinstance(v, dict) and "hash" not in v else
+                  v.model_copy(update={"hash": kind}) if isinstance(v, Version)
+                  and "hash" not in v.model_fields_set else v for v in versions]
+        return {**data, "versions": filled}
 
 
 class Catalog(_Model):

@@ -67,8 +67,37 @@ def main(args: argparse.Namespace) -> int:
     from dataward.runner import command
 
     # A crash is exit 3, "could not scan": 1 would read as "drift".
-    return command("dataward drift",
-                   lambda: _scan(args) if args.drift_command == "scan" else _publish(args))
+    if args.drift_command == "publish":
+        return command("dataward drift", lambda: _publish(args))
+    return command("dataward drift", lambda: _stoppable(args))
+
+
+class Stopped(Exception):
+    """SIGTERM arrived: a job's time limit (Slurm, Kubernetes and OpenPAI send it first)."""
+
+
+def _stoppable(args: argparse.Namespace) -> int:
+    """`_scan`, ending cleanly on SIGTERM or Ctrl-C: what was hashed is saved in the state
+    on the way out (dataward.drift.hasher), so the next scan goes on from there."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return _scan(args)
+    except (Stopped, KeyboardInterrupt) as exc:
+        from dataward.report.escape import terminal
+
+        kept = ("the files hashed so far are kept in the hash cache "
+                f"{terminal(args.state or _default_state())}: the next scan goes on from "
+                "there" if not args.no_state else "nothing was kept (--no-state)")
+        what = "stopped by SIGTERM" if isinstance(exc, Stopped) else "interrupted"
+        print(f"dataward drift: {what} before the scan ended; {kept}", file=sys.stderr)
+        return 3 if isinstance(exc, Stopped) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
@@ -106,6 +135,15 @@ def _scan(args: argparse.Namespace) -> int:
     report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
                                cache_dirs=caches, remote_root=remote_root,
                                progress=_progress(), selection=selection)
+    from dataward.adapters.git import tracked_paths
+    from dataward.drift import fixes
+
+    # A DVC project's checkout gets `dvc pull`s (fixes.is_checkout); with no registry URL, a
+    # local --registry checkout is where a plain folder's `dvc get` fetches from.
+    tracked = (set(tracked_paths(report.root)[0])
+               if os.path.isdir(os.path.join(report.root, ".dvc")) else set())
+    report = fixes.attach(report, catalog, tracked, report.registry
+                          or (os.path.abspath(remote_root) if remote_root else None))
     from dataward.report.catalog_text import size
     from dataward.report.text import count
 
@@ -198,29 +236,57 @@ def _progress() -> Progress | None:
             from rich.console import Console
 
             bar = Bar(TextColumn("hashing"), BarColumn(), DownloadColumn(),
-                      TextColumn("{task.fields[files]} files"), TransferSpeedColumn(),
-                      TimeRemainingColumn(), transient=True, console=Console(stderr=True))
-            task = bar.add_task("hash", total=0, files=0)
+                      TextColumn("{task.fields[files]:,} of {task.fields[nfiles]:,} files"),
+                      TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
+                      console=Console(stderr=True))
+            task = bar.add_task("hash", total=0, files=0, nfiles=0)
 
             def start(total: int, nfiles: int) -> None:
                 bar.start()
-                bar.update(task, total=total)
+                bar.update(task, total=total, nfiles=nfiles)
 
             return Progress(start, lambda b, f: bar.update(task, completed=b, files=f),
                             bar.stop)
-    last = [time.monotonic(), 0, 0]
+    return Progress(*_progress_lines(time.monotonic, size))
+
+
+def _progress_lines(clock: Callable[[], float], size: Callable[[int], str]
+                    ) -> tuple[Callable[[int, int], None], Callable[[int, int], None],
+                               Callable[[], None]]:
+    """Progress for logs (CI, a batch job's output): a line every 10 s with files, bytes,
+    rate and time left; nothing for a scan that takes less."""
+    totals = [0, 0]
+    last = [clock()]
+    base: list[tuple[int, float]] = []  # the first report: files the state answered at once
 
     def begin(total: int, nfiles: int) -> None:
-        last[1], last[2] = total, nfiles
+        totals[:] = [total, nfiles]
+        last[0] = clock()
+        base.clear()
 
     def advance(done: int, files: int) -> None:
-        now = time.monotonic()
-        if now - float(last[0]) >= 10:
-            last[0] = now
-            print(f"hashing: {size(done)} of {size(int(last[1]))}, {files} of {last[2]} "
-                  "files", file=sys.stderr, flush=True)
+        now = clock()
+        if not base:
+            base.append((done, now))
+        if now - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = now
+        rate = (done - base[0][0]) / max(now - base[0][1], 1e-9)  # of what is read
+        left = (f", about {_duration((totals[0] - done) / rate)} left" if rate > 0
+                and totals[0] >= done else "")
+        print(f"hashing: {files:,} of {totals[1]:,} files, {size(done)} of "
+              f"{size(totals[0])}, {size(int(rate))}/s{left}", file=sys.stderr, flush=True)
 
-    return Progress(begin, advance, lambda: None)
+    return begin, advance, lambda: None
+
+
+PROGRESS_EVERY_S = 10.0
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    return f"{s // 3600} h {s // 60 % 60:02d} min" if s >= 3600 else (
+        f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s")
 
 
 def _publish(args: argparse.Namespace) -> int:

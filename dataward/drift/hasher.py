@@ -7,6 +7,7 @@ The hash rules themselves are DVC's, in dataward.drift.hashing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -14,10 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
 from dataward.drift import hashing
-from dataward.drift.hashing import DOS2UNIX_CHUNK, READ_CHUNK, LegacyMd5
+from dataward.drift.hashing import DOS2UNIX_CHUNK, PROGRESS_EVERY, READ_CHUNK, LegacyMd5
 
 if TYPE_CHECKING:
     from dataward.drift.state_cache import HashState
+
+FLUSH_FILES = 256  # a worker adds its counts to the totals (and the progress) this often
 
 
 class Hasher:
@@ -78,7 +81,11 @@ class Hasher:
 
     def finish(self, batch: Batch) -> dict[str, str | OSError]:
         """Hash what `look` could not answer, on `jobs` threads: path -> md5 (a LegacyMd5
-        with dos2unix) or the OSError that stopped its reading, in `look`'s order."""
+        with dos2unix) or the OSError that stopped its reading, in `look`'s order.
+
+        The state is saved behind the hashing (HashState.write_behind), and what is left
+        when it ends or is interrupted (Ctrl-C, or a job's time limit: SIGTERM turned into
+        an exception by the command): a first scan cut short keeps what it hashed."""
         results = batch.results
         done = len(results) - len(batch.todo)
         if done:
@@ -89,27 +96,42 @@ class Hasher:
 
         def work() -> None:
             buf = bytearray(max(READ_CHUNK, DOS2UNIX_CHUNK))
-            while not errors:
-                with it_lock:
-                    path = next(it, None)
-                if path is None:
-                    return
-                try:
-                    results[path] = self._read(path, batch.dos2unix, buf)
-                except BaseException as exc:  # not an OSError: a bug, re-raised below
-                    errors.append(exc)
-                    return
+            tally = _Tally()
+
+            def big_file(n: int) -> None:  # progress inside a large file, as it is read
+                tally.reported += n
+                self._advance(n, 0)
+            try:
+                while not errors:
+                    with it_lock:
+                        path = next(it, None)
+                    if path is None:
+                        return
+                    results[path] = self._read(path, batch.dos2unix, buf, tally, big_file)
+                    if tally.files >= FLUSH_FILES or tally.bytes >= PROGRESS_EVERY:
+                        self._flush(tally)
+            except BaseException as exc:  # not an OSError: a bug, re-raised below
+                errors.append(exc)
+            finally:
+                self._flush(tally)
 
         workers = min(self.jobs, len(batch.todo))
-        if workers == 1:
-            work()
-        elif workers > 1:
-            threads = [threading.Thread(target=work, name=f"dataward-hash-{i}", daemon=True)
-                       for i in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+        saving = (self.state.write_behind() if self.state is not None and workers
+                  else contextlib.nullcontext())
+        try:
+            with saving:  # and what was hashed is saved however the block ends
+                if workers == 1:
+                    work()
+                elif workers > 1:
+                    threads = [threading.Thread(target=work, name=f"dataward-hash-{i}",
+                                                daemon=True) for i in range(workers)]
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): stop the workers too
+            errors.append(KeyboardInterrupt())
+            raise
         if errors:
             raise errors[0]
         return cast("dict[str, str | OSError]", results)
@@ -119,27 +141,50 @@ class Hasher:
         Paths should be absolute (they key the state cache)."""
         return self.finish(self.look(paths, dos2unix))
 
-    def _read(self, path: str, dos2unix: bool, buf: bytearray) -> str | OSError:
+    def _read(self, path: str, dos2unix: bool, buf: bytearray, tally: _Tally,
+              big_file: Callable[[int], None]) -> str | OSError:
         started = time.time_ns()
         try:
-            value, st_after, stable = hashing.hash_path(
-                path, dos2unix, buf, lambda n: self._advance(n, 0))
+            value, st = hashing.hash_path(path, dos2unix, buf, big_file)
         except OSError as exc:
-            self._advance(0, 1)
-            return self._failed(exc)
-        with self._lock:
-            self.stats["hashed"] += 1
-            self.stats["hashed_bytes"] += st_after.st_size
-        self._advance(0, 1)
-        if self.state is not None and stable:
+            tally.files += 1
+            tally.errors += 1
+            return exc
+        tally.files += 1
+        tally.hashed += 1
+        tally.bytes += st.st_size
+        if self.state is not None:
             stored = value.encode_state() if isinstance(value, LegacyMd5) else value
-            self.state.put(path, st_after, dos2unix, stored, started)
+            self.state.put(path, st, dos2unix, stored, started)
         return value
 
-    def _failed(self, exc: OSError) -> OSError:
+    def _flush(self, tally: _Tally) -> None:
+        """A worker's counts since its last flush, into the totals and the progress (a lock
+        and a progress call per file cost more than hashing a tiny file)."""
+        if not (tally.files or tally.bytes):
+            return
         with self._lock:
-            self.stats["errors"] += 1
-        return exc
+            self.stats["hashed"] += tally.hashed
+            self.stats["hashed_bytes"] += tally.bytes
+            self.stats["errors"] += tally.errors
+            # bytes of large files were reported while they were read
+            self.bytes_done += tally.bytes - tally.reported
+            self.files_done += tally.files
+            if self.progress is not None:
+                self.progress(self.bytes_done, self.files_done)
+        tally.clear()
+
+
+class _Tally:
+    """One worker's counts since its last flush."""
+
+    __slots__ = ("bytes", "errors", "files", "hashed", "reported")
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.files = self.hashed = self.bytes = self.errors = self.reported = 0
 
 
 class Batch:

@@ -128,14 +128,13 @@ def istextblock(block: bytes) -> bool:
 # -- file hashes ------------------------------------------------------------------------------
 
 def _open_regular(path: str) -> tuple[int, os.stat_result]:
-    """An fd on a regular file (symlinks followed) and its stat; a FIFO is refused, not read."""
+    """An fd on a regular file (symlinks followed) and its stat; a FIFO is refused, not read.
+    O_NONBLOCK stays set: it changes nothing for a regular file (and saves a system call)."""
     fd = os.open(path, _O_FLAGS | _O_NONBLOCK)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(path)
-        if _O_NONBLOCK:
-            os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
         raise
@@ -206,18 +205,42 @@ def _md5_fd(fd: int, buf: bytearray, dos2unix: bool,
 
 
 def hash_path(path: str, dos2unix: bool, buf: bytearray,
-               on_bytes: Callable[[int], None] | None = None
-               ) -> tuple[str | LegacyMd5, os.stat_result, bool]:
-    """(md5, stat, stable): stable is False if the file changed while it was read."""
-    fd, before = _open_regular(path)
+              on_bytes: Callable[[int], None] | None = None
+              ) -> tuple[str | LegacyMd5, os.stat_result]:
+    """(md5, the file's stat when it was opened).
+
+    The stat is taken before reading, so a cache keyed on it can never hold this md5 for a
+    later content: a write during the read gives the file a newer mtime than the one
+    returned (and the state refuses files written just before their reading began).
+    """
+    fd, st = _open_regular(path)
     try:
-        value = _md5_fd(fd, buf, dos2unix, on_bytes)
-        after = os.fstat(fd)
+        size = st.st_size
+        if size < len(buf) and (not dos2unix or size <= DOS2UNIX_CHUNK):
+            # The common case of image datasets: a small file is one read, not a loop of
+            # three (each a system call and Python frames: half the time of a cold scan).
+            view = memoryview(buf)
+            try:
+                n = os.readv(fd, [view]) if hasattr(os, "readv") else _readinto(fd, view)
+            except BlockingIOError:  # a file system that honours O_NONBLOCK (some FUSE)
+                n = -1
+            if n == size:
+                if dos2unix:
+                    return _dos2unix_whole(bytes(view[:n])), st
+                return hashlib.md5(view[:n], usedforsecurity=False).hexdigest(), st
+            os.lseek(fd, 0, os.SEEK_SET)  # it changed since fstat: read it the long way
+        if _O_NONBLOCK:
+            os.set_blocking(fd, True)
+        return _md5_fd(fd, buf, dos2unix, on_bytes), st
     finally:
         os.close(fd)
-    stable = (before.st_mtime_ns, before.st_size, before.st_ctime_ns) == (
-        after.st_mtime_ns, after.st_size, after.st_ctime_ns)
-    return value, after, stable
+
+
+def _dos2unix_whole(data: bytes) -> LegacyMd5:
+    """Both md5-dos2unix rules for a file of at most one chunk (they agree on it)."""
+    if istextblock(data[:TEXT_BLOCK]):
+        data = data.replace(b"\r\n", b"\n")
+    return LegacyMd5(hashlib.md5(data, usedforsecurity=False).hexdigest())
 
 
 def file_md5(path: str, dos2unix: bool = False) -> str:

@@ -23,6 +23,18 @@ from dataward.drift.model import (
 )
 
 
+class Hashed(NamedTuple):
+    """Content hashed by one kind of hash (`md5` or `md5-dos2unix`)."""
+
+    md5: str | None
+    files: Mapping[str, str] | None = None
+    dvc2_md5: str | None = None
+    dvc2_files: Mapping[str, str] | None = None
+
+    def is_(self, md5: str) -> bool:
+        return self.md5 is not None and md5 in (self.md5, self.dvc2_md5)
+
+
 class Found(NamedTuple):
     """What is on disk at a dataset's path."""
 
@@ -34,13 +46,26 @@ class Found(NamedTuple):
     # files hash differently under the two rules, what DVC 2 would have recorded.
     dvc2_md5: str | None = None
     dvc2_files: Mapping[str, str] | None = None
+    # The kind md5 and files were hashed by (the dataset's current one); None: any kind.
+    hash: str | None = None
+    # The same content hashed by the other kinds the dataset's versions were recorded with
+    # (a history that mixes DVC 2 and DVC 3 versions): kind -> hashes.
+    others: Mapping[str, Hashed] | None = None
+
+    def by(self, kind: str) -> Hashed:
+        """The content as a version recorded with `kind` hashed it. Without a hash of that
+        kind, the own one: the two kinds give the same md5 unless a text file has CRLF line
+        ends (dataward.drift.hashing), so a match is still the same data."""
+        other = self.others.get(kind) if self.others else None
+        return other if other is not None else Hashed(self.md5, self.files, self.dvc2_md5,
+                                                      self.dvc2_files)
+
+    def holds(self, version: Version) -> bool:
+        """Whether this is the version's content, by the version's own kind of hash."""
+        return self.by(version.hash).is_(version.md5)
 
     def is_(self, md5: str) -> bool:
         return md5 in (self.md5, self.dvc2_md5)
-
-    def shown(self, md5: str) -> str | None:
-        """The hash to report: the one that matched `md5`, else DVC 3's."""
-        return md5 if self.is_(md5) else self.md5
 
 
 Manifests = Callable[[str], Mapping[str, str] | None]  # `<md5>.dir` -> relpath -> md5
@@ -52,9 +77,9 @@ def judge(dataset: Dataset, found: Found, manifests: Manifests) -> Entry:
         return _entry(dataset, "missing", None)
     if found.kind == "error":
         return _entry(dataset, "not_checked", None, reason=found.reason)
-    if found.is_(dataset.md5):
+    if found.holds(current):
         return _entry(dataset, "in_sync", dataset.md5)
-    older = next((v for v in reversed(dataset.versions[:-1]) if found.is_(v.md5)), None)
+    older = next((v for v in reversed(dataset.versions[:-1]) if found.holds(v)), None)
     if older is not None:
         return _entry(dataset, "behind", older.md5, matched_version=older.version,
                       matched_date=older.date, versions_behind=current.version - older.version,
@@ -81,14 +106,15 @@ def _entry(dataset: Dataset, status: Status, actual: str | None, **extra: Any) -
 def _nearest(dataset: Dataset, found: Found, manifests: Manifests) -> Entry:
     """A directory that matches no version: partial when every file present matches one
     version (newest first), else modified against the version it differs least from."""
-    assert found.files is not None
     best: tuple[int, Version, Changes] | None = None
     for version in reversed(dataset.versions):
         manifest = manifests(version.md5) if version.md5.endswith(".dir") else None
-        if manifest is None:
+        hashed = found.by(version.hash)  # the files as this version's kind hashes them
+        candidates = [diff(manifest, files) for files in (hashed.files, hashed.dvc2_files)
+                      if files is not None and manifest is not None]
+        if not candidates:
             continue
-        changes = min((diff(manifest, files) for files in (found.files, found.dvc2_files)
-                       if files is not None), key=_count)
+        changes = min(candidates, key=_count)
         if not changes.added and not changes.modified and changes.removed:
             return _entry(dataset, "partial", found.md5, nearest_version=version.version,
                           changes=changes)
@@ -122,7 +148,7 @@ def copy_of(found: Found, catalog: Catalog) -> CopyOf | None:
     """The dataset version whose hash this is (an ad-hoc copy of a registered dataset)."""
     for dataset in catalog.datasets:
         for version in reversed(dataset.versions):
-            if found.md5 is not None and found.is_(version.md5):
+            if found.holds(version):
                 return CopyOf(dataset=dataset.name, version=version.version)
     return None
 

@@ -62,6 +62,12 @@ class Entry(_Model):
         default=None, description="`modified`/`partial`: against the nearest version.")
     reason: str | None = Field(default=None, description="Why it was not checked, or why the "
                                                          "changes are unknown.")
+    fix: str | None = Field(default=None, description=(
+        "A shell command that brings the dataset to the registry's current version, to paste "
+        "as it is: `cd ROOT && [git pull &&] dvc pull [--force] PATH` in a checkout of the "
+        "registry, else a `dvc get` of the scanned commit swapped in for the folder (`modified`: "
+        "it discards the local changes). Null when in sync, not checked, when no command can "
+        "be written (no registry URL for a plain folder), and in older reports."))
 
 
 class CopyOf(_Model):
@@ -70,7 +76,8 @@ class CopyOf(_Model):
 
 
 class Unregistered(_Model):
-    """A top-level folder under the root that is no registry dataset."""
+    """A folder under the root, at the top level or beside a dataset (`images/cats_old` next
+    to `images/cats`), that is no registry dataset."""
 
     name: str
     size: int = Field(ge=0)

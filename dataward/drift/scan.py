@@ -9,6 +9,7 @@ dvc), and hands each dataset to the pure judgement (dataward.drift.judge) for th
 from __future__ import annotations
 
 import os
+import posixpath
 import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from dataward.adapters.files import read_given
 from dataward.catalog.model import Catalog, Dataset
 from dataward.drift import hasher, hashing
 from dataward.drift import judge as judging
-from dataward.drift.judge import Found, copy_of, printable, summary
+from dataward.drift.judge import Found, Hashed, copy_of, printable, summary
 from dataward.drift.model import DriftReport, NotExpected, Unregistered
 from dataward.drift.selection import select
 from dataward.formats.dvc_config import load as dvc_settings
@@ -29,8 +30,9 @@ from dataward.formats.manifest import MAX_MANIFEST, read_manifest
 if TYPE_CHECKING:
     from dataward.drift.state_cache import HashState
 
-# What a top-level name under the root can be without being an ad-hoc dataset copy.
+# What a folder under the root can be named without being an ad-hoc dataset copy.
 NOT_DATA = frozenset({".git", ".dvc", ".github", ".hg"})
+KIND = {False: "md5", True: "md5-dos2unix"}  # dos2unix -> the hash kind DVC names
 
 
 class Progress(NamedTuple):
@@ -44,7 +46,16 @@ class Scan(NamedTuple):
     stats: Mapping[str, int]  # files hashed, bytes hashed, files the state cache answered
 
 
-Plans = dict[str, tuple[str, list[str], bool]]  # name -> (kind, paths, dos2unix)
+class Plan(NamedTuple):
+    kind: str  # "dir" or "file"
+    path: str  # the dataset's (or the folder's) absolute path
+    paths: list[str]  # the files to hash
+    # dos2unix per hash kind to hash by: the dataset's own first, then the other kind its
+    # older versions were recorded with (a history that mixes DVC 2 and DVC 3)
+    rules: tuple[bool, ...]
+
+
+Plans = dict[str, Plan]  # a dataset's name, or NUL and an unregistered folder's -> the plan
 Hashes = dict[bool, Mapping[str, str | OSError]]  # dos2unix -> path -> md5, or why not
 
 
@@ -77,23 +88,15 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     if loader is not None:
         loader.join()  # a preload that failed leaves one query per file: slower, as correct
     hashes, sizes, stats = _hash(plans, jobs, state, state_file, root, progress)
-    for name, (kind, paths, d2u) in plans.items():
-        found[name] = _found(kind, os.path.join(root, *name.lstrip("\0").split("/")), paths,
-                             d2u, hashes)
+    for name, plan in plans.items():
+        found[name] = _found(plan, hashes)
     own = os.path.join(root, ".dvc")  # the root is a DVC checkout: its cache, as DVC finds it
     manifests = ManifestCache([dvc_settings(own).cache_dir if os.path.isdir(own) else
                                os.path.join(own, "cache"), *cache_dirs])
     if remote_root:
         _fetch_manifests(expected, found, manifests, remote_root)
     entries = [judging.judge(d, found[d.name], manifests) for d in expected]
-    unregistered = []
-    for name in extra:
-        f = found[f"\0{name}"]
-        kept = [p for p in plans.get(f"\0{name}", ("", [], False))[1]
-                if not isinstance(hashes[False].get(p), OSError)]
-        unregistered.append(Unregistered(
-            name=printable(name), size=sum(sizes.get(p, 0) for p in kept), nfiles=len(kept),
-            actual_md5=f.md5, copy_of=copy_of(f, catalog), reason=f.reason or None))
+    unregistered = _unregistered(catalog, extra, found, plans, hashes, sizes)
     return Scan(DriftReport(
         schema_version=1, generator=f"dataward {__version__}", env=env,
         host=socket.gethostname(), root=root, registry=catalog.registry,
@@ -102,6 +105,20 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
         selection=list(selection) if selection else None,
         summary=summary(entries, len(unregistered), len(catalog.datasets)), datasets=entries,
         not_expected=_not_expected(catalog, chosen, root), unregistered=unregistered), stats)
+
+
+def _unregistered(catalog: Catalog, extra: Sequence[str], found: Mapping[str, Found],
+                  plans: Plans, hashes: Hashes, sizes: Mapping[str, int]) -> list[Unregistered]:
+    out = []
+    for name in extra:
+        f = found[f"\0{name}"]
+        plan = plans.get(f"\0{name}")
+        kept = [p for p in (plan.paths if plan else [])
+                if not isinstance(hashes[False].get(p), OSError)]
+        out.append(Unregistered(
+            name=printable(name), size=sum(sizes.get(p, 0) for p in kept), nfiles=len(kept),
+            actual_md5=f.md5, copy_of=copy_of(f, catalog), reason=f.reason or None))
+    return out
 
 
 def _not_expected(catalog: Catalog, chosen: set[str] | None, root: str) -> list[NotExpected]:
@@ -122,9 +139,10 @@ def _inside(path: str) -> bool:
 
 def _plan_root(catalog: Catalog, expected: Sequence[Dataset], root: str
                ) -> tuple[Plans, dict[str, Found], list[str]]:
-    """What to hash under the root: each expected dataset's files, and those of every folder
-    there that is no registered dataset's (an ad-hoc copy, keyed by NUL and its name). Also
-    what was found without hashing (missing, unreadable), and the names of those folders."""
+    """What to hash under the root: each expected dataset's files, by every kind of hash its
+    versions use, and those of every folder at the top level or beside a dataset that is no
+    registered dataset's (an ad-hoc copy, keyed by NUL and its path). Also what was found
+    without hashing (missing, unreadable), and the paths of those folders."""
     plans: Plans = {}
     found: dict[str, Found] = {}
     for dataset in expected:
@@ -132,15 +150,37 @@ def _plan_root(catalog: Catalog, expected: Sequence[Dataset], root: str
         if not _inside(dataset.path):
             found[dataset.name] = Found("error", reason="its path leaves the root")
             continue
-        found[dataset.name] = _plan(dataset.name, path, dataset.hash == "md5-dos2unix",
-                                    plans)
-    owned = {d.path.split("/")[0] for d in catalog.datasets} | _tracked_folders(root)
-    extra = sorted(n for n in _listdir(root) if n not in owned and n not in NOT_DATA
-                   and not n.startswith(".") and os.path.isdir(os.path.join(root, n))
-                   and not os.path.islink(os.path.join(root, n)))  # a link is someone's
+        own = dataset.hash == "md5-dos2unix"
+        rules = (own, *sorted({v.hash == "md5-dos2unix" for v in dataset.versions} - {own}))
+        found[dataset.name] = _plan(dataset.name, path, rules, plans)
+    extra = _beside(catalog, root)
     for name in extra:
-        found[f"\0{name}"] = _plan(f"\0{name}", os.path.join(root, name), False, plans)
+        found[f"\0{name}"] = _plan(f"\0{name}", os.path.join(root, *name.split("/")),
+                                    (False,), plans)
     return plans, found, extra
+
+
+def _beside(catalog: Catalog, root: str) -> list[str]:
+    """The folders that may be ad-hoc copies, as root-relative paths: those at the top level
+    and those beside a dataset (`images/cats_old` beside `images/cats`) that are no dataset,
+    hold none, are no link (a link is someone's) and hold no file git tracks (the registry
+    checkout's own docs and cards)."""
+    paths = {posixpath.normpath(d.path) for d in catalog.datasets if _inside(d.path)}
+    paths.discard(".")
+    owned = {"/".join(parts[:i]) for parts in (p.split("/") for p in paths)
+             for i in range(1, len(parts) + 1)}  # the datasets and the folders above them
+    tracked = _tracked_folders(root)
+    out = []
+    for parent in sorted({""} | {p.rpartition("/")[0] for p in paths}):
+        folder = os.path.join(root, *parent.split("/")) if parent else root
+        for name in _listdir(folder):
+            rel = f"{parent}/{name}" if parent else name
+            if (rel in owned or rel in tracked or name in NOT_DATA or name.startswith(".")
+                    or os.path.islink(os.path.join(folder, name))
+                    or not os.path.isdir(os.path.join(folder, name))):
+                continue
+            out.append(rel)
+    return sorted(out)
 
 
 def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | None,
@@ -152,10 +192,13 @@ def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | No
                          progress=progress.advance if progress else None)
     batches = []
     for d2u in (False, True):
-        wanted = sorted({p for _, paths, flag in plans.values() if flag == d2u for p in paths})
+        wanted = sorted({p for plan in plans.values() if d2u in plan.rules for p in plan.paths})
         batches.append(many.look(wanted, dos2unix=d2u))  # stats all, answers the unchanged
     if progress:
-        progress.start(sum(many.sizes.values()), len(many.sizes))
+        # a dataset with DVC 2 and DVC 3 versions has its files read by both rules
+        twice = {p for plan in plans.values() if len(plan.rules) > 1 for p in plan.paths}
+        progress.start(sum(many.sizes.values()) + sum(many.sizes.get(p, 0) for p in twice),
+                       len(many.sizes) + len(twice))
     hashes: Hashes = {batch.dos2unix: many.finish(batch) for batch in batches}
     if progress:
         progress.done()
@@ -173,14 +216,15 @@ def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | No
     return hashes, many.sizes, dict(many.stats)
 
 
-def _plan(name: str, path: str, dos2unix: bool, plans: Plans) -> Found:
+def _plan(name: str, path: str, rules: tuple[bool, ...], plans: Plans) -> Found:
     try:
         if os.path.isdir(path):
             base = os.path.join(path, "")  # what os.path.join(path, *parts) puts first
-            plans[name] = ("dir", [base + (r if os.sep == "/" else r.replace("/", os.sep))
-                                   for r in hashing.walk(path)], dos2unix)
+            plans[name] = Plan("dir", path, [base + (r if os.sep == "/" else
+                                                     r.replace("/", os.sep))
+                                             for r in hashing.walk(path)], rules)
         elif os.path.isfile(path):
-            plans[name] = ("file", [path], dos2unix)
+            plans[name] = Plan("file", path, [path], rules)
         elif os.path.lexists(path):
             return Found("error", reason=f"{path} is neither a file nor a folder")
         else:
@@ -192,8 +236,24 @@ def _plan(name: str, path: str, dos2unix: bool, plans: Plans) -> Found:
     return Found("missing")  # replaced once hashed
 
 
-def _found(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
-           hashes: Hashes) -> Found:
+def _found(plan: Plan, hashes: Hashes) -> Found:
+    """What the plan's files make, by the dataset's own kind of hash, with the other kind its
+    versions use in `others`."""
+    own, *more = plan.rules
+    first = _found_by(plan.kind, plan.path, plan.paths, own, hashes)._replace(hash=KIND[own])
+    if first.kind not in ("file", "dir"):
+        return first
+    others = {}
+    for d2u in more:
+        found = _found_by(plan.kind, plan.path, plan.paths, d2u, hashes)
+        if found.kind != first.kind:
+            return found if found.kind == "error" else first  # (a file changed between reads)
+        others[KIND[d2u]] = Hashed(found.md5, found.files, found.dvc2_md5, found.dvc2_files)
+    return first._replace(others=others) if others else first
+
+
+def _found_by(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
+              hashes: Hashes) -> Found:
     results = {p: hashes[dos2unix][p] for p in paths}
     errors = [(p, h) for p, h in results.items() if isinstance(h, OSError)]
     if errors:
@@ -263,11 +323,11 @@ def _fetch_manifests(datasets: Sequence[Dataset], found: Mapping[str, Found],
     wanted: dict[str | None, set[tuple[str, bool]]] = {}
     for d in datasets:
         f = found[d.name]
-        if f.kind != "dir" or any(f.is_(v.md5) for v in d.versions) or d.imported:
+        if f.kind != "dir" or any(f.holds(v) for v in d.versions) or d.imported:
             continue
-        for v in d.versions:
+        for v in d.versions:  # a DVC 2 version's object is where DVC 2 put it
             if v.md5.endswith(".dir") and manifests(v.md5) is None:
-                wanted.setdefault(d.remote, set()).add((v.md5, d.hash == "md5-dos2unix"))
+                wanted.setdefault(d.remote, set()).add((v.md5, v.hash == "md5-dos2unix"))
     import importlib.util
     import sys
 
@@ -297,8 +357,8 @@ def _fetch_manifests(datasets: Sequence[Dataset], found: Mapping[str, Found],
 
 
 def _tracked_folders(root: str) -> set[str]:
-    """Top-level folders git tracks files in, when the root is a registry checkout: cards,
-    docs and the like are the registry's own, not ad-hoc copies of data."""
+    """The folders (root-relative, at any depth) git tracks files in, when the root is a
+    registry checkout: cards, docs and the like are the registry's own, not ad-hoc copies."""
     if not os.path.exists(os.path.join(root, ".git")):
         return set()
     from dataward.adapters.git import tracked_paths
@@ -314,7 +374,13 @@ def _tracked_folders(root: str) -> set[str]:
         print(f"dataward drift: cannot list the files git tracks in {terminal(root)} "
               f"({terminal(problem)}); folders of the checkout may be listed as unregistered",
               file=sys.stderr)
-    return {p.split("/")[0] for p in paths if "/" in p}
+    folders: set[str] = set()
+    for p in paths:
+        folder = p.rpartition("/")[0]
+        while folder and folder not in folders:  # a folder seen had its parents added too
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
 
 
 def _listdir(root: str) -> list[str]:

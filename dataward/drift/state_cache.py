@@ -48,6 +48,7 @@ import os
 import sqlite3
 import sys
 import threading
+from collections import deque
 from collections.abc import Collection
 from types import TracebackType
 
@@ -57,6 +58,7 @@ APPLICATION_ID = 0x44574853  # "DWHS": marks the file as ours
 # Larger than any file system's timestamp granularity, plus clock skew between this machine
 # and a file server.
 RACY_WINDOW_NS = 5 * 10**9
+WRITE_EVERY_S = 0.25  # `write_behind` saves this often: little is left for the end
 _FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 _SCHEMA = """
@@ -84,6 +86,11 @@ def _sig(st: os.stat_result) -> _Sig:
     return (dev, ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
+def _str_span(low: bytes, high: bytes) -> tuple[str, str]:
+    """A `_span` as str: the same paths are inside (a prefix's range in either form)."""
+    return low.decode(_FS_ENCODING, _FS_ERRORS), high.decode(_FS_ENCODING, _FS_ERRORS)
+
+
 def _span(folder: str) -> tuple[bytes, bytes]:
     """The keys of the paths below `folder`: [low, high) ("<folder>/" up to "<folder>0")."""
     low = os.fsencode(os.path.join(os.path.abspath(folder), ""))
@@ -101,9 +108,13 @@ class HashState:
         self.touched: set[str] = set()
         self._conn = conn
         self._pending: dict[bytes, _Row] = {}
-        self._loaded: dict[bytes, _Row] = {}  # what `preload` read: every entry in _range
-        self._range: tuple[bytes, bytes] | None = None
-        self._lock = threading.Lock()
+        self._queue: deque[tuple[str, os.stat_result, bool, str]] = deque()  # see `put`
+        # What `preload` read: every entry in _range, by path as str (a scan's lookups then
+        # encode nothing; the decoding is done on the preload's thread).
+        self._loaded: dict[str, _Row] = {}
+        self._range: tuple[str, str] | None = None
+        self._lock = threading.Lock()  # the dicts; taken before _db_lock, never after
+        self._db_lock = threading.Lock()  # the connection: `save` writes holding it alone
 
     # -- opening --------------------------------------------------------------------------
 
@@ -160,25 +171,28 @@ class HashState:
             if self._conn is None:
                 return False
             try:
-                cur = self._conn.execute(
-                    "SELECT path, dev, ino, mtime_ns, size, ctime_ns, md5, md5_dos2unix "
-                    "FROM hashes WHERE path >= ? AND path < ?", (low, high))
-                self._loaded = {r[0]: r[1:] for r in cur}
+                with self._db_lock:
+                    cur = self._conn.execute(
+                        "SELECT path, dev, ino, mtime_ns, size, ctime_ns, md5, md5_dos2unix "
+                        "FROM hashes WHERE path >= ? AND path < ?", (low, high))
+                    enc, errors = _FS_ENCODING, _FS_ERRORS
+                    self._loaded = {r[0].decode(enc, errors): r[1:] for r in cur}
             except sqlite3.Error:
                 self._loaded = {}
                 return False
-            self._range = (low, high)
+            self._range = _str_span(low, high)
             return True
 
-    def _row(self, key: bytes) -> _Row | None:
+    def _row(self, path: str, key: bytes) -> _Row | None:
         row = self._pending.get(key)
-        if row is None and self._range is not None and self._range[0] <= key < self._range[1]:
-            return self._loaded.get(key)  # the preload read every entry in the range
+        if row is None and self._range is not None and self._range[0] <= path < self._range[1]:
+            return self._loaded.get(path)  # the preload read every entry in the range
         if row is None and self._conn is not None:
             try:
-                found = self._conn.execute(
-                    "SELECT dev, ino, mtime_ns, size, ctime_ns, md5, md5_dos2unix "
-                    "FROM hashes WHERE path = ?", (key,)).fetchone()
+                with self._db_lock:
+                    found = self._conn.execute(
+                        "SELECT dev, ino, mtime_ns, size, ctime_ns, md5, md5_dos2unix "
+                        "FROM hashes WHERE path = ?", (key,)).fetchone()
             except sqlite3.Error:
                 return None
             row = tuple(found) if found is not None else None
@@ -186,16 +200,19 @@ class HashState:
 
     def get(self, path: str, st: os.stat_result, dos2unix: bool) -> str | None:
         """The md5 stored for `path` if the file is as it was (`st`: its os.stat now)."""
-        key = path.encode(_FS_ENCODING, _FS_ERRORS)  # os.fsencode, without its checks
         with self._lock:  # a scan calls this for every file: _row inlined
+            if self._queue:
+                self._drain()
             self.touched.add(path)
-            row = self._pending.get(key)
+            pending = self._pending
+            key = path.encode(_FS_ENCODING, _FS_ERRORS) if pending else b""  # os.fsencode
+            row = pending.get(key) if pending else None
             if row is None:
                 span = self._range
-                if span is not None and span[0] <= key < span[1]:
-                    row = self._loaded.get(key)
+                if span is not None and span[0] <= path < span[1]:
+                    row = self._loaded.get(path)
                 else:
-                    row = self._row(key)
+                    row = self._row(path, key or path.encode(_FS_ENCODING, _FS_ERRORS))
         if row is None or row[2] != st.st_mtime_ns or row[3] != st.st_size or (
                 self.check_ctime and row[4] != st.st_ctime_ns) or (
                 (row[0] != st.st_dev or row[1] != st.st_ino) and row[:2] != _sig(st)[:2]):
@@ -205,51 +222,90 @@ class HashState:
 
     def put(self, path: str, st: os.stat_result, dos2unix: bool, md5: str,
             started_ns: int) -> bool:
-        """Remember `md5` for `path`, read from a file whose stat was `st` (after reading)
-        with reading begun at `started_ns` (time.time_ns()). Returns False when the file was
+        """Remember `md5` for `path`, read from a file whose stat was `st` when it was
+        opened, with reading begun at `started_ns` (time.time_ns()). Returns False when the file was
         modified too recently to be trusted (see the module docstring); it is then hashed
         again next time."""
-        with self._lock:
-            self.touched.add(path)
         if st.st_mtime_ns >= started_ns - RACY_WINDOW_NS:
+            with self._lock:
+                self.touched.add(path)
             return False
-        key, sig = os.fsencode(path), _sig(st)
-        with self._lock:
-            old = self._row(key)
+        # Queued, not stored: the hashing thread only appends (deque.append is atomic);
+        # the rest is done by whoever reads next, usually the write-behind thread.
+        self._queue.append((path, st, dos2unix, md5))
+        return True
+
+    def _drain(self) -> None:
+        """Store what `put` queued. Called holding `_lock`."""
+        queue, pending, loaded, span = self._queue, self._pending, self._loaded, self._range
+        enc, errors, touched = _FS_ENCODING, _FS_ERRORS, self.touched
+        while queue:
+            path, st, dos2unix, md5 = queue.popleft()
+            touched.add(path)
+            key, sig = path.encode(enc, errors), _sig(st)  # os.fsencode, without its checks
+            old = pending.get(key)
+            if old is None:
+                old = loaded.get(path) if span is not None and span[0] <= path < span[1] \
+                    else self._row(path, key)
             plain, d2u = (old[5], old[6]) if old is not None and old[:5] == sig else (None,
                                                                                       None)
             if dos2unix:
                 d2u = md5
             else:
                 plain = md5
-            self._pending[key] = (*sig, plain, d2u)
-        return True
+            pending[key] = (*sig, plain, d2u)
 
     # -- writing --------------------------------------------------------------------------
 
     def save(self) -> bool:
         """Write what `put` stored, in one transaction. False if it could not be written
-        (the state is then simply not updated)."""
+        (the state is then simply not updated). `put` and `get` go on meanwhile: the rows
+        are taken from `_pending` first and written without holding the state's lock."""
         with self._lock:
+            self._drain()
             if self._conn is None:
                 return False
-            if not self._pending:
+            rows, self._pending = self._pending, {}
+            if not rows:
                 return True
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(key, *row) for key, row in self._pending.items()])
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                self.problem = f"could not save {self.path}: {exc}"
-                return False
-            if self._range is not None:  # the preloaded entries stay those on disk
+            if self._range is not None:  # what `get` answers from: those rows, from now
                 low, high = self._range
-                self._loaded.update((k, r) for k, r in self._pending.items() if low <= k < high)
-            self._pending.clear()
-            return True
+                enc, errors, loaded = _FS_ENCODING, _FS_ERRORS, self._loaded
+                for k, r in rows.items():
+                    path = k.decode(enc, errors)
+                    if low <= path < high:
+                        loaded[path] = r
+        with self._db_lock:
+            problem = self._write(rows)
+        if problem:
+            with self._lock:
+                rows.update(self._pending)  # kept for a later save; newer puts win
+                self._pending = rows
+                self.problem = problem
+            return False
+        return True
+
+    def _write(self, rows: dict[bytes, _Row]) -> str:
+        """Called holding `_db_lock`; why the rows could not be written, or ""."""
+        if self._conn is None:
+            return f"could not save {self.path}: it was closed"
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(key, *row) for key, row in rows.items()])
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            return f"could not save {self.path}: {exc}"
+        return ""
+
+    def write_behind(self) -> contextlib.AbstractContextManager[None]:
+        """While in this block, what `put` stores is written by a background thread every
+        WRITE_EVERY_S: SQLite writes without the GIL, so on a second core saving costs a
+        first scan little, and a scan killed by a job's time limit keeps what it hashed.
+        Leaving the block, by return or exception, writes the rest."""
+        return _WriteBehind(self)
 
     def prune(self, keep: Collection[str], *, under: str | None = None) -> int:
         """Forget every entry not in `keep` (below the folder `under` only, if given), e.g.
@@ -260,9 +316,11 @@ class HashState:
         if under is not None:
             low, high = _span(under)
             where, args = "path >= ? AND path < ? AND ", (low, high)
-        with self._lock:
+        with self._lock, self._db_lock:
+            self._drain()
             if under is not None and self._range is not None and (
-                    self._range[0] <= low and high <= self._range[1]):
+                    self._range[0] <= _str_span(low, high)[0]
+                    and _str_span(low, high)[1] <= self._range[1]):
                 return self._prune_loaded(keep, low, high)
             keep_keys = {os.fsencode(p) for p in keep}
             for key in [k for k in self._pending
@@ -292,13 +350,13 @@ class HashState:
 
     def _prune_loaded(self, keep: Collection[str], low: bytes, high: bytes) -> int:
         """prune's work when the range was preloaded: delete by key the loaded entries not
-        kept, and write nothing when there are none. Called holding the lock."""
+        kept, and write nothing when there are none. Called holding both locks."""
         enc, errors = _FS_ENCODING, _FS_ERRORS  # k.decode(...) is os.fsdecode(k)
         for key in [k for k in self._pending
                     if low <= k < high and k.decode(enc, errors) not in keep]:
             del self._pending[key]
-        doomed = [k for k in self._loaded
-                  if low <= k < high and k.decode(enc, errors) not in keep]
+        low_s, high_s = _str_span(low, high)
+        doomed = [p for p in self._loaded if low_s <= p < high_s and p not in keep]
         if not doomed:
             return 0
         if self._conn is None:  # pragma: no cover - a preload needs the database
@@ -306,7 +364,7 @@ class HashState:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             cur = self._conn.executemany("DELETE FROM hashes WHERE path = ?",
-                                         [(k,) for k in doomed])
+                                         [(p.encode(enc, errors),) for p in doomed])
             deleted = cur.rowcount
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -319,7 +377,7 @@ class HashState:
 
     def __len__(self) -> int:
         """Entries saved (not counting those waiting for `save`)."""
-        with self._lock:
+        with self._lock, self._db_lock:
             if self._conn is None:
                 return 0
             try:
@@ -334,7 +392,7 @@ class HashState:
 
     def close(self) -> None:
         """Close the database; what was not saved is dropped."""
-        with self._lock:
+        with self._lock, self._db_lock:
             self._loaded, self._range = {}, None
             if self._conn is not None:
                 self._conn.close()
@@ -346,6 +404,29 @@ class HashState:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class _WriteBehind:
+    """`HashState.write_behind`: a thread saving every WRITE_EVERY_S until the block ends."""
+
+    def __init__(self, state: HashState) -> None:
+        self.state = state
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="dataward-state-writer",
+                                       daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(WRITE_EVERY_S):
+            if not self.state.save():
+                return  # the reason is in state.problem; the last save tries again
+
+    def __enter__(self) -> None:
+        self.thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.state.save()
 
 
 def _prepare(conn: sqlite3.Connection) -> str:

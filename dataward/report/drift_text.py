@@ -67,6 +67,9 @@ def text(report: DriftReport) -> str:
     for e in report.datasets:
         lines.append(f"  {SYMBOLS[e.status]} {names[e.name].ljust(width)}  "
                      f"{terminal(describe(e))}")
+        fixing = fix_line(report, e)
+        if fixing:
+            lines.append(f"      {fixing}")
     lines += _not_expected(report.not_expected, names, width)
     for u in report.unregistered:
         if u.reason:
@@ -78,6 +81,18 @@ def text(report: DriftReport) -> str:
         lines.append(f"  + {names[u.name].ljust(width)}  unregistered: {size(u.size)} in "
                      f"{u.nfiles} files{copy}")
     return terminal_text("\n".join(lines))
+
+
+def fix_line(report: DriftReport, e: Entry) -> str | None:
+    """`fix: COMMAND` under a drifting entry (the command last, to paste), or why there is
+    none; None when nothing is to fix."""
+    from dataward.drift.fixes import unfixable
+
+    if e.fix is not None:
+        discards = " (discards the local changes)" if e.status == "modified" else ""
+        return f"fix{discards}: {terminal(e.fix)}"
+    why = unfixable(report, e)
+    return f"no fix command: {terminal(why)}" if why else None
 
 
 def _selected(report: DriftReport) -> str:
@@ -114,7 +129,9 @@ def workflow_commands(report: DriftReport) -> str:
     for e in report.datasets:
         if e.status != "in_sync":
             level = "error" if e.status == "not_checked" else "warning"
-            out.append(command(level, f"{e.name}: {describe(e)}",
+            fixing = fix_line(report, e)
+            out.append(command(level, f"{e.name}: {describe(e)}"
+                               + (f"\n{fixing}" if fixing else ""),
                                title=f"drift on {report.env}"))
     return "\n".join(out)
 
@@ -164,11 +181,27 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
                      f"({_age(r.time, now)}) | "
                      f"{_md(r.registry_commit[:12])} | {expected_here(r)} | {r.summary.in_sync} "
                      f"of {r.summary.expected_here} |")
+    lines += _fixes(reports)
     lines += ["", "✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
               "◐ partly there · ∅ missing · ❓ could not be read · "
               f"{NOT_EXPECTED} not expected there (--datasets); vN is the version held. "
               f"Written {now.strftime('%Y-%m-%d %H:%M UTC')}."]
     return "\n".join(lines) + "\n"
+
+
+def _fixes(reports: Sequence[DriftReport]) -> list[str]:
+    """Each environment's fix commands, as its scan wrote them, under the dataset's name."""
+    from dataward.report.escape import markdown_block
+
+    lines = []
+    for r in reports:
+        fixes = [f"# {terminal(e.name)} ({e.status}"
+                 + (", discards the local changes)" if e.status == "modified" else ")")
+                 + f"\n{terminal(e.fix)}" for e in r.datasets if e.fix is not None]
+        if fixes:
+            lines += ["", f"To fix **{_md(r.env)}** (paste on that machine):", "",
+                      markdown_block("\n".join(fixes))]
+    return lines
 
 
 def _age(stamp: str, now: datetime) -> str:
