@@ -48,11 +48,11 @@ def test_a_scan_killed_by_its_time_limit_keeps_what_it_hashed(registry: Path,
                                                               tmp_path: Path) -> None:
     root, state = tmp_path / "lab", tmp_path / "state.sqlite3"
     write(root / "pics", FILES, PAST_NS)
-    # An ad-hoc folder hashed after the dataset (paths are hashed in order): 8 GiB of holes,
+    # An ad-hoc folder hashed after the dataset (paths are hashed in order): 32 GiB of holes,
     # long enough to read that the job's time limit arrives in the middle of it.
     (root / "zz_scratch").mkdir()
     with open(root / "zz_scratch" / "huge.bin", "wb") as fh:
-        fh.truncate(8 << 30)
+        fh.truncate(32 << 30)
     os.utime(root / "zz_scratch" / "huge.bin", ns=(PAST_NS, PAST_NS))
     proc = subprocess.Popen([f"{BIN}/dataward", "drift", "scan", "--env", "lab", "--root",
                              str(root), "--registry", str(registry), "--state", str(state),

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from dataward.adapters.git import FileChange, LogEntry
-from dataward.catalog.model import Dataset, Version
+from dataward.catalog.model import Dataset, HashKind, Version
 from dataward.formats.dvcfile import DvcOut
 
 
@@ -146,6 +146,10 @@ class _Walk:
             seen = self.lines.setdefault(path, [])
             if not seen or seen[-1].md5 != out.md5:
                 seen.append(version(len(seen) + 1, out, entry))
+            elif seen[-1].hash != (kind := _kind(out)):
+                # `hash: md5` added to an unchanged md5 (`dvc cache migrate --dvc-files`):
+                # the same data, now read by DVC 3's rule
+                seen[-1] = seen[-1].model_copy(update={"hash": kind})
 
     def _unset(self, dvcfile: str) -> None:
         for out in self.files.pop(dvcfile, ()):
@@ -229,10 +233,15 @@ def _renamed_in_branch(changes: list[FileChange],
                                  if old in deleted and new in added})
 
 
+def _kind(staged: Staged) -> HashKind:
+    """The hash kind DVC reads the output's md5 by: DVC 2's when no `hash: md5` is written."""
+    return "md5-dos2unix" if staged.out.legacy else "md5"
+
+
 def version(number: int, staged: Staged, entry: LogEntry) -> Version:
     out = staged.out
     return Version(version=number, md5=out.md5 or "", size=out.size, nfiles=out.nfiles,
-                   hash="md5-dos2unix" if out.legacy else "md5", commit=entry.sha,
+                   hash=_kind(staged), commit=entry.sha,
                    date=entry.date, author=shown(entry.author),
                    message=shown(entry.subject), dvc_file=shown(out.dvcfile),
                    stage=None if staged.stage is None else shown(staged.stage))

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 from dataward.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from dataward.adapters.git import Repo
     from dataward.adapters.github.client import Client
     from dataward.catalog.model import Catalog
+    from dataward.drift.head_start import HeadStart
     from dataward.drift.model import DriftReport
     from dataward.drift.scan import Progress
     from dataward.policy import Policy
@@ -72,32 +73,18 @@ def main(args: argparse.Namespace) -> int:
     return command("dataward drift", lambda: _stoppable(args))
 
 
-class Stopped(Exception):
-    """SIGTERM arrived: a job's time limit (Slurm, Kubernetes and OpenPAI send it first)."""
-
-
 def _stoppable(args: argparse.Namespace) -> int:
-    """`_scan`, ending cleanly on SIGTERM or Ctrl-C: what was hashed is saved in the state
-    on the way out (dataward.drift.hasher), so the next scan goes on from there."""
-    import signal
+    """`_scan`, ending cleanly on SIGTERM (exit 3: could not scan) or Ctrl-C (130): what was
+    hashed is saved in the state on the way out, so the next scan goes on from there."""
+    from dataward.drift import interrupt
 
-    def stop(signum: int, frame: object) -> None:
-        raise Stopped
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        return _scan(args)
-    except (Stopped, KeyboardInterrupt) as exc:
-        from dataward.report.escape import terminal
-
-        kept = ("the files hashed so far are kept in the hash cache "
-                f"{terminal(args.state or _default_state())}: the next scan goes on from "
-                "there" if not args.no_state else "nothing was kept (--no-state)")
-        what = "stopped by SIGTERM" if isinstance(exc, Stopped) else "interrupted"
-        print(f"dataward drift: {what} before the scan ended; {kept}", file=sys.stderr)
-        return 3 if isinstance(exc, Stopped) else 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with interrupt.installed():
+        try:
+            return _scan(args)
+        except interrupt.Stopped:
+            return 3
+        except KeyboardInterrupt:
+            return 130
 
 
 ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
@@ -115,18 +102,55 @@ def _check_env(name: str) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from dataward.drift import judge
-    from dataward.drift import scan as drift
-    from dataward.report import drift_text
-
     _check_env(args.env)
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+    state = None if args.no_state else (args.state or _default_state())
+    # Begun before pydantic is imported and the catalog built (dataward.drift.head_start).
+    from dataward.drift.head_start import HeadStart
+
+    head = HeadStart(args.root, state) if os.path.isdir(args.root) else None
+    try:
+        report, stats = _judged(args, state, head)
+    except BaseException as exc:
+        if head is not None:  # what it hashed is kept, as the scan's own hashing is
+            head.stop().save()
+            head.state.close()
+        from dataward.drift.interrupt import Stopped
+
+        if isinstance(exc, Stopped | KeyboardInterrupt):
+            _say_stopped(exc, state, head)
+        raise
+    return _emit(args, report, stats, state)
+
+
+def _say_stopped(exc: BaseException, state: str | None, head: HeadStart | None) -> None:
+    from dataward.drift.interrupt import Stopped
+    from dataward.report.escape import terminal
+
+    saved, problem = (head.state.saved, head.state.problem) if head else (0, "")
+    where = terminal(state or "")
+    if state is None:
+        kept = "nothing was kept (--no-state)"
+    elif saved:
+        kept = (f"the hashes of {saved:,} files are kept in the hash cache {where}: the "
+                "next scan goes on from there")
+    elif problem:
+        kept = f"nothing was kept: the hash cache {where} could not be used ({terminal(problem)})"
+    else:
+        kept = "no file had been hashed yet"
+    what = "stopped by SIGTERM" if isinstance(exc, Stopped) else "interrupted"
+    print(f"dataward drift: {what} before the scan ended; {kept}", file=sys.stderr)
+
+
+def _judged(args: argparse.Namespace, state: str | None, head: HeadStart | None
+            ) -> tuple[DriftReport, Mapping[str, int]]:
+    """The report, with each drifting dataset's fix, and the scan's counts."""
+    from dataward.drift import scan as drift
     from dataward.drift.selection import parse
 
     selection = parse(args.datasets) if args.datasets is not None else None
     catalog, caches = _catalog(args)
-    state = None if args.no_state else (args.state or _default_state())
     remote_root = caches[0] if caches else None
     if remote_root:
         from dataward.formats.dvc_config import load
@@ -134,7 +158,7 @@ def _scan(args: argparse.Namespace) -> int:
         caches = [load(os.path.join(remote_root, ".dvc")).cache_dir]  # honours cache.dir
     report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
                                cache_dirs=caches, remote_root=remote_root,
-                               progress=_progress(), selection=selection)
+                               progress=_progress(), selection=selection, head=head)
     from dataward.adapters.git import tracked_paths
     from dataward.drift import fixes
 
@@ -142,8 +166,15 @@ def _scan(args: argparse.Namespace) -> int:
     # local --registry checkout is where a plain folder's `dvc get` fetches from.
     tracked = (set(tracked_paths(report.root)[0])
                if os.path.isdir(os.path.join(report.root, ".dvc")) else set())
-    report = fixes.attach(report, catalog, tracked, report.registry
-                          or (os.path.abspath(remote_root) if remote_root else None))
+    return fixes.attach(report, catalog, tracked, report.registry
+                        or (os.path.abspath(remote_root) if remote_root else None)), stats
+
+
+def _emit(args: argparse.Namespace, report: DriftReport, stats: Mapping[str, int],
+          state: str | None) -> int:
+    """The counts on stderr, the report where it was asked for; the exit code."""
+    from dataward.drift import judge
+    from dataward.report import drift_text
     from dataward.report.catalog_text import size
     from dataward.report.text import count
 
@@ -374,7 +405,9 @@ def _write(path: str, text: str) -> None:
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
+        from dataward.drift.interrupt import held
+
+        with held(), open(path, "w", encoding="utf-8") as fh:  # SIGTERM: not half a report
             fh.write(text)
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}", "choose a folder you can write to") from None

@@ -36,15 +36,16 @@ SUFFIX = ".dataward-new"  # hidden beside the folder: a scan meanwhile does not 
 
 
 def command(status: Status, name: str, path: str, *, root: str, registry: str | None,
-            commit: str, checkout: bool, older: bool) -> str | None:
+            commit: str, checkout: bool) -> str | None:
     """The command that brings `path` under `root` to the registry's version at `commit`;
     None when there is nothing to fix, or no command can be written. `name`: the dataset in
-    the registry (what `dvc get` takes); `older`: the data is, or may be, an older version
-    (a checkout then pulls git first)."""
+    the registry (what `dvc get` takes). A checkout always pulls git first: whether its
+    `.dvc` file is behind is not what the data on disk says (a modified copy of an old
+    version restored by `dvc pull` alone stays old)."""
     if status in ("in_sync", "not_checked") or not _inside(path):
         return None
     if checkout:
-        steps = ["git pull"] if older else []
+        steps = ["git pull"]
         force = ["--force"] if status == "modified" else []
         steps.append(" ".join(["dvc", "pull", *force, shell_word(path)]))
         return f"cd {shell_word(root)} && " + " && ".join(steps)
@@ -61,10 +62,8 @@ def command(status: Status, name: str, path: str, *, root: str, registry: str | 
 def fix(entry: Entry, dataset: Dataset, *, root: str, registry: str | None, commit: str,
         checkout: bool) -> str | None:
     """`command` for one judged entry of `dataset`."""
-    near = entry.nearest_version
-    older = entry.status in ("behind", "missing") or near != entry.expected_version
     return command(entry.status, dataset.name, dataset.path, root=root, registry=registry,
-                   commit=commit, checkout=checkout, older=older)
+                   commit=commit, checkout=checkout)
 
 
 def is_checkout(dataset: Dataset, tracked: Collection[str]) -> bool:

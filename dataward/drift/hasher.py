@@ -11,7 +11,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
 from dataward.drift import hashing
@@ -32,9 +32,11 @@ class Hasher:
     """
 
     def __init__(self, jobs: int, state: HashState | None,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None,
+                 fresh: Collection[str] = frozenset()) -> None:
         self.jobs = max(1, int(jobs))
         self.state = state
+        self.fresh = fresh  # paths this scan hashed already (a head start): not "unchanged"
         self.progress = progress
         self._lock = threading.Lock()
         self.bytes_done = 0
@@ -56,6 +58,7 @@ class Hasher:
         yet (see `finish`)."""
         batch = Batch(dos2unix)
         results, todo, sizes, stat, errors = batch.results, batch.todo, self.sizes, os.stat, 0
+        fresh, hashed, hashed_bytes = self.fresh, 0, 0
         get = self.state.get if self.state is not None else None
         for path in dict.fromkeys(paths):
             try:
@@ -74,8 +77,13 @@ class Hasher:
             results[path] = LegacyMd5.decode_state(cached) if dos2unix else cached
             batch.answered += 1
             batch.answered_bytes += size
+            if fresh and path in fresh:
+                hashed += 1
+                hashed_bytes += size
         with self._lock:
-            self.stats["cached"] += batch.answered
+            self.stats["cached"] += batch.answered - hashed
+            self.stats["hashed"] += hashed
+            self.stats["hashed_bytes"] += hashed_bytes
             self.stats["errors"] += errors
         return batch
 
@@ -101,6 +109,7 @@ class Hasher:
             def big_file(n: int) -> None:  # progress inside a large file, as it is read
                 tally.reported += n
                 self._advance(n, 0)
+
             try:
                 while not errors:
                     with it_lock:
@@ -118,23 +127,28 @@ class Hasher:
         workers = min(self.jobs, len(batch.todo))
         saving = (self.state.write_behind() if self.state is not None and workers
                   else contextlib.nullcontext())
-        try:
-            with saving:  # and what was hashed is saved however the block ends
-                if workers == 1:
-                    work()
-                elif workers > 1:
-                    threads = [threading.Thread(target=work, name=f"dataward-hash-{i}",
-                                                daemon=True) for i in range(workers)]
-                    for t in threads:
-                        t.start()
-                    for t in threads:
-                        t.join()
-        except BaseException:  # interrupted (Ctrl-C, SIGTERM): stop the workers too
-            errors.append(KeyboardInterrupt())
-            raise
+        with saving:  # and what was hashed is saved however the block ends
+            try:
+                self._run(work, workers)
+            except BaseException:  # Ctrl-C, SIGTERM: the workers stop before the save
+                errors.append(KeyboardInterrupt())
+                raise
         if errors:
             raise errors[0]
         return cast("dict[str, str | OSError]", results)
+
+    @staticmethod
+    def _run(work: Callable[[], None], workers: int) -> None:
+        """`work` on this thread (one worker), or on `workers` threads."""
+        if workers == 1:
+            work()
+        elif workers > 1:
+            threads = [threading.Thread(target=work, name=f"dataward-hash-{i}", daemon=True)
+                       for i in range(workers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
 
     def hash_files(self, paths: Sequence[str], dos2unix: bool) -> dict[str, str | OSError]:
         """path -> md5 (a LegacyMd5 with dos2unix) or the OSError that stopped its reading.

@@ -12,7 +12,7 @@ import os
 import posixpath
 import socket
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple, cast
 
@@ -28,6 +28,7 @@ from dataward.formats.dvc_config import load as dvc_settings
 from dataward.formats.manifest import MAX_MANIFEST, read_manifest
 
 if TYPE_CHECKING:
+    from dataward.drift.head_start import HeadStart
     from dataward.drift.state_cache import HashState
 
 # What a folder under the root can be named without being an ad-hoc dataset copy.
@@ -61,11 +62,13 @@ Hashes = dict[bool, Mapping[str, str | OSError]]  # dos2unix -> path -> md5, or 
 
 def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | None,
          cache_dirs: Sequence[str] = (), remote_root: str | None = None,
-         progress: Progress | None = None, selection: Sequence[str] | None = None) -> Scan:
+         progress: Progress | None = None, selection: Sequence[str] | None = None,
+         head: HeadStart | None = None) -> Scan:
     """`cache_dirs`: DVC cache folders that may hold `.dir` manifests; `remote_root`: a DVC
     project whose remotes to fetch the manifests still missing from (needs dvc);
     `selection`: the `--datasets` globs, when this environment holds only those datasets
-    (the others are listed as not expected, unhashed)."""
+    (the others are listed as not expected, unhashed); `head`: the head start begun on the
+    same root and state (dataward.drift.head_start), stopped here."""
     from dataward.drift.state_cache import HashState
 
     chosen = set(select([d.name for d in catalog.datasets], selection)) if selection else None
@@ -77,17 +80,24 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
 
         raise CouldNotCheck(f"{root} is not a folder this machine can read",
                             "pass --root the folder where this machine keeps datasets")
-    state = HashState.load(state_file) if state_file else None
-    # The state's entries for the root are read while the root is walked: SQLite and the
-    # file system calls release the GIL, so on two cores the two overlap.
-    loader = threading.Thread(target=state.preload, args=(root,), name="dataward-state",
-                              daemon=True) if state is not None else None
+    if head is not None:  # it opened the state and read the root's entries already
+        state: HashState | None = head.stop()
+        if state_file is None and not head.fresh:
+            state = None  # --no-state, and nothing hashed ahead: no lookups to make
+        loader = None
+    else:
+        state = HashState.load(state_file) if state_file else None
+        # The state's entries for the root are read while the root is walked: SQLite and
+        # the file system calls release the GIL, so on two cores the two overlap.
+        loader = threading.Thread(target=state.preload, args=(root,), name="dataward-state",
+                                  daemon=True) if state is not None else None
     if loader is not None:
         loader.start()
     plans, found, extra = _plan_root(catalog, expected, root)
     if loader is not None:
         loader.join()  # a preload that failed leaves one query per file: slower, as correct
-    hashes, sizes, stats = _hash(plans, jobs, state, state_file, root, progress)
+    hashes, sizes, stats = _hash(plans, jobs, state, state_file, root, progress,
+                                 head.fresh if head is not None else frozenset())
     for name, plan in plans.items():
         found[name] = _found(plan, hashes)
     own = os.path.join(root, ".dvc")  # the root is a DVC checkout: its cache, as DVC finds it
@@ -184,12 +194,13 @@ def _beside(catalog: Catalog, root: str) -> list[str]:
 
 
 def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | None,
-          root: str, progress: Progress | None) -> tuple[Hashes, Mapping[str, int],
-                                                         dict[str, int]]:
+          root: str, progress: Progress | None, fresh: Collection[str]
+          ) -> tuple[Hashes, Mapping[str, int], dict[str, int]]:
     """Every planned file's hash, each rule once per file, and its size; the state cache
-    kept up to date (files gone from the root leave it)."""
+    kept up to date (files gone from the root leave it). `fresh`: files a head start
+    hashed already."""
     many = hasher.Hasher(jobs=jobs, state=state,
-                         progress=progress.advance if progress else None)
+                         progress=progress.advance if progress else None, fresh=fresh)
     batches = []
     for d2u in (False, True):
         wanted = sorted({p for plan in plans.values() if d2u in plan.rules for p in plan.paths})
@@ -202,9 +213,10 @@ def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | No
     hashes: Hashes = {batch.dos2unix: many.finish(batch) for batch in batches}
     if progress:
         progress.done()
-    if state is not None:
+    if state is not None and state.persistent:
         state.prune(state.touched, under=root)
         state.save()
+    if state is not None:
         state.close()  # and the preloaded entries are freed before the report is built
         if state.problem:
             import sys
@@ -213,7 +225,22 @@ def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | No
 
             print(f"dataward drift: the hash cache {terminal(str(state_file))} is not in use "
                   f"({terminal(state.problem)}): every file was hashed", file=sys.stderr)
-    return hashes, many.sizes, dict(many.stats)
+    stats = dict(many.stats)
+    if all(b.results for b in batches):  # a file read by both rules is one file read
+        stats.update(_counts(batches, hashes, fresh, many.sizes))
+    return hashes, many.sizes, stats
+
+
+def _counts(batches: Sequence[hasher.Batch], hashes: Hashes, fresh: Collection[str],
+            sizes: Mapping[str, int]) -> dict[str, int]:
+    """The scan's counts by file, not by read: read (by this scan, in either batch), could
+    not be read, or answered by the state."""
+    failed = {p for h in hashes.values() for p, v in h.items() if isinstance(v, OSError)}
+    read = {p for b in batches for p in b.todo} | {p for p in fresh if p in sizes}
+    read -= failed
+    every = {p for b in batches for p in b.results}
+    return {"hashed": len(read), "hashed_bytes": sum(sizes.get(p, 0) for p in read),
+            "errors": len(failed), "cached": len(every - read - failed)}
 
 
 def _plan(name: str, path: str, rules: tuple[bool, ...], plans: Plans) -> Found:

@@ -52,49 +52,19 @@ from collections import deque
 from collections.abc import Collection
 from types import TracebackType
 
-STATE_VERSION = 1
-FILENAME = "dvc-hash-state.sqlite3"
-APPLICATION_ID = 0x44574853  # "DWHS": marks the file as ours
+from dataward.drift import interrupt
+from dataward.drift.state_db import FILENAME, Row, open_db
+from dataward.drift.state_db import sig as _sig
+from dataward.drift.state_db import span as _span
+from dataward.drift.state_db import str_span as _str_span
+
+__all__ = ["FILENAME", "RACY_WINDOW_NS", "HashState"]
+
 # Larger than any file system's timestamp granularity, plus clock skew between this machine
 # and a file server.
 RACY_WINDOW_NS = 5 * 10**9
 WRITE_EVERY_S = 0.25  # `write_behind` saves this often: little is left for the end
 _FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS hashes (
-    path BLOB PRIMARY KEY,
-    dev INTEGER NOT NULL, ino INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    size INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
-    md5 TEXT, md5_dos2unix TEXT
-) WITHOUT ROWID
-"""
-_Sig = tuple[int, int, int, int, int]
-_Row = tuple[int, int, int, int, int, "str | None", "str | None"]
-
-
-def _i64(n: int) -> int:
-    """SQLite integers are signed 64-bit; inode and device numbers may use the top bit."""
-    n &= 2**64 - 1
-    return n - 2**64 if n >= 2**63 else n
-
-
-def _sig(st: os.stat_result) -> _Sig:
-    dev, ino = st.st_dev, st.st_ino
-    if dev >= 2**63 or ino >= 2**63 or dev < 0 or ino < 0:
-        dev, ino = _i64(dev), _i64(ino)
-    return (dev, ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns)
-
-
-def _str_span(low: bytes, high: bytes) -> tuple[str, str]:
-    """A `_span` as str: the same paths are inside (a prefix's range in either form)."""
-    return low.decode(_FS_ENCODING, _FS_ERRORS), high.decode(_FS_ENCODING, _FS_ERRORS)
-
-
-def _span(folder: str) -> tuple[bytes, bytes]:
-    """The keys of the paths below `folder`: [low, high) ("<folder>/" up to "<folder>0")."""
-    low = os.fsencode(os.path.join(os.path.abspath(folder), ""))
-    return low, low[:-1] + bytes([low[-1] + 1])
 
 
 class HashState:
@@ -104,14 +74,16 @@ class HashState:
                  check_ctime: bool = True, problem: str = "") -> None:
         self.path = path
         self.check_ctime = check_ctime
-        self.problem = problem  # why the state is not persistent, or what was discarded
+        self._open_problem = problem  # why the state is not persistent, or what was discarded
+        self._write_problem = ""  # why the last save or prune failed
+        self.saved = 0  # rows written since loading
         self.touched: set[str] = set()
         self._conn = conn
-        self._pending: dict[bytes, _Row] = {}
+        self._pending: dict[bytes, Row] = {}
         self._queue: deque[tuple[str, os.stat_result, bool, str]] = deque()  # see `put`
         # What `preload` read: every entry in _range, by path as str (a scan's lookups then
         # encode nothing; the decoding is done on the preload's thread).
-        self._loaded: dict[str, _Row] = {}
+        self._loaded: dict[str, Row] = {}
         self._range: tuple[str, str] | None = None
         self._lock = threading.Lock()  # the dicts; taken before _db_lock, never after
         self._db_lock = threading.Lock()  # the connection: `save` writes holding it alone
@@ -123,42 +95,8 @@ class HashState:
         """The state in `path`: a folder (an existing one, or a path ending in a separator;
         the database is `FILENAME` in it) or the database file itself. Never raises for a
         missing, unreadable, locked, corrupt or old file."""
-        folder = os.path.isdir(path) or path.endswith((os.sep, "/"))
-        db = os.path.join(path, FILENAME) if folder else path
-        db = os.path.abspath(db)
-        problem = ""
-        for attempt in range(2):
-            try:
-                os.makedirs(os.path.dirname(db), exist_ok=True)
-                conn = sqlite3.connect(db, timeout=30, isolation_level=None,
-                                       check_same_thread=False)
-            except (OSError, sqlite3.Error) as exc:
-                return cls(db, None, check_ctime=check_ctime,
-                           problem=f"cannot open {db}: {exc}; hashes are not kept")
-            try:
-                verdict = _prepare(conn)
-            except sqlite3.OperationalError as exc:  # locked, or cannot be read: not ours to move
-                conn.close()
-                return cls(db, None, check_ctime=check_ctime,
-                           problem=f"cannot use {db}: {exc}; hashes are not kept")
-            except sqlite3.Error as exc:  # not a database, or a damaged one
-                verdict = f"unreadable ({exc})"
-            if verdict == "ok":
-                return cls(db, conn, check_ctime=check_ctime, problem=problem)
-            conn.close()
-            if verdict == "foreign" or attempt:
-                return cls(db, None, check_ctime=check_ctime,
-                           problem=f"{db} is not a dataward hash state; hashes are not kept")
-            problem = f"{db} was {verdict}; moved to {db}.corrupt and started empty"
-            try:
-                os.replace(db, db + ".corrupt")
-                for suffix in ("-journal", "-wal", "-shm"):
-                    if os.path.exists(db + suffix):
-                        os.remove(db + suffix)
-            except OSError as exc:
-                return cls(db, None, check_ctime=check_ctime,
-                           problem=f"{db} was {verdict} and cannot be replaced: {exc}")
-        raise AssertionError("unreachable")  # pragma: no cover
+        db, conn, problem = open_db(path)
+        return cls(db, conn, check_ctime=check_ctime, problem=problem)
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -183,7 +121,40 @@ class HashState:
             self._range = _str_span(low, high)
             return True
 
-    def _row(self, path: str, key: bytes) -> _Row | None:
+    @property
+    def problem(self) -> str:
+        """Why hashes are not kept (or what was discarded when the state was opened), or why
+        the last save or prune failed; "" when all is well (a later good save clears a
+        failed one)."""
+        return self._open_problem or self._write_problem
+
+    @property
+    def persistent(self) -> bool:
+        """Whether the state has a database (else it lives in memory, for one scan)."""
+        return self._conn is not None
+
+    def knows_under(self, folder: str) -> bool:
+        """Whether the state holds an entry for a path below `folder`."""
+        low, high = _span(folder)
+        span = _str_span(low, high)
+        with self._lock:
+            if self._queue:
+                self._drain()
+            if any(low <= k < high for k in self._pending):
+                return True
+            if self._range is not None and self._range[0] <= span[0] and span[1] <= self._range[1]:
+                return any(span[0] <= p < span[1] for p in self._loaded)
+            if self._conn is None:
+                return False
+            try:
+                with self._db_lock:
+                    return self._conn.execute("SELECT 1 FROM hashes WHERE path >= ? AND "
+                                              "path < ? LIMIT 1", (low, high)).fetchone() \
+                        is not None
+            except sqlite3.Error:
+                return False
+
+    def _row(self, path: str, key: bytes) -> Row | None:
         row = self._pending.get(key)
         if row is None and self._range is not None and self._range[0] <= path < self._range[1]:
             return self._loaded.get(path)  # the preload read every entry in the range
@@ -275,17 +246,26 @@ class HashState:
                     path = k.decode(enc, errors)
                     if low <= path < high:
                         loaded[path] = r
-        with self._db_lock:
-            problem = self._write(rows)
-        if problem:
-            with self._lock:
-                rows.update(self._pending)  # kept for a later save; newer puts win
-                self._pending = rows
-                self.problem = problem
-            return False
-        return True
+        with interrupt.held():  # SIGTERM waits for the transaction: the rows stay whole
+            try:
+                with self._db_lock:
+                    problem = self._write(rows)
+            except BaseException:
+                problem = "interrupted"
+                raise
+            finally:
+                if problem:
+                    with self._lock:
+                        rows.update(self._pending)  # kept for a later save; newer puts win
+                        self._pending = rows
+                        self._write_problem = problem
+            if problem:
+                return False
+            self._write_problem = ""
+            self.saved += len(rows)
+            return True
 
-    def _write(self, rows: dict[bytes, _Row]) -> str:
+    def _write(self, rows: dict[bytes, Row]) -> str:
         """Called holding `_db_lock`; why the rows could not be written, or ""."""
         if self._conn is None:
             return f"could not save {self.path}: it was closed"
@@ -298,6 +278,9 @@ class HashState:
         except sqlite3.Error as exc:
             self._rollback()
             return f"could not save {self.path}: {exc}"
+        except BaseException:
+            self._rollback()
+            raise
         return ""
 
     def write_behind(self) -> contextlib.AbstractContextManager[None]:
@@ -344,7 +327,7 @@ class HashState:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                self.problem = f"could not prune {self.path}: {exc}"
+                self._write_problem = f"could not prune {self.path}: {exc}"
                 return -1
             return deleted
 
@@ -369,7 +352,7 @@ class HashState:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
-            self.problem = f"could not prune {self.path}: {exc}"
+            self._write_problem = f"could not prune {self.path}: {exc}"
             return -1
         for k in doomed:
             del self._loaded[k]
@@ -416,40 +399,17 @@ class _WriteBehind:
                                        daemon=True)
 
     def _run(self) -> None:
-        while not self.stop.wait(WRITE_EVERY_S):
-            if not self.state.save():
-                return  # the reason is in state.problem; the last save tries again
+        wait = WRITE_EVERY_S
+        while not self.stop.wait(wait):
+            # a failure (another scan holding the database for long): try again, less often
+            wait = WRITE_EVERY_S if self.state.save() else min(2 * wait, 30.0)
 
     def __enter__(self) -> None:
         self.thread.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
-        self.thread.join()
-        self.state.save()
-
-
-def _prepare(conn: sqlite3.Connection) -> str:
-    """"ok" once the database holds our current schema; else why it cannot be used:
-    "foreign" (another program's database) or a reason to start afresh."""
-    conn.execute("BEGIN IMMEDIATE")  # two scans starting at once: one prepares, one waits
-    try:
-        app = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
-        if app not in (0, APPLICATION_ID) or (app == 0 and tables):
-            conn.execute("ROLLBACK")
-            return "foreign"
-        if app == APPLICATION_ID and version == STATE_VERSION and "hashes" in tables:
-            conn.execute("COMMIT")
-            return "ok"
-        conn.execute("DROP TABLE IF EXISTS hashes")  # an old version's, if any
-        conn.execute(_SCHEMA)
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {STATE_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return "ok"
+        try:
+            self.thread.join()
+        finally:  # even when SIGTERM interrupts the wait
+            self.state.save()

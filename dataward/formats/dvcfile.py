@@ -234,7 +234,15 @@ def read_stages(dvcfile: str, content: bytes) -> Stages:
     except YamlProblem:
         return NO_STAGES
     wdirs = {name: wdir for name, wdir, _ in _stage_bodies(doc)}
-    return Stages(wdirs, {path: opts for _, path, opts in _declared(dvcfile, doc)})
+    options = {path: opts for _, path, opts in _declared(dvcfile, doc)}
+    for _, wdir, stage in _stage_bodies(doc):  # `${item}.json`: matched by _declared_options
+        for key in ("outs", "metrics", "plots"):
+            for spec in _list(stage.get(key)):
+                entry = _stage_spec(spec)
+                if entry and "${" in entry[0]:
+                    options.setdefault(posixpath.normpath(posixpath.join(
+                        posixpath.dirname(dvcfile), wdir, entry[0])), entry[1])
+    return Stages(wdirs, options)
 
 
 def _stage_bodies(doc: Any) -> list[tuple[str, str, dict[str, Any]]]:
@@ -309,12 +317,29 @@ def _out(dvcfile: str, wdir: str, spec: Any, text: str,
         return None
     md5 = spec.get("md5")
     md5 = md5.lower() if isinstance(md5, str) and MD5.fullmatch(md5.lower()) else None
-    opts = stage_options.get(path, OutOptions()) if stage_options is not None \
+    opts = _declared_options(stage_options, path) if stage_options is not None \
         else _options(spec)
     return DvcOut(path, dvcfile, written, _line_of(text, md5 or written), md5,
                   spec.get("hash") != "md5", _count(spec.get("size")),
                   _count(spec.get("nfiles")), opts.cache, opts.push, opts.remote, None,
                   _versioned(spec.get("files")), _cloud(spec))
+
+
+def _declared_options(options: Mapping[str, OutOptions], path: str) -> OutOptions:
+    """What dvc.yaml declares for the output at `path`. A `foreach`/`matrix` stage declares
+    `${item}.json`; its dvc.lock entries (`name@key`) hold `alpha.json`, `beta.json`."""
+    found = options.get(path)
+    if found is not None:
+        return found
+    for written, opts in options.items():
+        if "${" in written and _template(written).fullmatch(path):
+            return opts
+    return OutOptions()
+
+
+def _template(path: str) -> re.Pattern[str]:
+    """`data/${item}.json` as a pattern: each `${...}` one or more characters."""
+    return re.compile(".+?".join(re.escape(p) for p in re.split(r"\$\{[^}]*\}", path)))
 
 
 def _options(spec: dict[str, Any]) -> OutOptions:

@@ -58,8 +58,11 @@ def text(report: DriftReport) -> str:
     s = report.summary
     lines = [f"{terminal(report.env)} ({terminal(report.root)}) against "
              f"{terminal(report.registry or 'the registry')} at "
-             f"{terminal(report.registry_commit[:12])}: {s.in_sync} of {s.expected_here} "
-             f"datasets in sync ({s.coverage:.0%})" + _selected(report)]
+             f"{terminal(report.registry_commit[:12])}: " + (
+                 f"{s.in_sync} of {s.expected_here} datasets in sync ({s.coverage:.0%})"
+                 if s.expected_here else "nothing to check: the registry has no datasets "
+                 "at this commit (exit 3: a scan that saw nothing must not pass)")
+             + _selected(report)]
     names = {n: terminal(n) for n in [e.name for e in report.datasets]
              + [u.name for u in report.unregistered] + [n.name for n in report.not_expected]}
     width = max((len(names[n]) for n in [*(e.name for e in report.datasets),
