@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataward.drift import hashing
+from dataward.drift import hashing, interrupt
 from dataward.drift.state_cache import HashState
 from tests.conftest import BIN
 from tests.harness.dvcrun import dvc
@@ -97,30 +97,12 @@ def test_a_save_that_failed_once_does_not_say_the_cache_is_unused_after_a_later_
     assert state.problem == "", f"still reported after a good save: {state.problem}"
 
 
-# -- SIGTERM while the last rows are being saved ------------------------------------------------
+# -- SIGTERM while the state is being saved ---------------------------------------------------
 
-class Stopped(Exception):
-    """What `dataward.drift.cli._stoppable`'s handler raises."""
-
-
-@pytest.fixture
-def sigterm_raises() -> Iterator[None]:
-    def stop(signum: int, frame: object) -> None:
-        raise Stopped
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def test_sigterm_while_the_writer_finishes_keeps_the_rows_queued_last(
-        tmp_path: Path, sigterm_raises: None) -> None:
-    """_WriteBehind.__exit__: stop, join the writer, save the rest. SIGTERM during the join
-    (the writer is in a save that waits for another scan's write lock) skips the last save:
-    what was hashed after the writer's last batch is lost, though the command then says
-    the files hashed so far are kept."""
+def test_sigterm_during_a_save_waits_for_it_and_keeps_every_row(tmp_path: Path) -> None:
+    """The save waits for another scan's write lock when SIGTERM arrives: the signal is held
+    until the transaction ends (interrupt.held), so both rows are kept, then the scan stops.
+    Before, a SIGTERM there cut the transaction and its rows were lost."""
     db = str(tmp_path / "state.sqlite3")
     files = []
     for i in range(2):
@@ -131,16 +113,14 @@ def test_sigterm_while_the_writer_finishes_keeps_the_rows_queued_last(
     state = HashState.load(db)
     other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     try:
-        with pytest.raises(Stopped), state.write_behind():
-            state.put(files[0], os.stat(files[0]), False, "a" * 32, time.time_ns())
-            other.execute("BEGIN IMMEDIATE")  # another scan's save, holding the lock
-            deadline = time.monotonic() + 10
-            while (state._queue or state._pending) and time.monotonic() < deadline:
-                time.sleep(0.01)  # the writer has taken row 0 and waits for the lock
-            state.put(files[1], os.stat(files[1]), False, "b" * 32, time.time_ns())
-            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        for f, md5 in zip(files, ("a" * 32, "b" * 32), strict=True):
+            assert state.put(f, os.stat(f), False, md5, time.time_ns())
+        other.execute("BEGIN IMMEDIATE")  # another scan's save, holding the lock
+        with interrupt.installed():
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
             threading.Timer(1.0, other.execute, ("COMMIT",)).start()
-        time.sleep(1.5)  # the other scan's lock is gone; the writer has finished
+            with pytest.raises(interrupt.Stopped):
+                state.save()
     finally:
         state.close()
         other.close()

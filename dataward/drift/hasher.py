@@ -7,7 +7,6 @@ The hash rules themselves are DVC's, in dataward.drift.hashing.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from dataward.drift.state_cache import HashState
 
 FLUSH_FILES = 256  # a worker adds its counts to the totals (and the progress) this often
+SAVE_EVERY_S = 2.0  # the state is written this often during a scan
 
 
 class Hasher:
@@ -43,6 +43,7 @@ class Hasher:
         self.files_done = 0
         self.stats = {"hashed": 0, "hashed_bytes": 0, "cached": 0, "errors": 0}
         self.sizes: dict[str, int] = {}  # path -> size when `look` saw it (0: no stat)
+        self._last_save = time.monotonic()
 
     def _advance(self, nbytes: int, nfiles: int) -> None:
         with self._lock:
@@ -51,7 +52,7 @@ class Hasher:
             if self.progress is not None:
                 self.progress(self.bytes_done, self.files_done)
 
-    def look(self, paths: Sequence[str], dos2unix: bool) -> Batch:
+    def look(self, paths: Sequence[str], dos2unix: bool, *, ask: bool = True) -> Batch:
         """Stat each file (recording its size in `sizes`) and answer those the state cache
         knows unchanged, here on the calling thread: a warm scan is mostly this loop, and a
         thread hand-off per file would cost more than the lookup. No progress is reported
@@ -59,7 +60,9 @@ class Hasher:
         batch = Batch(dos2unix)
         results, todo, sizes, stat, errors = batch.results, batch.todo, self.sizes, os.stat, 0
         fresh, hashed, hashed_bytes = self.fresh, 0, 0
-        get = self.state.get if self.state is not None else None
+        # ask=False: the state is known to hold none of these (a first scan), so a lookup
+        # per file (a lock and three dicts) would only cost
+        get = self.state.get if self.state is not None and ask else None
         for path in dict.fromkeys(paths):
             try:
                 st = stat(path)
@@ -91,9 +94,11 @@ class Hasher:
         """Hash what `look` could not answer, on `jobs` threads: path -> md5 (a LegacyMd5
         with dos2unix) or the OSError that stopped its reading, in `look`'s order.
 
-        The state is saved behind the hashing (HashState.write_behind), and what is left
-        when it ends or is interrupted (Ctrl-C, or a job's time limit: SIGTERM turned into
-        an exception by the command): a first scan cut short keeps what it hashed."""
+        The state is saved every SAVE_EVERY_S seconds while hashing, by the worker whose turn
+        it is (a thread writing beside them was slower: its Python work takes turns with
+        theirs), and when hashing ends or is interrupted (Ctrl-C, or a job's time limit:
+        SIGTERM turned into an exception by the command): a first scan cut short keeps
+        what it hashed."""
         results = batch.results
         done = len(results) - len(batch.todo)
         if done:
@@ -109,6 +114,7 @@ class Hasher:
             def big_file(n: int) -> None:  # progress inside a large file, as it is read
                 tally.reported += n
                 self._advance(n, 0)
+                self._save_if_due()
 
             try:
                 while not errors:
@@ -125,14 +131,14 @@ class Hasher:
                 self._flush(tally)
 
         workers = min(self.jobs, len(batch.todo))
-        saving = (self.state.write_behind() if self.state is not None and workers
-                  else contextlib.nullcontext())
-        with saving:  # and what was hashed is saved however the block ends
-            try:
-                self._run(work, workers)
-            except BaseException:  # Ctrl-C, SIGTERM: the workers stop before the save
-                errors.append(KeyboardInterrupt())
-                raise
+        try:
+            self._run(work, workers)
+        except BaseException:  # Ctrl-C, SIGTERM: the workers stop before the save
+            errors.append(KeyboardInterrupt())
+            raise
+        finally:  # what was hashed is saved however hashing ends
+            if self.state is not None and workers:
+                self.state.save()
         if errors:
             raise errors[0]
         return cast("dict[str, str | OSError]", results)
@@ -187,6 +193,17 @@ class Hasher:
             if self.progress is not None:
                 self.progress(self.bytes_done, self.files_done)
         tally.clear()
+        self._save_if_due()
+
+    def _save_if_due(self) -> None:
+        now = time.monotonic()
+        if self.state is None or now - self._last_save < SAVE_EVERY_S:
+            return
+        with self._lock:
+            if now - self._last_save < SAVE_EVERY_S:
+                return  # another worker is saving
+            self._last_save = now
+        self.state.save()
 
 
 class _Tally:

@@ -202,9 +202,11 @@ def _hash(plans: Plans, jobs: int, state: HashState | None, state_file: str | No
     many = hasher.Hasher(jobs=jobs, state=state,
                          progress=progress.advance if progress else None, fresh=fresh)
     batches = []
+    ask = state is not None and state.knows_under(root)
     for d2u in (False, True):
         wanted = sorted({p for plan in plans.values() if d2u in plan.rules for p in plan.paths})
-        batches.append(many.look(wanted, dos2unix=d2u))  # stats all, answers the unchanged
+        # stats all, answers the unchanged
+        batches.append(many.look(wanted, dos2unix=d2u, ask=ask))
     if progress:
         # a dataset with DVC 2 and DVC 3 versions has its files read by both rules
         twice = {p for plan in plans.values() if len(plan.rules) > 1 for p in plan.paths}

@@ -63,7 +63,6 @@ __all__ = ["FILENAME", "RACY_WINDOW_NS", "HashState"]
 # Larger than any file system's timestamp granularity, plus clock skew between this machine
 # and a file server.
 RACY_WINDOW_NS = 5 * 10**9
-WRITE_EVERY_S = 0.25  # `write_behind` saves this often: little is left for the end
 _FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
@@ -283,13 +282,6 @@ class HashState:
             raise
         return ""
 
-    def write_behind(self) -> contextlib.AbstractContextManager[None]:
-        """While in this block, what `put` stores is written by a background thread every
-        WRITE_EVERY_S: SQLite writes without the GIL, so on a second core saving costs a
-        first scan little, and a scan killed by a job's time limit keeps what it hashed.
-        Leaving the block, by return or exception, writes the rest."""
-        return _WriteBehind(self)
-
     def prune(self, keep: Collection[str], *, under: str | None = None) -> int:
         """Forget every entry not in `keep` (below the folder `under` only, if given), e.g.
         `state.prune(state.touched, under=root)` after a scan of `root`. Returns how many
@@ -387,29 +379,3 @@ class HashState:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-class _WriteBehind:
-    """`HashState.write_behind`: a thread saving every WRITE_EVERY_S until the block ends."""
-
-    def __init__(self, state: HashState) -> None:
-        self.state = state
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="dataward-state-writer",
-                                       daemon=True)
-
-    def _run(self) -> None:
-        wait = WRITE_EVERY_S
-        while not self.stop.wait(wait):
-            # a failure (another scan holding the database for long): try again, less often
-            wait = WRITE_EVERY_S if self.state.save() else min(2 * wait, 30.0)
-
-    def __enter__(self) -> None:
-        self.thread.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        try:
-            self.thread.join()
-        finally:  # even when SIGTERM interrupts the wait
-            self.state.save()
