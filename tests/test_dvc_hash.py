@@ -24,6 +24,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataward.drift import hashing as dvc_hash
 from dataward.drift import state_cache as hash_state
@@ -37,6 +39,7 @@ from dataward.drift.hashing import (
     walk,
 )
 from dataward.drift.state_cache import HashState
+from dataward.formats import manifest
 from dataward.formats.manifest import read_manifest
 
 DVC = str(Path(sys.executable).parent / "dvc")
@@ -439,3 +442,30 @@ def test_hashing_imports_no_dvc() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("n", [0, 1, dvc_hash.MANIFEST_SLICE, 2 * dvc_hash.MANIFEST_SLICE + 1])
+def test_a_large_manifest_hashed_in_slices_is_dvcs_own(n: int) -> None:
+    """dir_md5 formats the manifest a slice at a time (a million files' manifest is 100 MB):
+    the md5 is still that of the `.dir` object DVC writes, json.dumps of the sorted entries."""
+    entries = {f"d{i % 7}/f {i} \"é\".bin": f"{i:032x}" for i in range(n)}
+    dvc_writes = json.dumps([{"md5": md5, "relpath": rel}
+                             for rel, md5 in sorted(entries.items())], sort_keys=True)
+    assert dvc_hash.dir_md5(entries) == hashlib.md5(dvc_writes.encode()).hexdigest() + ".dir"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=12), st.from_regex(r"[0-9a-f]{32}",
+                                                                       fullmatch=True),
+                       min_size=1, max_size=8))
+def test_a_manifest_as_dvc_writes_it_reads_as_json_would(entries: dict[str, str]) -> None:
+    """A manifest in DVC's own format is read entry by entry (a million-file manifest through
+    json.loads builds a million dicts first); the answer is the full JSON parse's, refusals
+    included (a path leaving the folder, a NUL, a name twice)."""
+    data = json.dumps([{"md5": md5, "relpath": rel} for rel, md5 in sorted(entries.items())],
+                      sort_keys=True).encode()
+    want = manifest.parse(json.dumps(json.loads(data), indent=1).encode())  # the JSON path
+    assert manifest.parse(data) == want
+    doubled = data[:-1] + b", " + data[1:]  # every name twice
+    assert manifest.parse(doubled) == manifest.parse(json.dumps(json.loads(doubled),
+                                                                indent=1).encode())

@@ -283,23 +283,23 @@ def _found(plan: Plan, hashes: Hashes) -> Found:
 
 def _found_by(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
               hashes: Hashes) -> Found:
-    results = {p: hashes[dos2unix][p] for p in paths}
-    errors = [(p, h) for p, h in results.items() if isinstance(h, OSError)]
+    hashed = hashes[dos2unix]
+    errors = [(p, h) for p in paths if isinstance(h := hashed[p], OSError)]
     if errors:
         p, err = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return Found("error", reason=printable(f"{err.strerror or err}: {p}{more}"))
     if kind == "file":
-        h = results[path]
+        h = hashed[path]
         return Found("file", md5=str(h), dvc2_md5=_dvc2(h))
     base = os.path.join(path, "")
-    if os.path.normpath(path) == path and all(p.startswith(base) for p in results):
+    if os.path.normpath(path) == path and all(p.startswith(base) for p in paths):
         # the paths are `_plan`'s base + relpath: slicing is relpath's answer, 5x faster
         cut, sep = len(base), os.sep
-        rel = {(p[cut:] if sep == "/" else p[cut:].replace(sep, "/")): h
-               for p, h in results.items()}
+        rel = {(p[cut:] if sep == "/" else p[cut:].replace(sep, "/")): hashed[p]
+               for p in paths}
     else:
-        rel = {os.path.relpath(p, path).replace(os.sep, "/"): h for p, h in results.items()}
+        rel = {os.path.relpath(p, path).replace(os.sep, "/"): hashed[p] for p in paths}
     if not rel:
         return Found("missing")  # an empty folder holds none of the data
     if not dos2unix:  # plain md5s (str): one rule, no DVC 2 variant
