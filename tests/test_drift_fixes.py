@@ -24,6 +24,7 @@ from dataward.report import drift_text
 from tests.conftest import BIN, _hermetic
 from tests.harness.dvcrun import dvc
 from tests.harness.repo import GitRepo
+from tests.test_drift import Registry, put
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMIT = "c" * 40
@@ -262,17 +263,6 @@ def test_a_name_that_moves_the_cursor_is_shown_not_run() -> None:
 
 V1 = {"0.jpg": b"\xff\xd8dog0", "1.jpg": b"\xff\xd8dog1"}
 V2 = {**V1, "2.jpg": b"\xff\xd8dog2", "sub/3.jpg": b"\xff\xd8dog3"}
-
-
-class Registry(NamedTuple):
-    path: Path
-    commits: list[str]
-
-
-def put(folder: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
 
 
 @pytest.fixture(scope="module")

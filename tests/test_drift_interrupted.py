@@ -15,24 +15,8 @@ import pytest
 
 from dataward.drift.cli import _progress_lines
 from dataward.report.catalog_text import size
-from tests.conftest import BIN, _hermetic
-from tests.harness.dvcrun import dvc
-from tests.harness.repo import GitRepo
-from tests.test_drift_state_bulk import FILES, PAST_NS, pics, scan, write
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with pytest.MonkeyPatch.context() as mp:
-        _hermetic(tmp_path_factory.mktemp("interrupted-home"), mp)
-        path = tmp_path_factory.mktemp("interrupted") / "registry"
-        repo = GitRepo.init(path)
-        dvc(path, "init", "-q")
-        write(path / "pics", FILES)
-        dvc(path, "add", "-q", "pics")
-        repo.git("add", "-A")
-        repo.commit("pics version 1")
-        return path
+from tests.conftest import BIN
+from tests.test_drift_state_bulk import FILES, PAST_NS, build_registry, pics, scan, write
 
 
 def rows(state: Path) -> int:
@@ -42,6 +26,11 @@ def rows(state: Path) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM hashes").fetchone()[0])
     except sqlite3.Error:
         return 0
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_registry(tmp_path_factory)
 
 
 def test_a_scan_killed_by_its_time_limit_keeps_what_it_hashed(registry: Path,

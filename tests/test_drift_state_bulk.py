@@ -36,6 +36,11 @@ class Scanned(NamedTuple):
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_registry(tmp_path_factory)
+
+
+def build_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry with one folder `pics` of FILES, `dvc add`-ed and committed."""
     with pytest.MonkeyPatch.context() as mp:
         _hermetic(tmp_path_factory.mktemp("bulk-home"), mp)
         path = tmp_path_factory.mktemp("bulk") / "registry"
