@@ -44,11 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dataward.audit import cli as audit_cli
     from dataward.catalog import cli as catalog_cli
     from dataward.drift import cli as drift_cli
+    from dataward.jobs import cli as jobs_cli
 
     init_cli.add_parsers(sub)
     catalog_cli.add_parsers(sub)
     drift_cli.add_parsers(sub)
     audit_cli.add_parsers(sub)
+    jobs_cli.add_parsers(sub)
     schema = sub.add_parser("schema", help="the JSON Schemas in schemas/")
     mode = schema.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="regenerate them from the models")
@@ -88,6 +90,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from dataward.catalog import cli as catalog_cli
 
         return catalog_cli.main(args)
+    if args.command == "fingerprint":
+        from dataward.jobs import cli as jobs_cli
+
+        return jobs_cli.main(args)
     if args.command == "remote":
         from dataward.audit import cli as audit_cli
 

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from dataward.adapters.git import Repo
     from dataward.adapters.github.client import Client
     from dataward.catalog.model import Catalog
+    from dataward.drift.hasher import Progress
     from dataward.drift.head_start import HeadStart
     from dataward.drift.model import DriftReport
-    from dataward.drift.scan import Progress
     from dataward.policy import Policy
 
 
@@ -246,7 +246,7 @@ def _progress() -> Progress | None:
     """A rich progress bar on a terminal; plain lines every 10 s otherwise (CI logs)."""
     import time
 
-    from dataward.drift.scan import Progress
+    from dataward.drift.hasher import Progress
     from dataward.report.catalog_text import size
 
     if sys.stderr.isatty():

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from dataward.drift import hashing
 from dataward.drift.hashing import DOS2UNIX_CHUNK, PROGRESS_EVERY, READ_CHUNK, LegacyMd5
@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 
 FLUSH_FILES = 256  # a worker adds its counts to the totals (and the progress) this often
 SAVE_EVERY_S = 2.0  # the state is written this often during a scan
+
+
+class Progress(NamedTuple):
+    start: Callable[[int, int], None]  # total bytes, total files
+    advance: Callable[[int, int], None]  # bytes, files done so far
+    done: Callable[[], None]
 
 
 class Hasher:

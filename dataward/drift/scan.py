@@ -12,7 +12,7 @@ import os
 import posixpath
 import socket
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple, cast
 
@@ -21,6 +21,7 @@ from dataward.adapters.files import read_given
 from dataward.catalog.model import Catalog, Dataset
 from dataward.drift import hasher, hashing
 from dataward.drift import judge as judging
+from dataward.drift.hasher import Progress
 from dataward.drift.judge import Found, Hashed, copy_of, printable, summary
 from dataward.drift.model import DriftReport, NotExpected, Unregistered
 from dataward.drift.selection import select
@@ -34,12 +35,6 @@ if TYPE_CHECKING:
 # What a folder under the root can be named without being an ad-hoc dataset copy.
 NOT_DATA = frozenset({".git", ".dvc", ".github", ".hg"})
 KIND = {False: "md5", True: "md5-dos2unix"}  # dos2unix -> the hash kind DVC names
-
-
-class Progress(NamedTuple):
-    start: Callable[[int, int], None]  # total bytes, total files
-    advance: Callable[[int, int], None]  # bytes, files done so far
-    done: Callable[[], None]
 
 
 class Scan(NamedTuple):

@@ -119,6 +119,9 @@ def _entry_points(w: World) -> dict[str, list[list[str]]]:
         "drift": [["drift", "scan", "--env", "lab\x1b[2J", "--root", str(w.root), "--registry",
                    registry, "--no-state", "--format", f] for f in ("text", "json", "github")],
         "schema": [["schema", "--check", "--dir", "../schemas-here"]],
+        "fingerprint": [["fingerprint", str(w.root), "--no-state"],
+                        ["fingerprint", EVIL_DIR, "--json", "--no-state"],
+                        ["fingerprint", "fifo.md", "--no-state"]],
         "remote": [["remote", "audit", "--timeout", "5", "--plan", "fifo.md", "--format", f]
                    for f in FORMATS],
     }

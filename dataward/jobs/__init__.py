@@ -1,0 +1,1 @@
+"""Where jobs run (pipeline steps, batch jobs): a dataset's fingerprint, checked in place."""
