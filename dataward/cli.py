@@ -90,7 +90,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from dataward.catalog import cli as catalog_cli
 
         return catalog_cli.main(args)
-    if args.command == "fingerprint":
+    if args.command in ("fingerprint", "verify"):
         from dataward.jobs import cli as jobs_cli
 
         return jobs_cli.main(args)

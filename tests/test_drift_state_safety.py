@@ -163,7 +163,7 @@ def black_hole() -> Iterator[tuple[int, threading.Event]]:
 
 def test_sigterm_while_reading_manifests_from_the_remote_stops_the_scan(
         tmp_path: Path, black_hole: tuple[int, threading.Event]) -> None:
-    """`Stopped` is an Exception: `scan._fetch_manifests` (and adapters.dvc/object_store)
+    """`Stopped` is an Exception: `manifests.fetch_manifests` (and adapters.dvc/object_store)
     catch Exception, so a job's time limit arriving while a modified folder's manifests are
     read from the remote is reported as "could not read manifests" and the scan goes on
     (it then exits 1 with a report, instead of 3)."""

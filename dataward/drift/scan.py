@@ -17,16 +17,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from dataward import __version__
-from dataward.adapters.files import read_given
 from dataward.catalog.model import Catalog, Dataset
 from dataward.drift import hasher, hashing
 from dataward.drift import judge as judging
 from dataward.drift.hasher import Progress
 from dataward.drift.judge import Found, Hashed, copy_of, printable, summary
+from dataward.drift.manifests import ManifestCache, fetch_manifests
 from dataward.drift.model import DriftReport, NotExpected, Unregistered
 from dataward.drift.selection import select
 from dataward.formats.dvc_config import load as dvc_settings
-from dataward.formats.manifest import MAX_MANIFEST, read_manifest
 
 if TYPE_CHECKING:
     from dataward.drift.head_start import HeadStart
@@ -99,7 +98,7 @@ def scan(catalog: Catalog, env: str, root: str, *, jobs: int, state_file: str | 
     manifests = ManifestCache([dvc_settings(own).cache_dir if os.path.isdir(own) else
                                os.path.join(own, "cache"), *cache_dirs])
     if remote_root:
-        _fetch_manifests(expected, found, manifests, remote_root)
+        fetch_manifests(expected, found, manifests, remote_root)
     entries = [judging.judge(d, found[d.name], manifests) for d in expected]
     unregistered = _unregistered(catalog, extra, found, plans, hashes, sizes)
     return Scan(DriftReport(
@@ -124,6 +123,25 @@ def _unregistered(catalog: Catalog, extra: Sequence[str], found: Mapping[str, Fo
             name=printable(name), size=sum(sizes.get(p, 0) for p in kept), nfiles=len(kept),
             actual_md5=f.md5, copy_of=copy_of(f, catalog), reason=f.reason or None))
     return out
+
+
+def found_at(dataset: Dataset, path: str, *, jobs: int, state_file: str | None) -> Found:
+    """What is at `path` (any path: a job's mount), hashed as a scan hashes `dataset`: by
+    every kind of hash its versions use, through the state cache."""
+    from dataward.drift.state_cache import HashState
+
+    path = os.path.abspath(path)
+    own = dataset.hash == "md5-dos2unix"
+    rules = (own, *sorted({v.hash == "md5-dos2unix" for v in dataset.versions} - {own}))
+    plans: Plans = {}
+    found = _plan(dataset.name, path, rules, plans)
+    if dataset.name not in plans:
+        return found  # missing, or why it cannot be read
+    state = HashState.load(state_file) if state_file else None
+    if state is not None:
+        state.preload(path)
+    hashes, _, _ = _hash(plans, jobs, state, state_file, path, None, frozenset())
+    return _found(plans[dataset.name], hashes)
 
 
 def _not_expected(catalog: Catalog, chosen: set[str] | None, root: str) -> list[NotExpected]:
@@ -309,75 +327,6 @@ def _found_by(kind: str, path: str, paths: Sequence[str], dos2unix: bool,
 
 def _dvc2(h: object) -> str | None:
     return getattr(h, "dvc2", None)
-
-
-class ManifestCache:
-    """`.dir` manifests by hash: from DVC cache folders (DVC 3 and 2 layouts), read once each,
-    or stored after a fetch from the remote."""
-
-    def __init__(self, cache_dirs: Sequence[str]) -> None:
-        self.cache_dirs = list(cache_dirs)
-        self.known: dict[str, Mapping[str, str] | None] = {}
-
-    def __call__(self, md5: str) -> Mapping[str, str] | None:
-        if md5 not in self.known:
-            self.known[md5] = None
-            for folder in self.cache_dirs:
-                for sub in (("files", "md5"), ()):
-                    try:  # a regular file only (a FIFO in a shared cache must not hang)
-                        found = read_manifest(read_given(
-                            os.path.join(folder, *sub, md5[:2], md5[2:]), MAX_MANIFEST), md5)
-                    except OSError:
-                        continue
-                    if found is not None:
-                        self.known[md5] = found
-                        return found
-        return self.known[md5]
-
-    def store(self, md5: str, manifest: Mapping[str, str]) -> None:
-        self.known[md5] = manifest
-
-
-def _fetch_manifests(datasets: Sequence[Dataset], found: Mapping[str, Found],
-                     manifests: ManifestCache, project: str) -> None:
-    """`.dir` manifests no local cache holds, for directories that match no version, read
-    from the DVC remote (the registry's, through dvc): the changed files need them."""
-    from dataward.formats.dvcfile import object_key
-
-    wanted: dict[str | None, set[tuple[str, bool]]] = {}
-    for d in datasets:
-        f = found[d.name]
-        if f.kind != "dir" or any(f.holds(v) for v in d.versions) or d.imported:
-            continue
-        for v in d.versions:  # a DVC 2 version's object is where DVC 2 put it
-            if v.md5.endswith(".dir") and manifests(v.md5) is None:
-                wanted.setdefault(d.remote, set()).add((v.md5, v.hash == "md5-dos2unix"))
-    import importlib.util
-    import sys
-
-    if wanted and importlib.util.find_spec("dvc") is None:
-        print("dataward drift: changed folders are reported without which files changed: their "
-              "manifests are in no local DVC cache, and reading them from the remote needs dvc "
-              "(pip install 'dataward[dvc]')", file=sys.stderr)
-        return
-    for remote_name, objects in wanted.items():
-        try:
-            from dataward.adapters.dvc import open_remote
-
-            remote = open_remote(project, remote_name, timeout=30, jobs=8)
-            keys = {object_key(md5, legacy): md5 for md5, legacy in objects}
-            for key, data in remote.read(sorted(keys)).items():
-                files = read_manifest(data, keys[key]) if data is not None else None
-                if files is not None:
-                    manifests.store(keys[key], files)
-        except Exception as exc:
-            from dataward.formats.urls import mask_text
-            from dataward.report.escape import terminal
-
-            said = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-            print(f"dataward drift: could not read manifests from remote "
-                  f"{terminal(remote_name or '(default)')}: {terminal(mask_text(said))}",
-                  file=sys.stderr)
 
 
 def _tracked_folders(root: str) -> set[str]:

@@ -1,0 +1,135 @@
+"""`dataward verify PATH --dataset NAME`: a job checks, before it starts, that the folder it
+reads holds exactly the dataset version its experiment claims, against a registry checkout
+(real git and DVC) or a published catalog.json alone, and writes a lineage record."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from tests.conftest import BIN, _hermetic
+from tests.harness.dvcrun import dvc
+from tests.harness.repo import GitRepo
+
+V1 = {"cat/0.jpg": b"\xff\xd8cat0", "cat/1.jpg": b"\xff\xd8cat1", "notes.txt": b"two cats\r\n"}
+V2 = {**V1, "dog/0.jpg": b"\xff\xd8dog0"}
+
+
+class Registry(NamedTuple):
+    path: Path
+    commits: list[str]
+    md5s: list[str]  # each version's `.dir` md5
+
+
+def put(folder: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    with pytest.MonkeyPatch.context() as mp:
+        _hermetic(tmp_path_factory.mktemp("verify-home"), mp)
+        path = tmp_path_factory.mktemp("verify") / "registry"
+        repo = GitRepo.init(path)
+        dvc(path, "init", "-q")
+        commits, md5s = [], []
+        for files in (V1, V2):
+            shutil.rmtree(path / "pets", ignore_errors=True)
+            put(path / "pets", files)
+            dvc(path, "add", "-q", "pets")
+            repo.git("add", "-A")
+            commits.append(repo.commit(f"pets, {len(files)} files"))
+            md5s.append(next(line.split()[-1] for line in
+                             (path / "pets.dvc").read_text().splitlines() if "md5:" in line))
+        return Registry(path, commits, md5s)
+
+
+def verify(registry: Registry, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([f"{BIN}/dataward", "verify", str(folder), "--dataset", "pets",
+                           "--registry", str(registry.path), "--no-state", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def record(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def test_the_current_version_is_verified_and_recorded(registry: Registry,
+                                                      tmp_path: Path) -> None:
+    put(tmp_path / "mnt", V2)
+    got = verify(registry, tmp_path / "mnt", "--json", str(tmp_path / "lineage.json"))
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert "pets version 2: verified, holds version 2" in got.stdout
+    lineage = record(tmp_path / "lineage.json")
+    assert {k: lineage[k] for k in ("schema", "dataset", "version", "md5", "verdict",
+                                    "held_version", "actual_md5", "version_commit",
+                                    "path")} == {
+        "schema": "dataward-lineage/1", "dataset": "pets", "version": 2,
+        "md5": registry.md5s[1], "verdict": "ok", "held_version": 2,
+        "actual_md5": registry.md5s[1], "version_commit": registry.commits[1],
+        "path": str(tmp_path / "mnt")}
+    assert lineage["registry_commit"] == registry.commits[1]
+
+
+def test_an_old_copy_refuses_the_job_and_an_older_version_asked_for_passes(
+        registry: Registry, tmp_path: Path) -> None:
+    put(tmp_path / "mnt", V1)
+    behind = verify(registry, tmp_path / "mnt", "--json", str(tmp_path / "l.json"))
+    assert behind.returncode == 1
+    assert "pets version 2: NOT verified, behind: holds version 1 of 2" in behind.stdout
+    assert record(tmp_path / "l.json")["verdict"] == "behind"
+    assert record(tmp_path / "l.json")["held_version"] == 1
+    assert verify(registry, tmp_path / "mnt", "--version", "1").returncode == 0
+    put(tmp_path / "new", V2)
+    ahead = verify(registry, tmp_path / "new", "--version", "1")
+    assert ahead.returncode == 1
+    assert "holds version 2" in ahead.stdout and "newer than version 1" in ahead.stdout
+
+
+def test_a_changed_file_is_named(registry: Registry, tmp_path: Path) -> None:
+    put(tmp_path / "mnt", {**V2, "cat/1.jpg": b"\xff\xd8retouched"})
+    got = verify(registry, tmp_path / "mnt")
+    assert got.returncode == 1
+    assert "modified" in got.stdout and "cat/1.jpg" in got.stdout  # the registry's cache
+    (tmp_path / "mnt" / "cat" / "1.jpg").write_bytes(V2["cat/1.jpg"])
+    (tmp_path / "mnt" / "cat" / "0.jpg").unlink()  # an interrupted copy
+    partial = verify(registry, tmp_path / "mnt")
+    assert partial.returncode == 1
+    assert "partial: 1 file of version 2 missing (cat/0.jpg)" in partial.stdout
+    missing = verify(registry, tmp_path / "nothing-here")
+    assert missing.returncode == 1 and "NOT verified, missing" in missing.stdout
+
+
+def test_a_published_catalog_alone_is_enough(registry: Registry, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.json"
+    built = subprocess.run([f"{BIN}/dataward", "catalog", "build", "-o", str(catalog)],
+                           cwd=registry.path, capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    put(tmp_path / "mnt", V1)
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}  # no dvc on the PATH
+    got = subprocess.run([f"{BIN}/dataward", "verify", str(tmp_path / "mnt"), "--dataset",
+                          "pets", "--catalog", str(catalog), "--version", "1", "--no-state"],
+                         capture_output=True, text=True, env=env, check=False)
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert "verified, holds version 1" in got.stdout
+
+
+def test_a_wrong_name_or_version_is_a_usage_error(registry: Registry, tmp_path: Path) -> None:
+    put(tmp_path / "mnt", V2)
+    typo = subprocess.run([f"{BIN}/dataward", "verify", str(tmp_path / "mnt"), "--dataset",
+                           "pet", "--registry", str(registry.path), "--no-state"],
+                          capture_output=True, text=True, check=False)
+    assert typo.returncode == 2 and "did you mean pets?" in typo.stderr
+    nine = verify(registry, tmp_path / "mnt", "--version", "9")
+    assert nine.returncode == 2 and "pets has versions 1 to 2" in nine.stderr
+    for proc in (typo, nine):
+        assert "Traceback" not in proc.stderr
