@@ -271,6 +271,16 @@ def story(sb: Sandbox, s3: S3Server, wheelhouse: Path | None) -> None:
         assert board is not None and "⏪ v1" in board.decode() and "✏️ ~v2" in board.decode()
         print("\n  drift/README.md on the dataward branch, the lab's dashboard:\n")
         print(textwrap.indent(board.decode(), "  | "))
+
+        step("14. A training job on the lab server checks its data before it starts: the\n"
+             "    experiment says dog_and_cat version 2, the server's folder holds version 1")
+        job = ("dataward verify ../lab-server/dog_and_cat --dataset dog_and_cat --registry . "
+               "{version}--json ../lineage.json && echo 'training starts'")
+        sb.sh(registry, job.format(version=""), expect=1)
+        sb.sh(registry, job.format(version="--version 1 "))
+        sb.sh(registry, "cat ../lineage.json")
+        sb.sh(registry, "dataward fingerprint ../lab-server/dog_and_cat  # a pipeline's cache "
+                        "key: the md5 `dvc add` would record")
         github.check()  # every request matched GitHub's OpenAPI description
 
 

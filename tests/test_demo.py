@@ -34,7 +34,10 @@ def test_the_demo_tells_the_story_and_leaves_nothing_behind(tmp_path: Path) -> N
                  "dataward init (user repository) in",
                  "no large binaries in git....", "model.pt is 2.0 MB, over the 500 KB limit",
                  "the dataward branch on GitHub now holds: .nojekyll, catalog.json",
-                 "drift/README.md on the dataward branch", "demo finished in"):
+                 "drift/README.md on the dataward branch",
+                 "dog_and_cat version 2: NOT verified, behind: holds version 1 of 2",
+                 "dog_and_cat version 1: verified, holds version 1", "\n  training starts",
+                 '"verdict": "ok"', "demo finished in"):
         assert said in out, said
     assert list(tmp.iterdir()) == [], "the sandbox (and anything else in TMPDIR) is gone"
     assert list(home.iterdir()) == [], "nothing was written to the user's HOME"
