@@ -4,10 +4,15 @@ reads holds exactly the dataset version its experiment claims, against a registr
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import os
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -133,3 +138,69 @@ def test_a_wrong_name_or_version_is_a_usage_error(registry: Registry, tmp_path: 
     assert nine.returncode == 2 and "pets has versions 1 to 2" in nine.stderr
     for proc in (typo, nine):
         assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A web server on 127.0.0.1 serving a folder (a lab's GitHub Pages stand-in)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Files as they are; under /private/ only with HTTP Basic reader:S3CRET."""
+
+    def do_GET(self) -> None:
+        want = "Basic " + base64.b64encode(b"reader:S3CRET").decode()
+        if self.path.startswith("/private/") and self.headers.get("Authorization") != want:
+            self.send_error(401)
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_catalog_published_on_the_web_is_read_from_its_url(
+        registry: Registry, tmp_path: Path, web: tuple[str, Path]) -> None:
+    url, site = web
+    built = subprocess.run([f"{BIN}/dataward", "catalog", "build", "-o",
+                            str(site / "catalog.json")], cwd=registry.path,
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    put(tmp_path / "mnt", V2)
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+    def run(catalog: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([f"{BIN}/dataward", "verify", str(tmp_path / "mnt"),
+                               "--dataset", "pets", "--catalog", catalog, "--no-state"],
+                              capture_output=True, text=True, env=env, timeout=120,
+                              check=False)
+
+    good = run(f"{url}/catalog.json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "verified, holds version 2" in good.stdout
+    gone = run(f"http://reader:S3CRET@127.0.0.1:{url.rsplit(':', 1)[1]}/nope.json")
+    assert gone.returncode == 3, gone.stdout + gone.stderr
+    assert "HTTP 404" in gone.stderr and "S3CRET" not in gone.stdout + gone.stderr
+    assert "http://***@127.0.0.1" in gone.stderr
+    (site / "private").mkdir()
+    shutil.copy(site / "catalog.json", site / "private" / "catalog.json")
+    port = url.rsplit(":", 1)[1]
+    private = run(f"http://reader:S3CRET@127.0.0.1:{port}/private/catalog.json")
+    assert private.returncode == 0, private.stdout + private.stderr
+    refused = run(f"{url}/private/catalog.json")
+    assert refused.returncode == 3 and "HTTP 401" in refused.stderr
+    (site / "page.json").write_text("<html>a login page</html>")
+    portal = run(f"{url}/page.json")
+    assert portal.returncode == 2 and "is not a dataward catalog" in portal.stderr

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pydantic stays out of `dataward hook`'s start-up, which par
 
 DEFAULT_BRANCH = "dataward"
 MAX_CATALOG_BYTES = 256 << 20  # thousands of datasets' versions fit; /dev/zero does not
+CATALOG_URL_TIMEOUT = 60.0  # seconds for a published catalog.json to arrive
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,8 +50,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                            help="also ask the DVC remote what a pull of the current version "
                                 "meets now: archived, missing or corrupt objects")
         _source(p)
-        p.add_argument("--catalog", metavar="FILE", help="read this catalog.json instead of "
-                                                         "building one from the repository")
+        p.add_argument("--catalog", metavar="FILE|URL",
+                       help="read this catalog.json (a file, or the published one's URL) "
+                            "instead of building one from the repository")
 
 
 def _source(p: argparse.ArgumentParser) -> None:
@@ -135,10 +137,15 @@ def load_catalog(path: str) -> Catalog:
     from pydantic import ValidationError
 
     from dataward.adapters.files import read_given
+    from dataward.adapters.http_get import fetch, is_url
     from dataward.catalog.model import Catalog
+    from dataward.formats.urls import mask
 
     try:  # regular files only, bounded: `--catalog` a FIFO must not hang `dataward ls`
-        return Catalog.model_validate_json(read_given(path, MAX_CATALOG_BYTES).decode())
+        raw = (fetch(path, MAX_CATALOG_BYTES, CATALOG_URL_TIMEOUT) if is_url(path)
+               else read_given(path, MAX_CATALOG_BYTES))
+        path = mask(path)  # what the messages below show
+        return Catalog.model_validate_json(raw.decode())
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}", "pass a catalog.json that "
                          "`dataward catalog build` wrote") from None

@@ -35,7 +35,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     source.add_argument("--registry", metavar="DIR|URL",
                         help="the registry: a checkout, or a URL to clone (the catalog is "
                              "built from its history)")
-    source.add_argument("--catalog", metavar="FILE", help="a catalog.json instead")
+    source.add_argument("--catalog", metavar="FILE|URL",
+                        help="a catalog.json instead (a file, or the published one's URL)")
     scan.add_argument("--rev", default="HEAD", help="the registry revision (default: HEAD)")
     scan.add_argument("--datasets", action="append", metavar="GLOB[,GLOB...]",
                       help="the datasets this environment is meant to hold, as .gitattributes "

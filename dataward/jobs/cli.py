@@ -41,8 +41,9 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--registry", metavar="DIR|URL",
                         help="the registry: a checkout, or a URL to clone")
-    source.add_argument("--catalog", metavar="FILE",
-                        help="a published catalog.json instead (no git, no DVC needed)")
+    source.add_argument("--catalog", metavar="FILE|URL",
+                        help="a published catalog.json instead, a file or its http(s) URL "
+                             "(no git, no DVC needed)")
     p.add_argument("--rev", default="HEAD",
                    help="with --registry: the registry revision (default: HEAD)")
     p.add_argument("--json", metavar="FILE", dest="lineage",
