@@ -61,6 +61,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                                                  "and regenerate the dashboard")
     publish.add_argument("report", metavar="REPORT.json")
     publish.add_argument("--branch", default="dataward", help="default: dataward")
+    publish.add_argument("--stale-days", type=float, default=3.0, metavar="DAYS",
+                         help="mark environments whose last report is older as stale on the "
+                              "dashboard (default: 3)")
     publish.add_argument("--issue", action="store_true",
                          help="keep one issue per environment open while it drifts")
 
@@ -322,6 +325,9 @@ def _duration(seconds: float) -> str:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    if not args.stale_days > 0:  # also NaN
+        raise UsageError(f"--stale-days {args.stale_days:g}: a report is stale after a "
+                         "number of days above 0", "--stale-days 3")
     from pydantic import ValidationError
 
     from dataward.adapters.files import read_given, why
@@ -362,7 +368,8 @@ def _publish(args: argparse.Namespace) -> int:
                 except ValidationError:
                     continue  # not ours to judge: leave it out of the dashboard
         return {mine: body, "drift/README.md":
-                drift_text.dashboard([*others, report]).encode()}
+                drift_text.dashboard([*others, report],
+                                     stale_days=args.stale_days).encode()}
 
     try:
         sha = client.commit_files(args.branch, files, f"drift: {report.env} "

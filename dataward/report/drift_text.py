@@ -151,9 +151,15 @@ def cell(e: Entry | NotExpected | None) -> str:
     return f"{SYMBOLS[e.status]} v{version}" if version else SYMBOLS[e.status]
 
 
-def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> str:
-    """drift/README.md: every dataset of any report x every environment."""
+STALE_DAYS = 3.0  # nightly scans: a report this old means an environment stopped reporting
+
+
+def dashboard(reports: Sequence[DriftReport], now: datetime | None = None,
+              stale_days: float = STALE_DAYS) -> str:
+    """drift/README.md: every dataset of any report x every environment; an environment
+    whose report is older than `stale_days` is marked stale (its cells may be long wrong)."""
     now = now or datetime.now(timezone.utc)
+    stale = {r.env for r in reports if _older(r.time, now, stale_days)}
     reports = sorted(reports, key=lambda r: r.env)
     by_env: list[dict[str, Entry | NotExpected]] = [
         {**{e.name: e for e in r.not_expected}, **{e.name: e for e in r.datasets}}
@@ -167,7 +173,8 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
              "Which version of each registry dataset every environment holds, from the drift "
              "reports the environments publish (`dataward drift publish`). History is in this "
              "branch's git log.", "",
-             "| dataset | " + " | ".join(_md(r.env) for r in reports) + " |",
+             "| dataset | " + " | ".join(_md(r.env) + (" (stale)" if r.env in stale else "")
+                                         for r in reports) + " |",
              "|---|" + "---|" * len(reports)]
     for name in names:
         lines.append(f"| {_md(name)} (v{current[name]}) | "
@@ -181,9 +188,14 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None) -> st
               "|---|---|---|---|---|---|---|"]
     for r in reports:
         lines.append(f"| {_md(r.env)} | {_md(r.host)} | {_md(r.root)} | {_md(r.time)} "
-                     f"({_age(r.time, now)}) | "
+                     f"({_age(r.time, now)}" + (", **stale**" if r.env in stale else "")
+                     + ") | "
                      f"{_md(r.registry_commit[:12])} | {expected_here(r)} | {r.summary.in_sync} "
                      f"of {r.summary.expected_here} |")
+    if stale:
+        lines += ["", f"**Stale**: no report for over {stale_days:g} days from "
+                  + ", ".join(_md(e) for e in sorted(stale)) + ". Is its scan still running "
+                  "(the runner, the cron job)? Its column shows what it held then."]
     lines += _fixes(reports)
     lines += ["", "✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
               "◐ partly there · ∅ missing · ❓ could not be read · "
@@ -205,6 +217,14 @@ def _fixes(reports: Sequence[DriftReport]) -> list[str]:
             lines += ["", f"To fix **{_md(r.env)}** (paste on that machine):", "",
                       markdown_block("\n".join(fixes))]
     return lines
+
+
+def _older(stamp: str, now: datetime, days: float) -> bool:
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return True  # a report whose time cannot be read cannot be called fresh
+    return (now - then).total_seconds() > days * 86400
 
 
 def _age(stamp: str, now: datetime) -> str:
