@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import BIN, _hermetic
 from tests.harness.dvcrun import dvc
 from tests.harness.repo import GitRepo
+from tests.test_drift import put
 
 V1 = {"cat/0.jpg": b"\xff\xd8cat0", "cat/1.jpg": b"\xff\xd8cat1", "notes.txt": b"two cats\r\n"}
 V2 = {**V1, "dog/0.jpg": b"\xff\xd8dog0"}
@@ -30,12 +31,6 @@ class Registry(NamedTuple):
     path: Path
     commits: list[str]
     md5s: list[str]  # each version's `.dir` md5
-
-
-def put(folder: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
 
 
 @pytest.fixture(scope="module")

@@ -109,7 +109,7 @@ def _scan(args: argparse.Namespace) -> int:
     _check_env(args.env)
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
-    state = None if args.no_state else (args.state or _default_state())
+    state = None if args.no_state else (args.state or default_state())
     # Begun before pydantic is imported and the catalog built (dataward.drift.head_start).
     from dataward.drift.head_start import HeadStart
 
@@ -154,7 +154,7 @@ def _judged(args: argparse.Namespace, state: str | None, head: HeadStart | None
     from dataward.drift.selection import parse
 
     selection = parse(args.datasets) if args.datasets is not None else None
-    catalog, caches = _catalog(args)
+    catalog, caches = catalog_for(args)
     remote_root = caches[0] if caches else None
     if remote_root:
         from dataward.formats.dvc_config import load
@@ -162,7 +162,7 @@ def _judged(args: argparse.Namespace, state: str | None, head: HeadStart | None
         caches = [load(os.path.join(remote_root, ".dvc")).cache_dir]  # honours cache.dir
     report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
                                cache_dirs=caches, remote_root=remote_root,
-                               progress=_progress(), selection=selection, head=head)
+                               progress=progress_reporter(), selection=selection, head=head)
     from dataward.adapters.git import tracked_paths
     from dataward.drift import fixes
 
@@ -208,7 +208,7 @@ def _emit(args: argparse.Namespace, report: DriftReport, stats: Mapping[str, int
     return judge.exit_code(report)
 
 
-def _catalog(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
+def catalog_for(args: argparse.Namespace) -> tuple[Catalog, list[str]]:
     """The catalog, and folders whose DVC cache may hold `.dir` manifests."""
     from dataward.adapters.git import Repo, clone
     from dataward.catalog import build
@@ -241,12 +241,12 @@ def _policy_at(repo: Repo, rev: str) -> Policy:
     return Policy()
 
 
-def _default_state() -> str:
+def default_state() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "dataward", "drift-state-v1")
 
 
-def _progress() -> Progress | None:
+def progress_reporter() -> Progress | None:
     """A rich progress bar on a terminal; plain lines every 10 s otherwise (CI logs)."""
     import time
 

@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from dataward.drift.cli import _catalog, _default_state
+    from dataward.drift.cli import catalog_for, default_state
     from dataward.drift.manifests import ManifestCache
     from dataward.errors import UsageError
     from dataward.formats.dvc_config import load
@@ -79,12 +79,12 @@ def _verify(args: argparse.Namespace) -> int:
     if args.catalog and args.rev != "HEAD":
         raise UsageError("--rev needs --registry: a catalog is of one commit",
                          "pass --registry DIR|URL with --rev, or --version N with --catalog")
-    catalog, caches = _catalog(args)
+    catalog, caches = catalog_for(args)
     dataset = verify.dataset_named(catalog, args.dataset)
     target = verify.version_of(dataset, args.version)
     # `.dir` manifests name the changed files: the registry checkout's DVC cache, if any
     cache_dirs = [load(os.path.join(root, ".dvc")).cache_dir for root in caches]
-    state = None if args.no_state else (args.state or _default_state())
+    state = None if args.no_state else (args.state or default_state())
     found = verify.verify(dataset, target, args.path, ManifestCache(cache_dirs),
                           jobs=args.jobs, state_file=state)
     if args.lineage:
@@ -105,7 +105,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dataward.drift.cli import _default_state, _progress
+    from dataward.drift.cli import default_state, progress_reporter
     from dataward.errors import UsageError
     from dataward.jobs.fingerprint import fingerprint
     from dataward.report.catalog_text import size
@@ -113,8 +113,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
-    state = None if args.no_state else (args.state or _default_state())
-    progress = _progress()
+    state = None if args.no_state else (args.state or default_state())
+    progress = progress_reporter()
     found = fingerprint(args.path, dvc2=args.dvc2, state_file=state, jobs=args.jobs,
                         progress=progress)
     # stdout holds the answer alone (`KEY=$(dataward fingerprint data)`); the rest is a log
