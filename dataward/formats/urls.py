@@ -162,7 +162,10 @@ def _mask_run(run: str) -> str:
     """One run of text from a `scheme://` to a space: two URLs without a space between them
     (`['https://a:b@h', 'https://c:d@h']` without spaces) are masked one by one."""
     inner = _URL_IN_TEXT.search(run, 1)
-    if inner is not None:
+    # A `scheme://` inside a password (`http://u:a0000://@h`) may be no second URL: with an
+    # `@` anywhere in the run, it is masked as one URL, up to its last `@` (no part of a
+    # password shown, at worst a host hidden too); without one, URL by URL.
+    if inner is not None and "@" not in run:
         return _mask_run(run[:inner.start()]) + _mask_run(run[inner.start():])
     # Punctuation after the URL (`'https://h/?sig=x':`) is the sentence's, not a query value's.
     end = _TRAILING.search(run)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dataward import runner
@@ -107,6 +107,9 @@ def _after_userinfo(host: str, path: str) -> str:
 @settings(max_examples=400)
 @given(scheme=schemes, host=hosts, path=paths, secret=secrets, user=st.sampled_from(
     ["alice", "a.b", ""]))
+# found by this test on a fresh clone: `a0000://` in a password was taken for a second URL
+@example(scheme="http", host="dav.example", path="", secret="a0000://", user="alice")
+@example(scheme="https", host="h", path="/x", secret="p@ss://w", user="alice")
 def test_a_password_never_survives_mask(scheme: str, host: str, path: str, secret: str,
                                         user: str) -> None:
     url = f"{scheme}://{user}:{secret}@{host}{path}"
