@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,12 @@ import pytest
 from dataward.catalog.build import priced
 from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, Version
 from dataward.catalog.page import render
+from dataward.drift import collection
+from dataward.drift.history import Held, Holding, holdings, snapshot
 from tests.harness.browser import INSTALL_HINT, BrowserError, Chromium, Page, find_chromium
+from tests.harness.repo import GitRepo
+from tests.test_catalog import dataward, dvcfile
+from tests.test_drift_fixes import entry, make_report
 
 REGISTRY = "https://github.com/lab/datasets"
 GiB = 1024 ** 3
@@ -411,3 +417,110 @@ def test_no_description_shows_nothing_and_tags_name_versions(browser: Chromium,
         assert tab.errors() == []
     finally:
         tab.send("Page.close")
+
+
+# ---- which environments hold which version (`catalog build --drift DIR`) --------------------
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+HOLDINGS = """[...document.querySelectorAll('#detail table.holdings tbody tr')]
+    .map((tr) => [...tr.children].map((cell) => cell.innerText.trim()))"""
+
+
+def drift_holdings() -> dict[str, list[Holding]]:
+    lab = make_report([entry("in_sync", "images/cats")]).model_copy(
+        update={"env": "lab-server", "time": "2026-01-10T02:00:00Z"})
+    abci = make_report([entry("behind", "images/cats"), entry("modified", HOSTILE, nearest=1)]
+                       ).model_copy(update={"env": "abci", "time": "2026-01-05T02:00:00Z"})
+    past = [snapshot(lab).model_copy(update={"time": t, "datasets": {"images/cats": held}})
+            for t, held in [("2026-01-01T02:00:00Z", Held(status="behind", version=2)),
+                            ("2026-01-03T02:00:00Z", Held(status="in_sync", version=3))]]
+    return holdings([lab, abci], {"lab-server": past}, NOW)
+
+
+def test_holdings_are_embedded_only_when_given() -> None:
+    parser = _Scripts()
+    parser.feed(render(make_catalog(), drift_holdings(), now=NOW))
+    assert [attrs.get("id") for attrs, _ in parser.scripts] == [
+        "catalog-data", "pull-data", "holding-data", None]
+    data = json.loads(parser.scripts[2][1])
+    assert data["asOf"] == "2026-01-10 12:00 UTC"
+    assert [h["env"] for h in data["datasets"]["images/cats"]] == ["abci", "lab-server"]
+    assert 'id="holding-data"' not in render(make_catalog())
+
+
+def test_the_dataset_view_says_which_environment_holds_which_version(
+        browser: Chromium, tmp_path: Path, catalog_page: str) -> None:
+    path = tmp_path / "catalog.html"
+    path.write_text(render(make_catalog(), drift_holdings(), now=NOW), encoding="utf-8")
+    tab = browser.new_page()
+    try:
+        tab.open(path.as_uri() + "#dataset=images/cats")
+        assert tab.eval(HOLDINGS) == [
+            ["abci stale", "v1 behind", "2026-01-05 02:00 UTC\nfor 5 days",
+             "2026-01-05 02:00 UTC\n5 days old"],
+            ["lab-server", "v3 current", "2026-01-03 02:00 UTC\nfor 7 days",
+             "2026-01-10 02:00 UTC\n10 h old"]]
+        assert "from its latest drift report, as of 2026-01-10 12:00 UTC." in tab.eval(
+            "document.getElementById('detail').innerText")
+        tab.open(path.as_uri() + "#dataset=" + HOSTILE.replace("<", "%3C").replace(">", "%3E"))
+        assert tab.eval(HOLDINGS) == [["abci stale", "~v1 modified",
+                                       "2026-01-05 02:00 UTC\nfor 5 days",
+                                       "2026-01-05 02:00 UTC\n5 days old"]]
+        assert tab.eval("document.querySelectorAll('img, b, svg').length") == 0
+        tab.open(path.as_uri() + "#dataset=tables/weather.csv")
+        assert tab.eval(HOLDINGS) == []
+        assert "No environment's drift report names this dataset (as of 2026-01-10 12:00 " \
+               "UTC)." in tab.eval("document.getElementById('detail').innerText")
+        assert tab.errors() == [] and tab.eval("window.__cspViolations") == []
+        # Without drift reports the view is as it always was: no such section.
+        tab.open(catalog_page + "#dataset=images/cats")
+        assert tab.eval("document.querySelectorAll('#detail table.holdings').length") == 0
+        assert "Environments" not in tab.eval("[...document.querySelectorAll('#detail h3')]"
+                                              ".map((h) => h.textContent)")
+        assert tab.errors() == [] and tab.eval("window.__cspViolations") == []
+    finally:
+        tab.send("Page.close")
+
+
+def test_catalog_build_shows_a_drift_folder_on_the_page(browser: Chromium,
+                                                       tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "registry")
+    for md5, message in (("a" * 32, "data v1"), ("b" * 32, "data v2")):
+        repo.write("data.csv.dvc", dvcfile(md5, "data.csv"))
+        repo.add("data.csv.dvc")
+        repo.commit(message)
+    drift = tmp_path / "drift"
+    (drift / "history").mkdir(parents=True)
+    lab = make_report([entry("in_sync", "data.csv").model_copy(update={"expected_version": 2})]
+                      ).model_copy(update={"time": "2020-01-01T00:00:00Z"})
+    (drift / "lab-server.json").write_text(lab.model_dump_json())
+    (drift / "history" / "lab-server.json").write_bytes(collection.history_bytes(
+        [snapshot(lab).model_copy(update={"time": "2019-12-30T00:00:00Z"})]))
+    (drift / "abci.json").write_text("{}")   # no report: left out, never an error
+    out = tmp_path / "site"
+    build = ["catalog", "build", "-o", str(out / "catalog.json"), "--registry-url", REGISTRY]
+    proc = dataward(repo.path, *build, "--html", str(out / "index.html"), "--drift", str(drift))
+    assert proc.returncode == 0, proc.stderr
+    assert "with the drift reports of 1 environment" in proc.stdout
+    tab = browser.new_page()
+    try:
+        tab.open((out / "index.html").as_uri() + "#dataset=data.csv")
+        rows = tab.eval(HOLDINGS)
+        assert [row[:2] for row in rows] == [["lab-server stale", "v2 current"]]
+        # held since the older snapshot of the same; ages as of the build
+        assert rows[0][2].startswith("2019-12-30 00:00 UTC\nfor ")
+        assert rows[0][3].startswith("2020-01-01 00:00 UTC\n") and "days old" in rows[0][3]
+        assert tab.errors() == [] and tab.eval("window.__cspViolations") == []
+    finally:
+        tab.send("Page.close")
+    # A folder that is not there: exit 2, naming it and how to get one; nothing written.
+    missing = tmp_path / "no such drift"
+    proc = dataward(repo.path, *build, "--html", str(tmp_path / "p.html"), "--drift",
+                    str(missing))
+    assert proc.returncode == 2
+    assert f"--drift {missing}: No such file or directory" in proc.stderr
+    assert f"dataward drift collect --remote NAME -o '{missing}'" in proc.stderr
+    assert "dataward branch's drift/ folder" in proc.stderr
+    assert not (tmp_path / "p.html").exists()
+    proc = dataward(repo.path, *build, "--drift", str(drift))
+    assert proc.returncode == 2 and "--drift needs --html" in proc.stderr

@@ -70,7 +70,7 @@ def js_problems(source: str) -> list[str]:
 
 # Ids the script looks up, and the ids page.py adds around body.html.
 _LOOKUPS = re.compile(r"(?:\$|getElementById)\(\s*[\"']([^\"']+)[\"']\s*\)")
-_ADDED_BY_PAGE_PY = {"catalog-data", "pull-data"}
+_ADDED_BY_PAGE_PY = {"catalog-data", "pull-data", "holding-data"}
 
 
 def missing_ids(script: str, body: str) -> list[str]:
@@ -304,3 +304,34 @@ CSS_MUTATIONS: dict[str, Callable[[str], str]] = {
 @pytest.mark.parametrize("mutation", sorted(CSS_MUTATIONS))
 def test_css_check_fails_on(mutation: str) -> None:
     assert css_problems(CSS_MUTATIONS[mutation](CSS)) != []
+
+
+# -- the other page parts: dom.js (shared) and the drift dashboard's ----------------------------
+
+DRIFT_STATIC = Path(dataward.catalog.__file__).parent.parent / "report" / "static"
+
+
+@pytest.mark.parametrize("script", [STATIC / "dom.js", DRIFT_STATIC / "drift.js"],
+                         ids=lambda p: p.name)
+def test_every_script_parses_is_strict_and_never_parses_html(script: Path,
+                                                             tmp_path: Path) -> None:
+    source = script.read_text(encoding="utf-8")
+    node_check(source, tmp_path)
+    assert js_problems(source) == []
+
+
+def test_the_drift_page_holds_every_id_its_script_looks_up_and_nothing_blocked() -> None:
+    body = (DRIFT_STATIC / "drift_body.html").read_text(encoding="utf-8")
+    script = (DRIFT_STATIC / "drift.js").read_text(encoding="utf-8")
+    assert _LOOKUPS.findall(script), "the script looks up no element: the pattern is stale"
+    assert sorted(set(_LOOKUPS.findall(script)) - set(_ids(body)) - {"drift-data"}) == []
+    assert html_problems(body) == [] and html_blocked(body) == []
+    assert "<!--" not in body
+    assert css_problems((DRIFT_STATIC / "drift.css").read_text(encoding="utf-8")) == []
+
+
+def _ids(body: str) -> list[str]:
+    tree = _Tree()
+    tree.feed(body)
+    tree.close()
+    return tree.ids

@@ -97,4 +97,6 @@ def test_the_wheel_ships_the_hooks_executable_and_the_workflows(tmp_path: Path) 
     assert shipped == {p.name for p in (ROOT / "dataward" / "workflows").glob("*.yml")}
     # The catalog page is assembled from these at run time.
     static = {n.rsplit("/", 1)[1] for n in modes if n.startswith("dataward/catalog/static/")}
-    assert static == {"body.html", "page.css", "page.js"}
+    assert static == {"body.html", "dom.js", "page.css", "page.js"}
+    drift = {n.rsplit("/", 1)[1] for n in modes if n.startswith("dataward/report/static/")}
+    assert drift == {"drift.css", "drift.js", "drift_body.html"}  # the drift dashboard's page

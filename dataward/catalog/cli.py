@@ -18,6 +18,8 @@ from dataward.report.text import count
 if TYPE_CHECKING:  # pydantic stays out of `dataward hook`'s start-up, which parses these too
     from dataward.adapters.git import Repo
     from dataward.catalog.model import Catalog, Dataset
+    from dataward.drift.history import Snapshot
+    from dataward.drift.model import DriftReport
 
 DEFAULT_BRANCH = "dataward"
 MAX_CATALOG_BYTES = 256 << 20  # thousands of datasets' versions fit; /dev/zero does not
@@ -35,6 +37,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     build.add_argument("--croissant-dir", metavar="DIR",
                        help="also write one Croissant JSON-LD record per dataset here")
     build.add_argument("--html", metavar="FILE", help="also write the web page here")
+    build.add_argument("--drift", metavar="DIR",
+                       help="with --html: the page also says which environments hold which "
+                            "version, from this drift folder (`dataward drift collect -o DIR`, "
+                            "or a checkout of the dataward branch's drift/)")
     publish = actions.add_parser("publish", help="commit the catalog, the Croissant records "
                                                  "and the page to a branch on GitHub")
     _source(publish)
@@ -174,6 +180,10 @@ def files(catalog: Catalog) -> dict[str, bytes]:
 def _build(args: argparse.Namespace) -> int:
     from dataward.catalog.build import to_json
 
+    if args.drift and not args.html:
+        raise UsageError("--drift needs --html: the drift reports are shown on the page",
+                         "add --html FILE, or leave out --drift")
+    drift = _drift(args.drift) if args.drift else None  # before the long walk through history
     catalog = _catalog(args)
     text = to_json(catalog)
     if args.output == "-":
@@ -191,14 +201,37 @@ def _build(args: argparse.Namespace) -> int:
     if args.html:
         from dataward.catalog import page as catalog_html
 
-        _write(args.html, catalog_html.render(catalog))
+        holdings = None
+        if drift is not None:
+            from dataward.drift.history import holdings as holdings_of
+
+            holdings = holdings_of(*drift)
+        _write(args.html, catalog_html.render(catalog, holdings))
     versions = sum(len(d.versions) for d in catalog.datasets)
     where = [p for p in (None if args.output == "-" else args.output, args.croissant_dir,
                          args.html) if p]
     print(f"catalog of {catalog.commit[:12]}: {count(len(catalog.datasets), 'dataset')}, "
-          f"{count(versions, 'version')}" + (f"; wrote {', '.join(where)}" if where else ""),
+          f"{count(versions, 'version')}" + (f"; wrote {', '.join(where)}" if where else "")
+          + (f" with the drift reports of {count(len(drift[0]), 'environment')}"
+             if drift is not None else ""),
           file=sys.stderr if args.output == "-" else sys.stdout)
     return 0
+
+
+def _drift(folder: str) -> tuple[list[DriftReport], dict[str, list[Snapshot]]]:
+    """The reports and histories of a drift folder; a folder that cannot be listed is a
+    usage error naming it (a file in it that is no report is left out, never an error)."""
+    import shlex
+
+    from dataward.drift import collection
+
+    try:
+        return collection.load(folder)
+    except OSError as exc:
+        raise UsageError(f"--drift {folder}: {exc.strerror or exc}",
+                         "pass --drift a drift folder: `dataward drift collect --remote NAME -o "
+                         f"{shlex.quote(folder)}`, or a checkout of the dataward branch's "
+                         "drift/ folder") from None
 
 
 class _Newer(Exception):
@@ -211,6 +244,9 @@ def _publish(args: argparse.Namespace) -> int:
     from dataward.adapters.git import Repo
     from dataward.adapters.github.client import Client
     from dataward.adapters.github.env import Actions, append_summary, write_output
+    from dataward.catalog import page as catalog_html
+    from dataward.drift import collection
+    from dataward.drift.history import holdings
 
     catalog = _catalog(args)
     repo = Repo.discover(args.repo)
@@ -222,6 +258,9 @@ def _publish(args: argparse.Namespace) -> int:
                      ) -> Mapping[str, bytes | None]:
         # A re-run of an old job, or publishers racing, must not put an older catalog over a
         # newer one: keep the branch's when its commit descends from ours.
+        drift = collection.from_files(paths, read)
+        page = {"index.html": catalog_html.render(catalog, holdings(*drift)).encode()} \
+            if drift[0] else {}  # the page says which environment holds which version
         if "catalog.json" in paths:
             try:
                 theirs = str(json.loads(read("catalog.json")).get("commit", ""))
@@ -229,7 +268,7 @@ def _publish(args: argparse.Namespace) -> int:
                 theirs = ""
             if theirs and theirs != catalog.commit and repo.is_ancestor(catalog.commit, theirs):
                 raise _Newer(theirs)
-        return ours
+        return {**ours, **page}
 
     try:
         sha = client.commit_files(args.branch, unless_newer,

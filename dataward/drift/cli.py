@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 from dataward.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Mapping
 
     from dataward.adapters.git import Repo
-    from dataward.adapters.github.client import Client
     from dataward.catalog.model import Catalog
     from dataward.drift.hasher import Progress
     from dataward.drift.head_start import HeadStart
@@ -66,14 +65,35 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                               "dashboard (default: 3)")
     publish.add_argument("--issue", action="store_true",
                          help="keep one issue per environment open while it drifts")
+    publish.add_argument("--remote", metavar="NAME",
+                         help="publish to this DVC remote of the registry, under "
+                              "dataward/drift/, instead of GitHub (its credentials are "
+                              "dvc's: whatever makes `dvc pull` work)")
+    collect = actions.add_parser("collect", help="gather every environment's report and "
+                                                 "history from a DVC remote into a folder")
+    collect.add_argument("--remote", required=True, metavar="NAME", help="the DVC remote")
+    collect.add_argument("-o", "--output", metavar="DIR",
+                         help="write <env>.json, history/, README.md and index.html here")
+    collect.add_argument("--branch", help="commit them to drift/ on this GitHub branch "
+                                          "(with the reports already there)")
+    for p in (publish, collect):
+        p.add_argument("--registry", default=".", metavar="DIR",
+                       help="the registry checkout whose DVC config names the remote "
+                            "(default: .)")
+        p.add_argument("--timeout", type=timeout_seconds, default=60.0, metavar="SECONDS",
+                       help="for each call to the remote (default: 60); past it, exit 3")
+    collect.add_argument("--stale-days", type=float, default=3.0, metavar="DAYS",
+                         help="mark environments whose last report is older as stale "
+                              "(default: 3)")
 
 
 def main(args: argparse.Namespace) -> int:
     from dataward.runner import command
 
     # A crash is exit 3, "could not scan": 1 would read as "drift".
-    if args.drift_command == "publish":
-        return command("dataward drift", lambda: _publish(args))
+    if args.drift_command in ("publish", "collect"):
+        act = _publish if args.drift_command == "publish" else _collect
+        return command("dataward drift", lambda: act(args))
     return command("dataward drift", lambda: _stoppable(args))
 
 
@@ -324,88 +344,39 @@ def _duration(seconds: float) -> str:
         f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s")
 
 
-def _publish(args: argparse.Namespace) -> int:
+def _stale_days(args: argparse.Namespace) -> None:
     if not args.stale_days > 0:  # also NaN
         raise UsageError(f"--stale-days {args.stale_days:g}: a report is stale after a "
                          "number of days above 0", "--stale-days 3")
-    from pydantic import ValidationError
 
-    from dataward.adapters.files import read_given, why
-    from dataward.adapters.github.client import Client
-    from dataward.adapters.github.env import Actions
-    from dataward.drift.model import DriftReport
-    from dataward.report import drift_text
-    from dataward.report.escape import terminal
 
-    try:  # bytes: text that is not UTF-8 is a ValidationError like any other bad JSON
-        report = DriftReport.model_validate_json(read_given(args.report, MAX_REPORT))
-    except OSError as exc:
-        raise UsageError(f"{args.report}: {why(exc)}",
-                         "pass the report `dataward drift scan -o` wrote") from None
-    except ValidationError as exc:
-        raise UsageError(f"{args.report} is not a drift report ({exc.error_count()} "
-                         "problems)", "write it with `dataward drift scan -o`") from None
+def _publish(args: argparse.Namespace) -> int:
+    _stale_days(args)
+    if args.remote is not None and args.issue:
+        raise UsageError("--issue opens issues on GitHub; --remote publishes without it",
+                         "leave out --issue, or publish to GitHub without --remote")
+    from dataward.drift import publish_github
+
+    report, body = publish_github.read_report(args.report, MAX_REPORT)
     _check_env(report.env)
-    actions = Actions.from_environ()
-    client = Client(actions.api_url, actions.token, actions.repository)
-    mine = f"drift/{report.env}.json"
-    body = report.model_dump_json(indent=2).encode() + b"\n"
+    if args.remote is None:
+        return publish_github.publish(report, body, args.branch, args.stale_days, args.issue)
+    from dataward.drift import remote_reports
 
-    def files(paths: Sequence[str], read: Callable[[str], bytes]
-              ) -> dict[str, bytes | None]:
-        if mine in paths:  # a re-run of an old job must not put an older report on top
-            try:
-                theirs = DriftReport.model_validate_json(read(mine))
-            except ValidationError:
-                theirs = None
-            if theirs is not None and theirs.time > report.time:
-                raise _Older(theirs.time)
-        others = []
-        for path in paths:
-            if path.startswith("drift/") and path.endswith(".json") and path != mine:
-                try:
-                    others.append(DriftReport.model_validate_json(read(path)))
-                except ValidationError:
-                    continue  # not ours to judge: leave it out of the dashboard
-        return {mine: body, "drift/README.md":
-                drift_text.dashboard([*others, report],
-                                     stale_days=args.stale_days).encode()}
-
-    try:
-        sha = client.commit_files(args.branch, files, f"drift: {report.env} "
-                                  f"({report.summary.in_sync} of "
-                                  f"{report.summary.expected_here} in sync)")
-    except _Older as newer:
-        print(f"{terminal(args.branch)} already holds a later report of {report.env} "
-              f"({terminal(str(newer))}); this one is not published")
-        return 0
-    print(f"drift report of {report.env} published to {terminal(args.branch)}"
-          + (f" as {sha[:12]}" if sha else " (unchanged)"))
-    if args.issue:
-        _issue(client, report)
+    print(remote_reports.publish(remote_reports.opened(args.registry, args.remote,
+                                                        args.timeout), report, body))
     return 0
 
 
-class _Older(Exception):
-    """The branch holds a later report of the same environment."""
+def _collect(args: argparse.Namespace) -> int:
+    _stale_days(args)
+    if not (args.output or args.branch):
+        raise UsageError("drift collect needs somewhere to put the reports",
+                         "-o DIR (a folder), --branch dataward (GitHub), or both")
+    from dataward.drift import remote_reports
 
-
-def _issue(client: Client, report: DriftReport) -> None:
-    from dataward.report import drift_text
-    from dataward.report.escape import markdown, markdown_block
-
-    # Datasets outside the environment's --datasets are not its drift: the issue can close.
-    drifting = report.summary.in_sync != report.summary.expected_here
-    body = (f"`dataward drift scan` on **{report.env}** ({markdown(report.host)}, "
-            f"{markdown(report.root)}) at {markdown(report.time)}, against registry commit "
-            f"{report.registry_commit[:12]}:\n\n" + markdown_block(drift_text.text(report))
-            + "\n\n"
-            + ("This issue closes itself when the environment is back in sync."
-               if drifting else "Back in sync: closed by dataward."))
-    number = client.upsert_issue(f"dataward:drift:{report.env}",
-                                 f"Dataset drift on {report.env}", body, open_=drifting)
-    if number is not None:
-        print(f"issue #{number} {'open' if drifting else 'closed'}")
+    remote = remote_reports.opened(args.registry, args.remote, args.timeout)
+    return remote_reports.gather(remote, args.output, args.branch, args.stale_days)
 
 
 def _write(path: str, text: str) -> None:

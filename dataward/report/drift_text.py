@@ -159,7 +159,7 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None,
     """drift/README.md: every dataset of any report x every environment; an environment
     whose report is older than `stale_days` is marked stale (its cells may be long wrong)."""
     now = now or datetime.now(timezone.utc)
-    stale = {r.env for r in reports if _older(r.time, now, stale_days)}
+    stale = {r.env for r in reports if is_stale(r.time, now, stale_days)}
     reports = sorted(reports, key=lambda r: r.env)
     by_env: list[dict[str, Entry | NotExpected]] = [
         {**{e.name: e for e in r.not_expected}, **{e.name: e for e in r.datasets}}
@@ -171,8 +171,9 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None,
         current.update({e.name: e.expected_version for e in r.datasets})
     lines = ["# Dataset drift", "",
              "Which version of each registry dataset every environment holds, from the drift "
-             "reports the environments publish (`dataward drift publish`). History is in this "
-             "branch's git log.", "",
+             "reports the environments publish (`dataward drift publish`). Since when each "
+             "holds what it holds: index.html beside this file (history/ holds the record).",
+             "",
              "| dataset | " + " | ".join(_md(r.env) + (" (stale)" if r.env in stale else "")
                                          for r in reports) + " |",
              "|---|" + "---|" * len(reports)]
@@ -188,7 +189,7 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None,
               "|---|---|---|---|---|---|---|"]
     for r in reports:
         lines.append(f"| {_md(r.env)} | {_md(r.host)} | {_md(r.root)} | {_md(r.time)} "
-                     f"({_age(r.time, now)}" + (", **stale**" if r.env in stale else "")
+                     f"({age(r.time, now)}" + (", **stale**" if r.env in stale else "")
                      + ") | "
                      f"{_md(r.registry_commit[:12])} | {expected_here(r)} | {r.summary.in_sync} "
                      f"of {r.summary.expected_here} |")
@@ -219,7 +220,7 @@ def _fixes(reports: Sequence[DriftReport]) -> list[str]:
     return lines
 
 
-def _older(stamp: str, now: datetime, days: float) -> bool:
+def is_stale(stamp: str, now: datetime, days: float) -> bool:
     try:
         then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -227,7 +228,7 @@ def _older(stamp: str, now: datetime, days: float) -> bool:
     return (now - then).total_seconds() > days * 86400
 
 
-def _age(stamp: str, now: datetime) -> str:
+def age(stamp: str, now: datetime) -> str:
     try:
         then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:

@@ -118,7 +118,10 @@ def _entry_points(w: World) -> dict[str, list[list[str]]]:
         "show": [["show", "data"], ["show", EVIL_DIR], ["show", "leak"],
                  ["show", "data", "--remote"]],
         "drift": [["drift", "scan", "--env", "lab\x1b[2J", "--root", str(w.root), "--registry",
-                   registry, "--no-state", "--format", f] for f in ("text", "json", "github")],
+                   registry, "--no-state", "--format", f] for f in ("text", "json", "github")]
+        + [["drift", "collect", "--remote", r, "-o", "../out/drift", "--timeout", "5"]
+           for r in ("lab", "tok", "sas")]
+        + [["drift", "publish", "fifo.md", "--remote", "lab"]],
         "schema": [["schema", "--check", "--dir", "../schemas-here"]],
         "verify": [["verify", str(w.root), "--dataset", "data", "--registry", registry,
                     "--no-state", "--json", "../out/lineage.json"],

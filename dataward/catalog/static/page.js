@@ -10,25 +10,19 @@
     return Array.isArray(said) && typeof said[said.length - 1] === "string"
       ? said[said.length - 1] : null;
   };
+  // name -> which environments hold which version (`catalog build --drift`), worded in Python
+  const holdingElement = document.getElementById("holding-data");
+  const holding = holdingElement ? JSON.parse(holdingElement.textContent) : null;
+  const holdingsOf = (d) => (holding
+    && Object.prototype.hasOwnProperty.call(holding.datasets, d.name)
+    && Array.isArray(holding.datasets[d.name]) ? holding.datasets[d.name] : []);
   const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1) + ".";
   const byName = new Map(datasets.map((d) => [d.name, d]));
   const PLACEHOLDER = "<registry url>";
   const registry = catalog.registry;
   const $ = (id) => document.getElementById(id);
 
-  // Every element of the page is made here: attributes from our own code, text as Text nodes.
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value !== null && value !== undefined && value !== false) {
-        el.setAttribute(key, value === true ? "" : String(value));
-      }
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child !== null && child !== undefined && child !== false) el.append(child);
-    }
-    return el;
-  }
+  // h(tag, attrs, ...children), in dom.js: the one way this script makes elements.
 
   function webUrl(url) {
     try {
@@ -339,6 +333,45 @@
     ];
   }
 
+  const HELD = {in_sync: "in sync", behind: "behind", modified: "modified", partial: "partial",
+    missing: "missing", not_checked: "not checked"};
+
+  // What one environment holds: ~ marks the version modified or partial data is nearest to.
+  function held(x, current) {
+    const approx = x.status === "modified" || x.status === "partial" ? "~" : "";
+    const version = x.version === null || x.version === undefined ? null
+      : `${approx}v${x.version}`;
+    const word = x.status === "in_sync" ? (x.version === current ? "current" : "behind")
+      : HELD[x.status] || String(x.status);
+    return [version, version ? " " : null,
+      h("span", {class: word === "current" ? "badge" : "badge warn"}, word)];
+  }
+
+  function environments(d) {
+    if (!holding) return [];
+    const current = d.versions[d.versions.length - 1].version;
+    const rows = holdingsOf(d);
+    const head = [h("h3", {}, "Environments")];
+    if (!rows.length) {
+      return [...head, h("p", {class: "note"},
+        `No environment's drift report names this dataset (as of ${holding.asOf}).`)];
+    }
+    return [...head,
+      h("p", {class: "note"}, "Which version each environment holds, from its latest drift "
+        + `report, as of ${holding.asOf}.`),
+      h("div", {class: "scroll"}, h("table", {class: "holdings"},
+        h("caption", {class: "visually-hidden"}, `Environments holding ${d.name}`),
+        h("thead", {}, h("tr", {}, ["Environment", "Holds", "Since", "Report"].map(
+          (c) => h("th", {scope: "col"}, c)))),
+        h("tbody", {}, rows.map((x) => h("tr", {class: x.stale ? "stale" : null},
+          h("th", {scope: "row"}, h("bdi", {}, x.env),
+            x.stale ? [" ", h("span", {class: "badge warn"}, "stale")] : null),
+          h("td", {class: "nowrap"}, held(x, current)),
+          h("td", {}, x.since ? [x.since, h("div", {class: "sub"}, x.sinceAge)] : "—"),
+          h("td", {}, x.time, h("div", {class: "sub"}, x.age))))))),
+    ];
+  }
+
   function detail(d) {
     const card = d.card;
     const current = d.versions[d.versions.length - 1];
@@ -379,7 +412,7 @@
       parts.push(h("p", {class: "note"}, "This catalog does not know the registry's URL: "
         + `replace ${PLACEHOLDER} with it.`));
     }
-    parts.push(...cardSection(d), ...history(d), h("h3", {}, "Storage"), fields([
+    parts.push(...environments(d), ...cardSection(d), ...history(d), h("h3", {}, "Storage"), fields([
       ["Path", h("code", {}, d.path)],
       [d.stage ? "Pipeline file" : ".dvc file", h("code", {}, d.dvc_file)],
       ["Stage", d.stage ? h("code", {}, d.stage) : null],

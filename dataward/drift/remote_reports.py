@@ -1,0 +1,387 @@
+"""Drift reports through the lab's own DVC remote: `drift publish --remote` and `drift collect`.
+
+Lab machines already hold credentials for the registry's remote (`dvc pull` works there), not
+a GitHub token. Under `<remote>/dataward/drift/` each publish writes:
+
+    reports/<env>/<entry>.json   the full report, never overwritten (<entry>: see `entry`)
+    history/<env>/<entry>.json   its Snapshot, never overwritten
+    <env>.json                   the environment's newest report, a copy of one reports/ object
+
+Concurrent publishers (one environment's jobs racing, or re-runs of old jobs): the immutable
+objects are the truth and `<env>.json` converges to the newest of them. Each publisher writes
+its two objects first, then loops: list reports/<env>/, pick the newest valid one (or the
+current `<env>.json` if newer still), and write it over `<env>.json` unless it already holds
+it; it stops only on a round that wrote nothing, i.e. a listing taken after its own last
+write. So whichever publisher wrote `<env>.json` last saw, after that write, every report
+whose objects were written before; a publisher whose objects came later checks again itself.
+Once all have ended, `<env>.json` is the newest report any of them published, and no report
+is lost from the history. Limits: this relies on the store's read-after-write and listing
+consistency (S3, GCS and Azure give both); a publisher killed between its objects and its loop
+leaves `<env>.json` behind until the next publish, and `collect` then takes the newer report
+from reports/ itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
+
+from dataward.drift import collection
+from dataward.drift.history import ENV_PATTERN, KEEP, Snapshot, snapshot
+from dataward.errors import CouldNotCheck, UsageError
+
+if TYPE_CHECKING:
+    from dataward.adapters.object_store import Remote
+    from dataward.drift.model import DriftReport
+
+PREFIX = "dataward/drift/"
+REPORTS, HISTORY = "reports/", "history/"
+ROUNDS = 8  # convergence rounds before giving up (each needs another writer to interfere)
+_ENV = re.compile(ENV_PATTERN)
+# <time>-<commit12>-<digest8>.json: the time first and fixed-width, so names sort by time.
+_ENTRY = re.compile(r"(\d{8}T\d{6}Z)-[0-9a-f]{12}-[0-9a-f]{8}\.json")
+
+
+# -- keys and decisions (no I/O) ----------------------------------------------------------------
+
+def _env(name: str) -> str:
+    """`name`, which becomes part of a key: only a plain name, never `/` or `..`."""
+    if not _ENV.fullmatch(name) or ".." in name:  # fullmatch: `$` allows a final \n
+        raise ValueError(f"not an environment name: {name!r}")
+    return name
+
+
+def latest_key(env: str) -> str:
+    return f"{PREFIX}{_env(env)}.json"
+
+
+def report_key(env: str, entry_name: str) -> str:
+    return f"{PREFIX}{REPORTS}{_env(env)}/{entry_name}"
+
+
+def history_key(env: str, entry_name: str) -> str:
+    return f"{PREFIX}{HISTORY}{_env(env)}/{entry_name}"
+
+
+def stamp(time: str) -> str:
+    """A report's time as it starts its entry name; ValueError for a time scan never writes."""
+    return datetime.strptime(time, "%Y-%m-%dT%H:%M:%SZ").strftime("%Y%m%dT%H%M%SZ")
+
+
+def entry(report: DriftReport, body: bytes) -> str:
+    """The name of one report's immutable objects. The digest of its bytes makes it unique
+    even for two machines that share an environment name and finished in the same second."""
+    return (f"{stamp(report.time)}-{report.registry_commit[:12]}-"
+            f"{hashlib.sha256(body).hexdigest()[:8]}.json")
+
+
+class Newest(NamedTuple):
+    entry: str  # its entry name: the order of reports is the order of these names
+    body: bytes
+    time: str
+
+
+def newest(env: str, ours: Newest, current: bytes | None, listed: Iterable[str],
+           read: Callable[[str], bytes | None]) -> Newest:
+    """The report `<env>.json` must hold: the newest valid one among ours, the current
+    `<env>.json` and the reports/ objects `listed` (entry names). `read` fetches one reports/
+    object; one that is gone or is not a report of `env` at its name's time is passed over."""
+    best = ours
+    if current is not None:
+        theirs = collection.parse_report(current, env)
+        name = _entry_or_blank((theirs, current)) if theirs is not None else ""
+        if theirs is not None and name:  # a time scan never writes orders nowhere
+            best = max(best, Newest(name, current, theirs.time))
+    for name in sorted(set(listed), reverse=True):
+        if not _ENTRY.fullmatch(name):
+            continue
+        if name <= best.entry:
+            break  # the rest are older
+        data = read(name)
+        found = collection.parse_report(data, env) if data is not None else None
+        if data is not None and found is not None and _stamp_or_none(found.time) == name[:16]:
+            return Newest(name, data, found.time)
+    return best
+
+
+def _stamp_or_none(time: str) -> str | None:
+    try:
+        return stamp(time)
+    except ValueError:
+        return None
+
+
+# -- publish ------------------------------------------------------------------------------------
+
+class Published(NamedTuple):
+    kept: Newest  # what `<env>.json` holds now
+    wrote: bool  # whether this publisher wrote it (else it already held it)
+
+
+def publish(remote: Remote, report: DriftReport, body: bytes) -> str:
+    """Publish `report` (serialized as `body`); what to tell the user."""
+    from dataward.report.escape import terminal
+
+    done = converge(remote, report, body)
+    where = f"remote '{terminal(remote.name)}'"
+    if done.kept.body == body:
+        return (f"drift report of {report.env} published to {where}"
+                + ("" if done.wrote else " (unchanged)"))
+    return (f"{where} already holds a later report of {report.env} "
+            f"({terminal(done.kept.time)}); this one is not published (its history keeps it)")
+
+
+def converge(remote: Remote, report: DriftReport, body: bytes) -> Published:
+    """`report`'s objects, then `<env>.json` converged as the module's comment says."""
+    env = report.env
+    try:
+        ours = Newest(entry(report, body), body, report.time)
+    except ValueError:
+        raise UsageError(f"the report's time {report.time!r} is not ISO 8601 UTC as `drift "
+                         "scan` writes it", "publish a report `dataward drift scan -o` "
+                         "wrote") from None
+    _put(remote, {history_key(env, ours.entry): _snapshot_bytes(snapshot(report)),
+                  report_key(env, ours.entry): body})
+    wrote = False
+    folder = f"{PREFIX}{REPORTS}{env}/"
+    for _ in range(ROUNDS):
+        listed = [k[len(folder):] for k in _list(remote, folder)]
+        current = _read(remote, [latest_key(env)])[latest_key(env)]
+        target = newest(env, ours, current, listed,
+                        lambda name: _read(remote, [folder + name])[folder + name])
+        if current == target.body:
+            return Published(target, wrote)
+        _put(remote, {latest_key(env): target.body})
+        wrote = True
+    raise CouldNotCheck(f"{latest_key(env)} kept changing under this publisher ({ROUNDS} "
+                        "rounds)", "other publishers of this environment are writing it: "
+                        "publish again when they are done")
+
+
+def _snapshot_bytes(snap: Snapshot) -> bytes:
+    return snap.model_dump_json(indent=1).encode() + b"\n"
+
+
+# -- collect ------------------------------------------------------------------------------------
+
+class Collected(NamedTuple):
+    reports: dict[str, tuple[DriftReport, bytes]]  # env -> its newest report and its bytes
+    history: dict[str, list[Snapshot]]
+    skipped: list[str]  # keys under PREFIX that are no report, history or known layout
+
+
+def collect(remote: Remote) -> Collected:
+    """Every environment's newest report and history. Whatever under the prefix is not one
+    is named in `skipped`, never trusted and never fatal."""
+    skipped: list[str] = []
+    latest: dict[str, str] = {}
+    entries: dict[tuple[str, str], dict[str, str]] = {}  # (folder, env) -> entry -> key
+    keys = _list(remote, PREFIX)
+    if not keys:  # s3fs lists nothing in a bucket that does not exist: not an empty remote
+        remote._bounded(remote._check_reachable)
+    for key in keys:
+        rel = key[len(PREFIX):]
+        env = collection.report_env(rel)
+        parts = rel.split("/")
+        if env is not None and ".." not in env:
+            latest[env] = key
+        elif (len(parts) == 3 and parts[0] + "/" in (REPORTS, HISTORY)
+              and _ENV.fullmatch(parts[1]) and ".." not in parts[1] and _ENTRY.fullmatch(parts[2])):
+            entries.setdefault((parts[0] + "/", parts[1]), {})[parts[2]] = key
+        else:
+            skipped.append(key)
+    wanted = list(latest.values()) + [
+        k for (folder, _), found in entries.items() if folder == HISTORY
+        for k in _newest_keys(found, KEEP)]
+    data = _read(remote, wanted)
+    reports: dict[str, tuple[DriftReport, bytes]] = {}
+    for env, key in sorted(latest.items()):
+        raw = data.get(key)
+        report = collection.parse_report(raw, env) if raw is not None else None
+        if report is None or raw is None:
+            skipped.append(key)
+        else:
+            reports[env] = (report, raw)
+    history = _histories(entries, data, skipped)
+    _newer_from_reports(remote, entries, reports)
+    return Collected(reports, {env: collection.with_report(history.get(env, []), r)
+                               for env, (r, _) in reports.items()}, skipped)
+
+
+def gather(remote: Remote, output: str | None, branch: str | None, stale_days: float) -> int:
+    """`drift collect`: what the remote holds, into the folder `output` and/or to drift/ on
+    the GitHub `branch`; each object left out is named on stderr."""
+    import os
+
+    from dataward.report.escape import terminal
+    from dataward.report.text import count
+
+    found = collect(remote)
+    for key in found.skipped:
+        warn(remote, key)
+    print(f"reports of {count(len(found.reports), 'environment')} from remote "
+          f"'{terminal(remote.name)}'"
+          + (f"; {count(len(found.skipped), 'object')} left out" if found.skipped else ""))
+    if output:
+        for name, data in folder(found, stale_days).items():
+            _write(os.path.join(output, name), data)
+        print(f"written to {terminal(output)}")
+    if branch:
+        from dataward.drift.publish_github import commit_collected
+
+        print(commit_collected({env: (r, raw, found.history[env]) for env, (r, raw)
+                                in found.reports.items()}, branch, stale_days))
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    """Through a unique temporary file: a link is written through, a FIFO refused."""
+    import os
+
+    from dataward.adapters.files import write_replacing
+    from dataward.report.escape import terminal
+
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_replacing(path, data)
+    except OSError as exc:
+        raise UsageError(f"{terminal(path)}: {exc.strerror}",
+                         "choose a folder you can write to") from None
+
+
+def folder(found: Collected, stale_days: float) -> dict[str, bytes]:
+    """The drift folder's files (`collection`'s layout) of what `collect` found."""
+    reports = [r for r, _ in found.reports.values()]
+    files = {f"{env}.json": raw for env, (_, raw) in found.reports.items()}
+    files.update({f"{collection.HISTORY}{env}.json": collection.history_bytes(h)
+                  for env, h in found.history.items()})
+    files.update(collection.dashboards(reports, found.history, stale_days))
+    return files
+
+
+def _newest_keys(found: dict[str, str], keep: int) -> list[str]:
+    return [found[name] for name in sorted(found)[-keep:]]
+
+
+def _histories(entries: dict[tuple[str, str], dict[str, str]], data: dict[str, bytes | None],
+               skipped: list[str]) -> dict[str, list[Snapshot]]:
+    from pydantic import ValidationError
+
+    history: dict[str, list[Snapshot]] = {}
+    for (folder, env), found in sorted(entries.items()):
+        if folder != HISTORY:
+            continue
+        for name, key in sorted(found.items()):
+            if key not in data:
+                continue  # older than the KEEP newest
+            raw = data[key]
+            try:
+                snap = Snapshot.model_validate_json(raw or b"")
+            except ValidationError:
+                skipped.append(key)
+                continue
+            if snap.env != env or _stamp_or_none(snap.time) != name[:16]:
+                skipped.append(key)
+                continue
+            history.setdefault(env, []).append(snap)
+    return history
+
+
+def _newer_from_reports(remote: Remote, entries: dict[tuple[str, str], dict[str, str]],
+                        reports: dict[str, tuple[DriftReport, bytes]]) -> None:
+    """An environment whose reports/ holds a newer report than its `<env>.json` (a publisher
+    stopped before it wrote that), or no valid `<env>.json`: take the newest from reports/."""
+    for (folder, env), found in sorted(entries.items()):
+        if folder != REPORTS:
+            continue
+        have = reports.get(env)
+        ours = Newest(_entry_or_blank(have), have[1], have[0].time) if have else \
+            Newest("", b"", "")
+
+        def one(name: str, found: dict[str, str] = found) -> bytes | None:
+            return _read(remote, [found[name]])[found[name]]
+
+        pick = newest(env, ours, None, found, one)
+        if pick.entry != ours.entry:
+            report = collection.parse_report(pick.body, env)
+            if report is not None:
+                reports[env] = (report, pick.body)
+
+
+def _entry_or_blank(have: tuple[DriftReport, bytes] | None) -> str:
+    if have is None:
+        return ""
+    try:
+        return entry(have[0], have[1])
+    except ValueError:
+        return ""
+
+
+# -- I/O through the remote's filesystem --------------------------------------------------------
+
+def opened(registry: str, name: str, timeout: float) -> Remote:
+    """The DVC remote `name` of the registry checkout, as `dvc pull` there would use it."""
+    import os
+
+    from dataward.adapters.dvc import open_remote
+
+    if not os.path.isdir(os.path.join(registry, ".dvc")):
+        raise UsageError(f"{registry} is not a DVC project (no .dvc folder), so it names no "
+                         "remote", "run it in the registry's checkout, or pass --registry "
+                         "DIR; `dvc remote list` there shows the remotes")
+    # An unknown name is exit 2, its hint `dvc remote list`; unreachable or refused is exit 3.
+    remote = open_remote(registry, name, timeout, 8)
+    if remote.is_http:  # read-only to dvc, and no listing: HTML index pages prove nothing
+        from dataward.formats.urls import mask
+
+        raise UsageError(f"remote '{name}' ({mask(remote.url)}) is an HTTP remote: drift "
+                         "reports cannot be written to it or listed there",
+                         "name a remote dvc can push to (s3, gs, azure, ssh, a folder): "
+                         "`dvc remote list` shows them")
+    return remote
+
+
+def _list(remote: Remote, folder: str) -> list[str]:
+    """Keys under `folder` (relative to the remote's root), fresh: no cached listing."""
+    root = remote.path.rstrip("/") + "/"
+
+    def work() -> list[str]:
+        fs = remote.fs.fs if remote.fs.protocol == "s3" else remote.fs
+        base = remote._full(folder).rstrip("/")
+        getattr(fs, "invalidate_cache", lambda _: None)(base)
+        remote.count(1)
+        try:
+            found = fs.find(base)
+        except FileNotFoundError:
+            return []
+        return sorted(str(p)[len(root):] for p in found if str(p).startswith(root))
+
+    return remote._bounded(work)
+
+
+def _read(remote: Remote, keys: Sequence[str]) -> dict[str, bytes | None]:
+    return remote.read(keys)
+
+
+def _put(remote: Remote, objects: dict[str, bytes]) -> None:
+    def work() -> None:
+        for key, data in objects.items():
+            remote.count(1)
+            path = remote._full(key)
+            if remote.fs.protocol == "local":  # a folder remote: its folders are real
+                remote.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
+            remote.fs.pipe_file(path, data)
+
+    remote._bounded(work)
+
+
+def warn(remote: Remote, key: str, why: str = "not a drift report, left out") -> None:
+    from dataward.formats.urls import mask
+    from dataward.report.escape import terminal
+
+    where = f"{mask(remote.url).rstrip('/')}/{key}"
+    print(f"dataward drift: {terminal(where)}: {why}", file=sys.stderr)
