@@ -254,7 +254,8 @@ def story(sb: Sandbox, s3: S3Server, wheelhouse: Path | None) -> None:
 
         step("13. The lab server still holds version 1 of dog_and_cat after version 2 is "
              "merged;\n    the cloud machine has version 2 with one photo retouched. Each "
-             "scans and publishes.")
+             "scans and publishes its report\n    to the lab's S3 remote, with the keys "
+             "`dvc pull` uses there: no GitHub token on lab machines")
         lab, cloud = sb.root / "lab-server", sb.root / "cloud"
         shutil.copytree(registry / "dog_and_cat", lab / "dog_and_cat")
         shutil.copytree(registry / "dog_and_cat", lab / "cats_2024_copy")  # someone's copy
@@ -266,11 +267,23 @@ def story(sb: Sandbox, s3: S3Server, wheelhouse: Path | None) -> None:
         for env, root in (("lab-server", lab), ("abci", cloud)):
             sb.sh(registry, f"dataward drift scan --env {env} --root ../{root.name} "
                             f"--registry . -o ../{env}.json", expect=1)
-            sb.sh(registry, f"dataward drift publish ../{env}.json --issue")
+            sb.sh(registry, f"env -u GITHUB_TOKEN dataward drift publish ../{env}.json "
+                            "--remote storage")
+
+        step("13b. On the next merge the registry's CI, the only holder of a GitHub token, "
+             "collects every\n    environment's report from S3: one dashboard (README.md and "
+             "a page) on the dataward branch,\n    and the catalog page says which environment "
+             "holds which version")
+        sb.sh(registry, "dataward drift collect --remote storage -o ../site/drift "
+                        "--branch dataward")
         board = github.file("lab/datasets", "dataward", "drift/README.md")
         assert board is not None and "⏪ v1" in board.decode() and "✏️ ~v2" in board.decode()
+        catalog_page = github.file("lab/datasets", "dataward", "index.html")
+        assert catalog_page is not None and b'id="holding-data"' in catalog_page
         print("\n  drift/README.md on the dataward branch, the lab's dashboard:\n")
         print(textwrap.indent(board.decode(), "  | "))
+        print(f"  the same as a page: file://{sb.root / 'site' / 'drift' / 'index.html'}"
+              + ("" if sb.keep else "  (make demo DEMO_ARGS=--keep keeps it to open)"))
 
         step("14. A training job on the lab server checks its data before it starts: the\n"
              "    experiment says dog_and_cat version 2, the server's folder holds version 1")
