@@ -146,3 +146,59 @@ def alternate(cwd: Path, cmds: Sequence[Timed], runs: int, env: Mapping[str, str
             ran = cmd.record(cwd, env) if i else cmd.run(cwd, env)
             print(f"  {f'run {i}/{runs}' if i else 'warm-up'}: {cmd.label} ... "
                   f"{ran.elapsed:.2f} s, {ran.maxrss_kib / 1024:.1f} MiB", flush=True)
+
+
+# -- a lab's dataset registry (bench/run.py's registry scenarios) -----------------------------
+
+# What `dvc init` and `dvc remote add -d storage s3://...` write, plus the lab's autostage.
+LAB_DVC_CONFIG = (b"[core]\n    remote = storage\n    autostage = true\n"
+                  b"['remote \"storage\"']\n    url = s3://lab-registry/dvc\n"
+                  b"    region = eu-west-1\n")
+LAB_AREAS = ("vision", "audio", "text")
+_SECTIONS = ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses",
+             "Distribution", "Maintenance")  # dataward.policy.DATASHEET_SECTIONS
+
+
+def lab_dvcfile(i: int, name: str) -> bytes:
+    """What DVC 3's `dvc add FOLDER` writes for a folder of `i % 900 + 1` files."""
+    return (f"outs:\n- md5: {i * 2654435761 % 16**32:032x}.dir\n  size: {(i + 1) * 48_611}\n"
+            f"  nfiles: {i % 900 + 1}\n  hash: md5\n  path: {name}\n").encode()
+
+
+def lab_card(name: str, area: str) -> bytes:
+    """A valid card, as `dataward card new` makes and a lab member fills in: Hub keys with
+    vocabulary values (license, size, task, language), the lab's keys, a datasheet."""
+    task = {"vision": "image-classification", "audio": "automatic-speech-recognition",
+            "text": "text-classification"}[area]
+    title = name.replace("-", " ").capitalize()
+    sections = "".join(f"\n## {s}\n\nA few sentences about {s.lower()} of {title}.\n"
+                       for s in _SECTIONS)
+    return (f"---\npretty_name: {title}\nlicense: cc-by-4.0\nlanguage:\n- en\n"
+            f"task_categories:\n- {task}\nsize_categories:\n- n<1K\n"
+            f"maintainers:\n- name: Ada Lovelace\n  email: ada@lab.example\n"
+            f"source: https://lab.example/{area}/{name}\n---\n\n# {title}\n\n"
+            f"{title}: recordings the lab made in 2024 for the {area} group's studies.\n"
+            f"{sections}").encode()
+
+
+def lab_dataset(i: int) -> tuple[str, str, str]:
+    """(folder, dataset name, area) of the registry's i-th dataset."""
+    area = LAB_AREAS[i % len(LAB_AREAS)]
+    return f"datasets/{area}", f"{area}-set-{i:04d}", area
+
+
+def lab_registry(ndatasets: int, policy: bytes) -> list[dict[str, bytes]]:
+    """The registry's history, one commit per dataset added (with its card and the
+    `.gitignore` line `dvc add` writes), after a first commit of `dvc init` + the policy."""
+    first = {".dvc/config": LAB_DVC_CONFIG, ".dvc/.gitignore": b"/config.local\n/tmp\n/cache\n",
+             ".dvcignore": b"# Add patterns of files dvc should ignore\n",
+             "dataward.toml": policy, "README.md": b"# The lab's datasets\n"}
+    commits = [first]
+    ignores: dict[str, bytes] = {}
+    for i in range(ndatasets):
+        folder, name, area = lab_dataset(i)
+        ignores[folder] = ignores.get(folder, b"") + f"/{name}\n".encode()
+        commits.append({f"{folder}/{name}.dvc": lab_dvcfile(i, name),
+                        f"{folder}/{name}.card.md": lab_card(name, area),
+                        f"{folder}/.gitignore": ignores[folder]})
+    return commits
