@@ -16,6 +16,7 @@ from tests.harness.repo import GitRepo
 from tests.harness.s3server import S3Server
 
 if TYPE_CHECKING:
+    from tests.harness.browser import Chromium
     from tests.harness.ghstandin import LocalGitHub
 
 BIN = str(Path(sys.executable).parent)
@@ -130,3 +131,14 @@ def pushed_registry(s3: S3Server, tmp_path_factory: pytest.TempPathFactory) -> T
     with pytest.MonkeyPatch.context() as mp:
         _hermetic(tmp_path_factory.mktemp("template-home"), mp)
         return build_template(tmp_path_factory.mktemp("template") / "registry", s3)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """Headless Chromium, one per test module (the catalog page and the drift dashboard)."""
+    from tests.harness.browser import INSTALL_HINT, Chromium, find_chromium
+
+    if find_chromium() is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with Chromium(tmp_path_factory.mktemp("chromium")) as chromium:
+        yield chromium

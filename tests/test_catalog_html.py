@@ -18,7 +18,7 @@ from dataward.catalog.model import Card, Catalog, Dataset, Import, Maintainer, V
 from dataward.catalog.page import render
 from dataward.drift import collection
 from dataward.drift.history import Held, Holding, holdings, snapshot
-from tests.harness.browser import INSTALL_HINT, BrowserError, Chromium, Page, find_chromium
+from tests.harness.browser import BrowserError, Chromium, Page, find_chromium
 from tests.harness.repo import GitRepo
 from tests.test_catalog import dataward, dvcfile
 from tests.test_drift_fixes import entry, make_report
@@ -191,14 +191,6 @@ def test_page_script_never_parses_html() -> None:
 
 
 # ---- in Chromium ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    if find_chromium() is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    with Chromium(tmp_path_factory.mktemp("chromium")) as chromium:
-        yield chromium
-
 
 @pytest.fixture(scope="module")
 def catalog_page(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +17,7 @@ from dataward.drift.history import Held, Snapshot
 from dataward.drift.model import DriftReport, Entry
 from dataward.report.drift_page import render
 from dataward.report.escape import visible
-from tests.harness.browser import INSTALL_HINT, Chromium, Page, find_chromium
+from tests.harness.browser import Chromium, Page
 from tests.test_catalog_html import _Scripts
 from tests.test_drift_fixes import COMMIT, entry, make_report
 
@@ -99,14 +97,6 @@ def test_any_name_comes_back_from_the_page_as_written_out(name: str, host: str) 
 
 
 # ---- in Chromium ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    if find_chromium() is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    with Chromium(tmp_path_factory.mktemp("chromium")) as chromium:
-        yield chromium
-
 
 def opened(browser: Chromium, path: Path, html: str) -> Page:
     path.write_text(html, encoding="utf-8")
