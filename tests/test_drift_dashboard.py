@@ -51,3 +51,13 @@ def test_a_threshold_that_is_no_number_of_days_is_refused(days: str) -> None:
     assert proc.returncode == 2
     assert "a report is stale after a number of days above 0" in proc.stderr
     assert "--stale-days 3" in proc.stderr
+
+
+def test_a_report_from_a_clock_ahead_is_stale_and_says_so() -> None:
+    ahead = reports()[0].model_copy(update={"time": "2026-01-11T12:00:00Z"})  # a day ahead
+    board = dashboard([ahead], NOW)
+    assert "lab-server (stale)" in board
+    assert "(in the future: a wrong clock, **stale**)" in board
+    # Clocks a few minutes apart are not wrong.
+    close = reports()[0].model_copy(update={"time": "2026-01-10T12:05:00Z"})
+    assert "lab-server (stale)" not in dashboard([close], NOW)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dataward.drift.cli import _progress_lines
+from dataward.drift.progress import log_lines
 from dataward.report.catalog_text import size
 from tests.conftest import BIN
 from tests.test_drift_state_bulk import FILES, PAST_NS, build_registry, pics, scan, write
@@ -96,7 +96,7 @@ def test_two_scans_sharing_a_state_both_keep_their_hashes(registry: Path,
 
 def test_a_long_scan_says_every_10_s_how_far_it_is(capsys: pytest.CaptureFixture[str]) -> None:
     now = [100.0]
-    begin, advance, done = _progress_lines(lambda: now[0], size)
+    begin, advance, done = log_lines(lambda: now[0], size)
     begin(10 * 2**30, 1_000_000)
     advance(2**30, 0)  # what the state answered at once does not count towards the rate
     for _ in range(9):

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -162,10 +163,80 @@ def test_objects_that_are_no_reports_are_left_out_with_a_warning(
     assert not (tmp_path / "x.json").exists()
     assert len(json.loads((site / "history" / "lab-server.json").read_text())) == 1
     # A publish after them still lands: the bogus reports/ object is passed over.
-    newer = variant(report, tmp_path / "newer.json", time="2099-01-01T00:00:00Z")
+    newer = variant(report, tmp_path / "newer.json", time=soon())
     proc = drift(repo, "publish", str(newer), "--remote", "storage")
     assert proc.returncode == 0 and "published" in proc.stdout, proc.stdout + proc.stderr
-    assert json.loads(objects(s3, bucket)["lab-server.json"])["time"] == "2099-01-01T00:00:00Z"
+    assert json.loads(objects(s3, bucket)["lab-server.json"])["time"] == \
+        json.loads(newer.read_text())["time"]
+
+
+def soon(minutes: int = 2) -> str:
+    """A time just ahead of now, as a clock a little ahead of this one writes it."""
+    return (datetime.now(timezone.utc) + timedelta(minutes=minutes)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_report_from_a_clock_ahead_is_refused_and_one_already_there_never_wins(
+        lab: tuple[GitRepo, str, Path], s3: S3Server, tmp_path: Path) -> None:
+    """Kept as the newest, a report dated next year would hold its environment's column for
+    good and never turn stale."""
+    repo, bucket, report = lab
+    ahead = variant(report, tmp_path / "ahead.json", time="2099-01-01T00:00:00Z")
+    proc = drift(repo, "publish", str(ahead), "--remote", "storage")
+    assert proc.returncode == 2
+    assert "its time 2099-01-01T00:00:00Z is ahead of this machine's clock" in proc.stderr
+    assert "timedatectl set-ntp true" in proc.stderr
+    assert "lab-server.json" not in objects(s3, bucket)
+    # One written by an older dataward (or by hand) is passed over by the next publish.
+    s3.client().put_object(Bucket=bucket, Key=PREFIX + "lab-server.json", Body=ahead.read_bytes())
+    proc = drift(repo, "publish", str(report), "--remote", "storage")
+    assert proc.returncode == 0 and "published to remote 'storage'" in proc.stdout, proc.stdout
+    assert json.loads(objects(s3, bucket)["lab-server.json"]) == json.loads(report.read_text())
+
+
+def test_a_snapshot_with_no_report_behind_it_never_says_what_is_held(
+        lab: tuple[GitRepo, str, Path], s3: S3Server, tmp_path: Path) -> None:
+    """A publisher stopped between its report and its snapshot, or a stray object: a later
+    snapshot that expects no dataset must not break collect nor change the page."""
+    repo, bucket, report = lab
+    assert drift(repo, "publish", str(report), "--remote", "storage").returncode == 0
+    stray = {"schema_version": 1, "env": "lab-server", "time": soon(), "registry_commit":
+             "a" * 40, "datasets": {}}
+    name = f"{soon().replace('-', '').replace(':', '')}-{'a' * 12}-{'b' * 8}.json"
+    s3.client().put_object(Bucket=bucket, Key=f"{PREFIX}history/lab-server/{name}",
+                           Body=json.dumps(stray).encode())
+    proc = collect(repo, tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr
+    history = json.loads((tmp_path / "site" / "history" / "lab-server.json").read_text())
+    assert [s["time"] for s in history] == [json.loads(report.read_text())["time"]]
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "dog_and_cat" in page and "internal error" not in proc.stderr
+
+
+def test_collect_keeps_the_folders_older_history_and_says_when_there_is_nothing(
+        lab: tuple[GitRepo, str, Path], s3: S3Server, tmp_path: Path) -> None:
+    repo, bucket, report = lab
+    site = tmp_path / "site"
+    proc = collect(repo, site)
+    assert proc.returncode == 0, proc.stderr
+    assert ("yet: each environment publishes with `dataward drift publish REPORT --remote "
+            "storage`") in proc.stdout
+    older = variant(report, tmp_path / "older.json", time="2026-01-01T00:00:00Z")
+    assert drift(repo, "publish", str(older), "--remote", "storage").returncode == 0
+    assert collect(repo, site).returncode == 0
+    # The remote forgets (a lifecycle rule, a clean-up): the folder still remembers.
+    client = s3.client()
+    for key in objects(s3, bucket):
+        if key.startswith("history/"):
+            client.delete_object(Bucket=bucket, Key=PREFIX + key)
+    assert drift(repo, "publish", str(report), "--remote", "storage").returncode == 0
+    assert collect(repo, site).returncode == 0
+    times = [s["time"] for s in json.loads((site / "history" / "lab-server.json").read_text())]
+    assert times == ["2026-01-01T00:00:00Z", json.loads(report.read_text())["time"]]
+    (tmp_path / "afile").write_text("mine\n")
+    proc = collect(repo, tmp_path / "afile")
+    assert proc.returncode == 2 and "-o " in proc.stderr and "is a file" in proc.stderr
+    assert (tmp_path / "afile").read_text() == "mine\n"
 
 
 SECRET = "wrong-secret-that-must-never-be-printed"
@@ -296,6 +367,15 @@ def test_collect_commits_the_remotes_reports_beside_the_branchs_own(
     assert {"drift/abci.json", "drift/lab-server.json", "drift/history/abci.json",
             "drift/history/lab-server.json", "drift/README.md", "drift/index.html"} <= set(files)
     assert "| dataset | abci | lab-server |" in files["drift/README.md"].decode()
+    # abci moves from GitHub to the remote: its branch history stays, the remote's adds.
+    moved = variant(report, tmp_path / "abci2.json", env="abci", time=soon())
+    assert drift(repo, "publish", str(moved), "--remote", "storage").returncode == 0
+    assert drift(repo, "collect", "--remote", "storage", "--branch", "dataward",
+                 env=env).returncode == 0
+    files = github.files(GITHUB_REPO, "dataward")
+    assert [s["time"] for s in json.loads(files["drift/history/abci.json"])] == \
+        ["2026-01-01T00:00:00Z", json.loads(direct.read_text())["time"],
+         json.loads(moved.read_text())["time"]]
     again = drift(repo, "collect", "--remote", "storage", "--branch", "dataward", env=env)
     assert again.returncode == 0, again.stderr
     # Nothing new: the reports and histories stay as they are. The dashboards say when they
@@ -342,6 +422,12 @@ def test_the_published_catalog_page_says_who_holds_which_version_whichever_lands
     assert json.loads(files["catalog.json"])["commit"] == repo.head()
     assert [h["env"] for h in holding_data(files["index.html"])["datasets"]["dog_and_cat"]] \
         == ["lab-server"]
+    # Nothing new, a minute later or not: no commit (the page's ages alone do not make one).
+    third = subprocess.run([f"{BIN}/dataward", "catalog", "publish"], cwd=repo.path,
+                           capture_output=True, text=True, timeout=180, check=False,
+                           env={**os.environ, **env})
+    assert third.returncode == 0 and "already holds it; no commit" in third.stdout, third.stdout
+    assert github.files(GITHUB_REPO, "dataward") == files
 
 
 def test_the_actions_publish_to_the_remote_and_the_catalog_workflow_collects(

@@ -44,6 +44,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     publish = actions.add_parser("publish", help="commit the catalog, the Croissant records "
                                                  "and the page to a branch on GitHub")
     _source(publish)
+    for p in (build, publish):
+        p.add_argument("--stale-days", type=_days, default=3.0, metavar="DAYS",
+                       help="the page marks an environment whose drift report is older "
+                            "stale (default: 3, as `drift publish` and `drift collect`)")
     publish.add_argument("--branch", default=DEFAULT_BRANCH,
                          help=f"the branch to publish to (default: {DEFAULT_BRANCH}, which "
                               "GitHub Pages can serve)")
@@ -59,6 +63,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         p.add_argument("--catalog", metavar="FILE|URL",
                        help="read this catalog.json (a file, or the published one's URL) "
                             "instead of building one from the repository")
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = float("nan")
+    if not days > 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"{text}: a report is stale after a number of days "
+                                         "above 0, e.g. --stale-days 3")
+    return days
 
 
 def _source(p: argparse.ArgumentParser) -> None:
@@ -205,7 +220,7 @@ def _build(args: argparse.Namespace) -> int:
         if drift is not None:
             from dataward.drift.history import holdings as holdings_of
 
-            holdings = holdings_of(*drift)
+            holdings = holdings_of(*drift, stale_days=args.stale_days)
         _write(args.html, catalog_html.render(catalog, holdings))
     versions = sum(len(d.versions) for d in catalog.datasets)
     where = [p for p in (None if args.output == "-" else args.output, args.croissant_dir,
@@ -224,11 +239,12 @@ def _drift(folder: str) -> tuple[list[DriftReport], dict[str, list[Snapshot]]]:
     import shlex
 
     from dataward.drift import collection
+    from dataward.report.escape import terminal
 
     try:
         return collection.load(folder)
     except OSError as exc:
-        raise UsageError(f"--drift {folder}: {exc.strerror or exc}",
+        raise UsageError(f"--drift {terminal(folder)}: {exc.strerror or exc}",
                          "pass --drift a drift folder: `dataward drift collect --remote NAME -o "
                          f"{shlex.quote(folder)}`, or a checkout of the dataward branch's "
                          "drift/ folder") from None
@@ -258,9 +274,16 @@ def _publish(args: argparse.Namespace) -> int:
                      ) -> Mapping[str, bytes | None]:
         # A re-run of an old job, or publishers racing, must not put an older catalog over a
         # newer one: keep the branch's when its commit descends from ours.
+        page: dict[str, bytes | None] = {}
         drift = collection.from_files(paths, read)
-        page = {"index.html": catalog_html.render(catalog, holdings(*drift)).encode()} \
-            if drift[0] else {}  # the page says which environment holds which version
+        if drift[0]:  # the page says which environment holds which version
+            page["index.html"] = catalog_html.render(
+                catalog, holdings(*drift, stale_days=args.stale_days)).encode()
+            if "catalog.json" in paths and read("catalog.json") == ours["catalog.json"]:
+                # The same catalog: the page on the branch was written with these reports
+                # by the commit that brought the last of them; a new one would differ only
+                # in its ages, and every run would make a commit.
+                page = {"index.html": read("index.html")} if "index.html" in paths else page
         if "catalog.json" in paths:
             try:
                 theirs = str(json.loads(read("catalog.json")).get("commit", ""))

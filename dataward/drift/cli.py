@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
     from dataward.adapters.git import Repo
     from dataward.catalog.model import Catalog
-    from dataward.drift.hasher import Progress
     from dataward.drift.head_start import HeadStart
     from dataward.drift.model import DriftReport
     from dataward.policy import Policy
@@ -93,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
     # A crash is exit 3, "could not scan": 1 would read as "drift".
     if args.drift_command in ("publish", "collect"):
         act = _publish if args.drift_command == "publish" else _collect
-        return command("dataward drift", lambda: act(args))
+        return command("dataward drift", lambda: _stopped_cleanly(act, args))
     return command("dataward drift", lambda: _stoppable(args))
 
 
@@ -108,6 +107,26 @@ def _stoppable(args: argparse.Namespace) -> int:
         except interrupt.Stopped:
             return 3
         except KeyboardInterrupt:
+            return 130
+
+
+def _stopped_cleanly(act: Callable[[argparse.Namespace], int], args: argparse.Namespace
+                     ) -> int:
+    """publish and collect on SIGTERM (a job's time limit) or Ctrl-C: one line that says
+    what may be left, exit 3 (nothing was published for sure) or 130."""
+    from dataward.drift import interrupt
+
+    said = ("stopped: the report may be on the remote without being the newest yet; "
+            "publish it again" if args.drift_command == "publish" else
+            "stopped: the drift folder may be incomplete; collect again")
+    with interrupt.installed():
+        try:
+            return act(args)
+        except interrupt.Stopped:
+            print(f"dataward drift {args.drift_command}: {said}", file=sys.stderr)
+            return 3
+        except KeyboardInterrupt:
+            print(f"dataward drift {args.drift_command}: {said}", file=sys.stderr)
             return 130
 
 
@@ -170,6 +189,7 @@ def _say_stopped(exc: BaseException, state: str | None, head: HeadStart | None) 
 def _judged(args: argparse.Namespace, state: str | None, head: HeadStart | None
             ) -> tuple[DriftReport, Mapping[str, int]]:
     """The report, with each drifting dataset's fix, and the scan's counts."""
+    from dataward.drift import progress
     from dataward.drift import scan as drift
     from dataward.drift.selection import parse
 
@@ -182,7 +202,7 @@ def _judged(args: argparse.Namespace, state: str | None, head: HeadStart | None
         caches = [load(os.path.join(remote_root, ".dvc")).cache_dir]  # honours cache.dir
     report, stats = drift.scan(catalog, args.env, args.root, jobs=args.jobs, state_file=state,
                                cache_dirs=caches, remote_root=remote_root,
-                               progress=progress_reporter(), selection=selection, head=head)
+                               progress=progress.reporter(), selection=selection, head=head)
     from dataward.adapters.git import tracked_paths
     from dataward.drift import fixes
 
@@ -266,84 +286,6 @@ def default_state() -> str:
     return os.path.join(base, "dataward", "drift-state-v1")
 
 
-def progress_reporter() -> Progress | None:
-    """A rich progress bar on a terminal; plain lines every 10 s otherwise (CI logs)."""
-    import time
-
-    from dataward.drift.hasher import Progress
-    from dataward.report.catalog_text import size
-
-    if sys.stderr.isatty():
-        try:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
-            from rich.progress import (
-                Progress as Bar,
-            )
-        except ImportError:
-            pass
-        else:
-            from rich.console import Console
-
-            bar = Bar(TextColumn("hashing"), BarColumn(), DownloadColumn(),
-                      TextColumn("{task.fields[files]:,} of {task.fields[nfiles]:,} files"),
-                      TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
-                      console=Console(stderr=True))
-            task = bar.add_task("hash", total=0, files=0, nfiles=0)
-
-            def start(total: int, nfiles: int) -> None:
-                bar.start()
-                bar.update(task, total=total, nfiles=nfiles)
-
-            return Progress(start, lambda b, f: bar.update(task, completed=b, files=f),
-                            bar.stop)
-    return Progress(*_progress_lines(time.monotonic, size))
-
-
-def _progress_lines(clock: Callable[[], float], size: Callable[[int], str]
-                    ) -> tuple[Callable[[int, int], None], Callable[[int, int], None],
-                               Callable[[], None]]:
-    """Progress for logs (CI, a batch job's output): a line every 10 s with files, bytes,
-    rate and time left; nothing for a scan that takes less."""
-    totals = [0, 0]
-    last = [clock()]
-    base: list[tuple[int, float]] = []  # the first report: files the state answered at once
-
-    def begin(total: int, nfiles: int) -> None:
-        totals[:] = [total, nfiles]
-        last[0] = clock()
-        base.clear()
-
-    def advance(done: int, files: int) -> None:
-        now = clock()
-        if not base:
-            base.append((done, now))
-        if now - last[0] < PROGRESS_EVERY_S:
-            return
-        last[0] = now
-        rate = (done - base[0][0]) / max(now - base[0][1], 1e-9)  # of what is read
-        left = (f", about {_duration((totals[0] - done) / rate)} left" if rate > 0
-                and totals[0] >= done else "")
-        print(f"hashing: {files:,} of {totals[1]:,} files, {size(done)} of "
-              f"{size(totals[0])}, {size(int(rate))}/s{left}", file=sys.stderr, flush=True)
-
-    return begin, advance, lambda: None
-
-
-PROGRESS_EVERY_S = 10.0
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds + 0.5)
-    return f"{s // 3600} h {s // 60 % 60:02d} min" if s >= 3600 else (
-        f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s")
-
-
 def _stale_days(args: argparse.Namespace) -> None:
     if not args.stale_days > 0:  # also NaN
         raise UsageError(f"--stale-days {args.stale_days:g}: a report is stale after a "
@@ -359,6 +301,7 @@ def _publish(args: argparse.Namespace) -> int:
 
     report, body = publish_github.read_report(args.report, MAX_REPORT)
     _check_env(report.env)
+    _not_ahead(args.report, report.time)
     if args.remote is None:
         return publish_github.publish(report, body, args.branch, args.stale_days, args.issue)
     from dataward.drift import remote_reports
@@ -366,6 +309,22 @@ def _publish(args: argparse.Namespace) -> int:
     print(remote_reports.publish(remote_reports.opened(args.registry, args.remote,
                                                         args.timeout), report, body))
     return 0
+
+
+def _not_ahead(path: str, time: str) -> None:
+    """A report from a clock that is ahead would stay the newest for good (an older report
+    never replaces a newer one) and never turn stale: refused before it is published."""
+    from datetime import datetime, timezone
+
+    from dataward.report.drift_text import is_future
+    from dataward.report.escape import terminal
+
+    now = datetime.now(timezone.utc)
+    if is_future(time, now):
+        raise UsageError(f"{terminal(path)}: its time {terminal(time)} is ahead of this "
+                         f"machine's clock ({now.strftime('%Y-%m-%dT%H:%M:%SZ')})",
+                         "set the scanning machine's clock (NTP: `timedatectl "
+                         "set-ntp true`) and scan again")
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -376,7 +335,9 @@ def _collect(args: argparse.Namespace) -> int:
     from dataward.drift import remote_reports
 
     remote = remote_reports.opened(args.registry, args.remote, args.timeout)
-    return remote_reports.gather(remote, args.output, args.branch, args.stale_days)
+    from dataward.drift.remote_collect import gather
+
+    return gather(remote, args.output, args.branch, args.stale_days)
 
 
 def _write(path: str, text: str) -> None:

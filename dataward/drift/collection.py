@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from dataward.drift.history import Snapshot, snapshot, trimmed
+from dataward.drift.history import Snapshot, trimmed, upto
 from dataward.drift.model import DriftReport
 
 README, PAGE, HISTORY = "README.md", "index.html", "history/"
@@ -75,8 +75,9 @@ def history_bytes(history: Sequence[Snapshot]) -> bytes:
 
 
 def with_report(history: Sequence[Snapshot], report: DriftReport) -> list[Snapshot]:
-    """The history once `report` is published (a re-publish of the same report adds none)."""
-    return trimmed([*history, snapshot(report)])
+    """The history once `report` is published (a re-publish of the same report adds none;
+    nothing said later than it stays)."""
+    return upto(history, report)
 
 
 def dashboards(reports: Sequence[DriftReport], history: Mapping[str, Sequence[Snapshot]],

@@ -82,6 +82,13 @@ def since(history: Sequence[Snapshot], dataset: str) -> str | None:
     return start
 
 
+def upto(history: Sequence[Snapshot], report: DriftReport) -> list[Snapshot]:
+    """The history that ends with `report`: its snapshot last, none later. A snapshot later
+    than the environment's newest report has no report behind it (a publisher stopped
+    between its two writes, a stray object): it must not say what is held now."""
+    return trimmed([*(s for s in history if s.time < report.time), snapshot(report)])
+
+
 def holdings(reports: Iterable[DriftReport], history: Mapping[str, Sequence[Snapshot]],
              now: datetime | None = None, stale_days: float = 3.0
              ) -> dict[str, list[Holding]]:
@@ -91,7 +98,7 @@ def holdings(reports: Iterable[DriftReport], history: Mapping[str, Sequence[Snap
     now = now or datetime.now(timezone.utc)
     found: dict[str, list[Holding]] = {}
     for r in sorted(reports, key=lambda r: r.env):
-        past = [*history.get(r.env, ()), snapshot(r)]
+        past = upto(history.get(r.env, ()), r)
         stale = is_stale(r.time, now, stale_days)
         for e in r.datasets:
             h = held(e)

@@ -5,6 +5,7 @@ one issue per environment while it drifts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from dataward.errors import UsageError
@@ -73,8 +74,10 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
     ours whose environment has a later one on the branch: `on_newer`, then the later stays.
     A history of None: the branch's, with the report added."""
     from dataward.drift import collection
+    from dataward.report.drift_text import is_future
 
     def files(paths: Sequence[str], read: Callable[[str], bytes]) -> dict[str, bytes | None]:
+        now = datetime.now(timezone.utc)
         reports: dict[str, DriftReport] = {}
         history: dict[str, Sequence[Snapshot]] = {}
         for path in paths:
@@ -84,8 +87,8 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
             if env is None or theirs is None:
                 continue  # not ours to judge: left out of the dashboard
             if env in ours:
-                if theirs.time <= ours[env][0].time:
-                    continue
+                if theirs.time <= ours[env][0].time or is_future(theirs.time, now):
+                    continue  # ours is newer, or theirs came from a clock that was ahead
                 on_newer(theirs)
             reports[env], history[env] = theirs, _history(paths, read, env)
         written: dict[str, bytes | None] = {}
@@ -93,8 +96,9 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
             if env in reports:
                 continue
             reports[env] = report
-            history[env] = past if past is not None else \
-                collection.with_report(_history(paths, read, env), report)
+            # The branch keeps what collect no longer reads (it reads recent snapshots).
+            history[env] = collection.with_report(
+                [*_history(paths, read, env), *(past or ())], report)
             written[f"{FOLDER}{env}.json"] = body
             written[f"{FOLDER}{collection.HISTORY}{env}.json"] = \
                 collection.history_bytes(history[env])

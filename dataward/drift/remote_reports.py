@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from dataward.drift import collection
-from dataward.drift.history import ENV_PATTERN, KEEP, Snapshot, snapshot
+from dataward.drift.history import ENV_PATTERN, Snapshot, snapshot
 from dataward.errors import CouldNotCheck, UsageError
 
 if TYPE_CHECKING:
@@ -41,16 +40,17 @@ if TYPE_CHECKING:
 PREFIX = "dataward/drift/"
 REPORTS, HISTORY = "reports/", "history/"
 ROUNDS = 8  # convergence rounds before giving up (each needs another writer to interfere)
-_ENV = re.compile(ENV_PATTERN)
+CHUNK = 64  # objects read within one --timeout: the deadline is per answer, not per night
+ENV = re.compile(ENV_PATTERN)
 # <time>-<commit12>-<digest8>.json: the time first and fixed-width, so names sort by time.
-_ENTRY = re.compile(r"(\d{8}T\d{6}Z)-[0-9a-f]{12}-[0-9a-f]{8}\.json")
+ENTRY = re.compile(r"(\d{8}T\d{6}Z)-[0-9a-f]{12}-[0-9a-f]{8}\.json")
 
 
 # -- keys and decisions (no I/O) ----------------------------------------------------------------
 
 def _env(name: str) -> str:
     """`name`, which becomes part of a key: only a plain name, never `/` or `..`."""
-    if not _ENV.fullmatch(name) or ".." in name:  # fullmatch: `$` allows a final \n
+    if not ENV.fullmatch(name) or ".." in name:  # fullmatch: `$` allows a final \n
         raise ValueError(f"not an environment name: {name!r}")
     return name
 
@@ -92,23 +92,33 @@ def newest(env: str, ours: Newest, current: bytes | None, listed: Iterable[str],
     object; one that is gone or is not a report of `env` at its name's time is passed over."""
     best = ours
     if current is not None:
-        theirs = collection.parse_report(current, env)
-        name = _entry_or_blank((theirs, current)) if theirs is not None else ""
+        theirs = _believed(collection.parse_report(current, env))
+        name = entry_of((theirs, current)) if theirs is not None else ""
         if theirs is not None and name:  # a time scan never writes orders nowhere
             best = max(best, Newest(name, current, theirs.time))
     for name in sorted(set(listed), reverse=True):
-        if not _ENTRY.fullmatch(name):
+        if not ENTRY.fullmatch(name):
             continue
         if name <= best.entry:
             break  # the rest are older
         data = read(name)
-        found = collection.parse_report(data, env) if data is not None else None
-        if data is not None and found is not None and _stamp_or_none(found.time) == name[:16]:
+        found = _believed(collection.parse_report(data, env)) if data is not None else None
+        if data is not None and found is not None and stamp_or_none(found.time) == name[:16]:
             return Newest(name, data, found.time)
     return best
 
 
-def _stamp_or_none(time: str) -> str | None:
+def _believed(report: DriftReport | None) -> DriftReport | None:
+    """None for a report from a machine whose clock is ahead: it would stay the newest."""
+    from datetime import timezone
+
+    from dataward.report.drift_text import is_future
+
+    return None if report is None or is_future(report.time, datetime.now(timezone.utc)) \
+        else report
+
+
+def stamp_or_none(time: str) -> str | None:
     try:
         return stamp(time)
     except ValueError:
@@ -144,15 +154,17 @@ def converge(remote: Remote, report: DriftReport, body: bytes) -> Published:
         raise UsageError(f"the report's time {report.time!r} is not ISO 8601 UTC as `drift "
                          "scan` writes it", "publish a report `dataward drift scan -o` "
                          "wrote") from None
-    _put(remote, {history_key(env, ours.entry): _snapshot_bytes(snapshot(report)),
-                  report_key(env, ours.entry): body})
+    # The report before its snapshot: a publisher stopped between the two leaves a report
+    # that collect finds, never a snapshot with no report behind it.
+    _put(remote, {report_key(env, ours.entry): body})
+    _put(remote, {history_key(env, ours.entry): _snapshot_bytes(snapshot(report))})
     wrote = False
     folder = f"{PREFIX}{REPORTS}{env}/"
     for _ in range(ROUNDS):
-        listed = [k[len(folder):] for k in _list(remote, folder)]
-        current = _read(remote, [latest_key(env)])[latest_key(env)]
+        listed = [k[len(folder):] for k in list_keys(remote, folder)]
+        current = read_keys(remote, [latest_key(env)])[latest_key(env)]
         target = newest(env, ours, current, listed,
-                        lambda name: _read(remote, [folder + name])[folder + name])
+                        lambda name: read_keys(remote, [folder + name])[folder + name])
         if current == target.body:
             return Published(target, wrote)
         _put(remote, {latest_key(env): target.body})
@@ -166,159 +178,14 @@ def _snapshot_bytes(snap: Snapshot) -> bytes:
     return snap.model_dump_json(indent=1).encode() + b"\n"
 
 
-# -- collect ------------------------------------------------------------------------------------
-
-class Collected(NamedTuple):
-    reports: dict[str, tuple[DriftReport, bytes]]  # env -> its newest report and its bytes
-    history: dict[str, list[Snapshot]]
-    skipped: list[str]  # keys under PREFIX that are no report, history or known layout
-
-
-def collect(remote: Remote) -> Collected:
-    """Every environment's newest report and history. Whatever under the prefix is not one
-    is named in `skipped`, never trusted and never fatal."""
-    skipped: list[str] = []
-    latest: dict[str, str] = {}
-    entries: dict[tuple[str, str], dict[str, str]] = {}  # (folder, env) -> entry -> key
-    keys = _list(remote, PREFIX)
-    if not keys:  # s3fs lists nothing in a bucket that does not exist: not an empty remote
-        remote._bounded(remote._check_reachable)
-    for key in keys:
-        rel = key[len(PREFIX):]
-        env = collection.report_env(rel)
-        parts = rel.split("/")
-        if env is not None and ".." not in env:
-            latest[env] = key
-        elif (len(parts) == 3 and parts[0] + "/" in (REPORTS, HISTORY)
-              and _ENV.fullmatch(parts[1]) and ".." not in parts[1] and _ENTRY.fullmatch(parts[2])):
-            entries.setdefault((parts[0] + "/", parts[1]), {})[parts[2]] = key
-        else:
-            skipped.append(key)
-    wanted = list(latest.values()) + [
-        k for (folder, _), found in entries.items() if folder == HISTORY
-        for k in _newest_keys(found, KEEP)]
-    data = _read(remote, wanted)
-    reports: dict[str, tuple[DriftReport, bytes]] = {}
-    for env, key in sorted(latest.items()):
-        raw = data.get(key)
-        report = collection.parse_report(raw, env) if raw is not None else None
-        if report is None or raw is None:
-            skipped.append(key)
-        else:
-            reports[env] = (report, raw)
-    history = _histories(entries, data, skipped)
-    _newer_from_reports(remote, entries, reports)
-    return Collected(reports, {env: collection.with_report(history.get(env, []), r)
-                               for env, (r, _) in reports.items()}, skipped)
-
-
-def gather(remote: Remote, output: str | None, branch: str | None, stale_days: float) -> int:
-    """`drift collect`: what the remote holds, into the folder `output` and/or to drift/ on
-    the GitHub `branch`; each object left out is named on stderr."""
-    import os
-
-    from dataward.report.escape import terminal
-    from dataward.report.text import count
-
-    found = collect(remote)
-    for key in found.skipped:
-        warn(remote, key)
-    print(f"reports of {count(len(found.reports), 'environment')} from remote "
-          f"'{terminal(remote.name)}'"
-          + (f"; {count(len(found.skipped), 'object')} left out" if found.skipped else ""))
-    if output:
-        for name, data in folder(found, stale_days).items():
-            _write(os.path.join(output, name), data)
-        print(f"written to {terminal(output)}")
-    if branch:
-        from dataward.drift.publish_github import commit_collected
-
-        print(commit_collected({env: (r, raw, found.history[env]) for env, (r, raw)
-                                in found.reports.items()}, branch, stale_days))
-    return 0
-
-
-def _write(path: str, data: bytes) -> None:
-    """Through a unique temporary file: a link is written through, a FIFO refused."""
-    import os
-
-    from dataward.adapters.files import write_replacing
-    from dataward.report.escape import terminal
-
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_replacing(path, data)
-    except OSError as exc:
-        raise UsageError(f"{terminal(path)}: {exc.strerror}",
-                         "choose a folder you can write to") from None
-
-
-def folder(found: Collected, stale_days: float) -> dict[str, bytes]:
-    """The drift folder's files (`collection`'s layout) of what `collect` found."""
-    reports = [r for r, _ in found.reports.values()]
-    files = {f"{env}.json": raw for env, (_, raw) in found.reports.items()}
-    files.update({f"{collection.HISTORY}{env}.json": collection.history_bytes(h)
-                  for env, h in found.history.items()})
-    files.update(collection.dashboards(reports, found.history, stale_days))
-    return files
-
-
-def _newest_keys(found: dict[str, str], keep: int) -> list[str]:
-    return [found[name] for name in sorted(found)[-keep:]]
-
-
-def _histories(entries: dict[tuple[str, str], dict[str, str]], data: dict[str, bytes | None],
-               skipped: list[str]) -> dict[str, list[Snapshot]]:
-    from pydantic import ValidationError
-
-    history: dict[str, list[Snapshot]] = {}
-    for (folder, env), found in sorted(entries.items()):
-        if folder != HISTORY:
-            continue
-        for name, key in sorted(found.items()):
-            if key not in data:
-                continue  # older than the KEEP newest
-            raw = data[key]
-            try:
-                snap = Snapshot.model_validate_json(raw or b"")
-            except ValidationError:
-                skipped.append(key)
-                continue
-            if snap.env != env or _stamp_or_none(snap.time) != name[:16]:
-                skipped.append(key)
-                continue
-            history.setdefault(env, []).append(snap)
-    return history
-
-
-def _newer_from_reports(remote: Remote, entries: dict[tuple[str, str], dict[str, str]],
-                        reports: dict[str, tuple[DriftReport, bytes]]) -> None:
-    """An environment whose reports/ holds a newer report than its `<env>.json` (a publisher
-    stopped before it wrote that), or no valid `<env>.json`: take the newest from reports/."""
-    for (folder, env), found in sorted(entries.items()):
-        if folder != REPORTS:
-            continue
-        have = reports.get(env)
-        ours = Newest(_entry_or_blank(have), have[1], have[0].time) if have else \
-            Newest("", b"", "")
-
-        def one(name: str, found: dict[str, str] = found) -> bytes | None:
-            return _read(remote, [found[name]])[found[name]]
-
-        pick = newest(env, ours, None, found, one)
-        if pick.entry != ours.entry:
-            report = collection.parse_report(pick.body, env)
-            if report is not None:
-                reports[env] = (report, pick.body)
-
-
-def _entry_or_blank(have: tuple[DriftReport, bytes] | None) -> str:
+def entry_of(have: tuple[DriftReport, bytes] | None) -> str:
     if have is None:
         return ""
     try:
         return entry(have[0], have[1])
     except ValueError:
         return ""
+
 
 
 # -- I/O through the remote's filesystem --------------------------------------------------------
@@ -330,9 +197,11 @@ def opened(registry: str, name: str, timeout: float) -> Remote:
     from dataward.adapters.dvc import open_remote
 
     if not os.path.isdir(os.path.join(registry, ".dvc")):
-        raise UsageError(f"{registry} is not a DVC project (no .dvc folder), so it names no "
-                         "remote", "run it in the registry's checkout, or pass --registry "
-                         "DIR; `dvc remote list` there shows the remotes")
+        from dataward.report.escape import terminal
+
+        raise UsageError(f"{terminal(registry)} is not a DVC project (no .dvc folder), so "
+                         "it names no remote", "run it in the registry's checkout, or pass "
+                         "--registry DIR; `dvc remote list` there shows the remotes")
     # An unknown name is exit 2, its hint `dvc remote list`; unreachable or refused is exit 3.
     remote = open_remote(registry, name, timeout, 8)
     if remote.is_http:  # read-only to dvc, and no listing: HTML index pages prove nothing
@@ -345,7 +214,7 @@ def opened(registry: str, name: str, timeout: float) -> Remote:
     return remote
 
 
-def _list(remote: Remote, folder: str) -> list[str]:
+def list_keys(remote: Remote, folder: str) -> list[str]:
     """Keys under `folder` (relative to the remote's root), fresh: no cached listing."""
     root = remote.path.rstrip("/") + "/"
 
@@ -363,8 +232,11 @@ def _list(remote: Remote, folder: str) -> list[str]:
     return remote._bounded(work)
 
 
-def _read(remote: Remote, keys: Sequence[str]) -> dict[str, bytes | None]:
-    return remote.read(keys)
+def read_keys(remote: Remote, keys: Sequence[str]) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    for start in range(0, len(keys), CHUNK):
+        found.update(remote.read(keys[start:start + CHUNK]))
+    return found
 
 
 def _put(remote: Remote, objects: dict[str, bytes]) -> None:
@@ -377,11 +249,3 @@ def _put(remote: Remote, objects: dict[str, bytes]) -> None:
             remote.fs.pipe_file(path, data)
 
     remote._bounded(work)
-
-
-def warn(remote: Remote, key: str, why: str = "not a drift report, left out") -> None:
-    from dataward.formats.urls import mask
-    from dataward.report.escape import terminal
-
-    where = f"{mask(remote.url).rstrip('/')}/{key}"
-    print(f"dataward drift: {terminal(where)}: {why}", file=sys.stderr)

@@ -105,7 +105,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dataward.drift.cli import default_state, progress_reporter
+    from dataward.drift.cli import default_state
+    from dataward.drift.progress import reporter as progress_reporter
     from dataward.errors import UsageError
     from dataward.jobs.fingerprint import fingerprint
     from dataward.report.catalog_text import size

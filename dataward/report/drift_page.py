@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from dataward.catalog.page import DOM_SCRIPT, asset, document
-from dataward.drift.history import Held, Snapshot, since, snapshot, trimmed
+from dataward.drift.history import Held, Snapshot, since, upto
 from dataward.drift.model import DriftReport, Entry, NotExpected
 from dataward.report import drift_text
 from dataward.report.escape import terminal, visible
@@ -116,7 +116,7 @@ def _history(r: DriftReport, past: Sequence[Snapshot], now: datetime
              ) -> list[dict[str, object]]:
     """Per expected dataset: what the environment holds, since when, and the times what it
     held changed (newest first), from its snapshots and this report."""
-    snaps = trimmed([*past, snapshot(r)])  # oldest first; this report wins its own time
+    snaps = upto(past, r)  # oldest first, this report last
     rows: list[dict[str, object]] = []
     for e in r.datasets:
         seen: list[tuple[str, Held, Held]] = []

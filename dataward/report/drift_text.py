@@ -220,19 +220,36 @@ def _fixes(reports: Sequence[DriftReport]) -> list[str]:
     return lines
 
 
+SKEW_S = 600  # a report this far ahead of the clock that reads it comes from a wrong clock
+
+
+def is_future(stamp: str, now: datetime) -> bool:
+    """A report time ahead of `now` by more than clocks disagree: its machine's clock is
+    wrong, and it would otherwise stay the newest report and never turn stale."""
+    then = _when(stamp)
+    return then is not None and (then - now).total_seconds() > SKEW_S
+
+
 def is_stale(stamp: str, now: datetime, days: float) -> bool:
-    try:
-        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return True  # a report whose time cannot be read cannot be called fresh
+    then = _when(stamp)
+    if then is None or is_future(stamp, now):
+        return True  # a report whose time cannot be read or believed cannot be called fresh
     return (now - then).total_seconds() > days * 86400
 
 
-def age(stamp: str, now: datetime) -> str:
+def _when(stamp: str) -> datetime | None:
     try:
-        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
+        return None
+
+
+def age(stamp: str, now: datetime) -> str:
+    then = _when(stamp)
+    if then is None:
         return "?"
+    if is_future(stamp, now):
+        return "in the future: a wrong clock"
     minutes = int((now - then).total_seconds() // 60)
     if minutes < 60:
         return f"{max(minutes, 0)} min old"
