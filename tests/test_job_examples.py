@@ -1,18 +1,25 @@
-"""The job examples in examples/ (Kubeflow, OpenPAI, Slurm, a Kubernetes CronJob) do what
-docs/operations.md says: the Kubeflow pipeline is compiled by the real kfp SDK and its verify
-step's compiled command is run against a real registry's catalog; the Slurm script and the
-OpenPAI command are run with bash; the YAML files are parsed and their shell checked."""
+"""The job examples in examples/ (Kubeflow, OpenPAI, Slurm; the CronJob and cron are in
+test_job_cron.py) do what docs/operations.md says: the Kubeflow pipeline is compiled by the real
+kfp SDK and its verify step's compiled command is run against a real registry's catalog; the
+Slurm script and the OpenPAI command are run with bash; the YAML files are parsed and their
+shell checked."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import ipaddress
 import json
 import os
 import re
 import shlex
+import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +127,8 @@ def test_kubeflow_training_is_keyed_on_the_fingerprint(
     assert "artifacts" not in train["inputs"]
 
 
-def run_step(pipeline: dict[str, Any], folder: Path, catalog: Path, version: str,
-             tmp: Path) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+def run_step(pipeline: dict[str, Any], folder: Path, catalog: Path | str, version: str,
+             tmp: Path, **extra: str) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
     """The verify step as the Kubeflow launcher runs it: the compiled command, its
     placeholders filled in, dataward on the PATH."""
     container = executor(pipeline, "verify-dataset")
@@ -134,7 +141,8 @@ def run_step(pipeline: dict[str, Any], folder: Path, catalog: Path, version: str
             for a in container["args"]]
     assert not [a for a in args if "{{" in a], args
     (tmp / "tmpdir").mkdir(parents=True)
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp), "TMPDIR": str(tmp / "tmpdir")}
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp), "TMPDIR": str(tmp / "tmpdir"),
+           **extra}
     proc = subprocess.run([*container["command"], *args], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     return proc, lineage, fingerprint
@@ -187,6 +195,120 @@ def test_the_compiled_verify_step_takes_any_folder_name(
     got, _, fingerprint = run_step(pipeline, tmp / name, catalog, "2", tmp / "run")
     assert got.returncode == 0, got.stdout + got.stderr
     assert fingerprint.read_text() == registry.md5s[1]
+
+
+class BasicAuthCatalog(BaseHTTPRequestHandler):
+    """/catalog.json over HTTPS, only to the Basic auth credentials in `server.wanted`."""
+
+    server: Any
+
+    def do_GET(self) -> None:
+        sent = self.headers.get("Authorization", "")
+        given = base64.b64decode(sent[6:]) if sent.startswith("Basic ") else b""
+        if self.path != "/catalog.json" or given != self.server.wanted:
+            self.send_error(401)
+            return
+        body = self.server.catalog
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key: the step trusts it through SSL_CERT_FILE."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.fixture(scope="module")
+def https_catalog(catalog: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[str, Path, ThreadingHTTPServer]]:
+    """The catalog behind HTTPS and Basic auth on 127.0.0.1: (URL, CA file, server)."""
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BasicAuthCatalog)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.catalog = catalog.read_bytes()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/catalog.json", cert, server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(user=st.text(st.characters(exclude_characters=":\0", exclude_categories=("Cs",)),
+                    min_size=1, max_size=12),
+       password=st.text(st.characters(exclude_characters="\0", exclude_categories=("Cs",)),
+                        max_size=24))
+@example(user="bob", password="p@ss/w:rd#50%?x")
+@example(user="reader", password="%41%2F@host.example/x?y#z")
+def test_the_compiled_verify_step_sends_any_catalog_password(
+        compiled: tuple[dict[str, Any], dict[str, Any]], registry: Registry,
+        https_catalog: tuple[str, Path, ThreadingHTTPServer],
+        tmp_path_factory: pytest.TempPathFactory, user: str, password: str) -> None:
+    """CATALOG_USERINFO from the Secret reaches the catalog's server as the same user and
+    password, whatever they hold (`@ / : # % ?` included): the step percent-encodes them."""
+    pipeline, _ = compiled
+    url, ca, server = https_catalog
+    server.wanted = f"{user}:{password}".encode()  # type: ignore[attr-defined]
+    tmp = tmp_path_factory.mktemp("userinfo")
+    put(tmp / "pets", V2)
+    got, lineage, fingerprint = run_step(pipeline, tmp / "pets", url, "2", tmp / "run",
+                                         CATALOG_USERINFO=f"{user}:{password}",
+                                         SSL_CERT_FILE=str(ca))
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert "verified, holds version 2" in got.stdout
+    assert fingerprint.read_text() == registry.md5s[1]
+    if len(password) > 8:  # a short one may occur in any text by chance
+        assert password not in got.stdout + got.stderr + lineage.read_text()
+
+
+def test_the_verify_step_without_the_secret_is_refused_by_the_server(
+        compiled: tuple[dict[str, Any], dict[str, Any]],
+        https_catalog: tuple[str, Path, ThreadingHTTPServer], tmp_path: Path) -> None:
+    pipeline, _ = compiled
+    url, ca, server = https_catalog
+    server.wanted = b"bob:right"  # type: ignore[attr-defined]
+    put(tmp_path / "pets", V2)
+    wrong, _, fingerprint = run_step(pipeline, tmp_path / "pets", url, "", tmp_path / "a",
+                                     CATALOG_USERINFO="bob:wrong", SSL_CERT_FILE=str(ca))
+    assert wrong.returncode == 3 and "HTTP 401" in wrong.stderr, wrong.stderr
+    assert "wrong" not in wrong.stdout + wrong.stderr and not fingerprint.exists()
+    plain = url.replace("https://", "http://")
+    ignored, _, _ = run_step(pipeline, tmp_path / "pets", plain, "", tmp_path / "b",
+                             CATALOG_USERINFO="bob:right", SSL_CERT_FILE=str(ca))
+    assert ignored.returncode == 3, ignored.stderr
+    assert "CATALOG_USERINFO is ignored: it is sent only over https://" in ignored.stderr
+    assert "right" not in ignored.stderr
 
 
 def env_for(tmp: Path, **extra: str) -> dict[str, str]:
@@ -276,48 +398,3 @@ def test_the_openpai_commands_run_as_written(openpai: dict[str, Any], catalog: P
     assert (run / "model.txt").exists() == trained
     assert json.loads((run / "lineage.json").read_text())["verdict"] == \
         ("ok" if trained else "behind")
-
-
-def test_the_drift_cronjob_is_safe_to_run_nightly() -> None:
-    text = (EXAMPLES / "kubernetes" / "drift-cronjob.yaml").read_text()
-    (cron,) = [d for d in yaml.safe_load_all(text) if d and d["kind"] == "CronJob"]
-    assert cron["apiVersion"] == "batch/v1"
-    spec = cron["spec"]
-    fields = spec["schedule"].split()
-    assert len(fields) == 5 and all(re.fullmatch(r"[\d*,/-]+", f) for f in fields)
-    assert spec["concurrencyPolicy"] == "Forbid"
-    job = spec["jobTemplate"]["spec"]
-    assert 0 < job["activeDeadlineSeconds"] < 24 * 3600
-    pod = job["template"]["spec"]
-    (container,) = pod["containers"]
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
-
-    script = container["args"][0] if container["command"][-1] == "-c" else ""
-    shell_ok(script)
-    assert script.index("dataward drift scan ") < script.index(
-        'dataward drift publish /work/drift-report.json --remote "$DVC_REMOTE"')
-    root = re.search(r"--root (\S+)", script)
-    assert root
-    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    dataset = mounts[root.group(1)]
-    assert dataset["readOnly"] is True
-    assert volumes[dataset["name"]]["persistentVolumeClaim"]["readOnly"] is True
-
-    env = {e["name"]: e for e in container["env"]}
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        assert set(env[name]) == {"name", "valueFrom"}
-        assert set(env[name]["valueFrom"]) == {"secretKeyRef"}
-    for entry in container["env"]:
-        if re.search(r"KEY|SECRET|TOKEN|PASSWORD", entry["name"]):
-            assert "value" not in entry, entry["name"]
-    assert all(set(e) <= {"secretRef", "prefix"} for e in container.get("envFrom", []))
-    # nowhere in the file, comments included, is a secret key written out
-    assert re.findall(r"AWS_SECRET_ACCESS_KEY\s*[:=]\s*(\S+)", text) == ["..."]
-    # the hash cache is on its own volume, not on the dataset's
-    cache = mounts[env["XDG_CACHE_HOME"]["value"]]
-    assert cache["name"] != dataset["name"]
-    kind = volumes[cache["name"]]
-    assert "emptyDir" in kind or kind["persistentVolumeClaim"]["claimName"] != \
-        volumes[dataset["name"]]["persistentVolumeClaim"]["claimName"]

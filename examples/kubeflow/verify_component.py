@@ -30,13 +30,22 @@ DATAWARD_IMAGE = "registry.example.ac.jp/lab/dataward:0.1.0"
 # POSIX sh, arguments by position: Kubeflow fills them in, nothing is parsed from a string.
 # An empty VERSION means "the registry's current version". For a catalog behind Basic auth,
 # give the step CATALOG_USERINFO=user:password from a Kubernetes Secret (see pipeline.py):
-# a password in a pipeline parameter would be stored and shown with the run.
+# a password in a pipeline parameter would be stored and shown with the run. The user and
+# password go into the URL percent-encoded byte by byte (dataward decodes them into the Basic
+# auth header), so `@ / : # % ?` in a password cannot move the URL's host or path; `printf`
+# is a shell builtin, so the password is in no process's arguments while it is encoded.
 VERIFY_SCRIPT = r"""set -eu
 path=$1 dataset=$2 version=$3 catalog=$4 lineage=$5 fingerprint=$6
 state="${TMPDIR:-/tmp}/dataward-hashes.sqlite3"
+encoded() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n' | sed 's/../%&/g'; }
 if [ -n "${CATALOG_USERINFO:-}" ]; then
+  case $CATALOG_USERINFO in
+    *:*) userinfo="$(encoded "${CATALOG_USERINFO%%:*}"):$(encoded "${CATALOG_USERINFO#*:}")" ;;
+    *) userinfo=$(encoded "$CATALOG_USERINFO") ;;
+  esac
   case $catalog in
-    https://*) catalog="https://$CATALOG_USERINFO@${catalog#https://}" ;;
+    https://*) catalog="https://$userinfo@${catalog#https://}" ;;
+    *) echo "verify-dataset: CATALOG_USERINFO is ignored: it is sent only over https://" >&2 ;;
   esac
 fi
 if [ -n "$version" ]; then set -- --version "$version"; else set --; fi
