@@ -151,8 +151,11 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
         request = Request(pre_push=hook_args[0], push_lines=tuple(sys.stdin.read().splitlines()))
         return max(report(execute(c, check_of(c), request), "text") for c in STAGES[stage])
     codes = []
+    staged: list[str] | None = None
     for check_id in STAGES[stage]:
-        files = _staged_files(check_id)
+        if check_id in STAGED_FILES and staged is None:
+            staged = _staged_paths()
+        files = _staged_files(check_id, staged or [])
         if files is not None:
             outcome = execute(check_id, check_of(check_id), Request(files=tuple(files)))
             codes.append(report(outcome, "text"))
@@ -160,22 +163,32 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
 
 
 # As the manifest's `files:`: at commit, these checks look only at the staged files that match
-# (and are skipped when none do), the way pre-commit runs them.
+# (and are skipped when none do), the way pre-commit runs them. dvc-config reads every DVC
+# config whatever it is given (`pass_filenames: false`): it is only skipped.
 STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$",
+                "dvc-config": r"(^|/)\.dvc(/config(\.local)?)?$|^(dataward|pyproject)\.toml$",
                 "dataset-cards": r"\.(dvc|md)$"}
+PASS_FILENAMES = {"dvc-config": False}
 
 
-def _staged_files(check_id: str) -> list[str] | None:
+def _staged_paths() -> list[str]:
+    """The staged files, read once for every check of the stage."""
+    from dataward.adapters.git import Repo
+
+    return [c.path for c in Repo.discover().staged_changes()]
+
+
+def _staged_files(check_id: str, staged: list[str]) -> list[str] | None:
     """The files to give a check at commit; None when it has nothing to look at."""
     pattern = STAGED_FILES.get(check_id)
     if pattern is None:
         return []
     import re
 
-    from dataward.adapters.git import Repo
-
-    names = [c.path for c in Repo.discover().staged_changes() if re.search(pattern, c.path)]
-    return names or None
+    names = [path for path in staged if re.search(pattern, path)]
+    if not names:
+        return None
+    return names if PASS_FILENAMES.get(check_id, True) else []
 
 
 def _check_main(check_id: str) -> Callable[[Sequence[str] | None], int]:

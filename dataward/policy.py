@@ -7,7 +7,6 @@ bytes are new, and the validated policy is kept in the state cache keyed by thos
 
 import math
 import os
-import shlex
 from typing import Annotated, Any, Literal, NamedTuple, NoReturn
 
 from dataward.adapters.state import State
@@ -195,9 +194,8 @@ def load(root: str, explicit: str | None = None, state: State | None = None) -> 
     if found is None:
         return LoadedPolicy(Policy(), None)
     path, raw = found
-    import hashlib
-
-    key = hashlib.sha256(os.path.basename(path).encode() + b"\0" + raw).hexdigest()
+    # The bytes themselves are the key (a policy is a few lines): no digest to import.
+    key = os.path.basename(path).encode() + b"\0" + raw
     state = state or State(None)
     cached = state.load("policy.pickle", key)
     if isinstance(cached, Policy):
@@ -274,7 +272,9 @@ def _decode(name: str, path: str, raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        q, new = shlex.quote(path), shlex.quote(path + ".utf8")
+        from shlex import quote
+
+        q, new = quote(path), quote(path + ".utf8")
         raise ConfigError(f"{name}:{line}: not UTF-8 text (byte {exc.start} is "
                           f"0x{raw[exc.start]:02X}); TOML is UTF-8",
                           f"convert it: `iconv -f latin1 -t utf-8 {q} > {new} && mv {new} {q}`"

@@ -14,11 +14,12 @@ import contextlib
 import errno
 import functools
 import os
-import shlex
 import stat
-import tempfile
 
 _O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# open(O_NOFOLLOW) on a link: ELOOP (Linux, macOS), EMLINK (FreeBSD), EFTYPE (NetBSD).
+_LINK_ERRNOS = frozenset(filter(None, (errno.ELOOP, errno.EMLINK, getattr(errno, "EFTYPE", 0))))
 OUTSIDE = "is a link leading outside the repository; it is not read"
 
 
@@ -66,8 +67,8 @@ def escapes(root: str, path: str) -> bool:
     return _written_inside(root, path) and not inside(root, path)
 
 
-def _read_open(full: str, limit: int) -> bytes:
-    fd = os.open(full, _O_READ)
+def _read_open(full: str, limit: int, flags: int = 0) -> bytes:
+    fd = os.open(full, _O_READ | flags)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -91,6 +92,9 @@ def read_capped(root: str, path: str, limit: int) -> bytes | OSError | None:
     FIFO, a device or a folder) when it cannot or must not be read."""
     full = os.path.join(root, path)
     try:
+        fast = _read_plain(root, path, full, limit)
+        if not isinstance(fast, _Slow):
+            return fast
         if escapes(root, full):
             if not os.path.exists(full):
                 return None  # a dangling link is as good as gone
@@ -100,6 +104,48 @@ def read_capped(root: str, path: str, limit: int) -> bytes | OSError | None:
         return None
     except OSError as exc:
         return exc
+
+
+class _Slow:
+    """_read_plain cannot tell: take the way that resolves every link."""
+
+
+_SLOW = _Slow()
+# folder -> ((st_dev, st_ino) of the folder it leads to, whether that is inside the root)
+_folders: dict[tuple[str, str], tuple[tuple[int, int], bool]] = {}
+
+
+def _read_plain(root: str, path: str, full: str, limit: int) -> bytes | _Slow | None:
+    """read_capped for the common case, resolving each folder's links once instead of
+    once per file (os.path.realpath is most of the cost of reading a large registry): a
+    plain relative path in a folder that stays inside `root`, of a file that is not itself
+    a link (O_NOFOLLOW). _SLOW for anything else: links, `..`, odd errors."""
+    if not _O_NOFOLLOW or os.path.isabs(path) or \
+            any(part in ("", ".", "..") for part in path.split(os.sep)):
+        return _SLOW
+    folder = os.path.dirname(full)
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        return None  # no folder, no file: links on the way or not, it is gone
+    except OSError:
+        return _SLOW
+    # Keyed by the folder the name leads to now: a link swapped in on the way (a later
+    # run in the same process) leads elsewhere and is resolved again.
+    ident = (st.st_dev, st.st_ino)
+    known = _folders.get((root, folder))
+    if known is None or known[0] != ident:
+        if len(_folders) > 4096:
+            _folders.clear()
+        known = _folders[(root, folder)] = (ident, inside(root, folder))
+    if not known[1]:
+        return _SLOW  # a link leads the folder out of the root: refused as before
+    try:
+        return _read_open(full, limit, _O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno in _LINK_ERRNOS:
+            return _SLOW  # the file is a link: where it leads decides
+        raise
 
 
 def read_given(path: str, limit: int, root: str | None = None) -> bytes:
@@ -125,7 +171,9 @@ def why(exc: OSError) -> str:
 
 def fix_for(path: str, exc: OSError) -> str:
     """A pasteable fix for a repository file that could not be read (`path` from the root)."""
-    q = shlex.quote(path)
+    from shlex import quote  # only a file that could not be read needs it
+
+    q = quote(path)
     if isinstance(exc, Refused) and exc.strerror == OUTSIDE:
         return (f"commit the file itself, not a link out of the repository: `git rm --cached "
                 f"-- {q}`, then put the real file at {q}")
@@ -147,6 +195,8 @@ def write_replacing(path: str, data: bytes) -> None:
         raise Refused(f"is {_kind(mode)}; dataward writes only regular files")
     folder = os.path.dirname(target) or "."
     os.makedirs(folder, exist_ok=True)
+    import tempfile  # only writers pay for it: every hook reads through this module
+
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.",
                                 suffix=".dataward-tmp")
     try:

@@ -8,13 +8,13 @@ it replaces (value objects are NamedTuples; everything else is imported when nee
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar
 
 from dataward import runner, scope
 from dataward.adapters.git import SNIFF_BYTES, Change, Repo
 from dataward.adapters.state import State
-from dataward.checks.dvc_owners import Owners, history_owners, index_owners
+from dataward.checks.dvc_owners import DVCFILE_PATHSPECS, Owners, history_owners, index_owners
 from dataward.filenames import repo_paths
 from dataward.findings import Finding, Outcome
 from dataward.formats.dvcfile import DvcOut
@@ -24,6 +24,7 @@ from dataward.runner import Request, add_common_options
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
 LFS_POINTER_MAX = 1024
+T = TypeVar("T")
 
 
 class Blob(NamedTuple):
@@ -185,6 +186,8 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     """
     via: dict[Change, scope.Loose] = {}
     if not sc.history:
+        if os.path.isdir(os.path.join(repo.root, ".dvc")):  # index_owners will list them
+            repo.index_entries_ahead(DVCFILE_PATHSPECS)
         changes = sc.changes(repo)
         if only is not None:
             changes = [c for c in changes if c.path in only]
@@ -258,12 +261,16 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
     """The changes of a history scope that could draw a finding (those of a push's loose
     trees and blobs last, with the ref that holds each), the sizes of their blobs, the DVC
     outputs of its commits, and whether DVC is in use at its tip."""
-    sizes = sc.new_blobs(repo)
-    owners, dvc_repo = history_owners(repo, sc, state) if sc.tip else (Owners(), True)
     floor = _smallest_limit(policy) * 1024
+    # The DVC files of the scope and the repository's large blobs are read by other git
+    # processes than the scope's blobs: all at once.
+    owners_of = _at_once(lambda: history_owners(repo, sc, state)) if sc.tip else None
+    large_of = _at_once(lambda: repo.blobs_over(floor)) if sc.kind != "all" else None
+    sizes = sc.new_blobs(repo)
+    owners, dvc_repo = owners_of() if owners_of else (Owners(), True)
     # A range or a push may copy a blob it does not bring to a stricter path; that takes a
     # walk of every commit, needless when no blob it does not bring is over every limit.
-    if sc.kind == "all" or not repo.has_blob_over(floor, besides=sizes):
+    if large_of is None or all(oid in sizes for oid in large_of()):
         # Every blob that could draw a finding is new to the scope: their sizes say whether
         # any change can, and one walk covers them (and DVC outputs), else only the paths
         # inside some commit's DVC outputs, else none.
@@ -282,6 +289,32 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
             if sizes.get(oid, 0) > floor:
                 via.setdefault(Change(path, oid, "100644"), loose)
     return [*changes, *via], sizes, owners, dvc_repo, via
+
+
+def _at_once(work: Callable[[], T]) -> Callable[[], T]:
+    """Start `work` in a thread now (it waits on git, as the caller does meanwhile); the
+    function returned waits for it, then returns what it returned or raises what it raised."""
+    import threading
+
+    done: list[tuple[T | None, BaseException | None]] = []
+
+    def target() -> None:
+        try:
+            done.append((work(), None))
+        except BaseException as exc:  # raised in the caller's thread, by result()
+            done.append((None, exc))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        value, error = done[0]
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]
+
+    return result
 
 
 def _smallest_limit(policy: LargeBinariesPolicy) -> int:

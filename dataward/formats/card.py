@@ -8,7 +8,6 @@ not judge (`viewer`, `extra_gated_*`, ...) are allowed, as on the Hub.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -22,16 +21,17 @@ from pydantic import (
 
 from dataward.formats import vocabulary
 
+# The key names and patterns live without pydantic, for the check's valid path.
+from dataward.formats.card_fast import EMAIL as _EMAIL
+from dataward.formats.card_fast import GITHUB as _GITHUB
+from dataward.formats.card_fast import LAB_KEYS as LAB_KEYS
+from dataward.formats.card_fast import LEGACY_KEYS as LEGACY_KEYS
+from dataward.formats.card_fast import LICENSE_ID as _LICENSE_ID
+
 if TYPE_CHECKING:
     from dataward.policy import DatasetCardsPolicy
 
-LEGACY_KEYS = {"languages": "language", "licenses": "license"}
-LAB_KEYS = ("maintainers", "source", "personal_data", "personal_data_basis", "access",
-            "version", "citation", "one_example_per_file")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_GITHUB = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _LANGUAGE = r"^[a-z]{2,3}$|^code$|^multilingual$"
-_LICENSE_ID = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
 
 
 def _vocabulary(key: str, description: str) -> WithJsonSchema:

@@ -7,13 +7,17 @@ aliases that expand past a bound (an "alias bomb" is tiny on disk and huge when 
 and nesting deep enough to overflow libyaml's recursive composer (a crash, not an error).
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import yaml
+from dataward.formats.yamlfast import resolvers, try_load
 
-from dataward.formats.yamlfast import try_load
+if TYPE_CHECKING:  # imported when a file needs the full parser: a valid one never does
+    import yaml
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 10_000  # after alias expansion
@@ -22,7 +26,6 @@ MAX_DEPTH = 100
 _C_SAFE_DEPTH = 1000
 _LONG_KEY = 1024  # YAML refuses a plain key longer than this
 _CONFLICT = re.compile(rb"^(<{7}|={7}|>{7}|\|{7})(?: |\r?$)", re.MULTILINE)
-_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlProblem(Exception):
@@ -42,7 +45,9 @@ class Document(NamedTuple):
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         node = self.node
         if node is None and self.text:  # read fast: compose again, for a finding only
-            loader = _Loader(self.text)
+            import yaml
+
+            loader = _loader(self.text, DVC_FILE)
             try:
                 node = loader.get_single_node()
             except (yaml.YAMLError, YamlProblem):  # the fast path and libyaml disagree:
@@ -74,29 +79,35 @@ CARD = Kind(
     "or merge the two versions by hand")
 
 
-class _Loader(_BASE):  # type: ignore[misc]
-    kind = DVC_FILE
+def _base() -> Any:
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        if len(mapping) != len(node.value):
-            _raise_duplicate(node, self.kind)
-        return mapping
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _no_long_ints(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    # Hash-like scalars (a 32-digit md5, a 40-digit commit id) stay strings, never ints.
-    return re.compile(r"(?!.{20})" + pattern.pattern, pattern.flags)
+@cache
+def loader_class() -> Any:
+    """A safe loader (libyaml's when built) that refuses duplicate keys and reads scalars as
+    DVC does (yamlfast's resolvers: YAML 1.2 booleans, long numbers as strings)."""
+
+    class Loader(_base()):  # type: ignore[misc]
+        kind = DVC_FILE
+
+        def construct_mapping(self, node: yaml.MappingNode,
+                              deep: bool = False) -> dict[Any, Any]:
+            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+            if len(mapping) != len(node.value):
+                _raise_duplicate(node, self.kind)
+            return mapping
+
+    Loader.yaml_implicit_resolvers = resolvers()
+    return Loader
 
 
-# Booleans as DVC reads them (ruamel, YAML 1.2): `yes`, `no`, `on`, `off` are words.
-_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, _no_long_ints(rx) if tag == "tag:yaml.org,2002:int"
-             else _BOOL_12 if tag == "tag:yaml.org,2002:bool" else rx)
-            for tag, rx in resolvers
-            if tag != "tag:yaml.org,2002:bool" or first in "tTfF"]
-    for first, resolvers in _BASE.yaml_implicit_resolvers.items()}
+def _loader(text: str, kind: Kind) -> Any:
+    loader = loader_class()(text)
+    loader.kind = kind
+    return loader
 
 
 def load(content: bytes, kind: Kind = DVC_FILE) -> Document:
@@ -113,7 +124,7 @@ def load(content: bytes, kind: Kind = DVC_FILE) -> Document:
     text = _decode(content, kind)
     if not text.strip():
         return Document(None, None)
-    data, done = try_load(text, _Loader.yaml_implicit_resolvers)
+    data, done = try_load(text)
     if done:
         return Document(data, None, text)
     _check_characters(text, kind)
@@ -123,8 +134,9 @@ def load(content: bytes, kind: Kind = DVC_FILE) -> Document:
     if text.count("[") + text.count("{") + 3 * max(map(len, text.splitlines())) + 2 \
             > _C_SAFE_DEPTH:
         _check_depth(text, kind)
-    loader = _Loader(text)
-    loader.kind = kind
+    import yaml
+
+    loader = _loader(text, kind)
     try:
         node = loader.get_single_node()
         if node is None:  # comments only
@@ -210,8 +222,10 @@ def _parse_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
 
 def _check_depth(text: str, kind: Kind) -> None:
     """Walk parse events (libyaml's parser is iterative) before the recursive composer runs."""
+    import yaml
+
     depth = 0
-    loader = _BASE(text)
+    loader = _base()(text)
     try:
         while loader.check_event():
             event = loader.get_event()
@@ -239,6 +253,8 @@ def _too_deep(mark: Any, kind: Kind) -> YamlProblem:  # yaml.Mark, or libyaml's 
 
 
 def _raise_duplicate(node: yaml.MappingNode, kind: Kind) -> None:
+    import yaml
+
     keys: dict[Any, int] = {}
     for key, _ in node.value:
         if isinstance(key, yaml.ScalarNode):
@@ -275,6 +291,8 @@ def _check_expansion(root: yaml.Node) -> None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     if isinstance(node, yaml.SequenceNode):
@@ -286,6 +304,8 @@ def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
     """The line of the value at `loc` (keys and list indexes), or of its nearest parent."""
     if node is None:
         return None
+    import yaml
+
     line = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):

@@ -6,7 +6,7 @@ commits it covers; `parse_raw` reads their `--raw -z` output by offsets.
 
 import os
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from dataward.adapters.git.process import GIT, Git, dec, first_line
@@ -100,45 +100,45 @@ class History(Git):
         if walk.wait() != 0 or check.returncode != 0:
             raise CouldNotCheck(f"git rev-list failed: {first_line(err or check.stderr)}",
                                 "check that the repository is intact (git fsck)")
-        commits: list[str] = []
-        sizes: dict[str, int] = {}
-        for line in dec(check.stdout).splitlines():
-            kind, _, rest = line.partition(" ")
-            if kind == "blob":
-                oid, _, size = rest.partition(" ")
-                sizes[oid] = int(size)
-            elif kind == "commit":
-                commits.append(rest.partition(" ")[0])
-            elif rest == "missing" and kind[0] != "-":  # "<oid> missing"; "-<oid>": an edge
-                raise CouldNotCheck(f"object {kind} is not in this clone (a partial clone?)",
-                                    "fetch the full history (a clone without --filter)")
+        text = dec(check.stdout)
+        if " missing\n" in text:
+            for line in text.splitlines():
+                kind, _, rest = line.partition(" ")
+                if rest == "missing" and kind[0] != "-":  # "<oid> missing"; "-<oid>": an edge
+                    raise CouldNotCheck(f"object {kind} is not in this clone (a partial "
+                                        "clone?)", "fetch the full history (a clone "
+                                        "without --filter)")
+            text = "\n".join(line for line in text.splitlines() if not line.endswith("missing"))
+        # Every other line is "<type> <id> <size>": read as columns, not line by line (a
+        # range brings a hundred thousand blobs).
+        fields = text.split()
+        if len(fields) % 3:  # not one line git writes for an object: left out, as before
+            fields = [f for line in text.splitlines() if len(cols := line.split()) == 3
+                      for f in cols]
+        kinds, oids, lengths = fields[0::3], fields[1::3], fields[2::3]
+        commits = [oid for kind, oid in zip(kinds, oids, strict=True) if kind == "commit"]
+        sizes = {oid: int(n) for kind, oid, n in zip(kinds, oids, lengths, strict=True)
+                 if kind == "blob"}
         return commits, sizes
 
-    def has_blob_over(self, size: int, besides: Mapping[str, int]) -> bool:
-        """Whether this repository stores a blob over `size` bytes that is not in `besides`:
-        one `cat-file --batch-all-objects` (object sizes come from pack indexes and loose
-        headers, never the data), stopped at the first such blob."""
-        proc = subprocess.Popen(
+    def blobs_over(self, size: int) -> set[str]:
+        """The blobs over `size` bytes this repository stores, reachable or not: one
+        `cat-file --batch-all-objects` (object sizes come from pack indexes and loose
+        headers, never the data)."""
+        proc = subprocess.run(
             [*GIT, "cat-file", "--batch-all-objects", "--unordered",
              "--batch-check=%(objecttype) %(objectname) %(objectsize)"],
-            cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        assert proc.stdout is not None
-        found = False
-        try:
-            for line in proc.stdout:
-                kind, oid, length = line.split()
-                if kind == b"blob" and int(length) > size and oid.decode() not in besides:
-                    found = True
-                    break
-        finally:
-            if found:  # the rest of the listing is not needed
-                proc.kill()
-            proc.stdout.close()
-            code = proc.wait()
-        if not found and code != 0:
+            cwd=self.root, capture_output=True, check=False)
+        if proc.returncode != 0:
             raise CouldNotCheck("git cat-file could not list this repository's objects",
                                 "run `git fsck` to see what is wrong with the repository")
-        return found
+        # Read as columns, and closely only where the size is long enough: the listing is
+        # every object of the repository.
+        fields = proc.stdout.split()
+        digits = len(str(size))  # a size with fewer digits is not over `size`
+        return {oid.decode() for kind, oid, n in zip(fields[0::3], fields[1::3], fields[2::3],
+                                                     strict=True)
+                if len(n) >= digits and kind == b"blob" and int(n) > size}
 
     def commit_changes(self, revs: Sequence[str], pathspecs: Sequence[str] = ()
                        ) -> list[Change]:

@@ -7,6 +7,11 @@ range mode parses a hundred thousand entries.
 
 import subprocess
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from subprocess import CompletedProcess
+    from threading import Thread
 
 from dataward.errors import CouldNotCheck
 
@@ -33,12 +38,14 @@ class Git:
     """A working tree, and git run in it. The questions dataward asks are grouped by what
     git reads to answer them (history, objects, worktree); `Repo` has them all."""
 
-    __slots__ = ("common_dir", "git_dir", "root")
+    __slots__ = ("_ahead", "common_dir", "git_dir", "root")
 
     def __init__(self, root: str, git_dir: str, common_dir: str) -> None:
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
+        # git processes started before their answer is asked for: args -> (thread, result)
+        self._ahead: dict[tuple[str, ...], tuple[Thread, list[CompletedProcess[bytes]]]] = {}
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(root={self.root!r}, git_dir={self.git_dir!r}, "
@@ -53,10 +60,31 @@ class Git:
     def _key(self) -> tuple[str, str, str]:
         return self.root, self.git_dir, self.common_dir
 
+    def ahead(self, args: Sequence[str]) -> None:
+        """Start `git ARGS` now, in the background: the `run(ARGS)` that asks for its answer
+        later waits for this one instead of starting another (git questions that do not
+        depend on each other then overlap)."""
+        import threading
+        from contextlib import suppress
+
+        done: list[CompletedProcess[bytes]] = []
+
+        def start() -> None:
+            with suppress(OSError):  # no git: run() starts it again, and says so
+                done.append(subprocess.run([*GIT, *args], cwd=self.root, capture_output=True,
+                                           check=False))
+
+        thread = threading.Thread(target=start, daemon=True)
+        thread.start()
+        self._ahead[tuple(args)] = (thread, done)
+
     def run(self, args: Sequence[str], stdin: bytes | None = None,
             ok: tuple[int, ...] = (0,)) -> bytes:
         """git's output; an exit code not in `ok` is CouldNotCheck (exit 3)."""
-        proc = subprocess.run(
+        started = self._ahead.pop(tuple(args), None) if stdin is None else None
+        if started is not None:
+            started[0].join()
+        proc = started[1][0] if started and started[1] else subprocess.run(
             [*GIT, *args], cwd=self.root, input=stdin, capture_output=True, check=False,
         )
         if proc.returncode not in ok:

@@ -64,6 +64,10 @@ class WorkTree(Git):
         """The index blobs of these literal paths (every entry when none are given)."""
         return self._ls_files(paths, literal=True)
 
+    def index_entries_ahead(self, pathspecs: Sequence[str]) -> None:
+        """Start the git process of `index_entries(pathspecs)` now, to overlap others."""
+        self.ahead(["ls-files", "-s", "-z", "--", *pathspecs])
+
     def _ls_files(self, pathspecs: Sequence[str], literal: bool) -> list[Change]:
         flags = ["--literal-pathspecs"] if literal else []
         out = self.run([*flags, "ls-files", "-s", "-z", "--", *pathspecs])

@@ -12,9 +12,11 @@ one adapter to git and files.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dataward import runner
 from dataward.adapters.files import fix_for, read_capped, why
@@ -26,8 +28,10 @@ from dataward.checks.dataset_cards.pairing import (
     card_pathspec,
     category_of,
     dataset_of,
+    mismatch,
     pairing,
     size_range,
+    summary,
 )
 from dataward.checks.dataset_cards.read import (
     CHECK_ID,
@@ -42,6 +46,9 @@ from dataward.findings import Finding, Outcome
 from dataward.formats.yamlsafe import MAX_BYTES
 from dataward.policy import DatasetCardsPolicy, Policy
 from dataward.runner import Request, add_common_options
+
+if TYPE_CHECKING:
+    from dataward.checks.dataset_cards.cache import CardCache
 
 __all__ = ["CHECK_ID", "NEW_CARD", "Card", "Dataset", "Profile", "agree", "card_path",
            "card_pathspec", "category_of", "check", "check_files", "dataset_of", "finding",
@@ -70,13 +77,11 @@ def check(repo: Repo, names: Sequence[str], policy: Policy,
         want_dvc |= {d for c in want_cards for d in owners.get(c, [])}
     else:
         want_dvc, want_cards = set(dvcfiles), set(cards)
-    datasets: dict[str, Dataset] = {}
-    for d in sorted(want_dvc):
-        content = read_capped(root, d, MAX_BYTES + 1)
-        if isinstance(content, bytes):
-            info = dataset_of(d, content)
-            if info is not None:
-                datasets[d] = info
+    from dataward.adapters.state import State
+    from dataward.checks.dataset_cards.cache import CardCache
+
+    cache = CardCache(State(repo.common_dir), profile, registry, cp)
+    datasets = _datasets(root, sorted(want_dvc), cache)
     needing = [d for d in sorted(want_dvc) if d in dvc_set
                and not (d in datasets and datasets[d].is_import)]
     found: list[Finding] = []
@@ -94,20 +99,42 @@ def check(repo: Repo, names: Sequence[str], policy: Policy,
         if "{name}" not in cp.card and c not in owners and not content.startswith(b"---"):
             plain.add(c)  # `{dir}/README.md` names every README: this one is not a card
             continue
+        mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
+        known = cache.card(content)
+        if known is not None and mismatch(known, mine, cp) is None:
+            continue  # valid before, and agrees with its data now
         card = read_card(c, content, profile, cp, registry)
         found += card.findings
-        mine = [datasets[d] for d in owners.get(c, []) if d in datasets]
         found += agree(card, mine, cp)
+        if known is None and not card.findings and card.data is not None:
+            cache.remember_card(content, summary(card.data))
+    cache.save(full=card_set <= want_cards and dvc_set <= want_dvc)
     if registry:
         judged = card_set & (want_cards | {card_path(d, cp.card) for d in needing})
         found += pairing(needing, dvcfiles, sorted(judged - plain), cp.card, cp.exclude)
     return found
 
 
+def _datasets(root: str, dvcfiles: list[str], cache: CardCache) -> dict[str, Dataset]:
+    """What each readable `.dvc` file says about its data; read again only when changed."""
+    datasets: dict[str, Dataset] = {}
+    for d in dvcfiles:
+        content = read_capped(root, d, MAX_BYTES + 1)
+        if isinstance(content, bytes):
+            known, info = cache.dataset(d, content)
+            if not known:
+                info = dataset_of(d, content)
+                cache.remember_dataset(d, content, info)
+            if info is not None:
+                datasets[d] = info
+    return datasets
+
+
 def _is_card(path: str, pattern: str) -> bool:
     return _card_regex(pattern).fullmatch(path) is not None
 
 
+@functools.cache  # asked for every listed file: built once per pattern
 def _card_regex(pattern: str) -> re.Pattern[str]:
     body = re.escape(pattern)
     body = body.replace(re.escape("{dir}") + "/", "(?:.+/)?").replace(re.escape("{dir}"), ".+")

@@ -16,7 +16,6 @@ from dataward.formats import vocabulary
 from dataward.formats.dvcfile import read
 from dataward.formats.globs import last_match
 from dataward.policy import DatasetCardsPolicy
-from dataward.report.escape import shell_word
 
 _SIZE = re.compile(r"^(?:(\d+)([KMBT]?)<n<(\d+)([KMBT]?)|n<(\d+)([KMBT]?)|n>(\d+)([KMBT]?))$")
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
@@ -54,6 +53,38 @@ def category_of(n: int) -> str:
     return "other"
 
 
+class Summary(NamedTuple):
+    """What `agree` reads of a card: its `size_categories`, `dataset_info`'s example counts
+    and `one_example_per_file`; what the cache of valid cards keeps."""
+
+    sizes: tuple[str, ...]
+    counts: dict[str, int]
+    said: bool | None  # the card's one_example_per_file
+
+
+def summary(data: dict[str, Any]) -> Summary:
+    said = data.get("one_example_per_file")
+    return Summary(tuple(v for _, v in strings(data, "size_categories")), examples(data),
+                   said if isinstance(said, bool) else None)
+
+
+def mismatch(s: Summary, datasets: list[Dataset], policy: DatasetCardsPolicy) -> int | None:
+    """The count `size_categories` does not hold (examples, else files); None when it agrees
+    or makes no claim."""
+    ranges = [r for r in map(size_range, s.sizes) if r]
+    if not ranges or any(is_todo(v) for v in s.sizes):
+        return None  # no claim (`other`, a TODO, a value reported as not allowed)
+    if s.counts:
+        if any(low <= n < high for n in s.counts.values() for low, high in ranges):
+            return None
+        return max(s.counts.values())
+    per_file = s.said if s.said is not None else policy.one_example_per_file
+    if not per_file or not datasets or any(d.nfiles is None for d in datasets):
+        return None
+    n = sum(d.nfiles or 0 for d in datasets)
+    return None if any(low <= n < high for low, high in ranges) else n
+
+
 def agree(card: Card, datasets: list[Dataset], policy: DatasetCardsPolicy) -> list[Finding]:
     """`size_categories` counts examples, not files: it is compared with `dataset_info`'s
     `num_examples` when the card has them, else with the file count the `.dvc` files record
@@ -62,31 +93,20 @@ def agree(card: Card, datasets: list[Dataset], policy: DatasetCardsPolicy) -> li
     data = card.data
     if data is None:
         return []
-    values = [v for _, v in strings(data, "size_categories")]
-    ranges = [r for r in map(size_range, values) if r]
-    if not ranges or any(is_todo(v) for v in values):
-        return []  # no claim (`other`, a TODO, a value reported as not allowed)
-    shown = ", ".join(values)
+    s = summary(data)
+    n = mismatch(s, datasets, policy)
+    if n is None:
+        return []
+    shown = ", ".join(s.sizes)
     line = card.line(("size_categories",))
-    counts = examples(data)
-    if counts:
-        if any(low <= n < high for n in counts.values() for low, high in ranges):
-            return []
-        n = max(counts.values())
+    if s.counts:
         return [finding(card.path, line, f"`size_categories` is {shown}, but `dataset_info` "
-                        f"counts {_examples(counts)}",
+                        f"counts {_examples(s.counts)}",
                         f"set `size_categories: [{category_of(n)}]`, or correct "
                         "`dataset_info`", severity("size-agreement", policy),
                         rule="card-size-mismatch")]
-    said = data.get("one_example_per_file")
-    per_file = said if isinstance(said, bool) else policy.one_example_per_file
-    if not per_file or not datasets or any(d.nfiles is None for d in datasets):
-        return []
-    n = sum(d.nfiles or 0 for d in datasets)
-    if any(low <= n < high for low, high in ranges):
-        return []
     files = ", ".join(d.dvcfile for d in datasets)
-    why = ("the card's `one_example_per_file: true`" if isinstance(said, bool)
+    why = ("the card's `one_example_per_file: true`" if s.said is not None
            else "the policy's `one-example-per-file`")
     return [finding(card.path, line, f"`size_categories` is {shown}, but {files} "
                     f"record{'s' if len(datasets) == 1 else ''} {n} file{'s' if n != 1 else ''}"
@@ -161,10 +181,13 @@ def pairing(datasets: Sequence[str], dvcfiles: Sequence[str], cards: Sequence[st
     repository they come from); `dvcfiles` every `.dvc` file, any of which may own a card.
     """
     existing = set(cards)
+    missing = [d for d in datasets if card_path(d, pattern) not in existing
+               and last_match(exclude, d) is None]
+    if missing:
+        from dataward.report.escape import shell_word  # html: only to word a finding
     found = [finding(d, None, f"has no dataset card ({card_path(d, pattern)})",
                      NEW_CARD.format(dvc=shell_word(d)), rule="card-missing")
-             for d in datasets if card_path(d, pattern) not in existing
-             and last_match(exclude, d) is None]
+             for d in missing]
     owned = {card_path(d, pattern) for d in dvcfiles}
     for c in cards:
         if c in owned:

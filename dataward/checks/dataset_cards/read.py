@@ -7,15 +7,17 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from dataward.checks.dataset_cards.verdicts import key_severity, refused, severity
 from dataward.findings import Finding, Severity
-from dataward.formats import vocabulary
+from dataward.formats import card_fast, vocabulary
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.frontmatter import Unsplit, split
-from dataward.formats.yamlsafe import CARD, MAX_BYTES, Document, YamlProblem, load
 from dataward.policy import DATASHEET_SECTIONS, DatasetCardsPolicy
+
+if TYPE_CHECKING:
+    from dataward.formats.yamlsafe import Document
 
 CHECK_ID = "dataset-cards"
 Profile = Literal["lab", "huggingface"]
@@ -75,6 +77,8 @@ def read_card(path: str, content: bytes, profile: Profile,
         return Card(path, None, 0, "", 1, [finding(path, parts.line, parts.message, parts.hint,
                                                    bare, rule="card-front-matter")])
     offset = parts.yaml_line - 1
+    from dataward.formats.yamlsafe import CARD, YamlProblem, load
+
     try:
         doc = load(parts.yaml, CARD)
     except YamlProblem as p:
@@ -118,6 +122,8 @@ def _not_utf8(path: str, content: bytes) -> list[Finding]:
     try:
         content[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
+        from dataward.formats.yamlsafe import MAX_BYTES
+
         at = start + exc.start
         if len(content) > MAX_BYTES and exc.reason == "unexpected end of data":
             return []  # the read stopped inside a character, not the writer
@@ -132,9 +138,9 @@ def _not_utf8(path: str, content: bytes) -> list[Finding]:
 
 
 def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Finding]:
-    from dataward.formats.card import LAB_KEYS, LEGACY_KEYS, hub_keys
+    from dataward.formats.card_fast import HUB_KEYS, LAB_KEYS, LEGACY_KEYS
 
-    known = set(hub_keys()) | set(_HUB_EXTRAS) | (set(LAB_KEYS) if profile == "lab" else set())
+    known = set(HUB_KEYS) | set(_HUB_EXTRAS) | (set(LAB_KEYS) if profile == "lab" else set())
     found = []
     for key in data:
         if not isinstance(key, str) or key in known:
@@ -154,11 +160,6 @@ def _key_names(card: Card, data: dict[str, Any], profile: Profile) -> list[Findi
 
 def _types(card: Card, data: dict[str, Any], profile: Profile,
            policy: DatasetCardsPolicy) -> list[Finding]:
-    from pydantic import ValidationError
-
-    from dataward.formats.card import HubCard, LabCard
-
-    model = LabCard if profile == "lab" else HubCard
     found = []
     if profile == "lab" and isinstance(data.get("version"), float):
         # `version: 1.10` is the number 1.1: say so, rather than "must be a string".
@@ -167,6 +168,13 @@ def _types(card: Card, data: dict[str, Any], profile: Profile,
                              "`version: \"1.10\"`, so YAML keeps it as written",
                              rule="card-version-number"))
         data = {k: v for k, v in data.items() if k != "version"}
+    if card_fast.valid(data, lab=profile == "lab"):
+        return found  # the usual card: the models would accept it too
+    from pydantic import ValidationError
+
+    from dataward.formats.card import HubCard, LabCard
+
+    model = LabCard if profile == "lab" else HubCard
     try:
         model.model_validate(data)
     except ValidationError as exc:
@@ -192,9 +200,9 @@ def _values(card: Card, data: dict[str, Any], policy: DatasetCardsPolicy) -> lis
         for loc, value in strings(data, key):
             if key == "source_datasets":
                 continue  # `original`, `extended|NAME`, or a dataset id: free text on the Hub
-            vocab = vocabulary.hub(key)
-            if value in vocab.values:
+            if vocabulary.allowed(key, value):
                 continue
+            vocab = vocabulary.hub(key)
             level = key_severity(key, policy)
             if value in vocab.deprecated:
                 found.append(finding(card.path, card.line(loc), f"`{where(loc)}` is "
@@ -236,7 +244,7 @@ def _replacement(value: str, vocab: vocabulary.Vocabulary) -> str:
 def _languages(card: Card, data: dict[str, Any]) -> list[Finding]:
     found = []
     for loc, value in strings(data, "language"):
-        if is_todo(value) or value in vocabulary.languages():
+        if is_todo(value) or vocabulary.is_language(value):
             continue
         if value.lower() in vocabulary.languages():
             hint = f"ISO 639 codes are lower case: `{value.lower()}`"
@@ -322,9 +330,9 @@ def _body_rules(card: Card, policy: DatasetCardsPolicy) -> list[Finding]:
     required = {s.lower() for s in policy.required_sections}
     missing: list[str] = []
     empty: list[tuple[str, int]] = []
+    named = [(i, _section_name(text)) for i, text in headings]  # once, not per section
     for section in DATASHEET_SECTIONS:
-        at = next((i for i, text in headings if _section_name(text).startswith(
-            section.lower())), None)
+        at = next((i for i, name in named if name.startswith(section.lower())), None)
         if at is None:
             missing.append(section)
             continue

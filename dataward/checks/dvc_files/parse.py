@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from dataward.findings import Finding, Severity
 from dataward.formats.dvcfile import Resolved, is_dvcfile, resolve
+from dataward.formats.dvcfile_fast import check as check_fast
 from dataward.formats.explain import explain, type_name, where
 from dataward.formats.yamlsafe import Document, YamlProblem, load
 from dataward.policy import DvcFilesPolicy
@@ -25,7 +26,9 @@ _INSIDE = ("outputs live inside the repository: move the data there and `dvc add
 class Parsed(NamedTuple):
     path: str  # repository-relative
     doc: Document | None
-    model: Any  # a DvcFile when it validated, else None
+    # A DvcFile when it validated (dvcfile_fast's when it has the shape DVC writes, with the
+    # fields judge reads; dvcfile_model's otherwise), else None.
+    model: Any
     findings: list[Finding]
 
 
@@ -88,6 +91,9 @@ def parse(path: str, content: bytes, policy: DvcFilesPolicy) -> Parsed:
             path, doc.line_of(()), f"is a YAML {type_name(doc.data)}, not a mapping",
             "a .dvc file is a mapping with an `outs:` list; restore it from git",
             rule="dvcfile-not-mapping")])
+    fast = check_fast(doc.data)  # what DVC writes, valid: no pydantic, no model to build
+    if fast is not None:
+        return Parsed(path, doc, fast, [])
     from pydantic import ValidationError
 
     from dataward.formats.dvcfile_model import DvcFile

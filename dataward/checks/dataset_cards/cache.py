@@ -1,0 +1,79 @@
+"""Cards found valid before, remembered by their bytes, as dvc-files remembers `.dvc` blobs.
+
+A card with no finding is kept as its Summary (what `agree` reads), under a hash of its
+bytes: read again unchanged, it is neither parsed nor judged, and only the cheap agreement
+with its `.dvc` files runs again, on their current values. `.dvc` files are kept the same
+way, as the Dataset they describe. The whole cache is keyed by what else decides a verdict:
+the profile, the registry flag, the `[dataset-cards]` policy, and the vocabulary files (the
+state's code identity covers only .py files). Kept in the state folder; when it cannot be
+read or written the check runs in full, never differently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+from dataward.adapters.state import State
+from dataward.checks.dataset_cards.pairing import Dataset, Summary
+from dataward.formats import vocabulary
+from dataward.policy import DatasetCardsPolicy
+
+NAME = "dataset-cards.pickle"
+
+
+class _Entries(NamedTuple):
+    cards: dict[bytes, Summary]  # card bytes' digest -> its summary
+    datasets: dict[tuple[str, bytes], tuple[int | None, bool] | None]  # (path, digest) -> ...
+
+
+class CardCache:
+    def __init__(self, state: State, profile: str, registry: bool,
+                 policy: DatasetCardsPolicy) -> None:
+        self.state = state
+        self.key = hashlib.sha256(repr((profile, registry, tuple(policy),
+                                        vocabulary.files_identity())).encode()).hexdigest()
+        saved = state.load(NAME, self.key)
+        self.old = saved if isinstance(saved, _Entries) else _Entries({}, {})
+        self.seen = _Entries({}, {})
+        self.new = 0
+
+    def card(self, content: bytes) -> Summary | None:
+        digest = _digest(content)
+        found = self.old.cards.get(digest)
+        if found is not None:
+            self.seen.cards[digest] = found
+        return found
+
+    def remember_card(self, content: bytes, summary: Summary) -> None:
+        self.seen.cards[_digest(content)] = summary
+        self.new += 1
+
+    def dataset(self, path: str, content: bytes) -> tuple[bool, Dataset | None]:
+        """(known, the Dataset): known False when this `.dvc` file was never read."""
+        key = (path, _digest(content))
+        if key not in self.old.datasets:
+            return False, None
+        found = self.seen.datasets[key] = self.old.datasets[key]
+        return True, Dataset(path, *found) if found is not None else None
+
+    def remember_dataset(self, path: str, content: bytes, info: Dataset | None) -> None:
+        self.seen.datasets[(path, _digest(content))] = \
+            (info.nfiles, info.is_import) if info is not None else None
+        self.new += 1
+
+    def save(self, full: bool) -> None:
+        """Write what changed. `full`: every card and `.dvc` file was read, so entries not
+        seen are gone; otherwise the old ones are kept beside the new."""
+        if full:
+            if self.new or len(self.seen.cards) != len(self.old.cards) \
+                    or len(self.seen.datasets) != len(self.old.datasets):
+                self.state.save(NAME, self.key, self.seen)
+        elif self.new:
+            self.state.save(NAME, self.key, _Entries({**self.old.cards, **self.seen.cards},
+                                                     {**self.old.datasets,
+                                                      **self.seen.datasets}))
+
+
+def _digest(content: bytes) -> bytes:
+    return hashlib.blake2b(content, digest_size=20).digest()
