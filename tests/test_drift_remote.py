@@ -500,3 +500,15 @@ jobs:
     assert [h["env"] for h in holding_data(files["index.html"])["datasets"]["dog_and_cat"]] \
         == ["lab-server"]
     assert s3.keys[1] not in result.log
+
+
+def test_a_remote_whose_dvc_plugin_is_missing_names_that_plugin(tmp_path: Path) -> None:
+    """As PIReTship/bookdata-tools keeps its data: a WebDAV remote, whose plugin (dvc-webdav)
+    is not installed here."""
+    repo = GitRepo.init(tmp_path / "registry")
+    repo.write(".dvc/config", "[core]\n    remote = vault\n['remote \"vault\"']\n"
+                              "    url = webdavs://dav.example/vault/dvc/\n")
+    proc = drift(repo, "collect", "--remote", "vault", "-o", str(tmp_path / "site"))
+    assert proc.returncode == 2
+    assert "remote 'vault' needs a dvc plugin" in proc.stderr
+    assert "pip install dvc-webdav" in proc.stderr

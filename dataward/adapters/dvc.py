@@ -54,7 +54,7 @@ def open_remote(root: str, name: str | None, timeout: float, jobs: int, *,
                           ) from None
     except ImportError as exc:  # the storage plugin (dvc-s3, dvc-gs, ...) is not installed
         raise ConfigError(f"remote '{name}' needs a dvc plugin: {first_line(exc)}",
-                          "pip install dvc-s3 (or dvc-gs, dvc-azure, dvc-ssh)") from None
+                          _plugin_hint(str(exc))) from None
     aware = bool(conf.get("version_aware") or conf.get("worktree"))
     if aware and not versions:  # a check by hash would find none of its files
         raise CouldNotCheck(f"remote '{name}' is version-aware (cloud versioning): its files "
@@ -81,6 +81,16 @@ def open_remote(root: str, name: str | None, timeout: float, jobs: int, *,
         except Exception as exc:
             raise translate(exc, remote) from None
     return remote
+
+
+def _plugin_hint(said: str) -> str:
+    """The pip command for the plugin dvc names ("webdavs is supported, but requires
+    'dvc-webdav' to be installed"), else the usual ones."""
+    import re
+
+    named = re.search(r"requires '(dvc-[a-z0-9]+)'", said)
+    return f"pip install {named.group(1)}" if named else \
+        "pip install dvc-s3 (or dvc-gs, dvc-azure, dvc-ssh)"
 
 
 def push(root: str, targets: Sequence[str]) -> int:
