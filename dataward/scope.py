@@ -206,3 +206,14 @@ def _need(repo: Repo, rev: str, context: str) -> str:
         raise CouldNotCheck(f"{rev} (from {context}) is not in this shallow clone", SHALLOW_HINT)
     raise CouldNotCheck(f"{rev} (from {context}) is not a commit in this clone",
                         f"fetch it first (git fetch origin {rev}) or check the spelling")
+
+
+def all_at_most(repo: Repo, paths: Iterable[str], kb: int) -> bool:
+    """Whether the index blob of each path is at most `kb` KB, outside any DVC project,
+    from one git process: then no-large-binaries finds nothing in them, staged or not (the
+    files pre-commit passes are almost always these). Any doubt is False: the full check."""
+    from dataward.checks.dvc_owners import dvc_project_covers
+
+    wanted = sorted(paths)
+    sizes = None if dvc_project_covers(repo.root, wanted) else repo.index_sizes(wanted)
+    return sizes is not None and max(sizes, default=0) <= kb * 1024

@@ -676,3 +676,76 @@ def test_a_range_says_where_the_path_is_at_its_tip(repo: GitRepo, base: str, hoo
                       for f in hook("--range", f"{base}..HEAD", "--format", "json").findings())
     assert messages == ["and changed later: the tip has another version, but this one stays "
                         "in history", "and still at the tip"]
+
+
+# -- shortcuts of --range give the findings of the slow way (issue 23) ------------------------
+
+
+@pytest.mark.parametrize("floor_kb", [40, 100])  # under, then over, the 64 KB from which
+# blobs_over lists sizes alone before it lists ids
+def test_a_range_copying_an_old_blob_to_a_stricter_path(repo: GitRepo, base: str, hook,
+                                                        floor_kb: int) -> None:
+    repo.write("dataward.toml", f'[no-large-binaries]\nmax-kb = {floor_kb}\n'
+               'limits = { "assets/**" = 4096 }\n')
+    small = blob(floor_kb // 2 * KB, seed=2)
+    repo.write("assets/small.bin", small)
+    repo.add("dataward.toml", "assets/small.bin")
+    start = repo.commit("a small asset")
+    repo.write("tmp/small.bin", small)
+    repo.add("tmp/small.bin")
+    repo.commit("copy it")
+    # No object of the repository is over the floor: the listing of sizes says so.
+    assert hook("--range", f"{start}..HEAD") == Result(0, "", "")
+    big = blob(floor_kb * 3 // 2 * KB, seed=1)
+    repo.write("assets/big.bin", big)
+    repo.add("assets/big.bin")
+    start = repo.commit("a large asset, allowed there")
+    repo.write("tmp/big.bin", big)
+    repo.write("tmp/small2.bin", small)
+    repo.add("tmp/big.bin", "tmp/small2.bin")
+    copied = repo.commit("copy both to a stricter path")
+    # The range brings no new blob; one it copies is over the limit at its new path.
+    res = hook("--range", f"{start}..HEAD", "--format", "json")
+    assert res.code == 1
+    (f,) = res.findings()
+    assert f["path"] == "tmp/big.bin"
+    assert f["message"].startswith(f"tmp/big.bin is {floor_kb * 3 // 2}.0 KB, over the "
+                                   f"{floor_kb} KB limit")
+    assert f"added in {copied[:12]} ('copy both to a stricter path')" in f["message"]
+
+
+def _dvc_data_committed_then_untracked(repo: GitRepo) -> str:
+    repo.write(".dvc/config", "")
+    repo.write("data/iris.csv.dvc", _dvc_file("b" * 32, "iris.csv"))
+    repo.add(".dvc/config", "data/iris.csv.dvc")
+    repo.commit("track iris with DVC")
+    repo.write("data/iris.csv", "sepal,petal\n" * 45)
+    repo.add("data/iris.csv")
+    bad = repo.commit("commit the data too")
+    repo.git("rm", "-q", "data/iris.csv.dvc")
+    repo.commit("stop using DVC for iris")
+    return bad
+
+
+def test_the_dvc_files_of_a_range_are_remembered_with_the_same_findings(
+        repo: GitRepo, base: str, hook, monkeypatch) -> None:
+    # The DVC file that makes data/iris.csv an output is gone at the tip: only the walk of
+    # the range's commits finds it, and the remembered walk must find it again.
+    bad = _dvc_data_committed_then_untracked(repo)
+    first = hook("--range", f"{base}..HEAD", "--format", "json")
+    assert first.code == 1
+    (f,) = first.findings()
+    assert f["message"].startswith(
+        "data/iris.csv is a DVC output of data/iris.csv.dvc and must not go into git")
+    assert bad[:12] in f["message"]
+    assert list(repo.path.glob(".git/dataward/state-v*/dvc-files-range.pickle"))
+    assert hook("--range", f"{base}..HEAD", "--format", "json") == first
+    # Another range with the same tip is another question: the data commit is not in it.
+    assert hook("--range", f"{bad}..HEAD") == Result(0, "", "")
+    assert hook("--range", f"{base}..HEAD", "--format", "json") == first
+    # A scope named by refs is walked every time, with the same finding.
+    monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", "origin")
+    monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "HEAD")
+    by_refs = hook("--format", "json")
+    assert by_refs.code == 1
+    assert [g["message"] for g in by_refs.findings()] == [f["message"]]

@@ -7,6 +7,7 @@ reader of DVC files; parsed files are remembered by blob id.
 """
 
 import os
+import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -69,10 +70,10 @@ def history_owners(repo: Repo, sc: scope.Scope, state: State) -> tuple[Owners, b
     """Every DVC output any commit of the scope declares; and whether DVC is in use at its
     tip. Read from the DVC files of the tip's tree and every version the commits change."""
     assert sc.tip is not None
-    files = repo.tree_files(sc.tip, [*DVCFILE_PATHSPECS, ".dvc/config", "*/.dvc/config"])
+    files, changed = _dvc_files(repo, sc, state)
     dvc_repo = any(p == ".dvc/config" or p.endswith("/.dvc/config") for p, _ in files)
     versions = {(p, oid) for p, oid in files if is_dvcfile(p)}
-    versions |= {v for v in repo.file_versions(sc.revs, DVCFILE_PATHSPECS) if is_dvcfile(v[0])}
+    versions |= {v for v in changed if is_dvcfile(v[0])}
     parsed = _parsed(repo, sorted(versions), state, "dvc-outputs-history.pickle")
     claimed: dict[str, set[str]] = {}
     outs = []
@@ -81,6 +82,44 @@ def history_owners(repo: Repo, sc: scope.Scope, state: State) -> tuple[Owners, b
             claimed.setdefault(out.path, set()).add(path)
             outs.append(out)
     return Owners(OutputIndex(outs), claimed, parsed), dvc_repo
+
+
+def _dvc_files(repo: Repo, sc: scope.Scope, state: State
+               ) -> tuple[list[tuple[str, str]], set[tuple[str, str]]]:
+    """The DVC files (and DVC configs) of the tip's tree, and every version of a DVC file
+    the scope's commits change. Finding them diffs every commit of the scope, which costs
+    git about as much as listing the scope's blobs: remembered for the last scope named by
+    commit ids alone (a CI job run again, a range checked twice), whose commits, trees and
+    so answer never change. Not in a shallow clone, or with grafts: there the same ids can
+    stand for other parents."""
+    key = _fixed_scope(repo, sc)
+    if key is not None:
+        cached = state.load("dvc-files-range.pickle", key)
+        if isinstance(cached, tuple) and len(cached) == 2:
+            return cached
+    files = repo.tree_files(sc.tip or "", [*DVCFILE_PATHSPECS, ".dvc/config",
+                                           "*/.dvc/config"])
+    changed = repo.file_versions(sc.revs, DVCFILE_PATHSPECS)
+    if key is not None:
+        state.save("dvc-files-range.pickle", key, (files, changed))
+    return files, changed
+
+
+_FIXED_REV = re.compile(r"\^?[0-9a-f]{40}(?:[0-9a-f]{24})?"
+                        r"(?:\.\.[0-9a-f]{40}(?:[0-9a-f]{24})?)?")
+
+
+def _fixed_scope(repo: Repo, sc: scope.Scope) -> str | None:
+    """A key naming the scope by object ids alone, or None when a ref or a shallow clone's
+    boundary (or grafts) could make the same words mean other commits."""
+    if not all(_FIXED_REV.fullmatch(rev) for rev in sc.revs) or repo.shallow_commits() \
+            or os.path.exists(os.path.join(repo.common_dir, "info", "grafts")) \
+            or any(os.environ.get(v) for v in ("GIT_GRAFT_FILE", "GIT_SHALLOW_FILE")):
+        return None
+    # How git reads the pathspecs is part of the question.
+    magic = [os.environ.get(f"GIT_{m}_PATHSPECS", "") for m in ("LITERAL", "GLOB", "NOGLOB",
+                                                                "ICASE")]
+    return " ".join((sc.tip or "", *sc.revs, *magic))
 
 
 def index_owners(repo: Repo, paths: list[str], state: State) -> tuple[Owners, bool]:

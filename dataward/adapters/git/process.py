@@ -94,10 +94,11 @@ class Git:
             )
         return proc.stdout
 
-    def ask(self, args: Sequence[str]) -> bytes | None:
+    def ask(self, args: Sequence[str], stdin: bytes | None = None) -> bytes | None:
         """git's output, or None when it fails: for questions whose failure is the answer
         (no such commit, no such remote, not an ancestor)."""
-        proc = subprocess.run([*GIT, *args], cwd=self.root, capture_output=True, check=False)
+        proc = subprocess.run([*GIT, *args], cwd=self.root, input=stdin, capture_output=True,
+                              check=False)
         return proc.stdout if proc.returncode == 0 else None
 
     def attempt(self, args: Sequence[str]) -> str | None:

@@ -26,6 +26,21 @@ class WorkTree(Git):
         changes = parse_raw(dec(out).split("\0"), with_commits=False)
         return changes if moves else [c for c in changes if c.moved_from is None]
 
+    def index_sizes(self, paths: Sequence[str]) -> list[int] | None:
+        """Sizes of the stage-0 index blobs at these literal paths, in one `cat-file`; None
+        when any has none (deleted, conflicted, a submodule) or cannot be named to cat-file
+        (a newline in it, or a name git would read relative to the current folder)."""
+        if any("\n" in p or not p or p.startswith(("./", "../")) or p in (".", "..")
+               for p in paths):
+            return None
+        out = self.ask(["cat-file", "--batch-check=%(objecttype) %(objectsize)", "--buffer"],
+                       stdin=b"".join(b":0:" + enc(p) + b"\n" for p in paths))
+        lines = out.split(b"\n")[:-1] if out is not None else []
+        sizes = [line[5:] for line in lines if line.startswith(b"blob ")]
+        if len(sizes) != len(paths) or not all(s.isdigit() for s in sizes):
+            return None
+        return [int(s) for s in sizes]
+
     def check_attr(self, paths: Iterable[str], attrs: Sequence[str]) -> dict[str, dict[str, str]]:
         """Git attributes of each path (values: 'set', 'unset', 'unspecified' or a string)."""
         wanted = list(dict.fromkeys(paths))
