@@ -317,15 +317,7 @@ def test_a_file_committed_while_dvc_tracked_it_is_still_refused(
         repo: GitRepo, base: str, hook) -> None:
     # The other way round: data/iris.csv was a DVC output when it was committed, and the
     # .dvc file was removed afterwards. That commit put DVC data into git.
-    repo.write(".dvc/config", "")
-    repo.write("data/iris.csv.dvc", _dvc_file("b" * 32, "iris.csv"))
-    repo.add(".dvc/config", "data/iris.csv.dvc")
-    repo.commit("track iris with DVC")
-    repo.write("data/iris.csv", "sepal,petal\n" * 45)
-    repo.add("data/iris.csv")
-    bad = repo.commit("commit the data too")
-    repo.git("rm", "-q", "data/iris.csv.dvc")
-    repo.commit("stop using DVC for iris")
+    bad = _dvc_data_committed_then_untracked(repo)
     res = hook("--all", "--format", "json")
     assert res.code == 1
     (finding,) = res.findings()
