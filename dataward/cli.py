@@ -166,7 +166,9 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
 # (and are skipped when none do), the way pre-commit runs them. dvc-config reads every DVC
 # config whatever it is given (`pass_filenames: false`): it is only skipped.
 STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$",
-                "dvc-config": r"(^|/)\.dvc(/config(\.local)?)?$|^(dataward|pyproject)\.toml$",
+                # .gitignore: whether config.local is ignored is a dvc-config verdict.
+                "dvc-config": r"(^|/)\.dvc(/config(\.local)?)?$|(^|/)\.gitignore$"
+                              r"|^(dataward|pyproject)\.toml$",
                 "dataset-cards": r"\.(dvc|md)$"}
 PASS_FILENAMES = {"dvc-config": False}
 

@@ -77,10 +77,12 @@ def execute(check_id: str, check: Check, request: Request,
             config: str | None = None) -> Outcome:
     """Run a check on the repository around the current folder, under its policy."""
     def body() -> Outcome:
+        from dataward.adapters.files import forget_folders
         from dataward.adapters.git import Repo
         from dataward.adapters.state import State
         from dataward.policy import load as load_policy
 
+        forget_folders()  # what an earlier run in this process resolved may have moved
         repo = Repo.discover()
         policy = load_policy(repo.root, config, State(repo.common_dir)).policy
         return without_ignored(check(repo, policy, request), policy)

@@ -200,3 +200,45 @@ def test_odd_names_take_the_careful_way(tree: tuple[Path, Path]) -> None:
     (root / "up").symlink_to(root.parent)
     through = read_capped(str(root), "up/outside/f", 100)
     assert isinstance(through, Refused) and through.strerror == OUTSIDE
+
+
+def test_a_folder_moved_out_and_linked_back_between_runs_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Two runs in one process (a test suite, `dataward hook pre-commit`): a folder moved out
+    of the repository keeps its inode, and one linked back in its place must be refused
+    again, not served from what the first run resolved."""
+    from dataward.checks.dvc_files import main
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write(".dvc/config", "")
+    repo.write("sub/data.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: data\n")
+    repo.write("sub/.gitignore", "/data\n")
+    repo.add(".dvc/config", "sub/data.dvc", "sub/.gitignore")
+    monkeypatch.chdir(repo.path)
+    assert main(["sub/data.dvc"]) == 0
+    moved = tmp_path / "elsewhere"
+    (repo.path / "sub").rename(moved)  # the same inode, now outside
+    (repo.path / "sub").symlink_to(moved)
+    capsys.readouterr()
+    code = main(["sub/data.dvc"])
+    said = capsys.readouterr()
+    assert code != 0
+    assert "is a link leading outside the repository; it is not read" in said.out + said.err
+
+
+def test_a_commit_that_stops_ignoring_config_local_runs_dvc_config(repo: GitRepo) -> None:
+    """Whether `.dvc/config.local` is ignored is dvc-config's verdict: a commit that changes
+    only an ignore file must run it."""
+    repo.write(".dvc/config", "[core]\n    remote = s\n['remote \"s\"']\n    url = s3://b/x\n")
+    repo.write(".dvc/.gitignore", "/config.local\n/tmp\n/cache\n")
+    repo.write(".dvc/config.local", f"['remote \"s\"']\n    secret_access_key = {SECRET}\n")
+    repo.add(".dvc/config", ".dvc/.gitignore")
+    repo.commit("init")
+    repo.write(".dvc/.gitignore", "/tmp\n/cache\n")
+    repo.add(".dvc/.gitignore")
+    res = plain_hook(repo)
+    said = res.stdout + res.stderr
+    assert res.returncode == 1, said
+    assert ".dvc/config.local: [dvc-config] is not ignored by git" in said
+    assert SECRET not in said

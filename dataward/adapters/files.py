@@ -115,6 +115,13 @@ _SLOW = _Slow()
 _folders: dict[tuple[str, str], tuple[tuple[int, int], bool]] = {}
 
 
+def forget_folders() -> None:
+    """Drop the folders `read_capped` resolved: called as each run starts (runner.execute).
+    Within a run the tree is taken as it is; between runs a folder may have been moved out
+    and linked back, or its inode number given to a new folder outside the root."""
+    _folders.clear()
+
+
 def _read_plain(root: str, path: str, full: str, limit: int) -> bytes | _Slow | None:
     """read_capped for the common case, resolving each folder's links once instead of
     once per file (os.path.realpath is most of the cost of reading a large registry): a
