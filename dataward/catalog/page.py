@@ -114,7 +114,8 @@ def _pulls(catalog: Catalog) -> dict[str, list[str]]:
 def _holdings(holdings: Mapping[str, Sequence[Holding]], now: datetime) -> dict[str, object]:
     """The holdings as the page shows them: times and ages worded here, as of `now` (the
     page is static), every free string with its controls shown."""
-    from dataward.report.drift_page import age, held_for, when
+    from dataward.report.drift_page import held_for, when
+    from dataward.report.drift_text import age
     from dataward.report.escape import visible
 
     return {"asOf": when(now), "datasets": {name: [{

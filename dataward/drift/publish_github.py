@@ -80,17 +80,14 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
         now = datetime.now(timezone.utc)
         reports: dict[str, DriftReport] = {}
         history: dict[str, Sequence[Snapshot]] = {}
-        for path in paths:
-            env = collection.report_env(path[len(FOLDER):]) if path.startswith(FOLDER) \
-                else None
-            theirs = collection.parse_report(read(path), env) if env is not None else None
-            if env is None or theirs is None:
-                continue  # not ours to judge: left out of the dashboard
+        theirs_all, kept = collection.from_files(paths, read, FOLDER)
+        for theirs in theirs_all:  # what is no report is left out of the dashboard
+            env = theirs.env
             if env in ours:
                 if theirs.time <= ours[env][0].time or is_future(theirs.time, now):
                     continue  # ours is newer, or theirs came from a clock that was ahead
                 on_newer(theirs)
-            reports[env], history[env] = theirs, _history(paths, read, env)
+            reports[env], history[env] = theirs, kept[env]
         written: dict[str, bytes | None] = {}
         for env, (report, body, past) in ours.items():
             if env in reports:

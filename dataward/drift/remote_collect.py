@@ -115,14 +115,12 @@ def gather(remote: Remote, output: str | None, branch: str | None, stale_days: f
 
 
 def _write(path: str, data: bytes) -> None:
-    """Through a unique temporary file: a link is written through, a FIFO refused."""
-    import os
-
+    """Through a unique temporary file (its folder made): a link is written through, a FIFO
+    refused."""
     from dataward.adapters.files import write_replacing
     from dataward.report.escape import terminal
 
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         write_replacing(path, data)
     except OSError as exc:
         raise UsageError(f"{terminal(path)}: {exc.strerror}",

@@ -156,8 +156,8 @@ def converge(remote: Remote, report: DriftReport, body: bytes) -> Published:
                          "wrote") from None
     # The report before its snapshot: a publisher stopped between the two leaves a report
     # that collect finds, never a snapshot with no report behind it.
-    _put(remote, {report_key(env, ours.entry): body})
-    _put(remote, {history_key(env, ours.entry): _snapshot_bytes(snapshot(report))})
+    _put(remote, report_key(env, ours.entry), body)
+    _put(remote, history_key(env, ours.entry), _snapshot_bytes(snapshot(report)))
     wrote = False
     folder = f"{PREFIX}{REPORTS}{env}/"
     for _ in range(ROUNDS):
@@ -167,7 +167,7 @@ def converge(remote: Remote, report: DriftReport, body: bytes) -> Published:
                         lambda name: read_keys(remote, [folder + name])[folder + name])
         if current == target.body:
             return Published(target, wrote)
-        _put(remote, {latest_key(env): target.body})
+        _put(remote, latest_key(env), target.body)
         wrote = True
     raise CouldNotCheck(f"{latest_key(env)} kept changing under this publisher ({ROUNDS} "
                         "rounds)", "other publishers of this environment are writing it: "
@@ -185,7 +185,6 @@ def entry_of(have: tuple[DriftReport, bytes] | None) -> str:
         return entry(have[0], have[1])
     except ValueError:
         return ""
-
 
 
 # -- I/O through the remote's filesystem --------------------------------------------------------
@@ -239,13 +238,12 @@ def read_keys(remote: Remote, keys: Sequence[str]) -> dict[str, bytes | None]:
     return found
 
 
-def _put(remote: Remote, objects: dict[str, bytes]) -> None:
+def _put(remote: Remote, key: str, data: bytes) -> None:
     def work() -> None:
-        for key, data in objects.items():
-            remote.count(1)
-            path = remote._full(key)
-            if remote.fs.protocol == "local":  # a folder remote: its folders are real
-                remote.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
-            remote.fs.pipe_file(path, data)
+        remote.count(1)
+        path = remote._full(key)
+        if remote.fs.protocol == "local":  # a folder remote: its folders are real
+            remote.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
+        remote.fs.pipe_file(path, data)
 
     remote._bounded(work)

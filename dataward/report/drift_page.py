@@ -24,9 +24,9 @@ from dataward.catalog.page import DOM_SCRIPT, asset, document
 from dataward.drift.history import Held, Snapshot, since, upto
 from dataward.drift.model import DriftReport, Entry, NotExpected
 from dataward.report import drift_text
-from dataward.report.escape import terminal, visible
+from dataward.report.escape import visible
 
-__all__ = ["age", "held_for", "render", "when"]
+__all__ = ["held_for", "render", "when"]
 
 CHANGES_SHOWN = 5  # per dataset and environment, newest first: "when it last changed"
 LEGEND = ("✅ in sync · ⏪ an older version · ✏️ matches no version (~ nearest) · "
@@ -59,30 +59,18 @@ def when(stamp: datetime | str) -> str:
         return visible(stamp)
 
 
-def age(stamp: str, now: datetime) -> str:
-    """`5 days old`, `10 h old`; `?` when the time cannot be read."""
-    return drift_text.age(stamp, now)
-
-
 def held_for(stamp: str, now: datetime) -> str:
     """`for 5 days`: how long a holding has lasted."""
-    old = age(stamp, now)
+    old = drift_text.age(stamp, now)
     return f"for {old.removesuffix(' old')}" if old.endswith(" old") else old
 
 
 def _matrix(reports: Sequence[DriftReport]) -> list[dict[str, object]]:
     """One row per dataset of any report: the registry's current version (from the newest
     report), then each environment's cell, as the Markdown dashboard writes it."""
-    by_env: list[dict[str, Entry | NotExpected]] = [
-        {**{e.name: e for e in r.not_expected}, **{e.name: e for e in r.datasets}}
-        for r in reports]
-    current: dict[str, int] = {}
-    for r in sorted(reports, key=lambda r: r.time):
-        current.update({e.name: e.version for e in r.not_expected})
-        current.update({e.name: e.expected_version for e in r.datasets})
+    names, by_env, current = drift_text.matrix(reports)
     return [{"name": visible(name), "current": current[name],
-             "cells": [_cell(envs.get(name)) for envs in by_env]}
-            for name in sorted({name for envs in by_env for name in envs})]
+             "cells": [_cell(envs.get(name)) for envs in by_env]} for name in names]
 
 
 def _cell(e: Entry | NotExpected | None) -> dict[str, str] | None:
@@ -101,14 +89,14 @@ def _environment(r: DriftReport, past: Sequence[Snapshot], now: datetime,
     return {
         "env": r.env, "host": visible(r.host), "root": visible(r.root),
         "registry": visible(mask(r.registry)) if r.registry else None,
-        "commit": r.registry_commit, "time": when(r.time), "age": age(r.time, now),
+        "commit": r.registry_commit, "time": when(r.time), "age": drift_text.age(r.time, now),
         "stale": drift_text.is_stale(r.time, now, stale_days),
         "expected": drift_text.expected_here(r), "inSync": f"{s.in_sync} of {s.expected_here}",
         "unregistered": [visible(u.name) + (f" (= {visible(u.copy_of.dataset)} "
                                             f"v{u.copy_of.version})" if u.copy_of else "")
                          for u in r.unregistered],
         "history": _history(r, past, now),
-        "fixes": _fixes(r),
+        "fixes": drift_text.fix_block(r),
     }
 
 
@@ -141,20 +129,7 @@ def _history(r: DriftReport, past: Sequence[Snapshot], now: datetime
 
 def held_text(h: Held) -> str:
     """As a cell of the matrix: `✅ v3`, `✏️ ~v2`, `∅`."""
-    symbol = drift_text.SYMBOLS[h.status]
-    if h.version is None:
-        return symbol
-    return f"{symbol} ~v{h.version}" if h.status in ("modified", "partial") else \
-        f"{symbol} v{h.version}"
-
-
-def _fixes(r: DriftReport) -> str | None:
-    """The environment's fix commands as the Markdown dashboard shows them: under each, the
-    dataset's name and status as a shell comment."""
-    fixes = [f"# {terminal(e.name)} ({e.status}"
-             + (", discards the local changes)" if e.status == "modified" else ")")
-             + f"\n{terminal(e.fix)}" for e in r.datasets if e.fix is not None]
-    return "\n".join(fixes) or None
+    return drift_text.held_text(h.status, h.version)
 
 
 _BODY = asset("drift_body.html", "dataward.report")

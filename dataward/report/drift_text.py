@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from dataward.drift.model import DriftReport, Entry, NotExpected, Pull
+from dataward.drift.model import DriftReport, Entry, NotExpected, Pull, Status
 from dataward.report.catalog_text import size
 from dataward.report.escape import markdown as _md
 from dataward.report.escape import terminal, terminal_text
@@ -146,9 +146,14 @@ def cell(e: Entry | NotExpected | None) -> str:
         return NOT_EXPECTED
     version = {"in_sync": e.expected_version, "behind": e.matched_version,
                "modified": e.nearest_version, "partial": e.nearest_version}.get(e.status)
-    if e.status in ("modified", "partial") and version is not None:
-        return f"{SYMBOLS[e.status]} ~v{version}"
-    return f"{SYMBOLS[e.status]} v{version}" if version else SYMBOLS[e.status]
+    return held_text(e.status, version)
+
+
+def held_text(status: Status, version: int | None) -> str:
+    """`✅ v3`, `✏️ ~v2` (the nearest version), `∅`: a dataset as one environment holds it."""
+    if status in ("modified", "partial") and version is not None:
+        return f"{SYMBOLS[status]} ~v{version}"
+    return f"{SYMBOLS[status]} v{version}" if version else SYMBOLS[status]
 
 
 STALE_DAYS = 3.0  # nightly scans: a report this old means an environment stopped reporting
@@ -161,14 +166,7 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None,
     now = now or datetime.now(timezone.utc)
     stale = {r.env for r in reports if is_stale(r.time, now, stale_days)}
     reports = sorted(reports, key=lambda r: r.env)
-    by_env: list[dict[str, Entry | NotExpected]] = [
-        {**{e.name: e for e in r.not_expected}, **{e.name: e for e in r.datasets}}
-        for r in reports]
-    names = sorted({name for envs in by_env for name in envs})
-    current: dict[str, int] = {}  # the registry's current versions: from the newest report
-    for r in sorted(reports, key=lambda r: r.time):
-        current.update({e.name: e.version for e in r.not_expected})
-        current.update({e.name: e.expected_version for e in r.datasets})
+    names, by_env, current = matrix(reports)
     lines = ["# Dataset drift", "",
              "Which version of each registry dataset every environment holds, from the drift "
              "reports the environments publish (`dataward drift publish`). Since when each "
@@ -205,19 +203,41 @@ def dashboard(reports: Sequence[DriftReport], now: datetime | None = None,
     return "\n".join(lines) + "\n"
 
 
+def matrix(reports: Sequence[DriftReport]
+           ) -> tuple[list[str], list[dict[str, Entry | NotExpected]], dict[str, int]]:
+    """The dashboards' rows: every dataset any report names, sorted; per report (in the
+    order given) its entry of each; and the registry's current version of each, from the
+    newest report that names it."""
+    by_env: list[dict[str, Entry | NotExpected]] = [
+        {**{e.name: e for e in r.not_expected}, **{e.name: e for e in r.datasets}}
+        for r in reports]
+    current: dict[str, int] = {}
+    for r in sorted(reports, key=lambda r: r.time):
+        current.update({e.name: e.version for e in r.not_expected})
+        current.update({e.name: e.expected_version for e in r.datasets})
+    return sorted({name for envs in by_env for name in envs}), by_env, current
+
+
 def _fixes(reports: Sequence[DriftReport]) -> list[str]:
     """Each environment's fix commands, as its scan wrote them, under the dataset's name."""
     from dataward.report.escape import markdown_block
 
     lines = []
     for r in reports:
-        fixes = [f"# {terminal(e.name)} ({e.status}"
-                 + (", discards the local changes)" if e.status == "modified" else ")")
-                 + f"\n{terminal(e.fix)}" for e in r.datasets if e.fix is not None]
+        fixes = fix_block(r)
         if fixes:
             lines += ["", f"To fix **{_md(r.env)}** (paste on that machine):", "",
-                      markdown_block("\n".join(fixes))]
+                      markdown_block(fixes)]
     return lines
+
+
+def fix_block(r: DriftReport) -> str | None:
+    """The environment's fix commands to paste: under each, the dataset's name and status
+    as a shell comment."""
+    fixes = [f"# {terminal(e.name)} ({e.status}"
+             + (", discards the local changes)" if e.status == "modified" else ")")
+             + f"\n{terminal(e.fix)}" for e in r.datasets if e.fix is not None]
+    return "\n".join(fixes) or None
 
 
 SKEW_S = 600  # a report this far ahead of the clock that reads it comes from a wrong clock
