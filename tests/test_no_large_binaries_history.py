@@ -741,3 +741,26 @@ def test_the_dvc_files_of_a_range_are_remembered_with_the_same_findings(
     by_refs = hook("--format", "json")
     assert by_refs.code == 1
     assert [g["message"] for g in by_refs.findings()] == [f["message"]]
+
+
+def test_a_range_restoring_a_blob_of_its_base_inside_a_dvc_output(
+        repo: GitRepo, base: str, hook) -> None:
+    """As in PIReTship/bookdata-tools: a commit in the range puts a file inside a DVC output
+    back to the content it has at the range's base (a revert). Its blob is not new to the
+    range, so its size was never asked for: an internal error (exit 3, a KeyError). It is
+    judged with the rest: the range's data in the DVC output, from its first commit."""
+    repo.write(".dvc/config", "")
+    repo.write("data.dvc", _dvc_file("b" * 32, "data"))
+    repo.write("data/notes.txt", "one\n")
+    repo.add(".dvc/config", "data.dvc", "data/notes.txt")
+    start = repo.commit("data tracked by DVC, and a file inside it in git")
+    firsts = []
+    for text, message in (("two\n", "the file changes"), ("one\n", "the change reverted")):
+        repo.write("data/notes.txt", text)
+        repo.add("data/notes.txt")
+        firsts.append(repo.commit(message))
+    res = hook("--range", f"{start}..HEAD", "--format", "json")
+    assert res.code == 1 and "internal error" not in res.err, res
+    assert [(f["rule"], f["path"], f["message"].rsplit("added in ", 1)[1])
+            for f in res.findings()] == \
+        [("dvc-output-in-git", "data", f"{firsts[0][:12]} ('the file changes')")]

@@ -277,7 +277,8 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
         changes = sc.changes(repo, pathspecs) if suspects or pathspecs else []
     else:
         changes = sc.changes(repo)
-        sizes = {**repo.object_sizes(c.oid for c in changes if c.oid not in sizes), **sizes}
+    # A merge's change against one parent may show a blob the other parent already had.
+    sizes = {**repo.object_sizes(c.oid for c in changes if c.oid not in sizes), **sizes}
     changes = [c for c in changes if sizes[c.oid] > floor or owners.ever.owner(c.path)]
     via: dict[Change, scope.Loose] = {}
     for loose in sc.loose:
