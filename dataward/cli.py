@@ -9,14 +9,7 @@ from collections.abc import Callable, Sequence
 
 from dataward import __version__
 from dataward.checks import CHECKS
-from dataward.errors import EXIT_USAGE
-
-# Which checks the plain hooks in hooks/ run at each stage (pre-commit users set stages in
-# .pre-commit-config.yaml instead).
-STAGES: dict[str, list[str]] = {
-    "pre-commit": ["no-large-binaries", "dvc-files", "dvc-config", "dataset-cards"],
-    "pre-push": ["no-large-binaries", "dvc-pushed"],
-}
+from dataward.stages import STAGES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,6 +97,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from dataward.runner import command
 
         return command("dataward schema", lambda: _schema(args.dir, args.write))
+    from dataward.stages import run_stage
+
     return run_stage(args.stage, args.hook_args)
 
 
@@ -136,61 +131,6 @@ def _schema(folder: str, write: bool) -> int:
     for path in old:
         print(f"{terminal(str(path))} is stale: run `dataward schema --write`", file=sys.stderr)
     return 1 if old else 0
-
-
-def run_stage(stage: str, hook_args: list[str]) -> int:
-    """Run every check of a stage, as its hook; the worst exit code wins (3 > 2 > 1 > 0)."""
-    from dataward.checks import check_of
-    from dataward.runner import Request, execute, report
-
-    if stage == "pre-push":
-        if not hook_args:
-            print("dataward hook pre-push: git passes REMOTE and URL", file=sys.stderr)
-            return EXIT_USAGE
-        # git gives the pushed refs once, on stdin; every check judges the same ones.
-        request = Request(pre_push=hook_args[0], push_lines=tuple(sys.stdin.read().splitlines()))
-        return max(report(execute(c, check_of(c), request), "text") for c in STAGES[stage])
-    codes = []
-    staged: list[str] | None = None
-    for check_id in STAGES[stage]:
-        if check_id in STAGED_FILES and staged is None:
-            staged = _staged_paths()
-        files = _staged_files(check_id, staged or [])
-        if files is not None:
-            outcome = execute(check_id, check_of(check_id), Request(files=tuple(files)))
-            codes.append(report(outcome, "text"))
-    return max(codes, default=0)
-
-
-# As the manifest's `files:`: at commit, these checks look only at the staged files that match
-# (and are skipped when none do), the way pre-commit runs them. dvc-config reads every DVC
-# config whatever it is given (`pass_filenames: false`): it is only skipped.
-STAGED_FILES = {"dvc-files": r"(\.dvc|(^|/)dvc\.yaml|(^|/)\.gitignore)$",
-                # .gitignore: whether config.local is ignored is a dvc-config verdict.
-                "dvc-config": r"(^|/)\.dvc(/config(\.local)?)?$|(^|/)\.gitignore$"
-                              r"|^(dataward|pyproject)\.toml$",
-                "dataset-cards": r"\.(dvc|md)$"}
-PASS_FILENAMES = {"dvc-config": False}
-
-
-def _staged_paths() -> list[str]:
-    """The staged files, read once for every check of the stage."""
-    from dataward.adapters.git import Repo
-
-    return [c.path for c in Repo.discover().staged_changes()]
-
-
-def _staged_files(check_id: str, staged: list[str]) -> list[str] | None:
-    """The files to give a check at commit; None when it has nothing to look at."""
-    pattern = STAGED_FILES.get(check_id)
-    if pattern is None:
-        return []
-    import re
-
-    names = [path for path in staged if re.search(pattern, path)]
-    if not names:
-        return None
-    return names if PASS_FILENAMES.get(check_id, True) else []
 
 
 def _check_main(check_id: str) -> Callable[[Sequence[str] | None], int]:

@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from dataward.errors import EXIT_COULD_NOT_CHECK, EXIT_USAGE, DatawardError
@@ -76,7 +77,16 @@ def guarded(check_id: str, body: Callable[[], Outcome]) -> Outcome:
 def execute(check_id: str, check: Check, request: Request,
             config: str | None = None) -> Outcome:
     """Run a check on the repository around the current folder, under its policy."""
-    def body() -> Outcome:
+    return execute_all([(check_id, check, request)], config)[0]
+
+
+def execute_all(jobs: Sequence[tuple[str, Check, Request]],
+                config: str | None = None) -> list[Outcome]:
+    """Run several checks on the repository around the current folder: it is found and its
+    policy loaded once for all. When that fails, the one Outcome says why."""
+    found: list[tuple[Repo, Policy]] = []
+
+    def setup() -> Outcome:
         from dataward.adapters.files import forget_folders
         from dataward.adapters.git import Repo
         from dataward.adapters.state import State
@@ -84,10 +94,21 @@ def execute(check_id: str, check: Check, request: Request,
 
         forget_folders()  # what an earlier run in this process resolved may have moved
         repo = Repo.discover()
-        policy = load_policy(repo.root, config, State(repo.common_dir)).policy
-        return without_ignored(check(repo, policy, request), policy)
+        found.append((repo, load_policy(repo.root, config, State(repo.common_dir)).policy))
+        return Outcome(jobs[0][0], 0, [])
 
-    return guarded(check_id, body)
+    if not jobs:
+        return []
+    failed = guarded(jobs[0][0], setup)
+    if not found:
+        return [failed]
+    repo, policy = found[0]
+    return [guarded(check_id, partial(_checked, check, repo, policy, request))
+            for check_id, check, request in jobs]
+
+
+def _checked(check: Check, repo: Repo, policy: Policy, request: Request) -> Outcome:
+    return without_ignored(check(repo, policy, request), policy)
 
 
 def without_ignored(result: Outcome, policy: Policy) -> Outcome:
@@ -113,27 +134,36 @@ def main(check_id: str, check: Check, request: Request, fmt: str,
 
 def report(result: Outcome, fmt: str) -> int:
     """Print an Outcome as a check's own command does; its exit code."""
-    if result.error:
-        _fatal(result.check, fmt, result.error, result.hint)
-        return result.exit_code
-    if not result.findings and fmt == "text":
-        return result.exit_code  # nothing to say: skip loading the renderers
-    if fmt == "markdown":  # a job summary: the table actions/check writes, for one check
+    return report_all([result], fmt)
+
+
+def report_all(outcomes: Sequence[Outcome], fmt: str) -> int:
+    """Print what several checks came to as one report (one summary, one JSON or SARIF
+    document); each that could not run says why on stderr. The worst exit code (3 > 2 > 1)."""
+    code = max((o.exit_code for o in outcomes), default=0)
+    ran = [o for o in outcomes if not o.error]
+    for o in outcomes:
+        if o.error:
+            _fatal(o.check, fmt, o.error, o.hint)
+    findings = [f for o in ran for f in o.findings]
+    if not ran or (not findings and fmt == "text"):
+        return code  # nothing to say: skip loading the renderers
+    if fmt == "markdown":  # a job summary: the table actions/check writes
         from dataward.report import markdown
 
-        output = markdown.render([result], "dataward")
+        output = markdown.render(ran, "dataward")
     else:
         from dataward.report import render
 
-        output = render(result.findings, fmt)
+        output = render(findings, fmt)
     if output:
         try:
             print(output, flush=True)
         except BrokenPipeError:  # `| head`: the reader left; exit as we would have
             _reader_left()
         except OSError as exc:  # a full disk, a closed terminal: the report is lost
-            return _unwritable(result.check, exc)
-    return result.exit_code
+            return _unwritable(ran[0].check if len(ran) == 1 else "dataward", exc)
+    return code
 
 
 MAX_TIMEOUT = 86_400.0

@@ -4,6 +4,7 @@ Each scope resolves to git revisions up front and fails closed: a revision this 
 not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
 """
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -208,12 +209,29 @@ def _need(repo: Repo, rev: str, context: str) -> str:
                         f"fetch it first (git fetch origin {rev}) or check the spelling")
 
 
+# cat-file finds an index entry by name in about 20 us; past this many, the staged changes
+# (one `diff --cached`) and their sizes (loose objects read directly) cost less.
+NAMED_AT_MOST = 500
+
+
 def all_at_most(repo: Repo, paths: Iterable[str], kb: int) -> bool:
     """Whether the index blob of each path is at most `kb` KB, outside any DVC project,
     from one git process: then no-large-binaries finds nothing in them, staged or not (the
     files pre-commit passes are almost always these). Any doubt is False: the full check."""
-    from dataward.checks.dvc_owners import dvc_project_covers
-
     wanted = sorted(paths)
+    if len(wanted) > NAMED_AT_MOST:
+        return False
     sizes = None if dvc_project_covers(repo.root, wanted) else repo.index_sizes(wanted)
     return sizes is not None and max(sizes, default=0) <= kb * 1024
+
+
+def dvc_project_covers(root: str, paths: Iterable[str]) -> bool:
+    """Whether a `.dvc` folder sits at the root or above any of these paths."""
+    if os.path.isdir(os.path.join(root, ".dvc")):
+        return True
+    dirs: set[str] = set()
+    for parent in {p.rpartition("/")[0] for p in paths}:
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    return any(os.path.isdir(os.path.join(root, d, ".dvc")) for d in dirs)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from dataward import __version__
 from dataward.adapters.files import OUTSIDE, Refused, read_capped
-from dataward.cli import STAGED_FILES
+from dataward.stages import FILES as STAGED_FILES
 from tests.harness.repo import GitRepo, blob
 
 CHECKOUT = Path(__file__).resolve().parent.parent

@@ -49,9 +49,9 @@ def test_a_registry_gets_hooks_workflows_policy_and_a_card_template(repo: GitRep
     assert cfg["default_install_hook_types"] == ["pre-commit", "pre-push"]
     [ours] = cfg["repos"]
     assert (ours["repo"], ours["rev"]) == ("https://github.com/dataward/dataward", RELEASE)
+    # The four commit checks in one process; the blobs and the data of pushed commits at push.
     assert {h["id"]: h["stages"] for h in ours["hooks"]} == {
-        "no-large-binaries": ["pre-commit", "pre-push"], "dvc-files": ["pre-commit"],
-        "dvc-config": ["pre-commit"], "dataset-cards": ["pre-commit"],
+        "dataward": ["pre-commit"], "no-large-binaries": ["pre-push"],
         "dvc-pushed": ["pre-push"]}
     manifest = {h["id"] for h in yaml.safe_load((CHECKOUT / ".pre-commit-hooks.yaml").read_text())}
     assert {h["id"] for h in ours["hooks"]} <= manifest
@@ -148,8 +148,7 @@ def test_a_user_repo_merges_into_an_existing_config(repo: GitRepo) -> None:
     assert cfg["ci"] == {"autofix_prs": False}
     first, ours = cfg["repos"]
     assert first["rev"] == "v5.0.0" and len(first["hooks"]) == 2
-    assert [h["id"] for h in ours["hooks"]] == [
-        "no-large-binaries", "dvc-files", "dvc-config", "dvc-pushed"]  # no cards in a project
+    assert [h["id"] for h in ours["hooks"]] == ["dataward", "no-large-binaries", "dvc-pushed"]
     assert not (repo.path / ".github" / "DATASET_CARD_TEMPLATE.md").exists()
     assert [p.name for p in (repo.path / ".github" / "workflows").iterdir()] == ["dataward.yml"]
     assert (repo.path / ".github" / "workflows" / "dataward.yml").read_text() == \
@@ -290,7 +289,9 @@ def test_the_installed_pre_commit_hook_refuses_a_large_file(
     refused = repo.git("commit", "-m", "Add the model", check=False)
     out = refused.stdout + refused.stderr
     assert refused.returncode == 1, out
-    assert "no large binaries in git" in out and "Failed" in out
+    assert "dataward (no-large-binaries, dvc-files, dvc-config, dataset-cards)...." in out
+    assert "Failed" in out and "- hook id: dataward" in out
+    assert "model.pt: [no-large-binaries] model.pt is 2.0 MB, over the 500 KB limit" in out
     assert "git rm --cached model.pt && dvc add model.pt" in out
     assert repo.git("log", "-1", "--format=%s").stdout.strip() == "Adopt dataward"
 

@@ -38,12 +38,14 @@ def test_every_hook_is_wired_and_documented() -> None:
     docs = github_anchors((ROOT / "docs" / "checks.md").read_text())
     ids = manifest_ids()
     assert ids, "the manifest lists no hooks"
-    assert sorted(ids) == sorted(CHECKS)
+    assert sorted(ids) == sorted([*CHECKS, "dataward"])  # dataward: the commit checks at once
     for hook_id in ids:
-        assert scripts.get(hook_id) == f"{CHECKS[hook_id]}:main", hook_id
+        if hook_id != "dataward":
+            assert scripts.get(hook_id) == f"{CHECKS[hook_id]}:main", hook_id
         assert re.search(rf"^###\s+`{re.escape(hook_id)}`", readme, re.M), hook_id
         assert hook_id in docs, hook_id
     assert scripts["dataward"] == "dataward.cli:main"
+    assert scripts["dataward-commit"] == "dataward.stages:main"
 
 
 def test_version_matches_the_distribution() -> None:

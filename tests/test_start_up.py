@@ -11,11 +11,24 @@ from tests.harness.repo import GitRepo, blob
 HEAVY = ("dvc", "dvc_data", "s3fs", "pydantic", "yaml", "git", "github3", "tomllib")
 PROBE = f"""
 import importlib, json, sys
-main = importlib.import_module("dataward.checks." + sys.argv[1]).main
+module = sys.argv[1] if "." in sys.argv[1] else "dataward.checks." + sys.argv[1]
+main = importlib.import_module(module).main
 code = main(sys.argv[2:])
 heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))
 print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
 """
+
+
+FRONT = ("pretty_name: Dogs\nlicense: cc-by-4.0\nlanguage:\n- en\nsize_categories:\n"
+         "- n<1K\nmaintainers:\n- name: Ada Lovelace\n  email: ada@lab.example\n"
+         "source: https://lab.example/dogs\n")
+
+
+def _body() -> str:
+    from dataward.policy import DATASHEET_SECTIONS
+
+    return "\n# Dogs\n\nPhotos of the lab's dogs.\n" + "".join(
+        f"\n## {s}\n\nA few sentences.\n" for s in DATASHEET_SECTIONS)
 
 
 def probe(repo: GitRepo, *args: str, check: str = "no_large_binaries") -> dict[str, object]:
@@ -69,13 +82,7 @@ def test_a_hostile_dvc_file_does_not_crash_the_git_only_hook(repo: GitRepo) -> N
 
 def test_a_valid_card_commit_imports_no_models_and_a_bad_card_reads_as_before(
         repo: GitRepo) -> None:
-    from dataward.policy import DATASHEET_SECTIONS
-
-    body = "\n# Dogs\n\nPhotos of the lab's dogs.\n" + "".join(
-        f"\n## {s}\n\nA few sentences.\n" for s in DATASHEET_SECTIONS)
-    front = ("pretty_name: Dogs\nlicense: cc-by-4.0\nlanguage:\n- en\nsize_categories:\n"
-             "- n<1K\nmaintainers:\n- name: Ada Lovelace\n  email: ada@lab.example\n"
-             "source: https://lab.example/dogs\n")
+    front, body = FRONT, _body()
     repo.write(".dvc/config", "")
     repo.write("dogs.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  size: 100\n"
                            "  nfiles: 3\n  hash: md5\n  path: dogs\n")
@@ -106,7 +113,8 @@ def test_a_registry_commit_costs_git_only_hooks_no_models_digests_or_temp_files(
         repo: GitRepo) -> None:
     """Issue 23: once the policy is remembered, no-large-binaries and dvc-config on a valid
     registry commit import no pydantic, YAML or dvc, and none of tempfile, hashlib or pickle
-    (the policy cache is keyed by the policy's bytes, read by the C unpickler)."""
+    (the policy cache is keyed by the policy's bytes, read by the C unpickler); nor do
+    dataset-cards (its cache of cards hashed by the builtin blake2) and the `dataward` hook."""
     from dataward.adopt.policy_file import render
 
     costly = (*HEAVY, "tempfile", "hashlib", "pickle")
@@ -117,7 +125,7 @@ def test_a_registry_commit_costs_git_only_hooks_no_models_digests_or_temp_files(
     repo.write("datasets/.gitignore", "/dogs\n")
     repo.write("datasets/dogs.dvc", "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n"
                                     "  size: 100\n  nfiles: 3\n  hash: md5\n  path: dogs\n")
-    repo.write("datasets/dogs.card.md", "---\npretty_name: Dogs\n---\n# Dogs\n")
+    repo.write("datasets/dogs.card.md", f"---\n{FRONT}---\n{_body()}")
     repo.add("dataward.toml", ".dvc/config", ".dvc/.gitignore", "datasets/.gitignore",
              "datasets/dogs.dvc", "datasets/dogs.card.md")
     staged = ("datasets/.gitignore", "datasets/dogs.card.md", "datasets/dogs.dvc")
@@ -125,9 +133,13 @@ def test_a_registry_commit_costs_git_only_hooks_no_models_digests_or_temp_files(
     try:
         first = probe(repo, *staged)
         assert first["code"] == 0 and "pydantic" in first["heavy"]  # type: ignore[operator]
+        every = ("dataward.toml", ".dvc/config", ".dvc/.gitignore", *staged)
+        probe(repo, *every, check="dataward.stages")  # the cards are read and remembered
         for _ in range(2):
             assert probe(repo, *staged) == {"code": 0, "heavy": []}
             assert probe(repo, check="dvc_config") == {"code": 0, "heavy": []}
+            assert probe(repo, *staged[1:], check="dataset_cards") == {"code": 0, "heavy": []}
+            assert probe(repo, *every, check="dataward.stages") == {"code": 0, "heavy": []}
     finally:
         globals()["PROBE"] = probe_script
 

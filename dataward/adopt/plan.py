@@ -163,7 +163,7 @@ def _plan_pre_commit_config(root: str, hook_repo: str, rev: str, kind: Kind,
     old = _read(root, name)
     if old is None:
         _check_writable(root, name)
-        files.append(FileChange(name, None, precommit_config.new_config(hook_repo, rev, kind),
+        files.append(FileChange(name, None, precommit_config.new_config(hook_repo, rev),
                                 f"dataward's hooks, pinned to {rev}"))
         return
     merged = precommit_config.merge(old, hook_repo, rev, kind)
@@ -171,7 +171,7 @@ def _plan_pre_commit_config(root: str, hook_repo: str, rev: str, kind: Kind,
     if merged.text == old:
         return
     paste = "add these lines under `repos:` yourself:\n" + "\n".join(
-        precommit_config.block(hook_repo, rev, kind))
+        precommit_config.block(hook_repo, rev))
     if os.path.islink(path):
         raise UsageError(f"{name} is a link to {os.readlink(path)}; dataward init does not "
                          "edit through links (nothing was changed)", paste)

@@ -14,17 +14,19 @@ Kind = Literal["registry", "project"]
 CONFIG = ".pre-commit-config.yaml"
 HOOK_TYPES = ["pre-commit", "pre-push"]
 MIN_PRE_COMMIT = (3, 2, 0)  # the stage names our hooks use (as the manifest says)
-_IDS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards", "dvc-pushed")
+_IDS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards", "dvc-pushed",
+        "dataward-commit")
+COMMIT_CHECKS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards")
+# (hook id, stages): the four commit checks in one process (one start-up instead of four);
+# the pushed commits' blobs and their data in the remote at push.
+HOOKS = [("dataward", ["pre-commit"]), ("no-large-binaries", ["pre-push"]),
+         ("dvc-pushed", ["pre-push"])]
 
 
-def hooks_for(kind: Kind) -> list[tuple[str, list[str]]]:
-    """(hook id, stages): cheap checks at commit; the pushed history and the remote at push."""
-    hooks = [("no-large-binaries", ["pre-commit", "pre-push"]),
-             ("dvc-files", ["pre-commit"]),
-             ("dvc-config", ["pre-commit"])]
-    if kind == "registry":
-        hooks.append(("dataset-cards", ["pre-commit"]))
-    return [*hooks, ("dvc-pushed", ["pre-push"])]
+def checks_for(kind: Kind) -> list[str]:
+    """The checks a repository of this kind needs, whichever hook ids run them."""
+    cards = ["dataset-cards"] if kind == "registry" else []
+    return ["no-large-binaries", "dvc-files", "dvc-config", *cards, "dvc-pushed"]
 
 
 class Merge(NamedTuple):
@@ -32,7 +34,7 @@ class Merge(NamedTuple):
     notes: list[str]  # what we saw but left alone (another rev, hooks left out)
 
 
-def block(repo: str, rev: str, kind: Kind, indent: str = "  ") -> list[str]:
+def block(repo: str, rev: str, indent: str = "  ") -> list[str]:
     """Our `- repo:` item, at `indent` (the indentation of the file's other items)."""
     inner = indent + "  "
     lines = [f"{indent}# dataward: large files stay out of git, .dvc files and dataset cards "
@@ -42,29 +44,28 @@ def block(repo: str, rev: str, kind: Kind, indent: str = "  ") -> list[str]:
              f"{indent}- repo: {_scalar(repo)}",
              f"{inner}rev: {_scalar(rev)}",
              f"{inner}hooks:"]
-    for hook_id, stages in hooks_for(kind):
+    for hook_id, stages in HOOKS:
         lines += [f"{inner}  - id: {hook_id}", f"{inner}    stages: [{', '.join(stages)}]"]
     return lines
 
 
-def new_config(repo: str, rev: str, kind: Kind) -> str:
+def new_config(repo: str, rev: str) -> str:
     text = "\n".join([
         "# pre-commit (https://pre-commit.com). `pre-commit install` sets up both hook types;",
         "# `pre-commit autoupdate` moves every repository below to its latest release.",
         f"default_install_hook_types: [{', '.join(HOOK_TYPES)}]",
         "repos:",
-        *block(repo, rev, kind),
+        *block(repo, rev),
     ]) + "\n"
-    if _load(text) != {"default_install_hook_types": HOOK_TYPES, "repos": [ours(repo, rev, kind)]}:
+    if _load(text) != {"default_install_hook_types": HOOK_TYPES, "repos": [ours(repo, rev)]}:
         raise UsageError(f"cannot write {CONFIG} for --hook-repo {repo!r} --rev {rev!r}",
                          "give a plain URL or path and a tag or commit")
     return text
 
 
-def ours(repo: str, rev: str, kind: Kind) -> dict[str, Any]:
+def ours(repo: str, rev: str) -> dict[str, Any]:
     """Our repository as pre-commit reads it."""
-    return {"repo": repo, "rev": rev,
-            "hooks": [{"id": i, "stages": s} for i, s in hooks_for(kind)]}
+    return {"repo": repo, "rev": rev, "hooks": [{"id": i, "stages": s} for i, s in HOOKS]}
 
 
 def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
@@ -75,7 +76,7 @@ def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
     newline = "\r\n" if "\r\n" in body else "\n"
     if _is_empty(body):  # nothing but comments: ours goes after them
         kept = "\n".join(body.splitlines()).rstrip()
-        text = (kept + "\n\n" if kept.strip() else "") + new_config(repo, rev, kind)
+        text = (kept + "\n\n" if kept.strip() else "") + new_config(repo, rev)
         return Merge(bom + text.replace("\n", newline), [])
     data = _load(body)
     repos = data.get("repos")
@@ -92,7 +93,7 @@ def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
         lines = [re.sub(r"^repos\s*:\s*\[\s*\]", "repos:", line) for line in lines]
     start = _line_of_repos(lines)
     if start is None and "repos" in data:  # flow style, or a form we do not edit by hand
-        raise _cannot_merge(repo, rev, kind, "its `repos:` is not a block list")
+        raise _cannot_merge(repo, rev, "its `repos:` is not a block list")
     if start is None:
         lines.append("repos:")
         start = len(lines)
@@ -104,7 +105,7 @@ def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
         end -= 1  # trailing blank lines and comments belong to what follows
     indent = next((m.group(1) for line in lines[start + 1:end]
                    if (m := re.match(r"(\s*)-\s", line))), "  ")
-    new_lines = lines[:end] + block(repo, rev, kind, indent) + lines[end:]
+    new_lines = lines[:end] + block(repo, rev, indent) + lines[end:]
     added_types = "default_install_hook_types" not in data
     if added_types:
         new_lines.insert(start, f"default_install_hook_types: [{', '.join(HOOK_TYPES)}]")
@@ -113,15 +114,15 @@ def merge(existing: str, repo: str, rev: str, kind: Kind) -> Merge:
                      "dataward init installs it, a bare `pre-commit install` would not")
     text = newline.join(new_lines) + newline
     expected = dict(data)
-    expected["repos"] = [*(repos or []), ours(repo, rev, kind)]
+    expected["repos"] = [*(repos or []), ours(repo, rev)]
     if added_types:
         expected["default_install_hook_types"] = HOOK_TYPES
     try:
         merged = _load(text)
     except UsageError:
-        raise _cannot_merge(repo, rev, kind, "the merged file would not read back") from None
+        raise _cannot_merge(repo, rev, "the merged file would not read back") from None
     if merged != expected:
-        raise _cannot_merge(repo, rev, kind, "the merged file would not read back as yours "
+        raise _cannot_merge(repo, rev, "the merged file would not read back as yours "
                                              "plus dataward's")
     return Merge(bom + text, notes)
 
@@ -190,7 +191,9 @@ def _is_ours(entry: dict[str, Any], repo: str) -> bool:
 def _differences(entry: dict[str, Any], rev: str, kind: Kind) -> list[str]:
     notes = []
     have = {h.get("id") for h in entry.get("hooks") or [] if isinstance(h, dict)}
-    missing = [i for i, _ in hooks_for(kind) if i not in have]
+    if "dataward" in have:
+        have.update(COMMIT_CHECKS)
+    missing = [i for i in checks_for(kind) if i not in have]
     if missing:
         notes.append(f"{CONFIG} already has dataward's hooks but not: {', '.join(missing)} "
                      "(left as it is; README, The hooks at a glance, says what each does)")
@@ -215,8 +218,8 @@ def _version_note(data: dict[str, Any]) -> list[str]:
             f"pre-commit {need} or newer (left as it is)"]
 
 
-def _cannot_merge(repo: str, rev: str, kind: Kind, why: str) -> UsageError:
+def _cannot_merge(repo: str, rev: str, why: str) -> UsageError:
     return UsageError(
         f"{CONFIG}: cannot add dataward's hooks to this file safely ({why}); nothing was "
         "changed", "add these lines under `repos:` yourself, then run dataward init again:\n"
-        + "\n".join(block(repo, rev, kind)))
+        + "\n".join(block(repo, rev)))

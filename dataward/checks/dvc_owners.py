@@ -8,7 +8,6 @@ reader of DVC files; parsed files are remembered by blob id.
 
 import os
 import re
-from collections.abc import Iterable
 from typing import NamedTuple
 
 from dataward import scope
@@ -126,7 +125,7 @@ def index_owners(repo: Repo, paths: list[str], state: State) -> tuple[Owners, bo
     """The DVC outputs the index declares, and whether a DVC project covers these paths."""
     if not paths:
         return Owners(staged=True), True
-    dvc_repo = dvc_project_covers(repo.root, paths)
+    dvc_repo = scope.dvc_project_covers(repo.root, paths)
     files = repo.index_entries(DVCFILE_PATHSPECS) if dvc_repo else []
     parsed = _parsed(repo, [(p, oid) for p, oid in files if is_dvcfile(p)], state,
                      "dvc-outputs-index.pickle", prune=True)
@@ -152,15 +151,3 @@ def _parsed(repo: Repo, dvcfiles: list[tuple[str, str]], state: State, name: str
     if todo or (prune and len(current) != len(known)):
         state.save(name, "outputs", current if prune else known)
     return current
-
-
-def dvc_project_covers(root: str, paths: Iterable[str]) -> bool:
-    """Whether a `.dvc` folder sits at the root or above any of these paths."""
-    if os.path.isdir(os.path.join(root, ".dvc")):
-        return True
-    dirs: set[str] = set()
-    for parent in {p.rpartition("/")[0] for p in paths}:
-        while parent and parent not in dirs:
-            dirs.add(parent)
-            parent = parent.rpartition("/")[0]
-    return any(os.path.isdir(os.path.join(root, d, ".dvc")) for d in dirs)

@@ -3,21 +3,25 @@
 Judges what git will store (the staged blob, or each blob a commit adds), never the working
 file. Needs only git, never dvc; its start-up is as small as the hooks it replaces."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from dataward import runner, scope
 from dataward.adapters.git import SNIFF_BYTES, Change, Repo
 from dataward.adapters.state import State
-from dataward.checks.dvc_owners import DVCFILE_PATHSPECS, Owners, history_owners, index_owners
 from dataward.filenames import repo_paths
 from dataward.findings import Finding, Outcome
-from dataward.formats.dvcfile import DvcOut
 from dataward.policy import LargeBinariesPolicy, Policy
 from dataward.runner import Request, add_common_options
+
+if TYPE_CHECKING:  # DVC files are read only when a DVC project may hold the files judged
+    from dataward.checks.dvc_owners import Owners
+    from dataward.formats.dvcfile import DvcOut
 
 CHECK_ID = "no-large-binaries"
 LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
@@ -182,6 +186,8 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     Each commit is judged by its own DVC files: a file committed before it was a DVC output
     (or after it stopped being one) is no DVC output going into git.
     """
+    from dataward.checks.dvc_owners import DVCFILE_PATHSPECS, index_owners
+
     via: dict[Change, scope.Loose] = {}
     if not sc.history:
         if os.path.isdir(os.path.join(repo.root, ".dvc")):  # index_owners will list them
@@ -259,6 +265,8 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
     """The changes of a history scope that could draw a finding (those of a push's loose
     trees and blobs last, with the ref that holds each), the sizes of their blobs, the DVC
     outputs of its commits, and whether DVC is in use at its tip."""
+    from dataward.checks.dvc_owners import Owners, history_owners
+
     floor = _smallest_limit(policy) * 1024
     # The DVC files of the scope and the repository's large blobs are read by other git
     # processes than the scope's blobs: all at once.

@@ -1,10 +1,12 @@
 """Git objects and trees: blob sizes and heads, what a commit's tree holds, a file at a commit.
 
 Each question is one `cat-file --batch(-check)`, `ls-tree` or `diff-tree` for all the
-objects it names.
+objects it names; blob sizes of loose objects are read from their headers here.
 """
 
+import os
 import subprocess
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -80,20 +82,25 @@ class Objects(Git):
         return self.run(["show", f"{rev}:{path}"], ok=(0, 128))
 
     def object_sizes(self, oids: Iterable[str]) -> dict[str, int]:
-        """Sizes of blobs by id, in one `cat-file --batch-check`."""
+        """Sizes of objects by id: a loose object's from its header, the rest (packed, in
+        an alternate, or anything the header does not say plainly) from one
+        `cat-file --batch-check`."""
         wanted = list(dict.fromkeys(oids))
-        if not wanted:
-            return {}
+        sizes = loose_sizes(self.common_dir, wanted)
+        rest = [oid for oid in wanted if oid not in sizes]
+        if not rest:
+            return sizes
         out = self.run(["cat-file", "--batch-check=%(objectsize)", "--buffer"],
-                       stdin=("\n".join(wanted) + "\n").encode("ascii"))
+                       stdin=("\n".join(rest) + "\n").encode("ascii"))
         try:
-            return dict(zip(wanted, map(int, out.split()), strict=True))
+            sizes.update(zip(rest, map(int, out.split()), strict=True))
         except ValueError:  # a line "<oid> missing" instead of a size
             missing = next(line for line in dec(out).splitlines() if line.endswith("missing"))
             raise CouldNotCheck(
                 f"object {missing.split()[0]} is not in this clone (a partial or broken clone?)",
                 "fetch the full history (git fetch --refetch, or a clone without --filter)",
             ) from None
+        return sizes
 
     def object_heads(self, oids: Iterable[str], nbytes: int = SNIFF_BYTES) -> dict[str, bytes]:
         """The first `nbytes` of each blob, streamed through one `cat-file --batch`."""
@@ -137,3 +144,38 @@ def _skip(stream: IO[bytes], n: int) -> None:
         if not chunk:
             return
         n -= len(chunk)
+
+
+# A loose object is zlib("<type> <size>\0<content>"); its header is in the first bytes, after
+# the deflate block's Huffman tables (a few hundred bytes at most).
+_LOOSE_HEAD = 1024
+
+
+def loose_sizes(common_dir: str, oids: Sequence[str]) -> dict[str, int]:
+    """The sizes of the loose objects among `oids`, read from their headers: `git add` of
+    10,000 files leaves 10,000 loose objects, and cat-file maps each one whole (about 20 us
+    each, against 10 here). An object that is not loose, or whose header does not read
+    plainly, is left out for git to answer; GIT_OBJECT_DIRECTORY leaves all to git."""
+    if not oids or "GIT_OBJECT_DIRECTORY" in os.environ:
+        return {}
+    folder = os.path.join(common_dir, "objects", "")
+    open_, read, close, inflater = os.open, os.read, os.close, zlib.decompressobj
+    sizes: dict[str, int] = {}
+    for oid in oids:
+        if len(oid) not in EMPTY_TREE or not oid.isalnum():
+            continue
+        try:
+            fd = open_(f"{folder}{oid[:2]}/{oid[2:]}", os.O_RDONLY)
+        except OSError:  # packed, in an alternate, or not there: git says which
+            continue
+        try:
+            head = inflater().decompress(read(fd, _LOOSE_HEAD), 32)
+        except (OSError, zlib.error):
+            continue
+        finally:
+            close(fd)
+        kind, _, rest = head.partition(b" ")
+        size, nul, _ = rest.partition(b"\0")
+        if kind in (b"blob", b"tree", b"commit", b"tag") and nul and size.isdigit():
+            sizes[oid] = int(size)
+    return sizes

@@ -1,0 +1,150 @@
+"""The `dataward` pre-commit hook id: the four commit checks in one process. It must find
+exactly what the four hook ids find, each check on the files its own hook would be given."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+import yaml
+
+from dataward.adopt.precommit_config import COMMIT_CHECKS
+from dataward.stages import COMMIT, STAGES
+from tests.harness.repo import GitRepo, blob
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+STATUS = re.compile(r"\.{3,}(Passed|Failed|Skipped|\(no files to check\)Skipped)$")
+
+
+def _a_problem_for_each_check(repo: GitRepo) -> list[str]:
+    """A registry commit where each of the four checks has something to say; the staged
+    files, as pre-commit would pass them."""
+    repo.write("dataward.toml", 'repository = "registry"\n')
+    repo.write("README.md", "hi\n")
+    repo.add("dataward.toml", "README.md")
+    repo.commit("base")
+    staged = {
+        "model.pt": blob(2 * 1024 * 1024),  # no-large-binaries
+        ".dvc/config": "[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://lab-data\n"
+                       f"    secret_access_key = {SECRET}\n",  # dvc-config
+        ".gitignore": "/dog_and_cat\n/pets\n",
+        "dog_and_cat.dvc": "outs:\n- md5: 8d52124b2a7c1d5e9f0a1b2c3d4e5f6.dir\n"
+                           "  size: 100\n  nfiles: 2\n  path: dog_and_cat\n",  # dvc-files
+        "pets.dvc": "outs:\n- md5: 8d52124b2a7c1d5e9f0a1b2c3d4e5f60.dir\n  size: 100\n"
+                    "  nfiles: 2\n  hash: md5\n  path: pets\n",  # dataset-cards: no card
+        "notes.md": "# notes\n",  # an .md that is no card
+    }
+    for name, content in staged.items():
+        repo.write(name, content)
+    repo.add(*staged)
+    return sorted(staged)
+
+
+def _sections(stdout: str) -> dict[str, list[str]]:
+    """pre-commit's output, split by hook id: each hook's own lines."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in stdout.splitlines():
+        if STATUS.search(line):
+            current = None
+        elif line.startswith("- hook id: "):
+            current = sections.setdefault(line.removeprefix("- hook id: "), [])
+        elif current is not None and line and not line.startswith("- exit code: "):
+            current.append(line)
+    return sections
+
+
+def _findings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.search(r": \[[a-z-]+\] ", line)]
+
+
+def _run(repo: GitRepo, *files: str, skip: str | None = None,
+         fmt: str = "text") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SKIP"}
+    if skip is not None:
+        env["SKIP"] = skip
+    return subprocess.run([sys.executable, "-m", "dataward.stages", "--format", fmt, *files],
+                          cwd=repo.path, capture_output=True, text=True, env=env)
+
+
+def test_the_one_hook_finds_what_the_four_hooks_find(repo: GitRepo, offline_pip) -> None:
+    _a_problem_for_each_check(repo)
+    run = subprocess.run(["pre-commit", "try-repo", str(CHECKOUT), "--color", "never"],
+                         cwd=repo.path, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1, run.stdout + run.stderr
+    sections = _sections(run.stdout)
+    assert "dataward (no-large-binaries, dvc-files, dvc-config, dataset-cards)" in run.stdout
+    together = [line for line in sections["dataward"] if not line.startswith("dataward: ")]
+    apart = [line for check in COMMIT for line in sections[check]
+             if not line.startswith("dataward: ")]
+    assert sorted(together) == sorted(apart)
+    for check in COMMIT:  # each check had its say, in the one hook too
+        assert any(f": [{check}" in line for line in together), check
+    errors = sum(int(line.split()[1]) for check in COMMIT for line in sections[check]
+                 if line.startswith("dataward: "))
+    assert f"dataward: {errors} errors" in "\n".join(sections["dataward"])
+    assert "notes.md" not in run.stdout  # dataset-cards was given it and knows it is no card
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_skip_leaves_a_check_out_as_pre_commit_does_for_a_hook(repo: GitRepo) -> None:
+    staged = _a_problem_for_each_check(repo)
+    every = _run(repo, *staged)
+    skipped = _run(repo, *staged, skip=" dvc-config ,something-else")
+    assert (every.returncode, skipped.returncode) == (1, 1), every.stderr + skipped.stderr
+    assert "[dvc-config]" in every.stdout and "[dvc-config]" not in skipped.stdout
+    assert [line for line in _findings(every.stdout) if "[dvc-config]" not in line] == \
+        _findings(skipped.stdout)
+
+
+def test_each_check_gets_only_the_files_its_hook_would(repo: GitRepo) -> None:
+    """Given only the model, no DVC check runs: their findings on the other staged files
+    stay unsaid, as when pre-commit skips hooks with no matching file."""
+    _a_problem_for_each_check(repo)
+    run = _run(repo, "model.pt")
+    assert run.returncode == 1, run.stderr
+    checks = set(re.findall(r": \[([a-z-]+)\]", run.stdout))
+    assert checks == {"no-large-binaries"}, run.stdout
+
+
+def test_one_json_document_for_every_check(repo: GitRepo) -> None:
+    staged = _a_problem_for_each_check(repo)
+    run = _run(repo, *staged, fmt="json")
+    assert run.returncode == 1, run.stderr
+    doc = json.loads(run.stdout)
+    assert {f["check"] for f in doc["findings"]} == set(COMMIT)
+
+
+def test_a_clean_commit_passes_quietly(repo: GitRepo) -> None:
+    repo.write("train.py", "print('train')\n")
+    repo.add("train.py")
+    run = _run(repo, "train.py")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_outside_a_repository_it_says_so_once(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "dataward.stages", "x.dvc"], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("is not inside a git working tree") == 1, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_the_manifest_the_console_script_and_init_agree() -> None:
+    manifest = {h["id"]: h for h in yaml.safe_load(
+        (CHECKOUT / ".pre-commit-hooks.yaml").read_text())}
+    hook = manifest["dataward"]
+    scripts = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts[hook["entry"]] == "dataward.stages:main"
+    assert "files" not in hook and hook.get("pass_filenames", True)  # no-large-binaries: all
+    assert hook["stages"] == ["pre-commit", "manual"]
+    assert list(COMMIT_CHECKS) == COMMIT == STAGES["pre-commit"]
+    assert hook["name"] == f"dataward ({', '.join(COMMIT)})"
+    for check in COMMIT:
+        assert "pre-commit" in manifest[check]["stages"]
