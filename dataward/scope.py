@@ -6,7 +6,7 @@ not have (a shallow CI checkout) is exit 3 with the reason, never a silent pass.
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from dataward.adapters.git import Change, Repo
@@ -50,15 +50,17 @@ class Scope(NamedTuple):
             return repo.index_changes(self.revs)
         return repo.commit_changes(self.revs, pathspecs)
 
-    def new_blobs(self, repo: Repo) -> dict[str, int]:
+    def new_blobs(self, repo: Repo, over: int
+                  ) -> tuple[dict[str, int], Callable[[], dict[str, int]]]:
         """History scopes: the size of each blob new to the range (its loose trees and blobs
-        included), by id.
+        included) over `over` bytes, by id; and a function that gives every one's.
 
         Fails closed when the range reaches past a shallow clone's boundary: commits there
         look like new roots, and everything they hold would look new.
         """
         loose = tuple(item.oid for item in self.loose)
-        commits, sizes = repo.new_blobs((*loose, *self.revs), edges=bool(loose))
+        commits, sizes, every = repo.new_blobs((*loose, *self.revs), edges=bool(loose),
+                                               over=over)
         cut = repo.shallow_commits().intersection(commits)
         if cut:
             raise CouldNotCheck(
@@ -67,7 +69,7 @@ class Scope(NamedTuple):
                 "this clone lacks",
                 SHALLOW_HINT,
             )
-        return sizes
+        return sizes, every
 
 
 def staged() -> Scope:

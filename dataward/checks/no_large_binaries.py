@@ -265,14 +265,16 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
     """The changes of a history scope that could draw a finding (those of a push's loose
     trees and blobs last, with the ref that holds each), the sizes of their blobs, the DVC
     outputs of its commits, and whether DVC is in use at its tip."""
+    from dataward.checks import stored_blobs
     from dataward.checks.dvc_owners import Owners, history_owners
 
     floor = _smallest_limit(policy) * 1024
     # The DVC files of the scope and the repository's large blobs are read by other git
     # processes than the scope's blobs: all at once.
     owners_of = _at_once(lambda: history_owners(repo, sc, state)) if sc.tip else None
-    large_of = _at_once(lambda: repo.blobs_over(floor)) if sc.kind != "all" else None
-    sizes = sc.new_blobs(repo)
+    large_of = _at_once(lambda: stored_blobs.blobs_over(repo, floor, state)) \
+        if sc.kind != "all" else None
+    sizes, every = sc.new_blobs(repo, floor)  # only those over the floor, until needed
     owners, dvc_repo = owners_of() if owners_of else (Owners(), True)
     # A range or a push may copy a blob it does not bring to a stricter path; that takes a
     # walk of every commit, needless when no blob it does not bring is over every limit.
@@ -285,8 +287,10 @@ def _history_changes(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, s
         changes = sc.changes(repo, pathspecs) if suspects or pathspecs else []
     else:
         changes = sc.changes(repo)
-    # A merge's change against one parent may show a blob the other parent already had.
-    sizes = {**repo.object_sizes(c.oid for c in changes if c.oid not in sizes), **sizes}
+    if changes:
+        # A merge's change against one parent may show a blob the other parent already had.
+        sizes = every()
+        sizes = {**repo.object_sizes(c.oid for c in changes if c.oid not in sizes), **sizes}
     changes = [c for c in changes if sizes[c.oid] > floor or owners.ever.owner(c.path)]
     via: dict[Change, scope.Loose] = {}
     for loose in sc.loose:

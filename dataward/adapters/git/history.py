@@ -6,7 +6,7 @@ commits it covers; `parse_raw` reads their `--raw -z` output by offsets.
 
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from dataward.adapters.git.process import GIT, Git, dec, first_line
@@ -80,10 +80,13 @@ class History(Git):
         except FileNotFoundError:
             return frozenset()
 
-    def new_blobs(self, revs: Sequence[str], edges: bool = False
-                  ) -> tuple[list[str], dict[str, int]]:
+    def new_blobs(self, revs: Sequence[str], edges: bool = False, over: int = -1
+                  ) -> tuple[list[str], dict[str, int], Callable[[], dict[str, int]]]:
         """Commits of `rev-list REVS`, and the size of every blob their trees bring that the
         excluded revisions lack: `rev-list --objects | cat-file --batch-check`, piped in git.
+        The sizes of those over `over` bytes come at once; every one's, from the same
+        listing, when the function returned is called (a range brings a hundred thousand
+        blobs, and most callers need only the large ones).
 
         `edges`: REVS name trees or blobs too. git then marks the trees of every excluded
         commit as known (as `push` does for a thin pack), not only those of the parents of
@@ -102,26 +105,34 @@ class History(Git):
         if walk.wait() != 0 or check.returncode != 0:
             raise CouldNotCheck(f"git rev-list failed: {first_line(err or check.stderr)}",
                                 "check that the repository is intact (git fsck)")
-        text = dec(check.stdout)
-        if " missing\n" in text:
-            for line in text.splitlines():
+        out: bytes = check.stdout
+        if b" missing\n" in out:
+            for line in dec(out).splitlines():
                 kind, _, rest = line.partition(" ")
                 if rest == "missing" and kind[0] != "-":  # "<oid> missing"; "-<oid>": an edge
                     raise CouldNotCheck(f"object {kind} is not in this clone (a partial "
                                         "clone?)", "fetch the full history (a clone "
                                         "without --filter)")
-            text = "\n".join(line for line in text.splitlines() if not line.endswith("missing"))
-        # Every other line is "<type> <id> <size>": read as columns, not line by line (a
-        # range brings a hundred thousand blobs).
-        fields = text.split()
+            out = b"\n".join(line for line in out.splitlines() if not line.endswith(b"missing"))
+        # Every other line is "<type> <id> <size>": read as columns, not line by line, and
+        # ids and sizes turned into text and numbers only where they are wanted.
+        fields = out.split()
         if len(fields) % 3:  # not one line git writes for an object: left out, as before
-            fields = [f for line in text.splitlines() if len(cols := line.split()) == 3
+            fields = [f for line in out.splitlines() if len(cols := line.split()) == 3
                       for f in cols]
         kinds, oids, lengths = fields[0::3], fields[1::3], fields[2::3]
-        commits = [oid for kind, oid in zip(kinds, oids, strict=True) if kind == "commit"]
-        sizes = {oid: int(n) for kind, oid, n in zip(kinds, oids, lengths, strict=True)
-                 if kind == "blob"}
-        return commits, sizes
+        commits = [oid.decode() for kind, oid in zip(kinds, oids, strict=True)
+                   if kind == b"commit"]
+        digits = len(str(over)) if over >= 0 else 0  # fewer digits: not over `over`
+        large = {oid.decode(): int(n) for kind, oid, n in zip(kinds, oids, lengths, strict=True)
+                 if len(n) >= digits and kind == b"blob" and int(n) > over}
+
+        def every() -> dict[str, int]:
+            return {oid.decode(): int(n) for kind, oid, n in zip(kinds, oids, lengths,
+                                                                 strict=True)
+                    if kind == b"blob"}
+
+        return commits, large, every
 
     def blobs_over(self, size: int) -> set[str]:
         """The blobs over `size` bytes this repository stores, reachable or not: one

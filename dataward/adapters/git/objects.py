@@ -179,3 +179,44 @@ def loose_sizes(common_dir: str, oids: Sequence[str]) -> dict[str, int]:
         if kind in (b"blob", b"tree", b"commit", b"tag") and nul and size.isdigit():
             sizes[oid] = int(size)
     return sizes
+
+
+def _own_objects(common_dir: str) -> str | None:
+    """The repository's object folder; None when objects may live elsewhere too (alternates,
+    GIT_OBJECT_DIRECTORY): then only git can list them."""
+    folder = os.path.join(common_dir, "objects")
+    if {"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"} & os.environ.keys() or \
+            os.path.lexists(os.path.join(folder, "info", "alternates")):
+        return None
+    return folder
+
+
+def pack_names(common_dir: str) -> tuple[str, ...] | None:
+    """The names of the repository's packs. A pack's name is its checksum, so the same names
+    mean the same packed objects; None when the objects are not all in this folder."""
+    folder = _own_objects(common_dir)
+    if folder is None:
+        return None
+    try:
+        names = os.listdir(os.path.join(folder, "pack"))
+    except FileNotFoundError:
+        names = []
+    except OSError:
+        return None
+    return tuple(sorted(n for n in names if n.endswith(".pack")))
+
+
+def loose_oids(common_dir: str) -> list[str] | None:
+    """The ids of the repository's loose objects; None when they cannot all be listed."""
+    folder = _own_objects(common_dir)
+    if folder is None:
+        return None
+    found = []
+    try:
+        for fan in os.listdir(folder):
+            if len(fan) == 2 and fan.isalnum():
+                found += [fan + rest for rest in os.listdir(os.path.join(folder, fan))
+                          if len(rest) + 2 in EMPTY_TREE and rest.isalnum()]
+    except OSError:
+        return None
+    return found
