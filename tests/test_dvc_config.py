@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataward.checks.dvc_config import main
 from tests.harness.dvcrun import dvc
@@ -143,3 +145,55 @@ def test_a_subproject_config_is_checked_too(repo: GitRepo, hook) -> None:
 def test_no_dvc_project_is_nothing_to_check(repo: GitRepo, hook) -> None:
     repo.write("README.md", "hi")
     assert hook() == Result(0, "", "")
+
+
+# -- the plain form, read without configobj ---------------------------------------------------
+
+_WORD = st.text(alphabet="abcAZ09_.-:/?&=@%~+ '\"#,[]\t", min_size=0, max_size=12)
+_LINE = st.one_of(
+    st.builds(lambda pad, name, end: f"{pad}[{name}]{end}", st.sampled_from(["", "  ", "\t"]),
+              st.one_of(_WORD, _WORD.map(lambda w: f"'remote \"{w}\"'")),
+              st.sampled_from(["", " ", " # note", "]"])),
+    st.builds(lambda pad, key, sep, value: f"{pad}{key}{sep}{value}",
+              st.sampled_from(["", "    ", "\t"]), _WORD, st.sampled_from([" = ", "=", " =", ": "]),
+              _WORD),
+    st.sampled_from(["", "   ", "# a comment", "  ; not a comment", "key", "k = 'a', 'b'",
+                     'k = """one', "k = a, b", "k = ,", "k = é", "\ufeff[core]", "[[sub]]"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINE, max_size=8))
+def test_the_plain_reader_reads_as_configobj_or_declines(lines: list[str]) -> None:
+    from configobj import ConfigObj, ConfigObjError
+
+    from dataward.formats.dvc_config import plain_dict
+
+    text = "\n".join(lines)
+    plain = plain_dict(text)
+    if plain is None:
+        return
+    try:
+        theirs = ConfigObj(text.splitlines(), interpolation=False).dict()
+    except ConfigObjError as exc:
+        raise AssertionError(f"read {plain!r}, configobj refuses it: {exc}") from None
+    assert plain == theirs
+
+
+def test_what_dvc_writes_is_read_without_configobj(repo: GitRepo) -> None:
+    from configobj import ConfigObj
+
+    from dataward.formats.dvc_config import plain_dict
+
+    dvc(repo.path, "init", "-q")
+    dvc(repo.path, "remote", "add", "-d", "storage", "s3://lab-data/registry")
+    dvc(repo.path, "remote", "modify", "storage", "endpointurl", "https://s3.lab.example:9000")
+    dvc(repo.path, "remote", "add", "backup", "ssh://user@backup.lab.example/srv/dvc")
+    dvc(repo.path, "config", "core.autostage", "true")
+    text = (repo.path / ".dvc" / "config").read_text()
+    assert plain_dict(text) == ConfigObj(text.splitlines(), interpolation=False).dict()
+    assert plain_dict(text) == {
+        "core": {"remote": "storage", "autostage": "true"},
+        'remote "storage"': {"url": "s3://lab-data/registry",
+                             "endpointurl": "https://s3.lab.example:9000"},
+        'remote "backup"': {"url": "ssh://user@backup.lab.example/srv/dvc"}}

@@ -65,7 +65,7 @@ def test_the_dvc_and_card_hooks_never_import_dvc(repo: GitRepo) -> None:
     assert files["code"] == 0
     assert not {"dvc", "dvc_data", "git", "github3"} & set(files["heavy"])  # type: ignore[arg-type]
     config = probe(repo, check="dvc_config")
-    assert config == {"code": 0, "heavy": []}  # configobj only: no pydantic, yaml or dvc
+    assert config == {"code": 0, "heavy": []}  # no pydantic, yaml or dvc
     cards = probe(repo, check="dataset_cards")
     assert cards["code"] == 1  # data.dvc has no card
     assert not {"dvc", "dvc_data", "git", "github3"} & set(cards["heavy"])  # type: ignore[arg-type]
@@ -112,12 +112,13 @@ def test_a_valid_card_commit_imports_no_models_and_a_bad_card_reads_as_before(
 def test_a_registry_commit_costs_git_only_hooks_no_models_digests_or_temp_files(
         repo: GitRepo) -> None:
     """Issue 23: once the policy is remembered, no-large-binaries and dvc-config on a valid
-    registry commit import no pydantic, YAML or dvc, and none of tempfile, hashlib or pickle
-    (the policy cache is keyed by the policy's bytes, read by the C unpickler); nor do
+    registry commit import no pydantic, YAML or dvc, and none of tempfile, hashlib, pickle or
+    configobj (the policy cache is keyed by the policy's bytes, read by the C unpickler; the
+    plain .dvc/config DVC writes is read without configobj); nor do
     dataset-cards (its cache of cards hashed by the builtin blake2) and the `dataward` hook."""
     from dataward.adopt.policy_file import render
 
-    costly = (*HEAVY, "tempfile", "hashlib", "pickle")
+    costly = (*HEAVY, "tempfile", "hashlib", "pickle", "configobj")
     probe_script = PROBE
     repo.write("dataward.toml", render("registry"))
     repo.write(".dvc/config", "[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://lab/r\n")

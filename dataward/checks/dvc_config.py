@@ -1,8 +1,9 @@
 """`dvc-config`: `.dvc/config` holds no credentials and names a remote the policy allows.
 
-The file is read with configobj, as DVC reads it. Secret values are never printed: findings
-name the section, the key and the line, and configobj's own parse errors (which quote the
-offending line) are replaced by messages that do not.
+The file is read as DVC reads it, with configobj (the plain form DVC writes without importing
+it). Secret values are never printed: findings name the section, the key and the line, and
+configobj's own parse errors (which quote the offending line) are replaced by messages that
+do not.
 """
 
 import argparse
@@ -16,7 +17,7 @@ from dataward import runner
 from dataward.adapters.files import read_capped
 from dataward.adapters.git import Repo
 from dataward.findings import Finding, Outcome, Severity
-from dataward.formats.dvc_config import is_secret
+from dataward.formats.dvc_config import Unreadable, configobj_dict, is_secret
 from dataward.formats.urls import has_credentials, mask, mask_text, remote_key, scheme, within
 from dataward.policy import DvcConfigPolicy, Policy
 from dataward.runner import Request, add_common_options
@@ -49,21 +50,17 @@ def parse(path: str, content: bytes) -> ConfigFile | Finding:
         return finding(path, content.count(b"\n", 0, exc.start) + 1, "is not UTF-8 text",
                        "DVC reads its config as UTF-8; restore the file from git",
                        rule="config-not-utf8")
-    from configobj import ConfigObj, ConfigObjError
-
     try:
-        obj = ConfigObj(text.splitlines(), interpolation=False)
-    except ConfigObjError as exc:
-        # configobj's message quotes the line, which may hold a secret: say it without.
-        errors = getattr(exc, "errors", None) or [exc]
-        line = getattr(errors[0], "line_number", None)
-        kind = "a duplicate key or section" if "Duplicate" in str(errors[0]) else \
+        data = configobj_dict(text)
+    except Unreadable as exc:
+        line = exc.line
+        kind = "a duplicate key or section" if exc.duplicate else \
             "neither a [section] header nor `key = value`"
         where = f"line {line}" if line else "a line"
         return finding(path, line, f"cannot be read by DVC: {where} is {kind}",
                        "fix that line (`dvc config --list` shows what DVC reads)",
                        rule="config-unparsable")
-    sections = {str(name): _lower_keys(value) for name, value in obj.dict().items()
+    sections = {str(name): _lower_keys(value) for name, value in data.items()
                 if isinstance(value, dict)}
     return ConfigFile(path, sections, _locate(text))
 

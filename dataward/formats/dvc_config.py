@@ -104,18 +104,77 @@ def _read(path: str) -> dict[str, dict[str, str]]:
 
 def sections(content: bytes) -> dict[str, dict[str, str]]:
     """A DVC config file's sections (lower-cased names and keys); {} when unreadable."""
-    from configobj import ConfigObj, ConfigObjError
-
     try:
-        obj = ConfigObj(content.decode("utf-8").splitlines(), interpolation=False)
-    except (ConfigObjError, UnicodeDecodeError):
+        data = configobj_dict(content.decode("utf-8"))
+    except (Unreadable, UnicodeDecodeError):
         return {}
     out: dict[str, dict[str, str]] = {}
-    for name, section in obj.dict().items():
+    for name, section in data.items():
         if isinstance(section, dict):
             out[str(name).strip().lower()] = {str(k).lower(): _text(v)
                                               for k, v in section.items()}
     return out
+
+
+class Unreadable(Exception):
+    """configobj cannot read the config. Its own message quotes the line, which may hold a
+    secret: only where (`line`, when it said) and whether a key or section came twice."""
+
+    def __init__(self, line: int | None, duplicate: bool) -> None:
+        super().__init__(f"unreadable at line {line}")
+        self.line = line
+        self.duplicate = duplicate
+
+
+def configobj_dict(text: str) -> dict[str, Any]:
+    """What configobj (DVC's reader) makes of a config, as nested dicts; Unreadable when it
+    cannot read it. The plain form DVC writes is read here, without importing configobj (a
+    sixth of a commit hook's time)."""
+    plain = plain_dict(text)
+    if plain is not None:
+        return plain
+    from configobj import ConfigObj, ConfigObjError
+
+    try:
+        return ConfigObj(text.splitlines(), interpolation=False).dict()  # type: ignore[no-any-return]
+    except ConfigObjError as exc:
+        errors = getattr(exc, "errors", None) or [exc]
+        raise Unreadable(getattr(errors[0], "line_number", None),
+                         "Duplicate" in str(errors[0])) from None
+
+
+# The plain form: `[name]` or `['remote "name"']` headers, `key = value` lines with a value of
+# no quotes, commas or `#` (configobj would read lists, quoted strings and comments there),
+# comments and blank lines, ASCII only. Anything else is configobj's to read.
+_PLAIN_HEADER = re.compile(r"\[\s*(?:'([^'\[\]#\s](?:[^'\[\]#]*[^'\[\]#\s])?)'"
+                           r"|([^'\"\[\]#\s](?:[^'\"\[\]#]*[^'\"\[\]#\s])?))\s*\]")
+_PLAIN_OPTION = re.compile(r"([A-Za-z0-9_.-]+)\s*=\s*([^'\",#\s](?:[^'\",#]*[^'\",#\s])?)?")
+
+
+def plain_dict(text: str) -> dict[str, Any] | None:
+    """configobj's reading of a config in the plain form; None for any other."""
+    if not text.isascii():
+        return None
+    root: dict[str, Any] = {}
+    current = root
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] == "#":
+            continue
+        if line[0] == "[":
+            header = _PLAIN_HEADER.fullmatch(line)
+            if header is None:
+                return None
+            name = header.group(1) or header.group(2)
+            if name in root:  # configobj refuses a section twice
+                return None
+            current = root[name] = {}
+            continue
+        option = _PLAIN_OPTION.fullmatch(line)
+        if option is None or option.group(1) in current:
+            return None
+        current[option.group(1)] = option.group(2) or ""
+    return root
 
 
 def remotes_of(content: bytes) -> tuple[str | None, dict[str, dict[str, str]]]:
