@@ -340,8 +340,9 @@ def _refuse(name: str, text: str, prefix: str,
         line = _line_of_key(text, prefix, loc)
         lines.append(f"{name}:{line}: {'.'.join(loc)}: {msg}" if line
                      else f"{name}: {'.'.join(loc)}: {msg}")
-    raise ConfigError("invalid policy\n" + "\n".join(lines),
-                      "fix the value (docs/configuration.md lists every key)")
+    # One problem a line, beneath the message (a message is one line wherever it is shown).
+    raise ConfigError("invalid policy", "\n".join(
+        [*lines, "fix the value (docs/configuration.md lists every key)"]))
 
 
 def _field_names(cls: Any, data: Any) -> Any:

@@ -95,11 +95,11 @@ def execute_all(jobs: Sequence[tuple[str, Check, Request]],
         forget_folders()  # what an earlier run in this process resolved may have moved
         repo = Repo.discover()
         found.append((repo, load_policy(repo.root, config, State(repo.common_dir)).policy))
-        return Outcome(jobs[0][0], 0, [])
+        return Outcome("setup", 0, [])
 
     if not jobs:
         return []
-    failed = guarded(jobs[0][0], setup)
+    failed = guarded(jobs[0][0] if len(jobs) == 1 else "dataward", setup)
     if not found:
         return [failed]
     repo, policy = found[0]
@@ -148,13 +148,16 @@ def report_all(outcomes: Sequence[Outcome], fmt: str) -> int:
     findings = [f for o in ran for f in o.findings]
     if not ran or (not findings and fmt == "text"):
         return code  # nothing to say: skip loading the renderers
-    if fmt == "markdown":  # a job summary: the table actions/check writes
+    if fmt == "markdown":  # a job summary: the table actions/check writes, failures too
         from dataward.report import markdown
 
-        output = markdown.render(ran, "dataward")
+        output = markdown.render(outcomes, "dataward")
     else:
         from dataward.report import render
 
+        if fmt in ("json", "sarif"):  # the document says which checks could not run
+            findings += [_could_not_check(o.check, o.error, o.hint) for o in outcomes
+                         if o.error]
         output = render(findings, fmt)
     if output:
         try:
@@ -307,9 +310,13 @@ def _fatal(check_id: str, fmt: str, message: str, hint: str) -> None:
     if fmt == "github":
         from dataward.report import render
 
-        print(render([Finding(".", None, check_id, message, hint, rule="could-not-check")],
-                     "github"))
+        print(render([_could_not_check(check_id, message, hint)], "github"))
     _say(check_id, message, hint)
+
+
+def _could_not_check(check_id: str, message: str, hint: str) -> Finding:
+    """What a check that could not run becomes where findings are all there is."""
+    return Finding(".", None, check_id, message, hint, rule="could-not-check")
 
 
 def _say(prefix: str, message: str, hint: str) -> None:

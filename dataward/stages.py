@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from dataward.errors import EXIT_USAGE
+from dataward.findings import Outcome
 
 # Which checks each stage runs (pre-commit users set stages in .pre-commit-config.yaml).
 STAGES: dict[str, list[str]] = {
@@ -59,9 +60,11 @@ def run_checks(check_ids: Sequence[str], files: Sequence[str], fmt: str = "text"
 
 def run_stage(stage: str, hook_args: list[str]) -> int:
     """`dataward hook STAGE`: what a plain git hook of that stage runs."""
+    from dataward.runner import report_all
+
     if stage == "pre-push":
         from dataward.checks import check_of
-        from dataward.runner import Request, execute_all, report_all
+        from dataward.runner import Request, execute_all
 
         if not hook_args:
             print("dataward hook pre-push: git passes REMOTE and URL", file=sys.stderr)
@@ -70,14 +73,30 @@ def run_stage(stage: str, hook_args: list[str]) -> int:
         request = Request(pre_push=hook_args[0], push_lines=tuple(sys.stdin.read().splitlines()))
         return report_all(execute_all([(c, check_of(c), request) for c in STAGES[stage]]),
                           "text")
-    return run_checks(STAGES[stage], _staged_paths())
+    staged = _staged_paths()
+    if not isinstance(staged, list):
+        return report_all([staged], "text")
+    return run_checks(STAGES[stage], staged)
 
 
-def _staged_paths() -> list[str]:
-    """The staged files, read once for every check of the stage."""
-    from dataward.adapters.git import Repo
+def _staged_paths() -> list[str] | Outcome:
+    """The staged files, read once for every check of the stage; the Outcome that says why
+    when they cannot be. They are the root's paths: the checks run from there, as when git
+    runs the hook (someone may run it from a subfolder)."""
+    from dataward.runner import guarded
 
-    return [c.path for c in Repo.discover().staged_changes()]
+    staged: list[str] = []
+
+    def read() -> Outcome:
+        from dataward.adapters.git import Repo
+
+        repo = Repo.discover()
+        os.chdir(repo.root)
+        staged.extend(c.path for c in repo.staged_changes())
+        return Outcome("dataward", 0, [])
+
+    done = guarded("dataward", read)
+    return staged if not done.exit_code else done
 
 
 # -- the `dataward` pre-commit hook id ---------------------------------------------------------

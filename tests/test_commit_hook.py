@@ -148,3 +148,61 @@ def test_the_manifest_the_console_script_and_init_agree() -> None:
     assert hook["name"] == f"dataward ({', '.join(COMMIT)})"
     for check in COMMIT:
         assert "pre-commit" in manifest[check]["stages"]
+
+
+def test_one_check_that_cannot_run_is_in_the_report_with_the_others(repo: GitRepo) -> None:
+    """no-large-binaries cannot read a staged blob (its object is gone); dvc-config still
+    runs. Every format says both, and the exit code is 3."""
+    repo.write("big.bin", blob(600 * 1024, seed=9))
+    repo.write(".dvc/config", "[core]\n    remote = s3\n['remote \"s3\"']\n    url = s3://lab\n"
+                              f"    secret_access_key = {SECRET}\n")
+    repo.add("big.bin", ".dvc/config")
+    oid = repo.git("rev-parse", ":big.bin").stdout.strip()
+    (repo.path / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    files = ("big.bin", ".dvc/config")
+    text = _run(repo, *files)
+    assert text.returncode == 3
+    assert "[dvc-config]" in text.stdout and f"object {oid} is not in this clone" in text.stderr
+    doc = json.loads(_run(repo, *files, fmt="json").stdout)
+    assert {(f["check"], f["rule"]) for f in doc["findings"]} == {
+        ("dvc-config", "credential-in-config"), ("no-large-binaries", "could-not-check")}
+    sarif = json.loads(_run(repo, *files, fmt="sarif").stdout)
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"could-not-check",
+                                                                  "credential-in-config"}
+    summary = _run(repo, *files, fmt="markdown").stdout
+    assert "| `no-large-binaries` | 🚫 could not check" in summary
+    assert "| `dvc-config` | ❌ 1 error |" in summary and "✅" not in summary
+    assert SECRET not in json.dumps(doc) + summary
+
+
+def test_a_policy_it_cannot_read_is_said_once_for_all_four(repo: GitRepo) -> None:
+    repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 'big'\n")
+    repo.write("a.txt", "hi\n")
+    repo.add("dataward.toml", "a.txt")
+    run = _run(repo, "dataward.toml", "a.txt")  # no-large-binaries and dvc-config run
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == (
+        "dataward: invalid policy\n"
+        "    dataward.toml:2: no-large-binaries.max-kb: Input should be a valid integer "
+        "(got 'big')\n    fix the value (docs/configuration.md lists every key)\n")
+    assert run.stdout == ""
+
+
+def test_the_plain_hook_judges_the_staged_files_from_a_subfolder(repo: GitRepo) -> None:
+    """git runs hooks at the root; run by hand from a subfolder, the plain hook must judge
+    the same staged files, not none of them."""
+    repo.write("sub/notes.txt", "hi\n")
+    repo.write("model.bin", blob(2 * 1024 * 1024, seed=10))
+    repo.add("sub/notes.txt", "model.bin")
+    for where in (repo.path, repo.path / "sub"):
+        run = subprocess.run([sys.executable, "-m", "dataward", "hook", "pre-commit"],
+                             cwd=where, capture_output=True, text=True)
+        assert run.returncode == 1, (where, run.stdout, run.stderr)
+        assert "model.bin: [no-large-binaries] model.bin is 2.0 MB" in run.stdout
+
+
+def test_the_plain_hook_outside_a_repository_says_so(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "dataward", "hook", "pre-commit"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 2, run.stderr
+    assert "is not inside a git working tree" in run.stderr and "Traceback" not in run.stderr

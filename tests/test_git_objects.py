@@ -4,6 +4,7 @@ asks cat-file: the size limits of no-large-binaries rest on them."""
 from __future__ import annotations
 
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -55,12 +56,33 @@ def test_an_unreadable_header_is_left_to_git_which_refuses_it(repo: GitRepo) -> 
         Repo.discover(str(repo.path)).object_sizes([oid])
 
 
-def test_objects_kept_elsewhere_are_asked_of_git(repo: GitRepo,
+def _forge(repo: GitRepo, oid: str, header: bytes) -> None:
+    """A loose object file at `oid`'s place whose header says something else."""
+    path = _loose_path(repo, oid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.chmod(0o644)
+    path.write_bytes(zlib.compress(header + b"hello"))
+
+
+def test_objects_kept_elsewhere_are_asked_of_git(repo: GitRepo, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    oid = _oid(repo, b"data\n")
-    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(repo.path / ".git" / "objects"))
+    """GIT_OBJECT_DIRECTORY: git reads the objects from there; a file at the usual place is
+    not read, whatever it says."""
+    other = GitRepo.init(tmp_path / "other")
+    oid = _oid(other, b"data\n")
+    _forge(repo, oid, b"blob 999\0")
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(other.path / ".git" / "objects"))
     assert loose_sizes(str(repo.path / ".git"), [oid]) == {}
     assert Repo.discover(str(repo.path)).object_sizes([oid]) == {oid: 5}
+
+
+def test_a_header_git_would_refuse_is_left_to_git(repo: GitRepo) -> None:
+    oid = _oid(repo, b"hello")
+    _forge(repo, oid, b"blob 05\0")  # a leading zero: git says the object is missing
+    assert loose_sizes(str(repo.path / ".git"), [oid]) == {}
+    _forge(repo, oid, b"blob 5\0")
+    assert loose_sizes(str(repo.path / ".git"), [oid]) == {oid: 5}
 
 
 def test_many_staged_files_are_judged_by_their_staged_blobs(repo: GitRepo) -> None:

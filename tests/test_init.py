@@ -593,3 +593,33 @@ def test_a_root_project_with_a_subproject_is_refused_too(repo: GitRepo) -> None:
     run = init(repo, "--user-repo", "--dry-run")
     assert run.returncode == 2
     assert "holds DVC subprojects (`dvc init --subdir`): lab." in run.stderr
+
+
+@pytest.mark.parametrize(("hooks", "note"), [
+    # A local hook that runs the four commit checks by its command, whatever its id.
+    ("  - id: dw\n    name: lab checks\n    entry: dataward-commit\n    language: system\n"
+     "  - id: no-large-binaries\n    name: blobs\n    entry: no-large-binaries\n"
+     "    language: system\n    stages: [pre-push]\n"
+     "  - id: dvc-pushed\n    name: pushed\n    entry: dvc-pushed\n    language: system\n",
+     None),
+    # The one hook at commit, but nothing judges the blobs a push brings.
+    ("  - id: dataward\n    name: lab checks\n    entry: dataward hook pre-commit\n"
+     "    language: system\n  - id: dvc-pushed\n    name: pushed\n    entry: dvc-pushed\n"
+     "    language: system\n    stages: [pre-push]\n",
+     "already has dataward's hooks but not: no-large-binaries at pre-push"),
+    # The four ids, as an earlier dataward init wrote them: nothing is missing.
+    ("".join(f"  - id: {i}\n    name: {i}\n    entry: {i}\n    language: system\n"
+             for i in ("no-large-binaries", "dvc-files", "dvc-config", "dvc-pushed")),
+     None),
+])
+def test_what_an_existing_config_runs_is_read_from_its_hooks(repo: GitRepo, hooks: str,
+                                                             note: str | None) -> None:
+    text = "repos:\n- repo: local\n  hooks:\n" + hooks
+    repo.write(".pre-commit-config.yaml", text)
+    run = init(repo, "--user-repo")
+    assert run.returncode == 0, run.stderr
+    assert (repo.path / ".pre-commit-config.yaml").read_text() == text  # theirs, kept
+    if note is None:
+        assert "but not:" not in run.stdout, run.stdout
+    else:
+        assert note in run.stdout, run.stdout

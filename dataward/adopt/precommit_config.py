@@ -190,10 +190,19 @@ def _is_ours(entry: dict[str, Any], repo: str) -> bool:
 
 def _differences(entry: dict[str, Any], rev: str, kind: Kind) -> list[str]:
     notes = []
-    have = {h.get("id") for h in entry.get("hooks") or [] if isinstance(h, dict)}
-    if "dataward" in have:
-        have.update(COMMIT_CHECKS)
+    have: set[str] = set()
+    pushed_blobs = False  # no-large-binaries at push: the blobs of pushed commits
+    for hook in entry.get("hooks") or []:
+        if not isinstance(hook, dict):
+            continue
+        ran = _checks_of(hook)
+        have.update(ran)
+        stages = hook.get("stages")
+        pushed_blobs |= "no-large-binaries" in ran and hook.get("id") != "dataward" and (
+            not isinstance(stages, list) or "pre-push" in stages)
     missing = [i for i in checks_for(kind) if i not in have]
+    if "no-large-binaries" in have and not pushed_blobs:
+        missing.append("no-large-binaries at pre-push")
     if missing:
         notes.append(f"{CONFIG} already has dataward's hooks but not: {', '.join(missing)} "
                      "(left as it is; README, The hooks at a glance, says what each does)")
@@ -202,6 +211,21 @@ def _differences(entry: dict[str, Any], rev: str, kind: Kind) -> list[str]:
                      f"(left as it is; `pre-commit autoupdate --repo {entry.get('repo')}` "
                      "moves it)")
     return notes
+
+
+def _checks_of(hook: dict[str, Any]) -> tuple[str, ...]:
+    """The checks a hook of ours runs: by its id, or by the command of a local hook's entry
+    (`dataward-commit`, `dvc-files`, `dataward hook pre-commit`, `dataward check dvc-files`)."""
+    command = str(hook.get("entry", "")).split()
+    if not command:  # a hook of our repository: its id says
+        hook_id = str(hook.get("id", ""))
+        return COMMIT_CHECKS if hook_id == "dataward" else (hook_id,) if hook_id in _IDS else ()
+    name, args = command[0].rsplit("/", 1)[-1], command[1:3]
+    if name == "dataward-commit" or (name == "dataward" and args == ["hook", "pre-commit"]):
+        return COMMIT_CHECKS
+    if name == "dataward" and len(args) == 2 and args[0] == "check":
+        name = args[1]
+    return (name,) if name in _IDS else ()
 
 
 def _version_note(data: dict[str, Any]) -> list[str]:

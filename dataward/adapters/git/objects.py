@@ -176,7 +176,9 @@ def loose_sizes(common_dir: str, oids: Sequence[str]) -> dict[str, int]:
             close(fd)
         kind, _, rest = head.partition(b" ")
         size, nul, _ = rest.partition(b"\0")
-        if kind in (b"blob", b"tree", b"commit", b"tag") and nul and size.isdigit():
+        # As git reads a header: a known type, digits, no leading zero.
+        if kind in (b"blob", b"tree", b"commit", b"tag") and nul and size.isdigit() \
+                and (size[:1] != b"0" or size == b"0"):
             sizes[oid] = int(size)
     return sizes
 
