@@ -149,16 +149,31 @@ def test_no_dvc_project_is_nothing_to_check(repo: GitRepo, hook) -> None:
 
 # -- the plain form, read without configobj ---------------------------------------------------
 
-_WORD = st.text(alphabet="abcAZ09_.-:/?&=@%~+ '\"#,[]\t", min_size=0, max_size=12)
+# Mostly the plain form (so that most examples are read without configobj and compared),
+# each word perhaps with one character configobj reads otherwise.
+_HOSTILE = "#,'\";=[] \t\x0b\x0c\r\x1f\x00\x7f\\é"
+_PLAIN = st.text(alphabet="abcxyzAZ0189_.-", min_size=1, max_size=8)
+_VALUE_CHARS = st.text(alphabet="abcAZ09_.-:/?&=@%~+", min_size=0, max_size=12)
+
+
+def _maybe_hostile(base: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    spoiled = st.builds(lambda w, c, i: w[:i % (len(w) + 1)] + c + w[i % (len(w) + 1):],
+                        base, st.sampled_from(_HOSTILE), st.integers(0, 20))
+    return st.one_of(base, base, base, spoiled)
+
+
 _LINE = st.one_of(
     st.builds(lambda pad, name, end: f"{pad}[{name}]{end}", st.sampled_from(["", "  ", "\t"]),
-              st.one_of(_WORD, _WORD.map(lambda w: f"'remote \"{w}\"'")),
-              st.sampled_from(["", " ", " # note", "]"])),
-    st.builds(lambda pad, key, sep, value: f"{pad}{key}{sep}{value}",
-              st.sampled_from(["", "    ", "\t"]), _WORD, st.sampled_from([" = ", "=", " =", ": "]),
-              _WORD),
+              st.one_of(_maybe_hostile(_PLAIN),
+                        _maybe_hostile(_PLAIN).map(lambda w: f"'remote \"{w}\"'")),
+              st.sampled_from(["", "", " ", " # note", "]"])),
+    *[st.builds(lambda pad, key, sep, value: f"{pad}{key}{sep}{value}",
+                st.sampled_from(["", "    ", "\t"]), _maybe_hostile(_PLAIN),
+                st.sampled_from([" = ", " = ", "=", " =", ": "]), _maybe_hostile(_VALUE_CHARS))
+      ] * 3,
     st.sampled_from(["", "   ", "# a comment", "  ; not a comment", "key", "k = 'a', 'b'",
-                     'k = """one', "k = a, b", "k = ,", "k = é", "\ufeff[core]", "[[sub]]"]),
+                     'k = """one', "k = a, b", "k = ,", "k = é", "\ufeff[core]", "[[sub]]",
+                     "password = x #y", "k = a # c"]),
 )
 
 
@@ -197,3 +212,40 @@ def test_what_dvc_writes_is_read_without_configobj(repo: GitRepo) -> None:
         'remote "storage"': {"url": "s3://lab-data/registry",
                              "endpointurl": "https://s3.lab.example:9000"},
         'remote "backup"': {"url": "ssh://user@backup.lab.example/srv/dvc"}}
+
+
+BASE = ("[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://lab/x\n"
+        "    password = s3cr3t\n")
+
+
+def test_every_one_character_change_reads_as_configobj_or_is_declined() -> None:
+    """Every config one character away from a plain one, inserted or deleted: read as
+    configobj reads it, or left to configobj; and many of them are read (with their keys)."""
+    from configobj import ConfigObj, ConfigObjError
+
+    from dataward.formats.dvc_config import plain_dict
+
+    variants = {BASE[:i] + c + BASE[i:] for i in range(len(BASE) + 1) for c in _HOSTILE}
+    variants |= {BASE[:i] + BASE[i + 1:] for i in range(len(BASE))}
+    read = 0
+    for text in sorted(variants):
+        plain = plain_dict(text)
+        if plain is None:
+            continue
+        try:
+            theirs = ConfigObj(text.splitlines(), interpolation=False).dict()
+        except ConfigObjError:
+            raise AssertionError(f"{text!r}: read, configobj refuses it") from None
+        assert plain == theirs, text
+        read += any(isinstance(v, dict) and v for v in plain.values())
+    assert read > len(variants) // 4, (read, len(variants))
+
+
+def test_a_key_twice_is_said_without_its_value(repo: GitRepo, hook) -> None:
+    repo.write(".dvc/config", config(f"    password = {SECRET}\n    password = {SECRET}\n"))
+    repo.add(".dvc/config")
+    res = hook()
+    assert res.code == 1
+    assert ".dvc/config:6: [dvc-config] cannot be read by DVC: line 6 is a duplicate key or " \
+           "section" in res.out
+    assert SECRET not in res.out + res.err

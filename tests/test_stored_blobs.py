@@ -3,7 +3,10 @@ old large blob to a stricter path is refused however the blob is stored, state w
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +97,44 @@ def test_objects_in_an_alternate_are_listed_by_git(repo: GitRepo, tmp_path) -> N
     found = stored_blobs.blobs_over(git_repo, 100 * KB, State(git_repo.common_dir))
     assert len(found) == 1 and found == git_repo.blobs_over(100 * KB)
     assert _remembered(repo) == []
+
+
+def test_a_pack_git_does_not_read_yet_is_not_remembered(repo: GitRepo, tmp_path) -> None:
+    """A pack without its index (a fetch under way, or cut short): git does not read its
+    objects yet, so a listing taken now must not be remembered under a key that names it."""
+    other = GitRepo.init(tmp_path / "other")
+    other.write("big.bin", blob(300 * KB, seed=11))
+    other.add("big.bin")
+    other.commit("big")
+    other.git("repack", "-adq")
+    (pack,) = (other.path / ".git" / "objects" / "pack").glob("*.pack")
+    target = repo.path / ".git" / "objects" / "pack" / pack.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(pack.read_bytes())  # the .pack alone
+    git_repo = Repo.discover(str(repo.path))
+    state = State(git_repo.common_dir)
+    assert stored_blobs.blobs_over(git_repo, 100 * KB, state) == set()  # as git sees it now
+    assert _remembered(repo) == []
+    repo.git("index-pack", str(target))  # the index arrives: git reads the pack
+    found = stored_blobs.blobs_over(git_repo, 100 * KB, state)
+    assert len(found) == 1 and found == git_repo.blobs_over(100 * KB)
+
+
+def test_a_second_range_run_does_not_list_every_object_again(repo: GitRepo) -> None:
+    repo.write("a.txt", "one\n")
+    repo.add("a.txt")
+    start = repo.commit("one")
+    repo.git("repack", "-adq")
+    repo.write("a.txt", "two\n")
+    repo.add("a.txt")
+    repo.commit("two")
+
+    def listed_all(trace: str) -> bool:
+        env = {**os.environ, "GIT_TRACE": trace}
+        proc = subprocess.run(["no-large-binaries", "--range", f"{start}..HEAD"],
+                              cwd=repo.path, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return "--batch-all-objects" in Path(trace).read_text()
+
+    assert listed_all(str(repo.path.parent / "first.trace"))
+    assert not listed_all(str(repo.path.parent / "second.trace"))

@@ -156,11 +156,16 @@ def loose_sizes(common_dir: str, oids: Sequence[str]) -> dict[str, int]:
     10,000 files leaves 10,000 loose objects, and cat-file maps each one whole (about 20 us
     each, against 10 here). An object that is not loose, or whose header does not read
     plainly, is left out for git to answer; GIT_OBJECT_DIRECTORY leaves all to git."""
+    return {oid: size for oid, (_, size) in loose_headers(common_dir, oids).items()}
+
+
+def loose_headers(common_dir: str, oids: Sequence[str]) -> dict[str, tuple[bytes, int]]:
+    """(type, size) of the loose objects among `oids`, as loose_sizes reads them."""
     if not oids or "GIT_OBJECT_DIRECTORY" in os.environ:
         return {}
     folder = os.path.join(common_dir, "objects", "")
     open_, read, close, inflater = os.open, os.read, os.close, zlib.decompressobj
-    sizes: dict[str, int] = {}
+    found: dict[str, tuple[bytes, int]] = {}
     for oid in oids:
         if len(oid) not in EMPTY_TREE or not oid.isalnum():
             continue
@@ -179,8 +184,8 @@ def loose_sizes(common_dir: str, oids: Sequence[str]) -> dict[str, int]:
         # As git reads a header: a known type, digits, no leading zero.
         if kind in (b"blob", b"tree", b"commit", b"tag") and nul and size.isdigit() \
                 and (size[:1] != b"0" or size == b"0"):
-            sizes[oid] = int(size)
-    return sizes
+            found[oid] = (kind, int(size))
+    return found
 
 
 def _own_objects(common_dir: str) -> str | None:
@@ -195,7 +200,9 @@ def _own_objects(common_dir: str) -> str | None:
 
 def pack_names(common_dir: str) -> tuple[str, ...] | None:
     """The names of the repository's packs. A pack's name is its checksum, so the same names
-    mean the same packed objects; None when the objects are not all in this folder."""
+    mean the same packed objects; None when the objects are not all in this folder, or a
+    pack has no index yet (git does not read it until it has: a fetch or a repack under way,
+    or one that was cut short)."""
     folder = _own_objects(common_dir)
     if folder is None:
         return None
@@ -205,7 +212,9 @@ def pack_names(common_dir: str) -> tuple[str, ...] | None:
         names = []
     except OSError:
         return None
-    return tuple(sorted(n for n in names if n.endswith(".pack")))
+    packs = sorted(n.removesuffix(".pack") for n in names if n.endswith(".pack"))
+    indexes = {n.removesuffix(".idx") for n in names if n.endswith(".idx")}
+    return tuple(packs) if indexes.issuperset(packs) else None
 
 
 def loose_oids(common_dir: str) -> list[str] | None:
