@@ -203,10 +203,13 @@ def collect(repo: Repo, sc: scope.Scope, policy: LargeBinariesPolicy, state: Sta
     changes = [c for c in changes if sc.kind == "all" or c.moved_from is None
                or stricter(policy, c.path, c.moved_from)]
 
-    kinds = _kinds(repo, policy, changes, sizes)
-    over = [c for c in changes
+    # At or under the smallest limit a blob is neither over a limit nor worth reading.
+    floor = _smallest_limit(policy) * 1024
+    judgeable = [c for c in changes if sizes[c.oid] > floor]
+    kinds = _kinds(repo, policy, judgeable, sizes)
+    over = [c for c in judgeable
             if sizes[c.oid] > limit_kb(policy, c.path, kinds.get((c.path, c.oid))) * 1024]
-    flagged = set(over) | {c for c in changes if kinds.get((c.path, c.oid))}
+    flagged = set(over) | {c for c in judgeable if kinds.get((c.path, c.oid))}
     owned = owners.at_commits(repo, [c for c in changes
                                      if c not in via and owners.ever.owner(c.path)])
     # Each (path, blob) once, at the first (oldest) commit that added it; commits first.
