@@ -139,15 +139,16 @@ def report(result: Outcome, fmt: str) -> int:
 
 def report_all(outcomes: Sequence[Outcome], fmt: str) -> int:
     """Print what several checks came to as one report (one summary, one JSON or SARIF
-    document); each that could not run says why on stderr. The worst exit code (3 > 2 > 1)."""
+    document, where a check that could not run is a could-not-check finding); each that
+    could not run also says why on stderr. The worst exit code (3 > 2 > 1)."""
     code = max((o.exit_code for o in outcomes), default=0)
     ran = [o for o in outcomes if not o.error]
     for o in outcomes:
         if o.error:
             _fatal(o.check, fmt, o.error, o.hint)
     findings = [f for o in ran for f in o.findings]
-    if not ran or (not findings and fmt == "text"):
-        return code  # nothing to say: skip loading the renderers
+    if (not ran and fmt in ("text", "github")) or (not findings and fmt == "text"):
+        return code  # nothing more to say (the failures are said): skip loading renderers
     if fmt == "markdown":  # a job summary: the table actions/check writes, failures too
         from dataward.report import markdown
 
@@ -165,7 +166,7 @@ def report_all(outcomes: Sequence[Outcome], fmt: str) -> int:
         except BrokenPipeError:  # `| head`: the reader left; exit as we would have
             _reader_left()
         except OSError as exc:  # a full disk, a closed terminal: the report is lost
-            return _unwritable(ran[0].check if len(ran) == 1 else "dataward", exc)
+            return _unwritable(outcomes[0].check if len(outcomes) == 1 else "dataward", exc)
     return code
 
 

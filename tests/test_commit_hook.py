@@ -175,6 +175,31 @@ def test_one_check_that_cannot_run_is_in_the_report_with_the_others(repo: GitRep
     assert SECRET not in json.dumps(doc) + summary
 
 
+def test_one_check_that_cannot_run_says_so_in_its_json(repo: GitRepo) -> None:
+    """A check of its own (not the `dataward` hook): its JSON and SARIF documents hold the
+    could-not-check finding instead of nothing, its summary the failed row."""
+    repo.write("big.bin", blob(600 * 1024, seed=12))
+    repo.add("big.bin")
+    oid = repo.git("rev-parse", ":big.bin").stdout.strip()
+    (repo.path / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+
+    def run(fmt: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dataward.checks.no_large_binaries",
+                               "--format", fmt, "big.bin"], cwd=repo.path, capture_output=True,
+                              text=True)
+
+    doc = run("json")
+    assert doc.returncode == 3 and "is not in this clone" in doc.stderr
+    (finding,) = json.loads(doc.stdout)["findings"]
+    assert (finding["path"], finding["check"], finding["rule"]) == (
+        ".", "no-large-binaries", "could-not-check")
+    assert finding["message"].startswith(f"object {oid} is not in this clone")
+    sarif = json.loads(run("sarif").stdout)
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["could-not-check"]
+    assert "| `no-large-binaries` | 🚫 could not check" in run("markdown").stdout
+    assert run("text").stdout == ""
+
+
 def test_a_policy_it_cannot_read_is_said_once_for_all_four(repo: GitRepo) -> None:
     repo.write("dataward.toml", "[no-large-binaries]\nmax-kb = 'big'\n")
     repo.write("a.txt", "hi\n")
