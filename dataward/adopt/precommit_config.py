@@ -9,6 +9,7 @@ import re
 from typing import Any, Literal, NamedTuple
 
 from dataward.errors import UsageError
+from dataward.stages import STAGES
 
 Kind = Literal["registry", "project"]
 CONFIG = ".pre-commit-config.yaml"
@@ -16,7 +17,7 @@ HOOK_TYPES = ["pre-commit", "pre-push"]
 MIN_PRE_COMMIT = (3, 2, 0)  # the stage names our hooks use (as the manifest says)
 _IDS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards", "dvc-pushed",
         "dataward-commit")
-COMMIT_CHECKS = ("no-large-binaries", "dvc-files", "dvc-config", "dataset-cards")
+COMMIT_CHECKS = tuple(STAGES["pre-commit"])  # what the `dataward` hook id runs
 # (hook id, stages): the four commit checks in one process (one start-up instead of four);
 # the pushed commits' blobs and their data in the remote at push.
 HOOKS = [("dataward", ["pre-commit"]), ("no-large-binaries", ["pre-push"]),

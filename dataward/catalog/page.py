@@ -149,6 +149,6 @@ def asset(name: str, package: str = "dataward.catalog") -> str:
 
 _BODY = asset("body.html")
 _STYLE = asset("page.css")
-# dom.js: the one function that makes elements, shared with the drift dashboard's script.
+# dom.js: the functions that make elements (h, fields), shared with the drift dashboard.
 DOM_SCRIPT = asset("dom.js")
 _SCRIPT = DOM_SCRIPT + asset("page.js")

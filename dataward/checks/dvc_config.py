@@ -17,7 +17,7 @@ from dataward import runner
 from dataward.adapters.files import read_capped
 from dataward.adapters.git import Repo
 from dataward.findings import Finding, Outcome, Severity
-from dataward.formats.dvc_config import Unreadable, configobj_dict, is_secret
+from dataward.formats.dvc_config import MAX_CONFIG, Unreadable, configobj_dict, is_secret
 from dataward.formats.urls import has_credentials, mask, mask_text, remote_key, scheme, within
 from dataward.policy import DvcConfigPolicy, Policy
 from dataward.runner import Request, add_common_options
@@ -26,7 +26,6 @@ CHECK_ID = "dvc-config"
 _SECTION = re.compile(r"^\s*\[+\s*(.*?)\s*\]+\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([^=\s\[#][^=]*?)\s*=")
 _REMOTE = re.compile(r"""^remote\s+["'](.+)["']$""")
-MAX_CONFIG = 16 << 20  # DVC reads the whole file; no real config comes near this
 
 
 class ConfigFile(NamedTuple):

@@ -90,56 +90,39 @@ def main(args: argparse.Namespace) -> int:
     from dataward.runner import command
 
     # A crash is exit 3, "could not scan": 1 would read as "drift".
-    if args.drift_command in ("publish", "collect"):
-        act = _publish if args.drift_command == "publish" else _collect
-        return command("dataward drift", lambda: _stopped_cleanly(act, args))
-    return command("dataward drift", lambda: _stoppable(args))
+    act, said = {
+        "publish": (_publish, "the report may be on the remote without being the newest "
+                              "yet; publish it again"),
+        "collect": (_collect, "the drift folder may be incomplete; collect again"),
+    }.get(args.drift_command, (_scan, None))
+    return command("dataward drift", lambda: _stoppable(act, args, said))
 
 
-def _stoppable(args: argparse.Namespace) -> int:
-    """`_scan`, ending cleanly on SIGTERM (exit 3: could not scan) or Ctrl-C (130): what was
-    hashed is saved in the state on the way out, so the next scan goes on from there."""
+def _stoppable(act: Callable[[argparse.Namespace], int], args: argparse.Namespace,
+               said: str | None) -> int:
+    """`act`, ending cleanly on SIGTERM (a job's time limit; exit 3) or Ctrl-C (130). A scan
+    saves what was hashed in the state on the way out, so the next goes on from there;
+    publish and collect say in one line (`said`) what may be left."""
     from dataward.drift import interrupt
 
-    with interrupt.installed():
-        try:
-            return _scan(args)
-        except interrupt.Stopped:
-            return 3
-        except KeyboardInterrupt:
-            return 130
-
-
-def _stopped_cleanly(act: Callable[[argparse.Namespace], int], args: argparse.Namespace
-                     ) -> int:
-    """publish and collect on SIGTERM (a job's time limit) or Ctrl-C: one line that says
-    what may be left, exit 3 (nothing was published for sure) or 130."""
-    from dataward.drift import interrupt
-
-    said = ("stopped: the report may be on the remote without being the newest yet; "
-            "publish it again" if args.drift_command == "publish" else
-            "stopped: the drift folder may be incomplete; collect again")
     with interrupt.installed():
         try:
             return act(args)
-        except interrupt.Stopped:
-            print(f"dataward drift {args.drift_command}: {said}", file=sys.stderr)
-            return 3
-        except KeyboardInterrupt:
-            print(f"dataward drift {args.drift_command}: {said}", file=sys.stderr)
-            return 130
+        except (interrupt.Stopped, KeyboardInterrupt) as exc:
+            if said is not None:
+                print(f"dataward drift {args.drift_command}: stopped: {said}", file=sys.stderr)
+            return 130 if isinstance(exc, KeyboardInterrupt) else 3
 
 
-ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 DEFAULT_TIMEOUT = 600.0
 MAX_REPORT = 256 << 20  # a report lists datasets and unregistered folders: far below this
 
 
 def _check_env(name: str) -> None:
     """The name becomes a file name (drift/<env>.json) and a dashboard column."""
-    import re
+    from dataward.drift.model import plain_env
 
-    if not re.fullmatch(ENV_NAME, name) or ".." in name:
+    if not plain_env(name):
         raise UsageError(f"environment name {name!r} is not a plain name",
                          "use letters, digits, '.', '_' and '-' (lab-server, abci)")
 

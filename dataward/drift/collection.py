@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from dataward.drift.history import Snapshot, trimmed, upto
-from dataward.drift.model import DriftReport
+from dataward.drift.history import Snapshot, trimmed
+from dataward.drift.model import ENV_NAME, DriftReport
 
 README, PAGE, HISTORY = "README.md", "index.html", "history/"
 MAX_FILE = 64 * 1024 * 1024  # a report of a million-file root is a few MiB
-_REPORT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.json")
+_REPORT = re.compile(ENV_NAME + r"\.json")
 
 
 def report_env(name: str) -> str | None:
@@ -74,12 +74,6 @@ def history_bytes(history: Sequence[Snapshot]) -> bytes:
                        ensure_ascii=False) + "\n").encode()
 
 
-def with_report(history: Sequence[Snapshot], report: DriftReport) -> list[Snapshot]:
-    """The history once `report` is published (a re-publish of the same report adds none;
-    nothing said later than it stays)."""
-    return upto(history, report)
-
-
 def dashboards(reports: Sequence[DriftReport], history: Mapping[str, Sequence[Snapshot]],
                stale_days: float, now: datetime | None = None) -> dict[str, bytes]:
     """README.md and index.html of these reports."""
@@ -96,40 +90,38 @@ def load(folder: str) -> tuple[list[DriftReport], dict[str, list[Snapshot]]]:
     listed."""
     from dataward.adapters.files import read_given
 
-    reports: list[DriftReport] = []
-    history: dict[str, list[Snapshot]] = {}
-    for name in sorted(os.listdir(folder)):
-        env = report_env(name)
-        if env is None:
-            continue
+    def read(name: str) -> bytes | None:
         try:
-            report = parse_report(read_given(os.path.join(folder, name), MAX_FILE), env)
+            return read_given(os.path.join(folder, name), MAX_FILE)
         except OSError:
-            continue  # not a regular file, or too large: not a report
-        if report is None:
-            continue
-        reports.append(report)
-        try:
-            history[env] = parse_history(read_given(
-                os.path.join(folder, HISTORY, name), MAX_FILE), env)
-        except OSError:
-            history[env] = []
-    return reports, history
+            return None  # gone, not a regular file, or too large: not a report
+
+    return _read_folder(sorted(os.listdir(folder)), read)
 
 
 def from_files(paths: Sequence[str], read: Callable[[str], bytes], prefix: str = "drift/"
                ) -> tuple[list[DriftReport], dict[str, list[Snapshot]]]:
     """The reports and histories of a drift folder held in a branch's files (their paths,
     and a reader of their bytes), as `load` reads them from disk."""
+    held = set(paths)
+    names = [p[len(prefix):] for p in paths if p.startswith(prefix)]
+    return _read_folder(names, lambda name: read(prefix + name) if prefix + name in held
+                        else None)
+
+
+def _read_folder(names: Sequence[str], read: Callable[[str], bytes | None]
+                 ) -> tuple[list[DriftReport], dict[str, list[Snapshot]]]:
+    """Each `<env>.json` among a drift folder's names that is a report, with the history
+    beside it (`history/<env>.json`, none when it cannot be read)."""
     reports: list[DriftReport] = []
     history: dict[str, list[Snapshot]] = {}
-    held = set(paths)
-    for path in paths:
-        env = report_env(path[len(prefix):]) if path.startswith(prefix) else None
-        report = parse_report(read(path), env) if env is not None else None
+    for name in names:
+        env = report_env(name)
+        data = read(name) if env is not None else None
+        report = parse_report(data, env) if env is not None and data is not None else None
         if env is None or report is None:
             continue
         reports.append(report)
-        past = f"{prefix}{HISTORY}{env}.json"
-        history[env] = parse_history(read(past), env) if past in held else []
+        past = read(HISTORY + name)
+        history[env] = parse_history(past, env) if past is not None else []
     return reports, history

@@ -14,9 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dataward.drift.model import DriftReport, Entry, Status
+from dataward.drift.model import ENV_NAME, DriftReport, Entry, Status
 
-ENV_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # as DriftReport.env: a safe file name
 KEEP = 400  # snapshots kept per environment: over a year of nightly scans
 
 
@@ -37,7 +36,7 @@ class Snapshot(_Model):
     """One published report, in brief."""
 
     schema_version: Literal[1] = 1
-    env: str = Field(pattern=ENV_PATTERN)
+    env: str = Field(pattern=f"^{ENV_NAME}$")  # as DriftReport.env
     time: str = Field(description="The report's time, ISO 8601 UTC.")
     registry_commit: str = Field(pattern=r"^[0-9a-f]{40}$")
     datasets: dict[str, Held] = Field(description="The expected datasets, by name.")
@@ -56,9 +55,7 @@ class Holding(_Model):
 
 
 def held(e: Entry) -> Held:
-    version = {"in_sync": e.expected_version, "behind": e.matched_version,
-               "modified": e.nearest_version, "partial": e.nearest_version}.get(e.status)
-    return Held(status=e.status, version=version)
+    return Held(status=e.status, version=e.held_version)
 
 
 def snapshot(report: DriftReport) -> Snapshot:

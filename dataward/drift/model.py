@@ -6,6 +6,7 @@ is generated from these models and the tests validate reports against it.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["in_sync", "behind", "modified", "partial", "missing", "not_checked"]
 STATUSES: tuple[Status, ...] = ("in_sync", "behind", "modified", "partial", "missing",
                                 "not_checked")
+
+
+# An environment's name becomes a file name (drift/<env>.json), a key on a remote and a
+# dashboard column: one plain name.
+ENV_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+
+def plain_env(name: str) -> bool:
+    """Whether `name` is a plain environment name: never `/`, `..` or a final newline."""
+    return re.fullmatch(ENV_NAME, name) is not None and ".." not in name
 
 
 class _Model(BaseModel):
@@ -69,6 +80,14 @@ class Entry(_Model):
         "it discards the local changes). Null when in sync, not checked, when no command can "
         "be written (no registry URL for a plain folder), and in older reports."))
 
+    @property
+    def held_version(self) -> int | None:
+        """The version the folder holds, as far as its status says: the expected one when in
+        sync, the one it matches when behind, the nearest when modified or partial."""
+        return {"in_sync": self.expected_version, "behind": self.matched_version,
+                "modified": self.nearest_version,
+                "partial": self.nearest_version}.get(self.status)
+
 
 class CopyOf(_Model):
     dataset: str
@@ -116,7 +135,7 @@ class DriftReport(_Model):
 
     schema_version: Literal[1]
     generator: str
-    env: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    env: str = Field(pattern=f"^{ENV_NAME}$",
                      description="The environment's name (lab-server, abci, ...).")
     host: str
     root: str = Field(description="Where this machine keeps datasets.")

@@ -74,6 +74,7 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
     ours whose environment has a later one on the branch: `on_newer`, then the later stays.
     A history of None: the branch's, with the report added."""
     from dataward.drift import collection
+    from dataward.drift.history import upto
     from dataward.report.drift_text import is_future
 
     def files(paths: Sequence[str], read: Callable[[str], bytes]) -> dict[str, bytes | None]:
@@ -94,8 +95,8 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
                 continue
             reports[env] = report
             # The branch keeps what collect no longer reads (it reads recent snapshots).
-            history[env] = collection.with_report(
-                [*_history(paths, read, env), *(past or ())], report)
+            branch_past = kept[env] if env in kept else _history(paths, read, env)
+            history[env] = upto([*branch_past, *(past or ())], report)
             written[f"{FOLDER}{env}.json"] = body
             written[f"{FOLDER}{collection.HISTORY}{env}.json"] = \
                 collection.history_bytes(history[env])

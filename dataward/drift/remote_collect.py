@@ -9,10 +9,10 @@ import sys
 from typing import TYPE_CHECKING, NamedTuple
 
 from dataward.drift import collection
-from dataward.drift.history import Snapshot
+from dataward.drift.history import Snapshot, upto
+from dataward.drift.model import plain_env
 from dataward.drift.remote_reports import (
     ENTRY,
-    ENV,
     HISTORY,
     PREFIX,
     REPORTS,
@@ -56,7 +56,7 @@ def collect(remote: Remote) -> Collected:
         if env is not None and ".." not in env:
             latest[env] = key
         elif (len(parts) == 3 and parts[0] + "/" in (REPORTS, HISTORY)
-              and ENV.fullmatch(parts[1]) and ".." not in parts[1] and ENTRY.fullmatch(parts[2])):
+              and plain_env(parts[1]) and ENTRY.fullmatch(parts[2])):
             entries.setdefault((parts[0] + "/", parts[1]), {})[parts[2]] = key
         else:
             skipped.append(key)
@@ -74,7 +74,7 @@ def collect(remote: Remote) -> Collected:
             reports[env] = (report, raw)
     history = _histories(entries, data, skipped)
     _newer_from_reports(remote, entries, reports)
-    return Collected(reports, {env: collection.with_report(history.get(env, []), r)
+    return Collected(reports, {env: upto(history.get(env, []), r)
                                for env, (r, _) in reports.items()}, skipped)
 
 
@@ -141,7 +141,7 @@ def _with_kept(found: Collected, output: str) -> Collected:
                 output, collection.HISTORY, f"{env}.json"), collection.MAX_FILE), env)
         except OSError:
             kept = []
-        merged[env] = collection.with_report([*kept, *found.history.get(env, [])], report)
+        merged[env] = upto([*kept, *found.history.get(env, [])], report)
     return found._replace(history=merged)
 
 

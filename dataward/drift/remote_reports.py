@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from dataward.drift import collection
-from dataward.drift.history import ENV_PATTERN, Snapshot, snapshot
+from dataward.drift.history import Snapshot, snapshot
+from dataward.drift.model import plain_env
 from dataward.errors import CouldNotCheck, UsageError
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ PREFIX = "dataward/drift/"
 REPORTS, HISTORY = "reports/", "history/"
 ROUNDS = 8  # convergence rounds before giving up (each needs another writer to interfere)
 CHUNK = 64  # objects read within one --timeout: the deadline is per answer, not per night
-ENV = re.compile(ENV_PATTERN)
 # <time>-<commit12>-<digest8>.json: the time first and fixed-width, so names sort by time.
 ENTRY = re.compile(r"(\d{8}T\d{6}Z)-[0-9a-f]{12}-[0-9a-f]{8}\.json")
 
@@ -50,7 +50,7 @@ ENTRY = re.compile(r"(\d{8}T\d{6}Z)-[0-9a-f]{12}-[0-9a-f]{8}\.json")
 
 def _env(name: str) -> str:
     """`name`, which becomes part of a key: only a plain name, never `/` or `..`."""
-    if not ENV.fullmatch(name) or ".." in name:  # fullmatch: `$` allows a final \n
+    if not plain_env(name):
         raise ValueError(f"not an environment name: {name!r}")
     return name
 

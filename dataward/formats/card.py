@@ -25,7 +25,6 @@ from dataward.formats import vocabulary
 from dataward.formats.card_fast import EMAIL as _EMAIL
 from dataward.formats.card_fast import GITHUB as _GITHUB
 from dataward.formats.card_fast import LAB_KEYS as LAB_KEYS
-from dataward.formats.card_fast import LEGACY_KEYS as LEGACY_KEYS
 from dataward.formats.card_fast import LICENSE_ID as _LICENSE_ID
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
+COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1, or a sha256 repository
 # A relative path with no `.`/`..` segment, backslash, drive, `${` or trailing '/'.
 _CLEAN = re.compile(r"(?!\.\.?(?:/|$))[^/:\\$]+(?:/(?!\.\.?(?:/|$))[^/:\\$]+)*")
 DVCFILE_PATHSPECS = ("*.dvc", "*dvc.lock", "*dvc.yaml")  # git pathspecs: any folder

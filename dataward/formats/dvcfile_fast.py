@@ -12,12 +12,11 @@ same fields.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-_MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")  # as dvcfile_model's
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+from dataward.formats.dvcfile import COMMIT, MD5
+
 _BIG = 1 << 63  # larger counts are left to the model (and are no real size anyway)
 
 
@@ -82,7 +81,7 @@ def _count(v: Any) -> Any:  # a whole number >= 0 or None; a bool is no count (s
 def _md5(v: Any) -> Any:  # DVC reads `md5:` empty as no hash, and lower-cases it
     if v is None or v == "":
         return None
-    if type(v) is not str or not _MD5.fullmatch(v.lower()):
+    if type(v) is not str or not MD5.fullmatch(v.lower()):
         raise _No
     return v.lower()
 
@@ -139,7 +138,7 @@ def _dep(entry: Any) -> Dep:
 def _import(repo: Any) -> ImportSource:
     f = _fields(repo, {"url": _str, "rev": _str_or_none, "rev_lock": _str_or_none})
     url, lock = f.get("url"), f.get("rev_lock")
-    if not url or (lock is not None and not _COMMIT.fullmatch(lock)):
+    if not url or (lock is not None and not COMMIT.fullmatch(lock)):
         raise _No
     return ImportSource(url, lock)
 

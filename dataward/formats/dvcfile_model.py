@@ -10,13 +10,11 @@ when a newer DVC adds one.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-_MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1, or a sha256 repository
+from dataward.formats.dvcfile import COMMIT, MD5
 
 
 def _empty_is_none(value: Any) -> Any:
@@ -27,13 +25,13 @@ def _empty_is_none(value: Any) -> Any:
 
 
 def _md5(value: str | None) -> str | None:
-    if value is not None and not _MD5.fullmatch(value):
+    if value is not None and not MD5.fullmatch(value):
         raise ValueError("is not an md5 (32 hexadecimal digits, `.dir` after a folder's)")
     return value
 
 
 def _commit(value: str) -> str:
-    if not _COMMIT.fullmatch(value):
+    if not COMMIT.fullmatch(value):
         raise ValueError("is not a full 40-hex commit id")
     return value
 

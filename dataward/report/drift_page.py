@@ -51,12 +51,10 @@ def render(reports: Sequence[DriftReport], history: Mapping[str, Sequence[Snapsh
 
 def when(stamp: datetime | str) -> str:
     """`2026-01-05 02:00 UTC`; a report time that is no ISO 8601 UTC time, as written."""
-    if isinstance(stamp, datetime):
-        return stamp.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return visible(stamp)
+    then = stamp if isinstance(stamp, datetime) else drift_text.parse_time(stamp)
+    if then is None:
+        return visible(str(stamp))
+    return then.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def held_for(stamp: str, now: datetime) -> str:

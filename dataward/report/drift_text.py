@@ -144,9 +144,7 @@ def cell(e: Entry | NotExpected | None) -> str:
         return ""
     if isinstance(e, NotExpected):
         return NOT_EXPECTED
-    version = {"in_sync": e.expected_version, "behind": e.matched_version,
-               "modified": e.nearest_version, "partial": e.nearest_version}.get(e.status)
-    return held_text(e.status, version)
+    return held_text(e.status, e.held_version)
 
 
 def held_text(status: Status, version: int | None) -> str:
@@ -246,18 +244,19 @@ SKEW_S = 600  # a report this far ahead of the clock that reads it comes from a 
 def is_future(stamp: str, now: datetime) -> bool:
     """A report time ahead of `now` by more than clocks disagree: its machine's clock is
     wrong, and it would otherwise stay the newest report and never turn stale."""
-    then = _when(stamp)
+    then = parse_time(stamp)
     return then is not None and (then - now).total_seconds() > SKEW_S
 
 
 def is_stale(stamp: str, now: datetime, days: float) -> bool:
-    then = _when(stamp)
+    then = parse_time(stamp)
     if then is None or is_future(stamp, now):
         return True  # a report whose time cannot be read or believed cannot be called fresh
     return (now - then).total_seconds() > days * 86400
 
 
-def _when(stamp: str) -> datetime | None:
+def parse_time(stamp: str) -> datetime | None:
+    """A report time (ISO 8601 UTC, as scan writes it); None for any other text."""
     try:
         return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
@@ -265,7 +264,7 @@ def _when(stamp: str) -> datetime | None:
 
 
 def age(stamp: str, now: datetime) -> str:
-    then = _when(stamp)
+    then = parse_time(stamp)
     if then is None:
         return "?"
     if is_future(stamp, now):

@@ -7,6 +7,7 @@ commits it covers; `parse_raw` reads their `--raw -z` output by offsets.
 import os
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import NamedTuple
 
 from dataward.adapters.git.process import GIT, Git, dec, first_line
@@ -17,6 +18,16 @@ NULL_MODE = "000000"
 NULL_OID = "0" * 40
 # blobs_over lists sizes alone first from this floor up (bytes); see there.
 _SIZES_FIRST = 64 * 1024
+
+
+def _blobs_over(fields: list[bytes], size: int) -> dict[str, int]:
+    """The blobs over `size` bytes (every one for -1), by id, from cat-file's `<type> <id>
+    <size>` lines split into fields: read as columns, and a size closely only when it has
+    as many digits as `size` (a listing can hold every object of the repository)."""
+    digits = len(str(size)) if size >= 0 else 0
+    return {oid.decode(): int(n) for kind, oid, n in zip(fields[0::3], fields[1::3],
+                                                         fields[2::3], strict=True)
+            if len(n) >= digits and kind == b"blob" and int(n) > size}
 
 
 class Change(NamedTuple):
@@ -120,19 +131,9 @@ class History(Git):
         if len(fields) % 3:  # not one line git writes for an object: left out, as before
             fields = [f for line in out.splitlines() if len(cols := line.split()) == 3
                       for f in cols]
-        kinds, oids, lengths = fields[0::3], fields[1::3], fields[2::3]
-        commits = [oid.decode() for kind, oid in zip(kinds, oids, strict=True)
+        commits = [oid.decode() for kind, oid in zip(fields[0::3], fields[1::3], strict=True)
                    if kind == b"commit"]
-        digits = len(str(over)) if over >= 0 else 0  # fewer digits: not over `over`
-        large = {oid.decode(): int(n) for kind, oid, n in zip(kinds, oids, lengths, strict=True)
-                 if len(n) >= digits and kind == b"blob" and int(n) > over}
-
-        def every() -> dict[str, int]:
-            return {oid.decode(): int(n) for kind, oid, n in zip(kinds, oids, lengths,
-                                                                 strict=True)
-                    if kind == b"blob"}
-
-        return commits, large, every
+        return commits, _blobs_over(fields, over), partial(_blobs_over, fields, -1)
 
     def blobs_over(self, size: int) -> set[str]:
         """The blobs over `size` bytes this repository stores, reachable or not: one
@@ -146,12 +147,8 @@ class History(Git):
         if size >= _SIZES_FIRST and not any(
                 len(n) >= digits and int(n) > size for n in self._all_objects("").split()):
             return set()
-        # Read as columns, and closely only where the size is long enough: the listing is
-        # every object of the repository.
-        fields = self._all_objects("%(objecttype) %(objectname) ").split()
-        return {oid.decode() for kind, oid, n in zip(fields[0::3], fields[1::3], fields[2::3],
-                                                     strict=True)
-                if len(n) >= digits and kind == b"blob" and int(n) > size}
+        return set(_blobs_over(self._all_objects("%(objecttype) %(objectname) ").split(),
+                               size))
 
     def _all_objects(self, prefix: str) -> bytes:
         """`prefix%(objectsize)` of every object this repository stores, one a line."""

@@ -197,6 +197,7 @@ class Client:
         import github3.exceptions as gherr
 
         refused = ""
+        seen: dict[str, bytes] = {}  # blobs by sha, read once whatever rebuilds read them
         for attempt in range(attempts):
             with self._errors(f"commit to {branch}"):
                 ref = _or_none(self._repo.ref, f"heads/{branch}")
@@ -208,7 +209,7 @@ class Client:
                     existing = {e.path: e.sha for e in tree.tree or () if e.type == "blob"}
                 if callable(files):
                     shas = dict(existing)
-                    wanted = files(sorted(shas), lambda p: self._read_blob(shas[p]))  # noqa: B023
+                    wanted = files(sorted(shas), lambda p: self._blob_once(shas[p], seen))  # noqa: B023
                 else:
                     wanted = files
                 stale: dict[str, bytes | None] = {
@@ -235,6 +236,12 @@ class Client:
         raise GitHubUnavailable(f"could not move {branch}: GitHub answered "
                                 f"{_mask(refused, self._token)} {attempts} times",
                                 "other writers kept moving it, or the branch is protected")
+
+    def _blob_once(self, sha: str, seen: dict[str, bytes]) -> bytes:
+        """A blob's bytes, asked of GitHub once per `seen`: a blob never changes."""
+        if sha not in seen:
+            seen[sha] = self._read_blob(sha)
+        return seen[sha]
 
     def _read_blob(self, sha: str) -> bytes:
         blob = self._repo.blob(sha)

@@ -13,3 +13,10 @@ function h(tag, attrs, ...children) {
   }
   return el;
 }
+
+// A term: value list of the pairs that have a value.
+function fields(pairs) {
+  return h("dl", {}, pairs.filter(([, value]) => value !== null && value !== undefined
+    && value !== "" && !(Array.isArray(value) && !value.length))
+    .map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
+}

@@ -221,12 +221,6 @@
 
   // ---- the detail view ---------------------------------------------------------------------
 
-  function fields(pairs) {
-    return h("dl", {}, pairs.filter(([, value]) => value !== null && value !== undefined
-      && value !== "" && !(Array.isArray(value) && !value.length))
-      .map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
-  }
-
   function commandBlock(label, text) {
     const code = h("code", {}, text);
     const button = h("button", {type: "button", "aria-label": `Copy: ${text}`}, "Copy");

@@ -40,7 +40,6 @@ class CardCache:
         saved = state.load(NAME, self.key)
         self.old = saved if isinstance(saved, _Entries) else _Entries({}, {})
         self.seen = _Entries({}, {})
-        self.new = 0
 
     def card(self, content: bytes) -> Summary | None:
         digest = _digest(content)
@@ -51,7 +50,6 @@ class CardCache:
 
     def remember_card(self, content: bytes, summary: Summary) -> None:
         self.seen.cards[_digest(content)] = summary
-        self.new += 1
 
     def dataset(self, path: str, content: bytes) -> tuple[bool, Dataset | None]:
         """(known, the Dataset): known False when this `.dvc` file was never read."""
@@ -64,19 +62,14 @@ class CardCache:
     def remember_dataset(self, path: str, content: bytes, info: Dataset | None) -> None:
         self.seen.datasets[(path, _digest(content))] = \
             (info.nfiles, info.is_import) if info is not None else None
-        self.new += 1
 
     def save(self, full: bool) -> None:
         """Write what changed. `full`: every card and `.dvc` file was read, so entries not
         seen are gone; otherwise the old ones are kept beside the new."""
-        if full:
-            if self.new or len(self.seen.cards) != len(self.old.cards) \
-                    or len(self.seen.datasets) != len(self.old.datasets):
-                self.state.save(NAME, self.key, self.seen)
-        elif self.new:
-            self.state.save(NAME, self.key, _Entries({**self.old.cards, **self.seen.cards},
-                                                     {**self.old.datasets,
-                                                      **self.seen.datasets}))
+        kept = self.seen if full else _Entries({**self.old.cards, **self.seen.cards},
+                                                {**self.old.datasets, **self.seen.datasets})
+        if kept != self.old:
+            self.state.save(NAME, self.key, kept)
 
 
 def _digest(content: bytes) -> bytes:

@@ -9,12 +9,6 @@
   const anchor = (env) => `env-${env.env}`;
   const name = (text) => h("bdi", {}, text);
 
-  function fields(pairs) {
-    return h("dl", {}, pairs.filter(([, value]) => value !== null && value !== undefined
-      && value !== "" && !(Array.isArray(value) && !value.length))
-      .map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
-  }
-
   // ---- the matrix: datasets x environments -------------------------------------------------
 
   function matrix() {
