@@ -156,6 +156,39 @@ class Remote:
             raise translate(exc, self) from None
         return len(files)
 
+    def keys_under(self, folder: str) -> list[str]:
+        """Keys under `folder` (relative to the remote's root), fresh: no cached listing."""
+        root = self.path.rstrip("/") + "/"
+
+        def work() -> list[str]:
+            fs = self.fs.fs if self.fs.protocol == "s3" else self.fs
+            base = self._full(folder).rstrip("/")
+            getattr(fs, "invalidate_cache", lambda _: None)(base)
+            self.count(1)
+            try:
+                found = fs.find(base)
+            except FileNotFoundError:
+                return []
+            return sorted(str(p)[len(root):] for p in found if str(p).startswith(root))
+
+        return self._bounded(work)
+
+    def write(self, key: str, data: bytes) -> None:
+        """Write one small object (a report), with the deadline of any request."""
+        def work() -> None:
+            self.count(1)
+            path = self._full(key)
+            if self.fs.protocol == "local":  # a folder remote: its folders are real
+                self.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
+            self.fs.pipe_file(path, data)
+
+        self._bounded(work)
+
+    def check_reachable(self) -> None:
+        """A listing came back empty: CouldNotCheck when that is a bucket that does not exist
+        rather than the remote's answer."""
+        self._bounded(self._check_reachable)
+
     def restore(self, keys: dict[str, str | None], days: int, tier: str) -> dict[str, str]:
         """Ask S3 to restore archived objects (key -> storage class); key -> what S3 said."""
         bucket, _, _ = self.path.partition("/")

@@ -32,6 +32,11 @@ def report_env(name: str) -> str | None:
     return name[:-5] if _REPORT.fullmatch(name) else None
 
 
+def history_name(env: str) -> str:
+    """Where an environment's history is inside the folder."""
+    return f"{HISTORY}{env}.json"
+
+
 def history_env(name: str) -> str | None:
     """The environment whose history `name` is, else None."""
     rest = name[len(HISTORY):] if name.startswith(HISTORY) else ""
@@ -122,6 +127,6 @@ def _read_folder(names: Sequence[str], read: Callable[[str], bytes | None]
         if env is None or report is None:
             continue
         reports.append(report)
-        past = read(HISTORY + name)
+        past = read(history_name(env))
         history[env] = parse_history(past, env) if past is not None else []
     return reports, history

@@ -98,7 +98,7 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
             branch_past = kept[env] if env in kept else _history(paths, read, env)
             history[env] = upto([*branch_past, *(past or ())], report)
             written[f"{FOLDER}{env}.json"] = body
-            written[f"{FOLDER}{collection.HISTORY}{env}.json"] = \
+            written[FOLDER + collection.history_name(env)] = \
                 collection.history_bytes(history[env])
         boards = collection.dashboards(list(reports.values()), history, stale_days)
         written.update({FOLDER + name: data for name, data in boards.items()})
@@ -117,7 +117,7 @@ def _merged(ours: Ours, stale_days: float, on_newer: Callable[[DriftReport], Non
 def _history(paths: Sequence[str], read: Callable[[str], bytes], env: str) -> list[Snapshot]:
     from dataward.drift import collection
 
-    path = f"{FOLDER}{collection.HISTORY}{env}.json"
+    path = FOLDER + collection.history_name(env)
     return collection.parse_history(read(path), env) if path in paths else []
 
 

@@ -18,7 +18,6 @@ from dataward.drift.remote_reports import (
     REPORTS,
     Newest,
     entry_of,
-    list_keys,
     newest,
     read_keys,
     stamp_or_none,
@@ -46,9 +45,9 @@ def collect(remote: Remote) -> Collected:
     skipped: list[str] = []
     latest: dict[str, str] = {}
     entries: dict[tuple[str, str], dict[str, str]] = {}  # (folder, env) -> entry -> key
-    keys = list_keys(remote, PREFIX)
+    keys = remote.keys_under(PREFIX)
     if not keys:  # s3fs lists nothing in a bucket that does not exist: not an empty remote
-        remote._bounded(remote._check_reachable)
+        remote.check_reachable()
     for key in keys:
         rel = key[len(PREFIX):]
         env = collection.report_env(rel)
@@ -149,7 +148,7 @@ def folder(found: Collected, stale_days: float) -> dict[str, bytes]:
     """The drift folder's files (`collection`'s layout) of what `collect` found."""
     reports = [r for r, _ in found.reports.values()]
     files = {f"{env}.json": raw for env, (_, raw) in found.reports.items()}
-    files.update({f"{collection.HISTORY}{env}.json": collection.history_bytes(h)
+    files.update({collection.history_name(env): collection.history_bytes(h)
                   for env, h in found.history.items()})
     files.update(collection.dashboards(reports, found.history, stale_days))
     return files

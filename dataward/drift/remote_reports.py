@@ -156,18 +156,18 @@ def converge(remote: Remote, report: DriftReport, body: bytes) -> Published:
                          "wrote") from None
     # The report before its snapshot: a publisher stopped between the two leaves a report
     # that collect finds, never a snapshot with no report behind it.
-    _put(remote, report_key(env, ours.entry), body)
-    _put(remote, history_key(env, ours.entry), _snapshot_bytes(snapshot(report)))
+    remote.write(report_key(env, ours.entry), body)
+    remote.write(history_key(env, ours.entry), _snapshot_bytes(snapshot(report)))
     wrote = False
     folder = f"{PREFIX}{REPORTS}{env}/"
     for _ in range(ROUNDS):
-        listed = [k[len(folder):] for k in list_keys(remote, folder)]
+        listed = [k[len(folder):] for k in remote.keys_under(folder)]
         current = read_keys(remote, [latest_key(env)])[latest_key(env)]
         target = newest(env, ours, current, listed,
                         lambda name: read_keys(remote, [folder + name])[folder + name])
         if current == target.body:
             return Published(target, wrote)
-        _put(remote, latest_key(env), target.body)
+        remote.write(latest_key(env), target.body)
         wrote = True
     raise CouldNotCheck(f"{latest_key(env)} kept changing under this publisher ({ROUNDS} "
                         "rounds)", "other publishers of this environment are writing it: "
@@ -213,37 +213,8 @@ def opened(registry: str, name: str, timeout: float) -> Remote:
     return remote
 
 
-def list_keys(remote: Remote, folder: str) -> list[str]:
-    """Keys under `folder` (relative to the remote's root), fresh: no cached listing."""
-    root = remote.path.rstrip("/") + "/"
-
-    def work() -> list[str]:
-        fs = remote.fs.fs if remote.fs.protocol == "s3" else remote.fs
-        base = remote._full(folder).rstrip("/")
-        getattr(fs, "invalidate_cache", lambda _: None)(base)
-        remote.count(1)
-        try:
-            found = fs.find(base)
-        except FileNotFoundError:
-            return []
-        return sorted(str(p)[len(root):] for p in found if str(p).startswith(root))
-
-    return remote._bounded(work)
-
-
 def read_keys(remote: Remote, keys: Sequence[str]) -> dict[str, bytes | None]:
     found: dict[str, bytes | None] = {}
     for start in range(0, len(keys), CHUNK):
         found.update(remote.read(keys[start:start + CHUNK]))
     return found
-
-
-def _put(remote: Remote, key: str, data: bytes) -> None:
-    def work() -> None:
-        remote.count(1)
-        path = remote._full(key)
-        if remote.fs.protocol == "local":  # a folder remote: its folders are real
-            remote.fs.makedirs(path.rpartition("/")[0], exist_ok=True)
-        remote.fs.pipe_file(path, data)
-
-    remote._bounded(work)
